@@ -1,0 +1,81 @@
+//! `GET /health`: each dependency checked with a short timeout.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use shared::app::{StartupError, Stores};
+use shared::config::Config;
+use shared::domain::errors::{ErrorCode, FieldError, FieldErrors};
+use shared::http::{respond, ApiError, Reply};
+use shared::ports::HealthProbe;
+
+pub const ROUTE: &str = "GET /health";
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub struct HealthState {
+    pub probes: Vec<Arc<dyn HealthProbe>>,
+}
+
+impl HealthState {
+    pub fn new(stores: &Stores) -> Self {
+        Self {
+            probes: vec![stores.table_probe.clone()],
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        Ok(Self::new(&Stores::from_config(&config).await?))
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Check {
+    name: &'static str,
+    status: &'static str,
+    latency_ms: f64,
+}
+
+pub async fn handle(state: &HealthState, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |_, _| async move {
+        // Concurrently: the slowest check bounds the response time.
+        let checks = join_all(state.probes.iter().map(|probe| run_check(probe.as_ref()))).await;
+        let failed: Vec<&Check> = checks.iter().filter(|c| c.status != "ok").collect();
+        if failed.is_empty() {
+            return Reply::new(StatusCode::OK, "Healthy", &serde_json::json!({ "status": "ok", "checks": checks }));
+        }
+        let mut errors = FieldErrors::new();
+        for check in &failed {
+            errors.add(check.name, FieldError::new(ErrorCode::Unavailable, format!("{} is {}", check.name, check.status)));
+        }
+        let mut error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Unhealthy", errors);
+        error.extra.insert("checks".into(), serde_json::to_value(&checks).unwrap_or_default());
+        Err(error)
+    })
+    .await
+}
+
+async fn run_check(probe: &dyn HealthProbe) -> Check {
+    let started = Instant::now();
+    let status = match tokio::time::timeout(CHECK_TIMEOUT, probe.check()).await {
+        Ok(Ok(())) => "ok",
+        Ok(Err(error)) => {
+            tracing::warn!(dependency = probe.name(), error = %error, "health check failed");
+            "unavailable"
+        }
+        Err(_) => {
+            tracing::warn!(dependency = probe.name(), "health check timed out");
+            "timeout"
+        }
+    };
+    Check {
+        name: probe.name(),
+        status,
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+

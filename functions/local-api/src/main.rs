@@ -1,0 +1,36 @@
+//! `cargo run -p local-api`: every route on http://127.0.0.1:3000.
+
+use std::sync::Arc;
+
+use shared::app::Stores;
+use shared::config::{Config, StorageKind};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    shared::telemetry::init();
+    let config = Config::from_env()?;
+    let stores = Stores::from_config(&config).await?;
+    let app = Arc::new(local_api::LocalApp::new(&stores, &config)?);
+    let addr = std::env::var("LOCAL_API_ADDR").unwrap_or_else(|_| {
+        let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
+        format!("127.0.0.1:{port}")
+    });
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let storage = match config.storage {
+        StorageKind::Memory => "in-memory storage (data is lost on exit)".to_owned(),
+        StorageKind::DynamoDb => format!("DynamoDB table {}", config.table_name),
+    };
+    println!("User service listening on {url} with {storage}");
+    println!("Try:");
+    println!(
+        "  curl -s -X POST {url}/auth/signup/ -H 'content-type: application/json' -d \
+         '{{\"username\":\"alice\",\"email\":\"alice@example.com\",\"password\":\"Tr1cky-Vole-Lantern\",\
+         \"confirm_password\":\"Tr1cky-Vole-Lantern\",\"rank\":\"Captain\",\"unitname\":\"Signals\",\
+         \"designation\":\"Officer\",\"mobileNo\":\"+919876543210\",\"personalNo\":\"+919876543211\",\
+         \"phoneNo\":\"+919876543212\"}}'"
+    );
+    println!("  curl -s {url}/health");
+    local_api::serve_on(listener, app).await?;
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! `POST /auth/signup/`: the handler and the state it needs.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::app::{StartupError, Stores};
+use shared::config::Config;
+use shared::crypto::PasswordHasher;
+use shared::http::body::json_object;
+use shared::http::views::UserView;
+use shared::http::{respond, ApiError, Reply};
+use shared::ports::{AuditLog, Clock, SystemClock, UserStore};
+use shared::usecases::signup::SignUp;
+use shared::usecases::Origin;
+
+pub const ROUTE: &str = "POST /auth/signup";
+
+pub struct SignUpState {
+    pub users: Arc<dyn UserStore>,
+    pub audit: Arc<dyn AuditLog>,
+    pub hasher: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl SignUpState {
+    pub fn new(stores: &Stores, config: &Config) -> Result<Self, StartupError> {
+        Ok(Self {
+            users: stores.users.clone(),
+            audit: stores.audit.clone(),
+            hasher: PasswordHasher::new(config.argon2)?,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let stores = Stores::from_config(&config).await?;
+        Self::new(&stores, &config)
+    }
+}
+
+pub async fn handle(state: &SignUpState, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |meta, request| async move {
+        let fields = json_object(&request)?;
+        let origin = Origin {
+            request_id: meta.request_id,
+            source_ip: meta.source_ip,
+        };
+        let sign_up = SignUp {
+            users: state.users.as_ref(),
+            audit: state.audit.as_ref(),
+            hasher: &state.hasher,
+            clock: state.clock.as_ref(),
+        };
+        let user = sign_up.run(&fields, &origin).await.map_err(ApiError::from)?;
+        tracing::Span::current().record("user_id", tracing::field::display(user.id));
+        let view = UserView::new(&user).with_message("User created successfully.");
+        Reply::new(StatusCode::CREATED, "User created successfully", &json!({ "user": view }))
+    })
+    .await
+}

@@ -1,0 +1,36 @@
+//! SDK failures → `StoreError`: retryable ones are `Unavailable`.
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use crate::ports::StoreError;
+
+const RETRYABLE_CODES: &[&str] = &[
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+];
+
+pub fn store_error<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let retryable = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ServiceError(service) => service.err().code().is_some_and(|code| RETRYABLE_CODES.contains(&code)),
+        _ => false,
+    };
+    let described = aws_sdk_dynamodb::error::DisplayErrorContext(&error).to_string();
+    if retryable {
+        StoreError::Unavailable(described.into())
+    } else {
+        StoreError::Internal(described.into())
+    }
+}
+
+pub fn mapping_error(error: serde_dynamo::Error) -> StoreError {
+    StoreError::Internal(Box::new(error))
+}

@@ -1,0 +1,172 @@
+//! Item shapes of the single table, mapped with serde_dynamo.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::keys::{self, Key};
+use crate::domain::{
+    AuditAction, AuditOutcome, AuditRecord, ContactNumber, Email, PasswordHash, Profile, ProfileText, User, UserId,
+    UserStatus, Username,
+};
+
+/// How long audit records are kept before DynamoDB's TTL removes them.
+pub const AUDIT_RETENTION: time::Duration = time::Duration::days(400);
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub id: Uuid,
+    pub username: String,
+    pub username_key: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub password_hash: String,
+    pub status: UserStatus,
+    pub rank: String,
+    pub unitname: String,
+    pub designation: String,
+    pub mobile_no: String,
+    pub personal_no: String,
+    pub phone_no: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<&User> for UserItem {
+    fn from(user: &User) -> Self {
+        let Key { pk, sk } = keys::user(user.id);
+        Self {
+            pk,
+            sk,
+            entity: "user".into(),
+            id: user.id.as_uuid(),
+            username: user.username.as_str().into(),
+            username_key: user.username.key().into(),
+            email: user.email.as_str().into(),
+            email_verified: user.email_verified,
+            password_hash: user.password_hash.as_phc().into(),
+            status: user.status,
+            rank: user.profile.rank.as_str().into(),
+            unitname: user.profile.unitname.as_str().into(),
+            designation: user.profile.designation.as_str().into(),
+            mobile_no: user.profile.mobile_no.as_str().into(),
+            personal_no: user.profile.personal_no.as_str().into(),
+            phone_no: user.profile.phone_no.as_str().into(),
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+impl From<UserItem> for User {
+    fn from(item: UserItem) -> Self {
+        Self {
+            id: UserId::from_uuid(item.id),
+            username: Username::from_stored(item.username),
+            email: Email::from_stored(item.email),
+            email_verified: item.email_verified,
+            password_hash: PasswordHash::from_phc(item.password_hash),
+            status: item.status,
+            profile: Profile {
+                rank: ProfileText::from_stored(item.rank),
+                unitname: ProfileText::from_stored(item.unitname),
+                designation: ProfileText::from_stored(item.designation),
+                mobile_no: ContactNumber::from_stored(item.mobile_no),
+                personal_no: ContactNumber::from_stored(item.personal_no),
+                phone_no: ContactNumber::from_stored(item.phone_no),
+            },
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+        }
+    }
+}
+
+/// A uniqueness claim: its key is the claimed value, it names the owner.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ClaimItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub user_id: Uuid,
+}
+
+impl ClaimItem {
+    pub fn new(key: Key, user_id: UserId) -> Self {
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            entity: "claim".into(),
+            user_id: user_id.as_uuid(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AuditItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub id: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub action: AuditAction,
+    pub outcome: AuditOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    pub request_id: String,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    pub expires_at: i64,
+}
+
+impl From<&AuditRecord> for AuditItem {
+    fn from(record: &AuditRecord) -> Self {
+        let Key { pk, sk } = keys::audit(record.at, record.id);
+        Self {
+            pk,
+            sk,
+            entity: "audit".into(),
+            id: record.id,
+            at: record.at,
+            action: record.action,
+            outcome: record.outcome,
+            user_id: record.user_id.map(|id| id.as_uuid()),
+            subject: record.subject.clone(),
+            source_ip: record.source_ip.clone(),
+            request_id: record.request_id.clone(),
+            reasons: record.reasons.clone(),
+            expires_at: (record.at + AUDIT_RETENTION).unix_timestamp(),
+        }
+    }
+}
+
+impl From<AuditItem> for AuditRecord {
+    fn from(item: AuditItem) -> Self {
+        Self {
+            id: item.id,
+            at: item.at,
+            action: item.action,
+            outcome: item.outcome,
+            user_id: item.user_id.map(UserId::from_uuid),
+            subject: item.subject,
+            source_ip: item.source_ip,
+            request_id: item.request_id,
+            reasons: item.reasons,
+        }
+    }
+}

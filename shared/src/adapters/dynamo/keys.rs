@@ -1,0 +1,85 @@
+//! Every key of the single table, built in one place.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+
+use crate::domain::UserId;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+/// The table's TTL attribute (epoch seconds).
+pub const EXPIRES_AT: &str = "expires_at";
+
+/// Sort keys that order by time as strings: fixed width, UTC, microseconds.
+const SORTABLE_TIME: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    fn new(pk: String, sk: impl Into<String>) -> Self {
+        Self { pk, sk: sk.into() }
+    }
+
+    pub fn to_attributes(&self) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (PK.to_owned(), AttributeValue::S(self.pk.clone())),
+            (SK.to_owned(), AttributeValue::S(self.sk.clone())),
+        ])
+    }
+}
+
+pub fn user(id: UserId) -> Key {
+    Key::new(format!("USER#{id}"), "PROFILE")
+}
+
+pub fn username_claim(username_key: &str) -> Key {
+    Key::new(format!("USERNAME#{username_key}"), "CLAIM")
+}
+
+pub fn email_claim(email: &str) -> Key {
+    Key::new(format!("EMAIL#{email}"), "CLAIM")
+}
+
+pub fn audit_partition(day: Date) -> String {
+    format!("AUDIT#{day}")
+}
+
+pub fn audit(at: OffsetDateTime, id: Uuid) -> Key {
+    let at = at.to_offset(UtcOffset::UTC);
+    let stamp = at.format(SORTABLE_TIME).expect("every UTC time formats");
+    Key::new(audit_partition(at.date()), format!("{stamp}#{id}"))
+}
+
+/// A key that never holds an item: reading it proves the table answers.
+pub fn health() -> Key {
+    Key::new("HEALTH".to_owned(), "HEALTH")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn audit_keys_sort_by_time() {
+        let id = Uuid::nil();
+        let a = audit(datetime!(2026-01-02 03:04:05.000007 UTC), id);
+        let b = audit(datetime!(2026-01-02 13:04:05 UTC), id);
+        assert_eq!(a.pk, "AUDIT#2026-01-02");
+        assert_eq!(a.sk, "2026-01-02T03:04:05.000007Z#00000000-0000-0000-0000-000000000000");
+        assert!(a.sk < b.sk);
+        // Another offset lands on the UTC day.
+        let c = audit(datetime!(2026-01-02 01:00 +05:30), id);
+        assert_eq!(c.pk, "AUDIT#2026-01-01");
+    }
+}

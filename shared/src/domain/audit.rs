@@ -1,0 +1,38 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::user::UserId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    SignUp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    Success,
+    /// The request was refused (validation, conflict, rate limit…).
+    Rejected,
+    /// The service failed while handling it.
+    Error,
+}
+
+/// One security-relevant attempt. Holds identifiers and outcomes only:
+/// never a password, token or phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: Uuid,
+    pub at: OffsetDateTime,
+    pub action: AuditAction,
+    pub outcome: AuditOutcome,
+    pub user_id: Option<UserId>,
+    /// The account identifier the attempt named (lower-cased username).
+    pub subject: Option<String>,
+    pub source_ip: Option<String>,
+    pub request_id: String,
+    /// Why it was rejected: `field:code` pairs.
+    pub reasons: Vec<String>,
+}

@@ -1,0 +1,186 @@
+//! The error vocabulary of the API: codes and per-field error lists.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Every error code of API.md, serialised in snake_case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Required,
+    Invalid,
+    TooLong,
+    TooShort,
+    ValidationError,
+    UsernameConflict,
+    EmailConflict,
+    PhoneConflict,
+    PasswordMismatch,
+    PasswordTooShort,
+    PasswordTooCommon,
+    PasswordTooSimilar,
+    PasswordEntirelyNumeric,
+    InvalidCredentials,
+    AccountLocked,
+    AccountInactive,
+    RateLimited,
+    TokenInvalid,
+    TokenExpired,
+    TokenReused,
+    NotAuthenticated,
+    Forbidden,
+    NotFound,
+    IpBlocked,
+    InvalidJson,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    MethodNotAllowed,
+    ServerError,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Invalid => "invalid",
+            Self::TooLong => "too_long",
+            Self::TooShort => "too_short",
+            Self::ValidationError => "validation_error",
+            Self::UsernameConflict => "username_conflict",
+            Self::EmailConflict => "email_conflict",
+            Self::PhoneConflict => "phone_conflict",
+            Self::PasswordMismatch => "password_mismatch",
+            Self::PasswordTooShort => "password_too_short",
+            Self::PasswordTooCommon => "password_too_common",
+            Self::PasswordTooSimilar => "password_too_similar",
+            Self::PasswordEntirelyNumeric => "password_entirely_numeric",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::AccountLocked => "account_locked",
+            Self::AccountInactive => "account_inactive",
+            Self::RateLimited => "rate_limited",
+            Self::TokenInvalid => "token_invalid",
+            Self::TokenExpired => "token_expired",
+            Self::TokenReused => "token_reused",
+            Self::NotAuthenticated => "not_authenticated",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::IpBlocked => "ip_blocked",
+            Self::InvalidJson => "invalid_json",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::ServerError => "server_error",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// One problem with one field: a human message and a stable code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub message: Cow<'static, str>,
+    pub code: ErrorCode,
+}
+
+impl FieldError {
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            message: message.into(),
+            code,
+        }
+    }
+
+    pub fn required() -> Self {
+        Self::new(ErrorCode::Required, "This field is required.")
+    }
+
+    pub fn blank() -> Self {
+        Self::new(ErrorCode::Required, "This field may not be blank.")
+    }
+
+    pub fn invalid(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::Invalid, message)
+    }
+
+    pub fn too_long(max: usize) -> Self {
+        Self::new(
+            ErrorCode::TooLong,
+            format!("Ensure this field has no more than {max} characters."),
+        )
+    }
+
+    pub fn too_short(min: usize) -> Self {
+        Self::new(
+            ErrorCode::TooShort,
+            format!("Ensure this field has at least {min} characters."),
+        )
+    }
+}
+
+/// Field name → its errors. Field names are exactly as the client sent them
+/// (`mobileNo`), or `non_field_errors` / `system`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct FieldErrors(BTreeMap<String, Vec<FieldError>>);
+
+pub const NON_FIELD_ERRORS: &str = "non_field_errors";
+pub const SYSTEM_ERRORS: &str = "system";
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn single(field: &str, error: FieldError) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, error);
+        errors
+    }
+
+    pub fn add(&mut self, field: &str, error: FieldError) {
+        self.0.entry(field.to_owned()).or_default().push(error);
+    }
+
+    /// Records the error of a parse result and returns its value, so that a
+    /// form can parse every field and report every failure at once.
+    pub fn collect<T>(&mut self, field: &str, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.add(field, error);
+                None
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: FieldErrors) {
+        for (field, errors) in other.0 {
+            self.0.entry(field).or_default().extend(errors);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&[FieldError]> {
+        self.0.get(field).map(Vec::as_slice)
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    pub fn codes(&self, field: &str) -> Vec<ErrorCode> {
+        self.get(field)
+            .map(|errors| errors.iter().map(|e| e.code).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+}

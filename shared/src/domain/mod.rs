@@ -1,0 +1,22 @@
+//! Domain types: each parses once, so the rest of the code holds only valid
+//! values ("parse, don't validate").
+
+pub mod audit;
+pub mod email;
+pub mod errors;
+pub mod form;
+pub mod password;
+pub mod password_policy;
+pub mod phone;
+pub mod text;
+pub mod user;
+pub mod username;
+
+pub use audit::{AuditAction, AuditOutcome, AuditRecord};
+pub use email::Email;
+pub use errors::{ErrorCode, FieldError, FieldErrors};
+pub use password::Password;
+pub use phone::ContactNumber;
+pub use text::ProfileText;
+pub use user::{PasswordHash, Profile, User, UserId, UserStatus};
+pub use username::Username;

@@ -1,0 +1,63 @@
+//! What every handler knows about its request: id, source address, start.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+
+use super::headers::X_REQUEST_ID;
+
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub request_id: String,
+    /// From API Gateway's request context, never from a client header.
+    pub source_ip: Option<IpAddr>,
+    pub started: Instant,
+}
+
+impl RequestMeta {
+    pub fn from_request(request: &Request) -> Self {
+        let context = request.request_context_ref();
+        let (gateway_id, source_ip) = match context {
+            Some(RequestContext::ApiGatewayV2(ctx)) => (
+                ctx.request_id.clone(),
+                ctx.http.source_ip.as_deref().and_then(|ip| ip.parse().ok()),
+            ),
+            _ => (None, None),
+        };
+        let client_id = request
+            .headers()
+            .get(X_REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|id| is_safe_request_id(id))
+            .map(str::to_owned);
+        Self {
+            request_id: client_id
+                .or(gateway_id.filter(|id| is_safe_request_id(id)))
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            source_ip,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// A caller-supplied id is echoed into logs and headers: only short,
+/// plain ids are taken.
+fn is_safe_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_plain() {
+        assert!(is_safe_request_id("abc-123_x.y"));
+        assert!(!is_safe_request_id(""));
+        assert!(!is_safe_request_id("a\nb"));
+        assert!(!is_safe_request_id(&"a".repeat(129)));
+        assert!(!is_safe_request_id("<script>"));
+    }
+}

@@ -1,0 +1,17 @@
+//! The HTTP layer: request bodies in, the envelope out, one mapping from
+//! typed errors to statuses, security headers and request ids.
+
+pub mod body;
+pub mod error;
+pub mod error_mapping;
+pub mod headers;
+pub mod meta;
+pub mod pipeline;
+pub mod reply;
+pub mod routes;
+pub mod views;
+
+pub use error::ApiError;
+pub use meta::RequestMeta;
+pub use pipeline::{respond, respond_error};
+pub use reply::Reply;

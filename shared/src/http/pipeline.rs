@@ -1,0 +1,76 @@
+//! Every handler runs inside `respond`: request id, span, error mapping,
+//! security headers and one log line per request.
+
+use std::future::Future;
+
+use lambda_http::{Body, Request, Response};
+use tracing::Instrument;
+
+use super::error::ApiError;
+use super::headers::apply_security_headers;
+use super::meta::RequestMeta;
+use super::reply::Reply;
+
+pub async fn respond<F, Fut>(route: &'static str, request: Request, handler: F) -> Response<Body>
+where
+    F: FnOnce(RequestMeta, Request) -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    let meta = RequestMeta::from_request(&request);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %meta.request_id,
+        route,
+        source_ip = tracing::field::Empty,
+        user_id = tracing::field::Empty,
+    );
+    if let Some(ip) = meta.source_ip {
+        span.record("source_ip", tracing::field::display(ip));
+    }
+    let method = request.method().clone();
+    async move {
+        let (status, body, extra_headers) = match handler(meta.clone(), request).await {
+            Ok(reply) => (reply.status, reply.body, Vec::new()),
+            Err(error) => {
+                if error.status.is_server_error() {
+                    log_cause(&error);
+                }
+                let body = error.body(&meta.request_id);
+                (error.status, body, error.headers)
+            }
+        };
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        apply_security_headers(headers, &meta.request_id);
+        for (name, value) in extra_headers {
+            headers.insert(name, value);
+        }
+        tracing::info!(
+            method = %method,
+            status = status.as_u16(),
+            latency_ms = meta.started.elapsed().as_secs_f64() * 1000.0,
+            "request completed"
+        );
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// The cause chain of a server fault, for the log only.
+fn log_cause(error: &ApiError) {
+    let mut chain = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = error.cause.as_deref().map(|e| e as _);
+    while let Some(cause) = next {
+        chain.push(cause.to_string());
+        next = cause.source();
+    }
+    tracing::error!(status = error.status.as_u16(), cause = %chain.join(": "), "request failed");
+}
+
+/// A response that is an error before any handler runs: an unknown route
+/// (404), a known path with another method (405), a body too large to read.
+pub async fn respond_error(route: &'static str, request: Request, error: ApiError) -> Response<Body> {
+    respond(route, request, |_, _| async move { Err::<Reply, _>(error) }).await
+}

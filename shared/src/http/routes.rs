@@ -1,0 +1,108 @@
+//! The route table: the one list of routes, which template.yaml, the local
+//! server and the fallback function all follow (tests hold them to it).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteId {
+    Health,
+    SignUp,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub id: RouteId,
+    pub method: &'static str,
+    /// Without a trailing slash; `{name}` marks a path parameter. Each
+    /// route also answers with a trailing slash.
+    pub path: &'static str,
+    /// The SAM logical id of the function serving it.
+    pub function: &'static str,
+}
+
+pub const ROUTES: &[Route] = &[
+    Route { id: RouteId::Health, method: "GET", path: "/health", function: "HealthFunction" },
+    Route { id: RouteId::SignUp, method: "POST", path: "/auth/signup", function: "SignUpFunction" },
+];
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RouteMatch {
+    Found { route: &'static Route, params: Vec<(&'static str, String)> },
+    MethodNotAllowed { allowed: Vec<&'static str> },
+    NotFound,
+}
+
+pub fn match_route(method: &str, path: &str) -> RouteMatch {
+    let path = normalise(path);
+    let mut allowed = Vec::new();
+    for route in ROUTES {
+        if let Some(params) = match_path(route.path, path) {
+            if route.method.eq_ignore_ascii_case(method) {
+                return RouteMatch::Found { route, params };
+            }
+            allowed.push(route.method);
+        }
+    }
+    if allowed.is_empty() {
+        RouteMatch::NotFound
+    } else {
+        RouteMatch::MethodNotAllowed { allowed }
+    }
+}
+
+/// One trailing slash is ignored: every route answers with and without it.
+fn normalise(path: &str) -> &str {
+    match path.strip_suffix('/') {
+        Some(stripped) if !stripped.is_empty() => stripped,
+        _ => path,
+    }
+}
+
+impl PartialEq for Route {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Route {}
+
+fn match_path(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+    let mut params = Vec::new();
+    let mut pattern_parts = pattern.split('/');
+    let mut path_parts = path.split('/');
+    loop {
+        match (pattern_parts.next(), path_parts.next()) {
+            (None, None) => return Some(params),
+            (Some(p), Some(s)) if p.starts_with('{') && p.ends_with('}') && !s.is_empty() => {
+                params.push((&p[1..p.len() - 1], s.to_owned()));
+            }
+            (Some(p), Some(s)) if p == s => {}
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_with_and_without_trailing_slash() {
+        for path in ["/auth/signup", "/auth/signup/"] {
+            assert!(matches!(match_route("POST", path), RouteMatch::Found { route, .. } if route.id == RouteId::SignUp));
+        }
+    }
+
+    #[test]
+    fn wrong_method_and_unknown_path() {
+        assert_eq!(match_route("GET", "/auth/signup"), RouteMatch::MethodNotAllowed { allowed: vec!["POST"] });
+        assert_eq!(match_route("GET", "/nope"), RouteMatch::NotFound);
+        assert_eq!(match_route("GET", "/auth/signup//"), RouteMatch::NotFound);
+        assert_eq!(match_route("GET", ""), RouteMatch::NotFound);
+    }
+
+    #[test]
+    fn path_parameters() {
+        assert_eq!(match_path("/tasks/{id}", "/tasks/42"), Some(vec![("id", "42".to_owned())]));
+        assert_eq!(match_path("/tasks/{id}", "/tasks/"), None);
+        assert_eq!(match_path("/tasks/{id}", "/tasks/1/2"), None);
+    }
+}

@@ -1,0 +1,49 @@
+//! How domain objects appear in responses (field names per API.md).
+
+use serde::Serialize;
+
+use crate::domain::{User, UserStatus};
+
+/// The user object of the username sign-up (`data.user`).
+#[derive(Debug, Serialize)]
+pub struct UserView<'a> {
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub rank: &'a str,
+    pub unitname: &'a str,
+    #[serde(rename = "mobileNo")]
+    pub mobile_no: &'a str,
+    #[serde(rename = "personalNo")]
+    pub personal_no: &'a str,
+    pub designation: &'a str,
+    #[serde(rename = "phoneNo")]
+    pub phone_no: &'a str,
+    pub status: UserStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+}
+
+impl<'a> UserView<'a> {
+    pub fn new(user: &'a User) -> Self {
+        Self {
+            user_id: user.id.to_string(),
+            username: user.username.as_str(),
+            email: user.email.as_str(),
+            rank: user.profile.rank.as_str(),
+            unitname: user.profile.unitname.as_str(),
+            mobile_no: user.profile.mobile_no.as_str(),
+            personal_no: user.profile.personal_no.as_str(),
+            designation: user.profile.designation.as_str(),
+            phone_no: user.profile.phone_no.as_str(),
+            status: user.status,
+            message: None,
+        }
+    }
+
+    pub fn with_message(mut self, message: &'static str) -> Self {
+        self.message = Some(message);
+        self
+    }
+}

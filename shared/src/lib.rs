@@ -1,0 +1,12 @@
+//! The domain crate of the user service. Dependencies point one way:
+//! `domain` ← `ports` ← `usecases` ← `adapters` / `http` ← functions.
+
+pub mod adapters;
+pub mod app;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod http;
+pub mod ports;
+pub mod telemetry;
+pub mod usecases;

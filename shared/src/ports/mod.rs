@@ -1,0 +1,91 @@
+//! Ports: what the use cases need from the outside world. Every port has a
+//! DynamoDB adapter and an in-memory adapter with the same semantics.
+
+use async_trait::async_trait;
+use time::{Date, OffsetDateTime};
+
+use crate::domain::{AuditRecord, User, UserId};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Throttled, timed out or unreachable: worth retrying later.
+    #[error("storage is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a corrupt item.
+    #[error("storage failed")]
+    Internal(#[source] BoxError),
+}
+
+impl StoreError {
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(message.into().into())
+    }
+}
+
+/// Which uniqueness claims are held by another account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conflicts {
+    pub username: bool,
+    pub email: bool,
+}
+
+impl Conflicts {
+    pub fn any(&self) -> bool {
+        self.username || self.email
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("username or email already taken")]
+    Conflict(Conflicts),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Writes the user with its profile, its username and email claims and
+    /// the audit record of its creation, all or nothing. When a claim is
+    /// held already nothing is written and every taken claim is named.
+    async fn create(&self, user: &User, audit: &AuditRecord) -> Result<(), CreateUserError>;
+
+    /// Which of these claims are taken (a strongly consistent read).
+    async fn taken(&self, username_key: Option<&str>, email: Option<&str>) -> Result<Conflicts, StoreError>;
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, StoreError>;
+
+    async fn find_by_username(&self, username_key: &str) -> Result<Option<UserId>, StoreError>;
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError>;
+}
+
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    async fn record(&self, record: &AuditRecord) -> Result<(), StoreError>;
+
+    /// The records of one UTC day, oldest first.
+    async fn list_day(&self, day: Date) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// A dependency `GET /health` reports on.
+#[async_trait]
+pub trait HealthProbe: Send + Sync {
+    fn name(&self) -> &'static str;
+    async fn check(&self) -> Result<(), StoreError>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
