@@ -61,7 +61,8 @@ impl Stores {
 /// region, `AWS_ENDPOINT_URL`…), with `us-east-1` when no region is set so
 /// that local endpoints need no region setting.
 pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
-    let region = aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1");
+    let region =
+        aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1");
     let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(region)
         .load()

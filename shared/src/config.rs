@@ -33,7 +33,11 @@ impl Config {
 
     /// `lookup` returns a variable's value; tests pass a map.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         // Inside Lambda the table is the only sensible default; anywhere
         // else the embedded store is, so a bare `cargo run` just works.
         let in_lambda = get("AWS_LAMBDA_FUNCTION_NAME").is_some();
@@ -78,7 +82,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -94,9 +101,31 @@ mod tests {
 
     #[test]
     fn explicit_values_and_errors() {
-        let c = config(&[("STORAGE", "dynamodb"), ("TABLE_NAME", "t"), ("CREATE_TABLE", "true"), ("ARGON2_MEMORY_KIB", "65536")]).unwrap();
-        assert_eq!((c.storage, c.table_name.as_str(), c.create_table, c.argon2.memory_kib), (StorageKind::DynamoDb, "t", true, 65536));
-        assert_eq!(config(&[("STORAGE", "redis")]).unwrap_err().variable, "STORAGE");
-        assert_eq!(config(&[("ARGON2_ITERATIONS", "two")]).unwrap_err().variable, "ARGON2_ITERATIONS");
+        let c = config(&[
+            ("STORAGE", "dynamodb"),
+            ("TABLE_NAME", "t"),
+            ("CREATE_TABLE", "true"),
+            ("ARGON2_MEMORY_KIB", "65536"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                c.storage,
+                c.table_name.as_str(),
+                c.create_table,
+                c.argon2.memory_kib
+            ),
+            (StorageKind::DynamoDb, "t", true, 65536)
+        );
+        assert_eq!(
+            config(&[("STORAGE", "redis")]).unwrap_err().variable,
+            "STORAGE"
+        );
+        assert_eq!(
+            config(&[("ARGON2_ITERATIONS", "two")])
+                .unwrap_err()
+                .variable,
+            "ARGON2_ITERATIONS"
+        );
     }
 }

@@ -46,14 +46,27 @@ pub async fn handle(state: &HealthState, request: Request) -> Response<Body> {
         let checks = join_all(state.probes.iter().map(|probe| run_check(probe.as_ref()))).await;
         let failed: Vec<&Check> = checks.iter().filter(|c| c.status != "ok").collect();
         if failed.is_empty() {
-            return Reply::new(StatusCode::OK, "Healthy", &serde_json::json!({ "status": "ok", "checks": checks }));
+            return Reply::new(
+                StatusCode::OK,
+                "Healthy",
+                &serde_json::json!({ "status": "ok", "checks": checks }),
+            );
         }
         let mut errors = FieldErrors::new();
         for check in &failed {
-            errors.add(check.name, FieldError::new(ErrorCode::Unavailable, format!("{} is {}", check.name, check.status)));
+            errors.add(
+                check.name,
+                FieldError::new(
+                    ErrorCode::Unavailable,
+                    format!("{} is {}", check.name, check.status),
+                ),
+            );
         }
         let mut error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Unhealthy", errors);
-        error.extra.insert("checks".into(), serde_json::to_value(&checks).unwrap_or_default());
+        error.extra.insert(
+            "checks".into(),
+            serde_json::to_value(&checks).unwrap_or_default(),
+        );
         Err(error)
     })
     .await
@@ -78,4 +91,3 @@ async fn run_check(probe: &dyn HealthProbe) -> Check {
         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
     }
 }
-

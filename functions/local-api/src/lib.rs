@@ -44,7 +44,9 @@ impl LocalApp {
                     RouteId::Health => health::handle(&self.health, request).await,
                 }
             }
-            RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => fallback::handle(request).await,
+            RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => {
+                fallback::handle(request).await
+            }
         }
     }
 }
@@ -92,6 +94,13 @@ async fn serve(
 }
 
 /// Binds `addr` and serves until the process is stopped.
-pub async fn serve_on(listener: tokio::net::TcpListener, app: Arc<LocalApp>) -> std::io::Result<()> {
-    axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>()).await
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Arc<LocalApp>,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }

@@ -54,10 +54,17 @@ pub async fn handle(state: &SignUpState, request: Request) -> Response<Body> {
             hasher: &state.hasher,
             clock: state.clock.as_ref(),
         };
-        let user = sign_up.run(&fields, &origin).await.map_err(ApiError::from)?;
+        let user = sign_up
+            .run(&fields, &origin)
+            .await
+            .map_err(ApiError::from)?;
         tracing::Span::current().record("user_id", tracing::field::display(user.id));
         let view = UserView::new(&user).with_message("User created successfully.");
-        Reply::new(StatusCode::CREATED, "User created successfully", &json!({ "user": view }))
+        Reply::new(
+            StatusCode::CREATED,
+            "User created successfully",
+            &json!({ "user": view }),
+        )
     })
     .await
 }

@@ -33,7 +33,9 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Tables> {
         // A panic while holding the lock cannot leave a half-applied write
         // (each write checks first, then mutates), so poisoning is ignored.
-        self.tables.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -51,14 +53,22 @@ impl UserStore for MemoryStore {
         if tables.users.contains_key(&user.id) {
             return Err(StoreError::internal("user id already exists").into());
         }
-        tables.usernames.insert(user.username.key().to_owned(), user.id);
-        tables.emails.insert(user.email.as_str().to_owned(), user.id);
+        tables
+            .usernames
+            .insert(user.username.key().to_owned(), user.id);
+        tables
+            .emails
+            .insert(user.email.as_str().to_owned(), user.id);
         tables.users.insert(user.id, user.clone());
         tables.audit.push(audit.clone());
         Ok(())
     }
 
-    async fn taken(&self, username_key: Option<&str>, email: Option<&str>) -> Result<Conflicts, StoreError> {
+    async fn taken(
+        &self,
+        username_key: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Conflicts, StoreError> {
         let tables = self.lock();
         Ok(Conflicts {
             username: username_key.is_some_and(|k| tables.usernames.contains_key(k)),

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash as PhcHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{
+    PasswordHash as PhcHash, PasswordHasher as _, PasswordVerifier as _, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
@@ -50,11 +52,19 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(settings: Argon2Settings) -> Result<Self, HashError> {
-        if settings.memory_kib < MIN_MEMORY_KIB || settings.iterations < MIN_ITERATIONS || settings.parallelism < 1 {
+        if settings.memory_kib < MIN_MEMORY_KIB
+            || settings.iterations < MIN_ITERATIONS
+            || settings.parallelism < 1
+        {
             return Err(HashError::WeakSettings(format!("{settings:?}")));
         }
-        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
-            .map_err(|e| HashError::WeakSettings(e.to_string()))?;
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            None,
+        )
+        .map_err(|e| HashError::WeakSettings(e.to_string()))?;
         let concurrent = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
         Ok(Self {
             params,
@@ -67,7 +77,11 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
-        let _permit = self.permits.acquire().await.expect("semaphore never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         let password = password.clone();
         let params = self.params.clone();
         tokio::task::spawn_blocking(move || {
@@ -82,8 +96,16 @@ impl PasswordHasher {
 
     /// Whether `password` matches `hash` (constant-time comparison inside
     /// argon2). A hash that does not parse never matches.
-    pub async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<bool, HashError> {
-        let _permit = self.permits.acquire().await.expect("semaphore never closed");
+    pub async fn verify(
+        &self,
+        password: &Password,
+        hash: &PasswordHash,
+    ) -> Result<bool, HashError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         let password = password.clone();
         let hash = hash.clone();
         let params = self.params.clone();
@@ -107,9 +129,18 @@ mod tests {
     #[test]
     fn refuses_weak_settings() {
         for weak in [
-            Argon2Settings { memory_kib: 4096, ..Default::default() },
-            Argon2Settings { iterations: 1, ..Default::default() },
-            Argon2Settings { parallelism: 0, ..Default::default() },
+            Argon2Settings {
+                memory_kib: 4096,
+                ..Default::default()
+            },
+            Argon2Settings {
+                iterations: 1,
+                ..Default::default()
+            },
+            Argon2Settings {
+                parallelism: 0,
+                ..Default::default()
+            },
         ] {
             assert!(PasswordHasher::new(weak).is_err());
         }
@@ -120,7 +151,11 @@ mod tests {
         let hasher = PasswordHasher::new(Argon2Settings::default()).unwrap();
         let password = Password::parse("correct horse battery").unwrap();
         let hash = hasher.hash(&password).await.unwrap();
-        assert!(hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.as_phc());
+        assert!(
+            hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_phc()
+        );
         assert!(!hash.as_phc().contains("correct"));
         assert!(hasher.verify(&password, &hash).await.unwrap());
         let wrong = Password::parse("correct horse battery!").unwrap();

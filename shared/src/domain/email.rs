@@ -56,14 +56,31 @@ mod tests {
 
     #[test]
     fn valid_addresses_are_lower_cased() {
-        assert_eq!(Email::parse(" Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
+        assert_eq!(
+            Email::parse(" Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
         assert!(Email::parse("first.last+tag@sub.example.co.uk").is_ok());
     }
 
     #[test]
     fn invalid_addresses() {
-        for bad in ["plain", "a@b", "@example.com", "a@", "a b@example.com", "Alice <a@example.com>", "a@[127.0.0.1]", "a@@example.com", "<script>@x.com"] {
-            assert_eq!(Email::parse(bad).unwrap_err().code, ErrorCode::Invalid, "{bad}");
+        for bad in [
+            "plain",
+            "a@b",
+            "@example.com",
+            "a@",
+            "a b@example.com",
+            "Alice <a@example.com>",
+            "a@[127.0.0.1]",
+            "a@@example.com",
+            "<script>@x.com",
+        ] {
+            assert_eq!(
+                Email::parse(bad).unwrap_err().code,
+                ErrorCode::Invalid,
+                "{bad}"
+            );
         }
     }
 

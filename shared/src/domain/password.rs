@@ -46,9 +46,15 @@ mod tests {
 
     #[test]
     fn length_rules() {
-        assert_eq!(Password::parse("short").unwrap_err().code, ErrorCode::PasswordTooShort);
+        assert_eq!(
+            Password::parse("short").unwrap_err().code,
+            ErrorCode::PasswordTooShort
+        );
         assert_eq!(Password::parse("").unwrap_err().code, ErrorCode::Required);
-        assert_eq!(Password::parse(&"x".repeat(129)).unwrap_err().code, ErrorCode::TooLong);
+        assert_eq!(
+            Password::parse(&"x".repeat(129)).unwrap_err().code,
+            ErrorCode::TooLong
+        );
         assert!(Password::parse(&"x".repeat(128)).is_ok());
         // Characters, not bytes: eight two-byte characters are long enough.
         assert!(Password::parse("éééééééé").is_ok());

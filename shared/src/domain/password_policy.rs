@@ -28,7 +28,10 @@ pub fn check_strength(password: &Password, attributes: &[UserAttribute<'_>]) -> 
         ));
     }
     if is_common(raw) {
-        errors.push(FieldError::new(ErrorCode::PasswordTooCommon, "This password is too common."));
+        errors.push(FieldError::new(
+            ErrorCode::PasswordTooCommon,
+            "This password is too common.",
+        ));
     }
     if raw.chars().all(char::is_numeric) {
         errors.push(FieldError::new(
@@ -115,7 +118,10 @@ mod tests {
 
     fn codes(password: &str, attributes: &[UserAttribute<'_>]) -> Vec<ErrorCode> {
         let password = Password::parse(password).unwrap();
-        check_strength(&password, attributes).into_iter().map(|e| e.code).collect()
+        check_strength(&password, attributes)
+            .into_iter()
+            .map(|e| e.code)
+            .collect()
     }
 
     #[test]
@@ -126,8 +132,23 @@ mod tests {
 
     #[test]
     fn common_passwords() {
-        for common in ["password", "Password", "PASSWORD", "12345678", "iloveyou", "qwertyuiop", "baseball", "sunshine", "football1", "aaaaaaaa", "abcdefgh"] {
-            assert!(codes(common, &[]).contains(&ErrorCode::PasswordTooCommon), "{common}");
+        for common in [
+            "password",
+            "Password",
+            "PASSWORD",
+            "12345678",
+            "iloveyou",
+            "qwertyuiop",
+            "baseball",
+            "sunshine",
+            "football1",
+            "aaaaaaaa",
+            "abcdefgh",
+        ] {
+            assert!(
+                codes(common, &[]).contains(&ErrorCode::PasswordTooCommon),
+                "{common}"
+            );
         }
     }
 
@@ -140,12 +161,21 @@ mod tests {
     #[test]
     fn similar_to_attributes() {
         let attrs = [
-            UserAttribute { label: "username", value: "johnsmith" },
-            UserAttribute { label: "email", value: "j.smith@example.com" },
+            UserAttribute {
+                label: "username",
+                value: "johnsmith",
+            },
+            UserAttribute {
+                label: "email",
+                value: "j.smith@example.com",
+            },
         ];
         assert!(codes("johnsmith1", &attrs).contains(&ErrorCode::PasswordTooSimilar));
         assert!(codes("Smith.J#example", &attrs).contains(&ErrorCode::PasswordTooSimilar));
-        assert!(codes("hTims.J#x9elpmaxe", &attrs).contains(&ErrorCode::PasswordTooSimilar), "same letters, any order");
+        assert!(
+            codes("hTims.J#x9elpmaxe", &attrs).contains(&ErrorCode::PasswordTooSimilar),
+            "same letters, any order"
+        );
         assert!(codes("Xk9#mP2$vL7q", &attrs).is_empty());
     }
 

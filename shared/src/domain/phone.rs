@@ -20,7 +20,8 @@ impl ContactNumber {
         let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
         let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
         // `1?\d{9,15}`: 9–15 digits, or 16 when the first is the optional 1.
-        let length_ok = (9..=15).contains(&digits.len()) || (digits.len() == 16 && digits.starts_with('1'));
+        let length_ok =
+            (9..=15).contains(&digits.len()) || (digits.len() == 16 && digits.starts_with('1'));
         if !(all_digits && length_ok) {
             return Err(FieldError::invalid(
                 "Phone number must be entered in the format: '+999999999'. Up to 15 digits allowed.",
@@ -52,11 +53,31 @@ mod tests {
 
     #[test]
     fn matches_the_documented_pattern() {
-        for ok in ["+919876543210", "919876543210", "123456789", "+1234567890123456", "123456789012345"] {
+        for ok in [
+            "+919876543210",
+            "919876543210",
+            "123456789",
+            "+1234567890123456",
+            "123456789012345",
+        ] {
             assert!(ContactNumber::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["12345678", "+", "++123456789", "98765-43210", "abcdefghij", "+2234567890123456", "1234567890123456789", "98765 43210", "+٣٤٥٦٧٨٩٠١٢"] {
-            assert_eq!(ContactNumber::parse(bad).unwrap_err().code, ErrorCode::Invalid, "{bad}");
+        for bad in [
+            "12345678",
+            "+",
+            "++123456789",
+            "98765-43210",
+            "abcdefghij",
+            "+2234567890123456",
+            "1234567890123456789",
+            "98765 43210",
+            "+٣٤٥٦٧٨٩٠١٢",
+        ] {
+            assert_eq!(
+                ContactNumber::parse(bad).unwrap_err().code,
+                ErrorCode::Invalid,
+                "{bad}"
+            );
         }
     }
 

@@ -35,11 +35,30 @@ mod tests {
 
     #[test]
     fn bounds_and_content() {
-        assert_eq!(ProfileText::parse(" Captain ", 100).unwrap().as_str(), "Captain");
-        assert_eq!(ProfileText::parse(&"é".repeat(100), 100).unwrap().as_str().chars().count(), 100);
-        assert_eq!(ProfileText::parse(&"é".repeat(101), 100).unwrap_err().code, ErrorCode::TooLong);
-        assert_eq!(ProfileText::parse("", 100).unwrap_err().code, ErrorCode::Required);
-        assert_eq!(ProfileText::parse("a\u{0}b", 100).unwrap_err().code, ErrorCode::Invalid);
+        assert_eq!(
+            ProfileText::parse(" Captain ", 100).unwrap().as_str(),
+            "Captain"
+        );
+        assert_eq!(
+            ProfileText::parse(&"é".repeat(100), 100)
+                .unwrap()
+                .as_str()
+                .chars()
+                .count(),
+            100
+        );
+        assert_eq!(
+            ProfileText::parse(&"é".repeat(101), 100).unwrap_err().code,
+            ErrorCode::TooLong
+        );
+        assert_eq!(
+            ProfileText::parse("", 100).unwrap_err().code,
+            ErrorCode::Required
+        );
+        assert_eq!(
+            ProfileText::parse("a\u{0}b", 100).unwrap_err().code,
+            ErrorCode::Invalid
+        );
         // Markup and SQL are plain text here: stored as given, never interpreted.
         assert!(ProfileText::parse("<script>alert(1)</script>", 100).is_ok());
     }

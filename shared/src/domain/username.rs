@@ -62,22 +62,47 @@ mod tests {
 
     #[test]
     fn accepts_letters_digits_and_symbols() {
-        for ok in ["alice", "a", "Bob.Smith+1@x-y_z", "José", "用户名", &"a".repeat(150)] {
+        for ok in [
+            "alice",
+            "a",
+            "Bob.Smith+1@x-y_z",
+            "José",
+            "用户名",
+            &"a".repeat(150),
+        ] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
     }
 
     #[test]
     fn rejects_bad_characters() {
-        for bad in ["a b", "a/b", "<script>", "a'; DROP TABLE users;--", "tab\tname", "zero\u{200b}width", "emoji😀"] {
-            assert_eq!(Username::parse(bad).unwrap_err().code, ErrorCode::Invalid, "{bad}");
+        for bad in [
+            "a b",
+            "a/b",
+            "<script>",
+            "a'; DROP TABLE users;--",
+            "tab\tname",
+            "zero\u{200b}width",
+            "emoji😀",
+        ] {
+            assert_eq!(
+                Username::parse(bad).unwrap_err().code,
+                ErrorCode::Invalid,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn length_bounds() {
-        assert_eq!(Username::parse(&"a".repeat(151)).unwrap_err().code, ErrorCode::TooLong);
-        assert_eq!(Username::parse("   ").unwrap_err().code, ErrorCode::Required);
+        assert_eq!(
+            Username::parse(&"a".repeat(151)).unwrap_err().code,
+            ErrorCode::TooLong
+        );
+        assert_eq!(
+            Username::parse("   ").unwrap_err().code,
+            ErrorCode::Required
+        );
     }
 
     #[test]

@@ -60,11 +60,21 @@ pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
 
 /// `application/json` or any `application/*+json`, parameters ignored.
 fn is_json_media_type(request: &Request) -> bool {
-    let Some(value) = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 #[cfg(test)]
@@ -87,20 +97,57 @@ mod tests {
 
     #[test]
     fn accepts_json_objects() {
-        assert_eq!(json_object(&request(Some("application/json; charset=utf-8"), r#"{"a":1}"#)).unwrap().len(), 1);
-        assert_eq!(json_object(&request(Some("application/vnd.api+json"), "{}")).unwrap().len(), 0);
+        assert_eq!(
+            json_object(&request(
+                Some("application/json; charset=utf-8"),
+                r#"{"a":1}"#
+            ))
+            .unwrap()
+            .len(),
+            1
+        );
+        assert_eq!(
+            json_object(&request(Some("application/vnd.api+json"), "{}"))
+                .unwrap()
+                .len(),
+            0
+        );
         assert!(json_object(&request(None, "")).unwrap().is_empty());
     }
 
     #[test]
     fn rejects_what_is_not_a_json_object() {
-        assert_eq!(code(json_object(&request(Some("text/plain"), "{}"))), (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType));
-        assert_eq!(code(json_object(&request(None, "{}"))), (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType));
-        assert_eq!(code(json_object(&request(Some("application/json"), "{bad"))), (StatusCode::BAD_REQUEST, ErrorCode::InvalidJson));
-        assert_eq!(code(json_object(&request(Some("application/json"), "[1,2]"))), (StatusCode::BAD_REQUEST, ErrorCode::Invalid));
+        assert_eq!(
+            code(json_object(&request(Some("text/plain"), "{}"))),
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType
+            )
+        );
+        assert_eq!(
+            code(json_object(&request(None, "{}"))),
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType
+            )
+        );
+        assert_eq!(
+            code(json_object(&request(Some("application/json"), "{bad"))),
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidJson)
+        );
+        assert_eq!(
+            code(json_object(&request(Some("application/json"), "[1,2]"))),
+            (StatusCode::BAD_REQUEST, ErrorCode::Invalid)
+        );
         let deep = "[".repeat(10_000);
-        assert_eq!(code(json_object(&request(Some("application/json"), &deep))), (StatusCode::BAD_REQUEST, ErrorCode::InvalidJson));
+        assert_eq!(
+            code(json_object(&request(Some("application/json"), &deep))),
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidJson)
+        );
         let big = format!(r#"{{"a":"{}"}}"#, "x".repeat(MAX_BODY_BYTES));
-        assert_eq!(code(json_object(&request(Some("application/json"), &big))), (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge));
+        assert_eq!(
+            code(json_object(&request(Some("application/json"), &big))),
+            (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
+        );
     }
 }

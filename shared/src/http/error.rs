@@ -35,7 +35,11 @@ struct ErrorEnvelope<'a> {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>, errors: FieldErrors) -> Self {
+    pub fn new(
+        status: StatusCode,
+        message: impl Into<Cow<'static, str>>,
+        errors: FieldErrors,
+    ) -> Self {
         Self {
             status,
             message: message.into(),
@@ -47,8 +51,17 @@ impl ApiError {
     }
 
     /// An error not tied to a field.
-    pub fn general(status: StatusCode, code: ErrorCode, message: &'static str, detail: &'static str) -> Self {
-        Self::new(status, message, FieldErrors::single(NON_FIELD_ERRORS, FieldError::new(code, detail)))
+    pub fn general(
+        status: StatusCode,
+        code: ErrorCode,
+        message: &'static str,
+        detail: &'static str,
+    ) -> Self {
+        Self::new(
+            status,
+            message,
+            FieldErrors::single(NON_FIELD_ERRORS, FieldError::new(code, detail)),
+        )
     }
 
     pub fn validation(errors: FieldErrors) -> Self {
@@ -56,7 +69,12 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::general(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not found", "The requested resource was not found.")
+        Self::general(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "Not found",
+            "The requested resource was not found.",
+        )
     }
 
     pub fn method_not_allowed(allowed: &[&str]) -> Self {
@@ -102,10 +120,15 @@ impl ApiError {
             "Service temporarily unavailable",
             FieldErrors::single(
                 SYSTEM_ERRORS,
-                FieldError::new(ErrorCode::Unavailable, "A dependency is unavailable; retry shortly."),
+                FieldError::new(
+                    ErrorCode::Unavailable,
+                    "A dependency is unavailable; retry shortly.",
+                ),
             ),
         );
-        error.headers.push((http::header::RETRY_AFTER, HeaderValue::from_static("1")));
+        error
+            .headers
+            .push((http::header::RETRY_AFTER, HeaderValue::from_static("1")));
         error.cause = Some(cause);
         error
     }

@@ -43,9 +43,12 @@ impl RequestMeta {
 }
 
 /// A caller-supplied id is echoed into logs and headers: only short,
-/// plain ids are taken.
+/// plain ids are taken (API Gateway's own ids end in `=`).
 fn is_safe_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
 }
 
 #[cfg(test)]

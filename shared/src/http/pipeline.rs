@@ -39,7 +39,9 @@ where
                 (error.status, body, error.headers)
             }
         };
-        let mut response = Response::new(Body::from(body));
+        // Text, not binary: API Gateway would otherwise get it base64-encoded.
+        let text = String::from_utf8(body).unwrap_or_default();
+        let mut response = Response::new(Body::Text(text));
         *response.status_mut() = status;
         let headers = response.headers_mut();
         apply_security_headers(headers, &meta.request_id);
@@ -61,7 +63,8 @@ where
 /// The cause chain of a server fault, for the log only.
 fn log_cause(error: &ApiError) {
     let mut chain = Vec::new();
-    let mut next: Option<&(dyn std::error::Error + 'static)> = error.cause.as_deref().map(|e| e as _);
+    let mut next: Option<&(dyn std::error::Error + 'static)> =
+        error.cause.as_deref().map(|e| e as _);
     while let Some(cause) = next {
         chain.push(cause.to_string());
         next = cause.source();
@@ -71,6 +74,10 @@ fn log_cause(error: &ApiError) {
 
 /// A response that is an error before any handler runs: an unknown route
 /// (404), a known path with another method (405), a body too large to read.
-pub async fn respond_error(route: &'static str, request: Request, error: ApiError) -> Response<Body> {
+pub async fn respond_error(
+    route: &'static str,
+    request: Request,
+    error: ApiError,
+) -> Response<Body> {
     respond(route, request, |_, _| async move { Err::<Reply, _>(error) }).await
 }

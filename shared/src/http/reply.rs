@@ -27,11 +27,21 @@ impl Reply {
     }
 
     /// A page of a list, with its pagination `meta`.
-    pub fn page(status: StatusCode, message: &str, data: &impl Serialize, meta: &impl Serialize) -> Result<Self, ApiError> {
+    pub fn page(
+        status: StatusCode,
+        message: &str,
+        data: &impl Serialize,
+        meta: &impl Serialize,
+    ) -> Result<Self, ApiError> {
         Self::build(status, message, data, Some(meta))
     }
 
-    fn build<D: Serialize, M: Serialize>(status: StatusCode, message: &str, data: &D, meta: Option<&M>) -> Result<Self, ApiError> {
+    fn build<D: Serialize, M: Serialize>(
+        status: StatusCode,
+        message: &str,
+        data: &D,
+        meta: Option<&M>,
+    ) -> Result<Self, ApiError> {
         let envelope = Envelope {
             success: true,
             message,

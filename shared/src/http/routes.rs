@@ -19,14 +19,29 @@ pub struct Route {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route { id: RouteId::Health, method: "GET", path: "/health", function: "HealthFunction" },
-    Route { id: RouteId::SignUp, method: "POST", path: "/auth/signup", function: "SignUpFunction" },
+    Route {
+        id: RouteId::Health,
+        method: "GET",
+        path: "/health",
+        function: "HealthFunction",
+    },
+    Route {
+        id: RouteId::SignUp,
+        method: "POST",
+        path: "/auth/signup",
+        function: "SignUpFunction",
+    },
 ];
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum RouteMatch {
-    Found { route: &'static Route, params: Vec<(&'static str, String)> },
-    MethodNotAllowed { allowed: Vec<&'static str> },
+    Found {
+        route: &'static Route,
+        params: Vec<(&'static str, String)>,
+    },
+    MethodNotAllowed {
+        allowed: Vec<&'static str>,
+    },
     NotFound,
 }
 
@@ -87,13 +102,20 @@ mod tests {
     #[test]
     fn matches_with_and_without_trailing_slash() {
         for path in ["/auth/signup", "/auth/signup/"] {
-            assert!(matches!(match_route("POST", path), RouteMatch::Found { route, .. } if route.id == RouteId::SignUp));
+            assert!(
+                matches!(match_route("POST", path), RouteMatch::Found { route, .. } if route.id == RouteId::SignUp)
+            );
         }
     }
 
     #[test]
     fn wrong_method_and_unknown_path() {
-        assert_eq!(match_route("GET", "/auth/signup"), RouteMatch::MethodNotAllowed { allowed: vec!["POST"] });
+        assert_eq!(
+            match_route("GET", "/auth/signup"),
+            RouteMatch::MethodNotAllowed {
+                allowed: vec!["POST"]
+            }
+        );
         assert_eq!(match_route("GET", "/nope"), RouteMatch::NotFound);
         assert_eq!(match_route("GET", "/auth/signup//"), RouteMatch::NotFound);
         assert_eq!(match_route("GET", ""), RouteMatch::NotFound);
@@ -101,7 +123,10 @@ mod tests {
 
     #[test]
     fn path_parameters() {
-        assert_eq!(match_path("/tasks/{id}", "/tasks/42"), Some(vec![("id", "42".to_owned())]));
+        assert_eq!(
+            match_path("/tasks/{id}", "/tasks/42"),
+            Some(vec![("id", "42".to_owned())])
+        );
         assert_eq!(match_path("/tasks/{id}", "/tasks/"), None);
         assert_eq!(match_path("/tasks/{id}", "/tasks/1/2"), None);
     }

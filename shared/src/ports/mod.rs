@@ -53,7 +53,11 @@ pub trait UserStore: Send + Sync {
     async fn create(&self, user: &User, audit: &AuditRecord) -> Result<(), CreateUserError>;
 
     /// Which of these claims are taken (a strongly consistent read).
-    async fn taken(&self, username_key: Option<&str>, email: Option<&str>) -> Result<Conflicts, StoreError>;
+    async fn taken(
+        &self,
+        username_key: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Conflicts, StoreError>;
 
     async fn get(&self, id: UserId) -> Result<Option<User>, StoreError>;
 

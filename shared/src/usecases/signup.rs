@@ -33,7 +33,11 @@ impl SignUp<'_> {
     /// transaction); a rejected form costs one read (to report conflicts
     /// with the other errors) and one audit write.
     #[tracing::instrument(name = "sign_up", skip_all)]
-    pub async fn run(&self, fields: &Map<String, Value>, origin: &Origin) -> Result<User, SignUpError> {
+    pub async fn run(
+        &self,
+        fields: &Map<String, Value>,
+        origin: &Origin,
+    ) -> Result<User, SignUpError> {
         let form = match SignUpForm::parse(fields) {
             Ok(form) => form,
             Err(rejected) => return Err(self.reject_form(rejected, origin).await),
@@ -42,8 +46,13 @@ impl SignUp<'_> {
         let password_hash = match self.hasher.hash(&form.password).await {
             Ok(hash) => hash,
             Err(error) => {
-                self.audit_failure(AuditOutcome::Error, Some(form.username.key()), vec!["system:server_error".into()], origin)
-                    .await;
+                self.audit_failure(
+                    AuditOutcome::Error,
+                    Some(form.username.key()),
+                    vec!["system:server_error".into()],
+                    origin,
+                )
+                .await;
                 return Err(error.into());
             }
         };
@@ -77,20 +86,34 @@ impl SignUp<'_> {
             }
             Err(CreateUserError::Conflict(conflicts)) => {
                 let errors = conflict_errors(conflicts);
-                self.audit_failure(AuditOutcome::Rejected, Some(user.username.key()), reasons(&errors), origin)
-                    .await;
+                self.audit_failure(
+                    AuditOutcome::Rejected,
+                    Some(user.username.key()),
+                    reasons(&errors),
+                    origin,
+                )
+                .await;
                 Err(SignUpError::Rejected(errors))
             }
             Err(CreateUserError::Store(error)) => {
-                self.audit_failure(AuditOutcome::Error, Some(user.username.key()), vec!["system:unavailable".into()], origin)
-                    .await;
+                self.audit_failure(
+                    AuditOutcome::Error,
+                    Some(user.username.key()),
+                    vec!["system:unavailable".into()],
+                    origin,
+                )
+                .await;
                 Err(error.into())
             }
         }
     }
 
     async fn reject_form(&self, rejected: RejectedForm, origin: &Origin) -> SignUpError {
-        let RejectedForm { mut errors, username, email } = rejected;
+        let RejectedForm {
+            mut errors,
+            username,
+            email,
+        } = rejected;
         let username_key = username.as_ref().map(|u| u.key());
         let email = email.as_ref().map(|e| e.as_str());
         if username_key.is_some() || email.is_some() {
@@ -101,14 +124,25 @@ impl SignUp<'_> {
                 Err(error) => tracing::warn!(error = %error, "could not check sign-up conflicts"),
             }
         }
-        self.audit_failure(AuditOutcome::Rejected, username_key, reasons(&errors), origin)
-            .await;
+        self.audit_failure(
+            AuditOutcome::Rejected,
+            username_key,
+            reasons(&errors),
+            origin,
+        )
+        .await;
         SignUpError::Rejected(errors)
     }
 
     /// Failed attempts are audited on their own; a failure to audit is
     /// logged and does not change the answer.
-    async fn audit_failure(&self, outcome: AuditOutcome, subject: Option<&str>, reasons: Vec<String>, origin: &Origin) {
+    async fn audit_failure(
+        &self,
+        outcome: AuditOutcome,
+        subject: Option<&str>,
+        reasons: Vec<String>,
+        origin: &Origin,
+    ) {
         let record = AuditRecord {
             id: Uuid::new_v4(),
             at: self.clock.now(),
@@ -131,11 +165,17 @@ fn conflict_errors(conflicts: Conflicts) -> FieldErrors {
     if conflicts.username {
         errors.add(
             USERNAME,
-            FieldError::new(ErrorCode::UsernameConflict, "A user with that username already exists."),
+            FieldError::new(
+                ErrorCode::UsernameConflict,
+                "A user with that username already exists.",
+            ),
         );
     }
     if conflicts.email {
-        errors.add(EMAIL, FieldError::new(ErrorCode::EmailConflict, "Email already registered"));
+        errors.add(
+            EMAIL,
+            FieldError::new(ErrorCode::EmailConflict, "Email already registered"),
+        );
     }
     errors
 }

@@ -46,9 +46,15 @@ impl SignUpForm {
         let form = Form::new(fields);
         let mut errors = FieldErrors::new();
 
-        let username = errors.collect(USERNAME, form.required_text(USERNAME).and_then(Username::parse));
+        let username = errors.collect(
+            USERNAME,
+            form.required_text(USERNAME).and_then(Username::parse),
+        );
         let email = errors.collect(EMAIL, form.required_text(EMAIL).and_then(Email::parse));
-        let text = |name: &str, max: usize| form.required_text(name).and_then(|t| ProfileText::parse(t, max));
+        let text = |name: &str, max: usize| {
+            form.required_text(name)
+                .and_then(|t| ProfileText::parse(t, max))
+        };
         let rank = errors.collect(RANK, text(RANK, RANK_MAX_CHARS));
         let unitname = errors.collect(UNITNAME, text(UNITNAME, UNIT_MAX_CHARS));
         let designation = errors.collect(DESIGNATION, text(DESIGNATION, UNIT_MAX_CHARS));
@@ -91,19 +97,46 @@ impl SignUpForm {
             }
         }
 
-        match (username, email, password, rank, unitname, designation, mobile_no, personal_no, phone_no) {
-            (Some(username), Some(email), Some(password), Some(rank), Some(unitname), Some(designation), Some(mobile_no), Some(personal_no), Some(phone_no))
-                if errors.is_empty() =>
-            {
-                Ok(Self {
-                    username,
-                    email,
-                    password,
-                    profile: Profile { rank, unitname, designation, mobile_no, personal_no, phone_no },
-                    status: UserStatus::from_active(status.flatten().unwrap_or(true)),
-                })
-            }
-            (username, email, ..) => Err(RejectedForm { errors, username, email }),
+        match (
+            username,
+            email,
+            password,
+            rank,
+            unitname,
+            designation,
+            mobile_no,
+            personal_no,
+            phone_no,
+        ) {
+            (
+                Some(username),
+                Some(email),
+                Some(password),
+                Some(rank),
+                Some(unitname),
+                Some(designation),
+                Some(mobile_no),
+                Some(personal_no),
+                Some(phone_no),
+            ) if errors.is_empty() => Ok(Self {
+                username,
+                email,
+                password,
+                profile: Profile {
+                    rank,
+                    unitname,
+                    designation,
+                    mobile_no,
+                    personal_no,
+                    phone_no,
+                },
+                status: UserStatus::from_active(status.flatten().unwrap_or(true)),
+            }),
+            (username, email, ..) => Err(RejectedForm {
+                errors,
+                username,
+                email,
+            }),
         }
     }
 }

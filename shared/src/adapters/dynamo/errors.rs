@@ -20,7 +20,10 @@ where
 {
     let retryable = match &error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
-        SdkError::ServiceError(service) => service.err().code().is_some_and(|code| RETRYABLE_CODES.contains(&code)),
+        SdkError::ServiceError(service) => service
+            .err()
+            .code()
+            .is_some_and(|code| RETRYABLE_CODES.contains(&code)),
         _ => false,
     };
     let described = aws_sdk_dynamodb::error::DisplayErrorContext(&error).to_string();

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::keys::{self, Key};
 use crate::domain::{
-    AuditAction, AuditOutcome, AuditRecord, ContactNumber, Email, PasswordHash, Profile, ProfileText, User, UserId,
-    UserStatus, Username,
+    AuditAction, AuditOutcome, AuditRecord, ContactNumber, Email, PasswordHash, Profile,
+    ProfileText, User, UserId, UserStatus, Username,
 };
 
 /// How long audit records are kept before DynamoDB's TTL removes them.

@@ -76,7 +76,10 @@ mod tests {
         let a = audit(datetime!(2026-01-02 03:04:05.000007 UTC), id);
         let b = audit(datetime!(2026-01-02 13:04:05 UTC), id);
         assert_eq!(a.pk, "AUDIT#2026-01-02");
-        assert_eq!(a.sk, "2026-01-02T03:04:05.000007Z#00000000-0000-0000-0000-000000000000");
+        assert_eq!(
+            a.sk,
+            "2026-01-02T03:04:05.000007Z#00000000-0000-0000-0000-000000000000"
+        );
         assert!(a.sk < b.sk);
         // Another offset lands on the UTC day.
         let c = audit(datetime!(2026-01-02 01:00 +05:30), id);

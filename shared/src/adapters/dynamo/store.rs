@@ -104,7 +104,12 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(store_error)?;
-            for item in output.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+            for item in output
+                .responses
+                .unwrap_or_default()
+                .remove(&self.table)
+                .unwrap_or_default()
+            {
                 if let Some(AttributeValue::S(pk)) = item.get(PK) {
                     found.push(pk.clone());
                 }
@@ -113,7 +118,9 @@ impl DynamoStore {
         }
         match pending.filter(|p| !p.is_empty()) {
             None => Ok(found),
-            Some(_) => Err(StoreError::Unavailable("keys left unprocessed after retries".into())),
+            Some(_) => Err(StoreError::Unavailable(
+                "keys left unprocessed after retries".into(),
+            )),
         }
     }
 }
@@ -125,14 +132,25 @@ impl UserStore for DynamoStore {
         let items = vec![
             self.put_if_absent(to_item(UserItem::from(user)).map_err(mapping_error)?)?,
             self.put_if_absent(
-                to_item(ClaimItem::new(keys::username_claim(user.username.key()), user.id)).map_err(mapping_error)?,
+                to_item(ClaimItem::new(
+                    keys::username_claim(user.username.key()),
+                    user.id,
+                ))
+                .map_err(mapping_error)?,
             )?,
-            self.put_if_absent(to_item(ClaimItem::new(keys::email_claim(user.email.as_str()), user.id)).map_err(mapping_error)?)?,
+            self.put_if_absent(
+                to_item(ClaimItem::new(
+                    keys::email_claim(user.email.as_str()),
+                    user.id,
+                ))
+                .map_err(mapping_error)?,
+            )?,
             self.put_if_absent(to_item(AuditItem::from(audit)).map_err(mapping_error)?)?,
         ];
         for attempt in 0..TRANSACTION_ATTEMPTS {
             if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt) + jitter_ms())).await;
+                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt) + jitter_ms()))
+                    .await;
             }
             let result = self
                 .client
@@ -173,7 +191,11 @@ impl UserStore for DynamoStore {
         Err(StoreError::Unavailable("sign-up transaction kept conflicting".into()).into())
     }
 
-    async fn taken(&self, username_key: Option<&str>, email: Option<&str>) -> Result<Conflicts, StoreError> {
+    async fn taken(
+        &self,
+        username_key: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Conflicts, StoreError> {
         let username = username_key.map(keys::username_claim);
         let email = email.map(keys::email_claim);
         let keys: Vec<Key> = username.iter().chain(email.iter()).cloned().collect();

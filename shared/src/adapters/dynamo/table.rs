@@ -18,7 +18,10 @@ use crate::ports::StoreError;
 pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError> {
     match client.describe_table().table_name(table).send().await {
         Ok(_) => return wait_active(client, table).await,
-        Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {}
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) => {}
         Err(error) => return Err(store_error(error)),
     }
     let attribute = |name: &str| {
@@ -47,7 +50,10 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
         .await;
     match created {
         Ok(_) => {}
-        Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) => {}
         Err(error) => return Err(store_error(error)),
     }
     wait_active(client, table).await?;
@@ -79,5 +85,7 @@ async fn wait_active(client: &Client, table: &str) -> Result<(), StoreError> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(StoreError::Unavailable(format!("table {table} did not become active").into()))
+    Err(StoreError::Unavailable(
+        format!("table {table} did not become active").into(),
+    ))
 }

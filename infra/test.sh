@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every test: formatting, lints, unit and integration tests (DynamoDB on
+# moto_server, started and stopped here), and the SAM template lint.
+# Sets up what it needs on a fresh machine: rustfmt, clippy, .venv.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+source infra/python-env.sh
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+source infra/moto.sh
+
+echo "==> cargo test"
+test_log="$root/target/test-output.log"
+cargo test --workspace --locked 2>&1 | tee "$test_log"
+
+echo "==> sam validate --lint"
+SAM_CLI_TELEMETRY=0 "$venv/bin/sam" validate --lint --region us-east-1 --template template.yaml
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$test_log"

@@ -1,0 +1,68 @@
+//! Helpers for the integration suite: stores on moto or in memory, request
+//! builders, the local server, and log capture.
+
+pub mod logs;
+pub mod moto;
+pub mod requests;
+
+use std::sync::Arc;
+
+use shared::adapters::dynamo::DynamoStore;
+use shared::app::Stores;
+use shared::config::Config;
+
+/// The stores a test runs against, and the raw table when it is DynamoDB.
+#[derive(Clone)]
+pub struct Backend {
+    pub name: &'static str,
+    pub stores: Stores,
+    pub dynamo: Option<DynamoStore>,
+}
+
+impl Backend {
+    pub fn memory() -> Self {
+        Self {
+            name: "memory",
+            stores: Stores::memory(),
+            dynamo: None,
+        }
+    }
+
+    /// A fresh table of its own on moto, so tests never see each other.
+    pub async fn dynamo() -> Self {
+        let store = moto::fresh_table().await;
+        Self {
+            name: "dynamodb",
+            stores: Stores::dynamo(store.clone()),
+            dynamo: Some(store),
+        }
+    }
+
+    pub async fn both() -> [Self; 2] {
+        [Self::memory(), Self::dynamo().await]
+    }
+}
+
+/// The configuration a bare local run gets (production Argon2 settings).
+pub fn default_config() -> Config {
+    Config::from_lookup(|_| None).expect("defaults are valid")
+}
+
+pub fn signup_state(backend: &Backend) -> signup::SignUpState {
+    signup::SignUpState::new(&backend.stores, &default_config()).expect("valid state")
+}
+
+pub fn local_app(backend: &Backend) -> Arc<local_api::LocalApp> {
+    Arc::new(local_api::LocalApp::new(&backend.stores, &default_config()).expect("valid app"))
+}
+
+/// Starts the local server on a free loopback port; returns its base URL.
+pub async fn start_local_server(backend: &Backend) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    let app = local_app(backend);
+    tokio::spawn(async move { local_api::serve_on(listener, app).await });
+    url
+}

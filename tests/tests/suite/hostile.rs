@@ -1,0 +1,179 @@
+//! Malformed, oversized and hostile input: always the documented 4xx
+//! envelope, never a 500.
+
+use integration_tests::requests::{codes, json_request, read, request, signup_body};
+use integration_tests::{signup_state, Backend};
+use lambda_http::Body;
+use serde_json::{json, Value};
+
+async fn send(state: &signup::SignUpState, content_type: Option<&str>, body: Body) -> (u16, Value) {
+    read(&signup::handle(state, request("POST", "/auth/signup/", content_type, body)).await)
+}
+
+fn assert_envelope(status: u16, body: &Value) {
+    assert!((400..500).contains(&status), "{status}: {body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert!(
+        body["message"].is_string() && body["errors"].is_object() && body["request_id"].is_string(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_and_wrong_media_types() {
+    let state = signup_state(&Backend::memory());
+    let json = Some("application/json");
+    for bad in [
+        "{",
+        "{\"username\": }",
+        "nul",
+        "{\"a\":1}}",
+        "\u{feff}{}",
+        "{'single': 'quotes'}",
+        "{\"a\": \"\\ud800\"}",
+    ] {
+        let (status, body) = send(&state, json, Body::from(bad)).await;
+        assert_envelope(status, &body);
+        assert_eq!(
+            (status, codes(&body, "non_field_errors")),
+            (400, vec!["invalid_json".to_owned()]),
+            "{bad}"
+        );
+    }
+    let (status, body) = send(&state, json, Body::Binary(vec![0xff, 0xfe, 0x00, 0x7b])).await;
+    assert_eq!(
+        (status, codes(&body, "non_field_errors")),
+        (400, vec!["invalid_json".to_owned()])
+    );
+    for not_object in ["[]", "\"text\"", "42", "null", "true"] {
+        let (status, body) = send(&state, json, Body::from(not_object)).await;
+        assert_envelope(status, &body);
+        assert_eq!(
+            codes(&body, "non_field_errors"),
+            ["invalid"],
+            "{not_object}"
+        );
+    }
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+        Some("multipart/form-data; boundary=x"),
+    ] {
+        let (status, body) = send(&state, content_type, Body::from("{}")).await;
+        assert_envelope(status, &body);
+        assert_eq!(
+            (status, codes(&body, "non_field_errors")),
+            (415, vec!["unsupported_media_type".to_owned()])
+        );
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies() {
+    let state = signup_state(&Backend::memory());
+    let megabyte = signup_body(
+        "big",
+        "big@example.com",
+        json!({"rank": "r".repeat(1024 * 1024)}),
+    );
+    let (status, body) =
+        read(&signup::handle(&state, json_request("POST", "/auth/signup", &megabyte)).await);
+    assert_envelope(status, &body);
+    assert_eq!(
+        (status, codes(&body, "non_field_errors")),
+        (413, vec!["payload_too_large".to_owned()])
+    );
+    let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+    let (status, body) = send(&state, Some("application/json"), Body::from(deep)).await;
+    assert_envelope(status, &body);
+}
+
+#[tokio::test]
+async fn wrong_types_are_invalid_per_field() {
+    let state = signup_state(&Backend::memory());
+    let body = json!({
+        "username": 123, "email": ["a@example.com"], "password": {"p": 1}, "confirm_password": true,
+        "rank": 1.5, "unitname": null, "designation": [], "mobileNo": 9876543210_u64, "personalNo": {},
+        "phoneNo": false, "status": "maybe"
+    });
+    let (status, response) =
+        read(&signup::handle(&state, json_request("POST", "/auth/signup", &body)).await);
+    assert_envelope(status, &response);
+    for field in [
+        "username",
+        "email",
+        "password",
+        "confirm_password",
+        "rank",
+        "designation",
+        "mobileNo",
+        "personalNo",
+        "phoneNo",
+        "status",
+    ] {
+        assert_eq!(codes(&response, field), ["invalid"], "{field}: {response}");
+    }
+    assert_eq!(codes(&response, "unitname"), ["required"]);
+}
+
+#[tokio::test]
+async fn unicode_and_injection_strings() {
+    for backend in Backend::both().await {
+        let state = signup_state(&backend);
+        let hostile_usernames = [
+            "robert'); DROP TABLE users;--",
+            "<script>alert(1)</script>",
+            "admin\u{202e}nimda",
+            "zero\u{200b}width",
+            "null\u{0}byte",
+            "${jndi:ldap://x}",
+            "../../etc/passwd",
+            "e\u{301}\u{301}\u{301}",
+        ];
+        for (i, username) in hostile_usernames.iter().enumerate() {
+            let body = signup_body(username, &format!("h{i}@example.com"), json!({}));
+            let (status, response) =
+                read(&signup::handle(&state, json_request("POST", "/auth/signup", &body)).await);
+            assert_envelope(status, &response);
+            assert_eq!(
+                codes(&response, "username"),
+                ["invalid"],
+                "{username:?}: {response}"
+            );
+        }
+        // Free text keeps markup and SQL as inert text, escaped in JSON.
+        let body = signup_body(
+            "textual",
+            "textual@example.com",
+            json!({"rank": "<img src=x onerror=alert(1)>", "unitname": "'; DELETE FROM t; --", "designation": "Ingénieur 工程师 🚀"}),
+        );
+        let (status, response) =
+            read(&signup::handle(&state, json_request("POST", "/auth/signup", &body)).await);
+        assert_eq!(status, 201, "{}: {response}", backend.name);
+        assert_eq!(
+            response["data"]["user"]["rank"],
+            "<img src=x onerror=alert(1)>"
+        );
+        assert_eq!(
+            response["data"]["user"]["designation"],
+            "Ingénieur 工程师 🚀"
+        );
+        // Unicode usernames are letters too, and NFKC-normalised.
+        let body = signup_body("Ｊｏｓé", "jose@example.com", json!({}));
+        let (status, response) =
+            read(&signup::handle(&state, json_request("POST", "/auth/signup", &body)).await);
+        assert_eq!(
+            (status, response["data"]["user"]["username"].as_str()),
+            (201, Some("José")),
+            "{response}"
+        );
+        let body = signup_body("JOSÉ", "jose2@example.com", json!({}));
+        let (status, response) =
+            read(&signup::handle(&state, json_request("POST", "/auth/signup", &body)).await);
+        assert_eq!(
+            (status, codes(&response, "username")),
+            (400, vec!["username_conflict".to_owned()])
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! The integration suite: one binary, so the workspace links it once.
+
+mod concurrency;
+mod hostile;
+mod local_server;
+mod logs;
+mod routes_and_events;
+mod signup_api;
+mod store_contract;

@@ -1,0 +1,130 @@
+//! template.yaml, the route table and the local server agree; every sample
+//! event in events/ goes through its function's handler.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use integration_tests::requests::read;
+use integration_tests::{local_app, Backend};
+use serde_yaml::Value;
+use shared::http::routes::ROUTES;
+
+fn workspace_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(name)
+}
+
+fn untag(value: &Value) -> &Value {
+    match value {
+        Value::Tagged(tagged) => untag(&tagged.value),
+        other => other,
+    }
+}
+
+/// `(function, method, path)` for every HttpApi event of the template.
+fn template_routes() -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(workspace_file("template.yaml")).expect("template.yaml");
+    let template: Value = serde_yaml::from_str(&text).expect("template parses");
+    let mut routes = BTreeSet::new();
+    for (name, resource) in template["Resources"].as_mapping().expect("Resources") {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for event in events.values() {
+            if event["Type"].as_str() != Some("HttpApi") {
+                continue;
+            }
+            let properties = &event["Properties"];
+            let method = untag(&properties["Method"])
+                .as_str()
+                .unwrap_or("$default")
+                .to_uppercase();
+            let path = untag(&properties["Path"])
+                .as_str()
+                .unwrap_or("$default")
+                .to_owned();
+            routes.insert((name.as_str().unwrap().to_owned(), method, path));
+        }
+    }
+    routes
+}
+
+#[test]
+fn template_routes_are_the_route_table() {
+    let mut expected = BTreeSet::new();
+    // Only the bare path: HTTP API routes `/x/` to the `/x` route itself
+    // and refuses route paths that end in a slash.
+    for route in ROUTES {
+        expected.insert((
+            route.function.to_owned(),
+            route.method.to_owned(),
+            route.path.to_owned(),
+        ));
+    }
+    let mut actual = template_routes();
+    let fallback: Vec<_> = actual
+        .iter()
+        .filter(|(f, ..)| f == "FallbackFunction")
+        .cloned()
+        .collect();
+    assert_eq!(fallback.len(), 1, "one $default route: {fallback:?}");
+    actual.remove(&fallback[0]);
+    assert_eq!(actual, expected);
+}
+
+/// Every route of the table reaches a handler on the local server (not the
+/// 404/405 fallback), so its routes are the template's.
+#[tokio::test]
+async fn local_server_serves_every_route() {
+    let app = local_app(&Backend::memory());
+    for route in ROUTES {
+        for path in [route.path.to_owned(), format!("{}/", route.path)] {
+            let path = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+            let request = integration_tests::requests::request(
+                route.method,
+                &path,
+                Some("application/json"),
+                lambda_http::Body::from("{}"),
+            );
+            let response = app.dispatch(request).await;
+            let (status, body) = read(&response);
+            let routed = !matches!(status, 404 | 405)
+                || body["errors"]["non_field_errors"][0]["code"] != "not_found";
+            assert!(
+                routed && status != 405,
+                "{} {path} → {status} {body}",
+                route.method
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_event_sample_goes_through_its_handler() {
+    let expected_status = |file: &str| match file {
+        "signup-valid.json" => 201,
+        "signup-invalid.json" => 400,
+        "health.json" => 200,
+        "fallback-not-found.json" => 404,
+        "fallback-method-not-allowed.json" => 405,
+        other => panic!("events/{other} has no expectation here: add one"),
+    };
+    let app = local_app(&Backend::memory());
+    let mut seen = 0;
+    for entry in std::fs::read_dir(workspace_file("events")).expect("events/") {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let request =
+            lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let response = app.dispatch(request).await;
+        let (status, body) = read(&response);
+        assert_eq!(status, expected_status(&name), "{name}: {body}");
+        seen += 1;
+    }
+    assert!(seen >= 5);
+}

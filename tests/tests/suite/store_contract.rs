@@ -1,0 +1,262 @@
+//! One contract for the user store and audit log, run against every
+//! adapter: the in-memory store may never be more lenient than DynamoDB.
+
+use integration_tests::Backend;
+use shared::domain::{
+    AuditAction, AuditOutcome, AuditRecord, ContactNumber, Email, PasswordHash, Profile,
+    ProfileText, User, UserId, UserStatus, Username,
+};
+use shared::ports::{Conflicts, CreateUserError};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+fn user(username: &str, email: &str) -> User {
+    let now = OffsetDateTime::now_utc();
+    User {
+        id: UserId::new_random(),
+        username: Username::parse(username).unwrap(),
+        email: Email::parse(email).unwrap(),
+        email_verified: false,
+        password_hash: PasswordHash::from_phc(
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        ),
+        status: UserStatus::Active,
+        profile: Profile {
+            rank: ProfileText::parse("Captain", 100).unwrap(),
+            unitname: ProfileText::parse("Signals", 200).unwrap(),
+            designation: ProfileText::parse("Officer", 200).unwrap(),
+            mobile_no: ContactNumber::parse("+919876543210").unwrap(),
+            personal_no: ContactNumber::parse("+919876543211").unwrap(),
+            phone_no: ContactNumber::parse("+919876543212").unwrap(),
+        },
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn audit_for(user: &User, at: OffsetDateTime) -> AuditRecord {
+    AuditRecord {
+        id: uuid::Uuid::new_v4(),
+        at,
+        action: AuditAction::SignUp,
+        outcome: AuditOutcome::Success,
+        user_id: Some(user.id),
+        subject: Some(user.username.key().to_owned()),
+        source_ip: Some("203.0.113.9".into()),
+        request_id: "req-1".into(),
+        reasons: vec![],
+    }
+}
+
+async fn created_user_reads_back_identically(backend: &Backend) {
+    let users = &backend.stores.users;
+    let alice = user("Alice", "alice@example.com");
+    users
+        .create(&alice, &audit_for(&alice, alice.created_at))
+        .await
+        .unwrap();
+    assert_eq!(users.get(alice.id).await.unwrap().as_ref(), Some(&alice));
+    assert_eq!(
+        users.find_by_username("alice").await.unwrap(),
+        Some(alice.id)
+    );
+    assert_eq!(
+        users.find_by_email("alice@example.com").await.unwrap(),
+        Some(alice.id)
+    );
+    assert_eq!(users.get(UserId::new_random()).await.unwrap(), None);
+    assert_eq!(users.find_by_username("bob").await.unwrap(), None);
+}
+
+async fn taken_username_conflicts_and_writes_nothing(backend: &Backend) {
+    let users = &backend.stores.users;
+    let first = user("carol", "carol@example.com");
+    users
+        .create(&first, &audit_for(&first, first.created_at))
+        .await
+        .unwrap();
+    let second = user("CAROL", "other@example.com");
+    let error = users
+        .create(&second, &audit_for(&second, second.created_at))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CreateUserError::Conflict(Conflicts {
+                username: true,
+                email: false
+            })
+        ),
+        "{error:?}"
+    );
+    assert_eq!(users.get(second.id).await.unwrap(), None);
+    assert_eq!(
+        users.find_by_email("other@example.com").await.unwrap(),
+        None,
+        "no half-written claim"
+    );
+    assert_eq!(
+        users.find_by_username("carol").await.unwrap(),
+        Some(first.id)
+    );
+}
+
+async fn taken_email_conflicts(backend: &Backend) {
+    let users = &backend.stores.users;
+    let first = user("dave", "dave@example.com");
+    users
+        .create(&first, &audit_for(&first, first.created_at))
+        .await
+        .unwrap();
+    let second = user("david", "Dave@Example.com");
+    let error = users
+        .create(&second, &audit_for(&second, second.created_at))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CreateUserError::Conflict(Conflicts {
+                username: false,
+                email: true
+            })
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        users.find_by_username("david").await.unwrap(),
+        None,
+        "no half-written claim"
+    );
+}
+
+async fn both_taken_are_both_named(backend: &Backend) {
+    let users = &backend.stores.users;
+    let first = user("erin", "erin@example.com");
+    users
+        .create(&first, &audit_for(&first, first.created_at))
+        .await
+        .unwrap();
+    let again = user("Erin", "ERIN@example.com");
+    let error = users
+        .create(&again, &audit_for(&again, again.created_at))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CreateUserError::Conflict(Conflicts {
+                username: true,
+                email: true
+            })
+        ),
+        "{error:?}"
+    );
+}
+
+async fn taken_reports_each_claim(backend: &Backend) {
+    let users = &backend.stores.users;
+    let frank = user("frank", "frank@example.com");
+    users
+        .create(&frank, &audit_for(&frank, frank.created_at))
+        .await
+        .unwrap();
+    let check = |u: Option<&'static str>, e: Option<&'static str>| {
+        let users = users.clone();
+        async move { users.taken(u, e).await.unwrap() }
+    };
+    assert_eq!(
+        check(Some("frank"), Some("frank@example.com")).await,
+        Conflicts {
+            username: true,
+            email: true
+        }
+    );
+    assert_eq!(
+        check(Some("frank"), Some("new@example.com")).await,
+        Conflicts {
+            username: true,
+            email: false
+        }
+    );
+    assert_eq!(
+        check(Some("newbie"), Some("frank@example.com")).await,
+        Conflicts {
+            username: false,
+            email: true
+        }
+    );
+    assert_eq!(check(None, None).await, Conflicts::default());
+    assert_eq!(
+        check(None, Some("frank@example.com")).await,
+        Conflicts {
+            username: false,
+            email: true
+        }
+    );
+}
+
+async fn audit_records_by_day_in_order(backend: &Backend) {
+    let audit = &backend.stores.audit;
+    let grace = user("grace", "grace@example.com");
+    let later = audit_for(&grace, datetime!(2031-05-06 10:00:00.5 UTC));
+    let earlier = audit_for(&grace, datetime!(2031-05-06 09:00 UTC));
+    let next_day = audit_for(&grace, datetime!(2031-05-07 00:00 UTC));
+    for record in [&later, &earlier, &next_day] {
+        audit.record(record).await.unwrap();
+    }
+    let day = audit
+        .list_day(datetime!(2031-05-06 00:00 UTC).date())
+        .await
+        .unwrap();
+    assert_eq!(day, vec![earlier, later]);
+}
+
+async fn creation_writes_its_audit_record_and_a_conflict_does_not(backend: &Backend) {
+    let at = datetime!(2032-01-01 12:00 UTC);
+    let heidi = user("heidi", "heidi@example.com");
+    let audit = audit_for(&heidi, at);
+    backend.stores.users.create(&heidi, &audit).await.unwrap();
+    let clash = user("heidi", "heidi2@example.com");
+    let clash_audit = audit_for(&clash, at);
+    backend
+        .stores
+        .users
+        .create(&clash, &clash_audit)
+        .await
+        .unwrap_err();
+    let records = backend.stores.audit.list_day(at.date()).await.unwrap();
+    assert_eq!(records, vec![audit]);
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(&integration_tests::Backend::memory()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(&integration_tests::Backend::dynamo().await).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    created_user_reads_back_identically,
+    taken_username_conflicts_and_writes_nothing,
+    taken_email_conflicts,
+    both_taken_are_both_named,
+    taken_reports_each_claim,
+    audit_records_by_day_in_order,
+    creation_writes_its_audit_record_and_a_conflict_does_not,
+);
