@@ -9,4 +9,5 @@ pub mod domain;
 pub mod http;
 pub mod ports;
 pub mod telemetry;
+pub mod tokens;
 pub mod usecases;

@@ -3,3 +3,6 @@
 
 pub mod dynamo;
 pub mod memory;
+pub mod memory_secrets;
+#[cfg(feature = "secretsmanager")]
+pub mod secretsmanager;

@@ -1,6 +1,8 @@
 //! Ports: what the use cases need from the outside world. Every port has a
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
+pub mod secrets;
+
 use async_trait::async_trait;
 use time::{Date, OffsetDateTime};
 

@@ -2,6 +2,7 @@
 
 mod concurrency;
 mod hostile;
+mod keys;
 mod local_server;
 mod logs;
 mod routes_and_events;

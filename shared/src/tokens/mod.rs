@@ -1,0 +1,1 @@
+//! Access tokens (JWT, EdDSA), signing key sets and refresh-token crypto.
