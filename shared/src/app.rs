@@ -4,15 +4,22 @@ use std::sync::Arc;
 
 use crate::adapters::dynamo::{table::ensure_table, DynamoStore};
 use crate::adapters::memory::MemoryStore;
-use crate::config::{Config, ConfigError, StorageKind};
+use secrecy::ExposeSecret;
+
+use crate::config::{Config, ConfigError, SigningKeysSource, StorageKind};
 use crate::crypto::password_hasher::HashError;
-use crate::ports::{AuditLog, HealthProbe, StoreError, UserStore};
+use crate::http::auth::Authenticator;
+use crate::ports::sessions::SessionStore;
+use crate::ports::{AuditLog, Clock, HealthProbe, StoreError, SystemClock, UserStore};
+use crate::tokens::keyring::KeyRing;
+use crate::tokens::keyset::{KeySet, KeySetError};
 
 /// The storage ports, all backed by one store (one table, or one memory).
 #[derive(Clone)]
 pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub sessions: Arc<dyn SessionStore>,
     pub table_probe: Arc<dyn HealthProbe>,
 }
 
@@ -24,6 +31,12 @@ pub enum StartupError {
     Table(#[from] StoreError),
     #[error(transparent)]
     Hasher(#[from] HashError),
+    #[error("the signing keys are not valid")]
+    SigningKeys(#[from] KeySetError),
+    #[error(
+        "signing keys from Secrets Manager need the `secretsmanager` feature of the shared crate"
+    )]
+    SecretsManagerNotLinked,
 }
 
 impl Stores {
@@ -35,10 +48,13 @@ impl Stores {
         Self::from_store(Arc::new(store))
     }
 
-    fn from_store<S: UserStore + AuditLog + HealthProbe + 'static>(store: Arc<S>) -> Self {
+    fn from_store<S: UserStore + AuditLog + SessionStore + HealthProbe + 'static>(
+        store: Arc<S>,
+    ) -> Self {
         Self {
             users: store.clone(),
             audit: store.clone(),
+            sessions: store.clone(),
             table_probe: store,
         }
     }
@@ -68,4 +84,54 @@ pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
         .load()
         .await;
     aws_sdk_dynamodb::Client::new(&sdk_config)
+}
+
+/// The signing keys of a function, as configured: a Secrets Manager secret
+/// (read lazily, on first use, and refreshed), an inline key set, or (local
+/// runs only) a key set generated now.
+pub async fn key_ring(config: &Config) -> Result<Arc<KeyRing>, StartupError> {
+    config.require_shared_signing_keys()?;
+    match &config.signing_keys {
+        SigningKeysSource::SecretsManager { secret_id, refresh } => {
+            secrets_manager_ring(secret_id, *refresh).await
+        }
+        SigningKeysSource::Inline(json) => Ok(Arc::new(KeyRing::fixed(KeySet::parse(
+            json.expose_secret(),
+        )?))),
+        SigningKeysSource::Generated => Ok(Arc::new(KeyRing::fixed(KeySet::generate(
+            time::OffsetDateTime::now_utc(),
+        )))),
+    }
+}
+
+#[cfg(feature = "secretsmanager")]
+async fn secrets_manager_ring(
+    secret_id: &str,
+    refresh: std::time::Duration,
+) -> Result<Arc<KeyRing>, StartupError> {
+    use crate::adapters::secretsmanager::{secrets_client, SecretsManagerSource};
+    let source = Arc::new(SecretsManagerSource::new(secrets_client().await));
+    Ok(Arc::new(KeyRing::new(source, secret_id, refresh)))
+}
+
+#[cfg(not(feature = "secretsmanager"))]
+async fn secrets_manager_ring(
+    _: &str,
+    _: std::time::Duration,
+) -> Result<Arc<KeyRing>, StartupError> {
+    Err(StartupError::SecretsManagerNotLinked)
+}
+
+/// The authentication layer over these stores and keys.
+pub fn authenticator(config: &Config, stores: &Stores, ring: Arc<KeyRing>) -> Authenticator {
+    Authenticator {
+        ring,
+        settings: config.tokens.clone(),
+        sessions: stores.sessions.clone(),
+        clock: system_clock(),
+    }
+}
+
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
 }

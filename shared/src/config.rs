@@ -1,6 +1,11 @@
 //! Configuration, read once at cold start from the environment.
 
+use secrecy::SecretString;
+use time::Duration;
+
 use crate::crypto::Argon2Settings;
+use crate::domain::{LockoutPolicy, Quota, SessionPolicy};
+use crate::tokens::jwt::TokenSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageKind {
@@ -11,10 +16,35 @@ pub enum StorageKind {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub storage: StorageKind,
+    /// Running inside AWS Lambda (`AWS_LAMBDA_FUNCTION_NAME` is set).
+    pub in_lambda: bool,
     pub table_name: String,
     /// Create the table at start if it is missing (local runs, tests).
     pub create_table: bool,
     pub argon2: Argon2Settings,
+    pub sessions: SessionPolicy,
+    pub lockout: LockoutPolicy,
+    /// Failed logins allowed per source address and window.
+    pub login_ip_quota: Quota,
+    /// Accounts one source address may create per window (`None`: off).
+    pub signup_ip_quota: Option<Quota>,
+    pub tokens: TokenSettings,
+    pub signing_keys: SigningKeysSource,
+}
+
+/// Where the JWT signing keys come from.
+#[derive(Debug, Clone)]
+pub enum SigningKeysSource {
+    /// A Secrets Manager secret, re-read after `refresh` so rotations need
+    /// no redeploy.
+    SecretsManager {
+        secret_id: String,
+        refresh: std::time::Duration,
+    },
+    /// A key-set JSON in the environment (`JWT_SIGNING_KEYS`).
+    Inline(SecretString),
+    /// A key set generated at start, for local runs only.
+    Generated,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +57,18 @@ pub struct ConfigError {
 pub const DEFAULT_TABLE_NAME: &str = "users-service";
 
 impl Config {
+    /// Generated signing keys differ per process: fine for one local
+    /// server, wrong for a fleet of Lambda instances.
+    pub fn require_shared_signing_keys(&self) -> Result<(), ConfigError> {
+        match (&self.signing_keys, self.in_lambda) {
+            (SigningKeysSource::Generated, true) => Err(ConfigError {
+                variable: "SIGNING_KEYS_SECRET_ID",
+                problem: "required in Lambda: generated keys would differ per instance".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -62,9 +104,36 @@ impl Config {
                 }),
             }
         };
+        let seconds = |variable: &'static str, default: i64| -> Result<Duration, ConfigError> {
+            let value = number(variable, u32::try_from(default).unwrap_or(u32::MAX))?;
+            if value == 0 {
+                return Err(ConfigError {
+                    variable,
+                    problem: "must be at least 1".into(),
+                });
+            }
+            Ok(Duration::seconds(i64::from(value)))
+        };
         let defaults = Argon2Settings::default();
+        let session_defaults = SessionPolicy::default();
+        let lockout_defaults = LockoutPolicy::default();
+        let signing_keys = match (get("SIGNING_KEYS_SECRET_ID"), lookup("JWT_SIGNING_KEYS")) {
+            (Some(secret_id), _) => SigningKeysSource::SecretsManager {
+                secret_id,
+                refresh: std::time::Duration::from_secs(u64::from(number(
+                    "SIGNING_KEYS_REFRESH_SECONDS",
+                    300,
+                )?)),
+            },
+            (None, Some(json)) if !json.trim().is_empty() => {
+                SigningKeysSource::Inline(SecretString::from(json))
+            }
+            (None, _) => SigningKeysSource::Generated,
+        };
+        let signup_limit = number("SIGNUP_IP_LIMIT", 5)?;
         Ok(Self {
             storage,
+            in_lambda,
             table_name: get("TABLE_NAME").unwrap_or_else(|| DEFAULT_TABLE_NAME.to_owned()),
             create_table: matches!(get("CREATE_TABLE").as_deref(), Some("1" | "true" | "yes")),
             argon2: Argon2Settings {
@@ -72,6 +141,49 @@ impl Config {
                 iterations: number("ARGON2_ITERATIONS", defaults.iterations)?,
                 parallelism: number("ARGON2_PARALLELISM", defaults.parallelism)?,
             },
+            sessions: SessionPolicy {
+                idle: seconds(
+                    "REFRESH_IDLE_SECONDS",
+                    session_defaults.idle.whole_seconds(),
+                )?,
+                absolute: seconds(
+                    "REFRESH_ABSOLUTE_SECONDS",
+                    session_defaults.absolute.whole_seconds(),
+                )?,
+                reuse_grace: seconds(
+                    "REFRESH_REUSE_GRACE_SECONDS",
+                    session_defaults.reuse_grace.whole_seconds(),
+                )?,
+            },
+            lockout: LockoutPolicy {
+                max_failures: number("LOGIN_MAX_FAILURES", lockout_defaults.max_failures)?.max(1),
+                window: seconds(
+                    "LOGIN_FAILURE_WINDOW_SECONDS",
+                    lockout_defaults.window.whole_seconds(),
+                )?,
+                base_lock: seconds(
+                    "LOGIN_LOCK_BASE_SECONDS",
+                    lockout_defaults.base_lock.whole_seconds(),
+                )?,
+                max_lock: seconds(
+                    "LOGIN_LOCK_MAX_SECONDS",
+                    lockout_defaults.max_lock.whole_seconds(),
+                )?,
+            },
+            login_ip_quota: Quota {
+                max: number("LOGIN_IP_MAX_FAILURES", 100)?.max(1),
+                window: seconds("LOGIN_IP_WINDOW_SECONDS", 300)?,
+            },
+            signup_ip_quota: (signup_limit > 0)
+                .then(|| -> Result<Quota, ConfigError> {
+                    Ok(Quota {
+                        max: signup_limit,
+                        window: seconds("SIGNUP_IP_WINDOW_SECONDS", 3600)?,
+                    })
+                })
+                .transpose()?,
+            tokens: TokenSettings::from_lookup(&lookup)?,
+            signing_keys,
         })
     }
 }
@@ -95,8 +207,32 @@ mod tests {
         assert_eq!(local.storage, StorageKind::Memory);
         assert_eq!(local.table_name, DEFAULT_TABLE_NAME);
         assert_eq!(local.argon2, Argon2Settings::default());
-        let lambda = config(&[("AWS_LAMBDA_FUNCTION_NAME", "signup")]).unwrap();
+        assert!(matches!(local.signing_keys, SigningKeysSource::Generated));
+        assert_eq!(local.sessions, SessionPolicy::default());
+        assert_eq!(local.lockout, LockoutPolicy::default());
+        assert_eq!(
+            local.signup_ip_quota,
+            Some(Quota {
+                max: 5,
+                window: Duration::hours(1)
+            })
+        );
+        let lambda = config(&[
+            ("AWS_LAMBDA_FUNCTION_NAME", "signup"),
+            ("SIGNING_KEYS_SECRET_ID", "keys"),
+        ])
+        .unwrap();
         assert_eq!(lambda.storage, StorageKind::DynamoDb);
+        assert!(matches!(
+            lambda.signing_keys,
+            SigningKeysSource::SecretsManager { .. }
+        ));
+        let unset = config(&[("AWS_LAMBDA_FUNCTION_NAME", "login")]).unwrap();
+        assert_eq!(
+            unset.require_shared_signing_keys().unwrap_err().variable,
+            "SIGNING_KEYS_SECRET_ID"
+        );
+        assert!(local.require_shared_signing_keys().is_ok());
     }
 
     #[test]

@@ -53,7 +53,10 @@ pub fn signup_state(backend: &Backend) -> signup::SignUpState {
 }
 
 pub fn local_app(backend: &Backend) -> Arc<local_api::LocalApp> {
-    Arc::new(local_api::LocalApp::new(&backend.stores, &default_config()).expect("valid app"))
+    let ring = Arc::new(shared::tokens::keyring::KeyRing::fixed(
+        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    ));
+    Arc::new(local_api::LocalApp::new(&backend.stores, &default_config(), ring).expect("valid app"))
 }
 
 /// Starts the local server on a free loopback port; returns its base URL.

@@ -9,6 +9,17 @@ use serde_json::{json, Value};
 pub const SOURCE_IP: &str = "198.51.100.7";
 
 pub fn request(method: &str, path: &str, content_type: Option<&str>, body: Body) -> Request {
+    request_from(SOURCE_IP, method, path, content_type, body)
+}
+
+/// A request as API Gateway hands it over, from `source_ip`.
+pub fn request_from(
+    source_ip: &str,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: Body,
+) -> Request {
     let mut builder = http::Request::builder().method(method).uri(path);
     if let Some(content_type) = content_type {
         builder = builder.header(CONTENT_TYPE, content_type);
@@ -16,7 +27,7 @@ pub fn request(method: &str, path: &str, content_type: Option<&str>, body: Body)
     let mut request = builder.body(body).expect("valid request");
     let mut context = ApiGatewayV2httpRequestContext::default();
     context.request_id = Some(uuid::Uuid::new_v4().to_string());
-    context.http.source_ip = Some(SOURCE_IP.to_owned());
+    context.http.source_ip = Some(source_ip.to_owned());
     request
         .extensions_mut()
         .insert(RequestContext::ApiGatewayV2(context));

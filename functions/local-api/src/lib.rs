@@ -14,18 +14,38 @@ use shared::config::Config;
 use shared::http::body::MAX_BODY_BYTES;
 use shared::http::routes::{match_route, RouteId, RouteMatch};
 use shared::http::{respond_error, ApiError};
+use shared::tokens::keyring::KeyRing;
 
-/// The state of every function, built once.
+/// The state of every function, built once, over one store and one key
+/// ring.
 pub struct LocalApp {
     pub signup: signup::SignUpState,
     pub health: health::HealthState,
+    pub login: login::State,
+    pub token_refresh: token_refresh::State,
+    pub logout: logout::State,
+    pub password_change: password_change::State,
+    pub jwks: jwks::State,
+    pub me: me::State,
+    pub me_update: me_update::State,
+    pub devices: devices::State,
+    pub device_delete: device_delete::State,
 }
 
 impl LocalApp {
-    pub fn new(stores: &Stores, config: &Config) -> Result<Self, StartupError> {
+    pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Result<Self, StartupError> {
         Ok(Self {
             signup: signup::SignUpState::new(stores, config)?,
             health: health::HealthState::new(stores),
+            login: login::State::new(stores, config, ring.clone())?,
+            token_refresh: token_refresh::State::new(stores, config, ring.clone()),
+            logout: logout::State::new(stores, config, ring.clone())?,
+            password_change: password_change::State::new(stores, config, ring.clone())?,
+            jwks: jwks::State { ring: ring.clone() },
+            me: me::State::new(stores, config, ring.clone())?,
+            me_update: me_update::State::new(stores, config, ring.clone())?,
+            devices: devices::State::new(stores, config, ring.clone())?,
+            device_delete: device_delete::State::new(stores, config, ring)?,
         })
     }
 
@@ -42,6 +62,21 @@ impl LocalApp {
                 match route.id {
                     RouteId::SignUp => signup::handle(&self.signup, request).await,
                     RouteId::Health => health::handle(&self.health, request).await,
+                    RouteId::Login => login::handle(&self.login, request).await,
+                    RouteId::TokenRefresh => {
+                        token_refresh::handle(&self.token_refresh, request).await
+                    }
+                    RouteId::Logout => logout::handle(&self.logout, request).await,
+                    RouteId::PasswordChange => {
+                        password_change::handle(&self.password_change, request).await
+                    }
+                    RouteId::Jwks => jwks::handle(&self.jwks, request).await,
+                    RouteId::Me => me::handle(&self.me, request).await,
+                    RouteId::MeUpdate => me_update::handle(&self.me_update, request).await,
+                    RouteId::Devices => devices::handle(&self.devices, request).await,
+                    RouteId::DeviceDelete => {
+                        device_delete::handle(&self.device_delete, request).await
+                    }
                 }
             }
             RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => {

@@ -10,7 +10,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     shared::telemetry::init();
     let config = Config::from_env()?;
     let stores = Stores::from_config(&config).await?;
-    let app = Arc::new(local_api::LocalApp::new(&stores, &config)?);
+    let ring = shared::app::key_ring(&config).await?;
+    let app = Arc::new(local_api::LocalApp::new(&stores, &config, ring)?);
     let addr = std::env::var("LOCAL_API_ADDR").unwrap_or_else(|_| {
         let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
         format!("127.0.0.1:{port}")

@@ -8,6 +8,7 @@ use serde_json::json;
 use shared::app::{StartupError, Stores};
 use shared::config::Config;
 use shared::crypto::PasswordHasher;
+use shared::domain::Quota;
 use shared::http::body::json_object;
 use shared::http::views::UserView;
 use shared::http::{respond, ApiError, Reply};
@@ -22,6 +23,7 @@ pub struct SignUpState {
     pub audit: Arc<dyn AuditLog>,
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
+    pub quota: Option<Quota>,
 }
 
 impl SignUpState {
@@ -31,6 +33,7 @@ impl SignUpState {
             audit: stores.audit.clone(),
             hasher: PasswordHasher::new(config.argon2)?,
             clock: Arc::new(SystemClock),
+            quota: config.signup_ip_quota,
         })
     }
 
@@ -53,6 +56,7 @@ pub async fn handle(state: &SignUpState, request: Request) -> Response<Body> {
             audit: state.audit.as_ref(),
             hasher: &state.hasher,
             clock: state.clock.as_ref(),
+            quota: state.quota,
         };
         let user = sign_up
             .run(&fields, &origin)

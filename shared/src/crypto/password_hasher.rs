@@ -45,6 +45,10 @@ pub enum HashError {
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
+    /// A hash of a random password with the same parameters, verified
+    /// against when an account does not exist so that the answer takes as
+    /// long as for a wrong password. Made on first use, not at cold start.
+    dummy: Arc<tokio::sync::OnceCell<PasswordHash>>,
     /// Each hash holds `memory_kib` of RAM: bound how many run at once so a
     /// burst of sign-ups cannot exhaust memory.
     permits: Arc<Semaphore>,
@@ -68,6 +72,7 @@ impl PasswordHasher {
         let concurrent = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
         Ok(Self {
             params,
+            dummy: Arc::new(tokio::sync::OnceCell::new()),
             permits: Arc::new(Semaphore::new(concurrent)),
         })
     }
@@ -119,6 +124,36 @@ impl PasswordHasher {
         })
         .await
         .map_err(HashError::from)
+    }
+}
+
+impl PasswordHasher {
+    /// Spends the time of one verification and returns false: for logins
+    /// naming no account, or a password that cannot be right.
+    pub async fn verify_nothing(&self, password: Option<&Password>) -> Result<bool, HashError> {
+        let dummy = self
+            .dummy
+            .get_or_try_init(|| async {
+                let mut random = [0u8; 24];
+                getrandom::fill(&mut random).map_err(|e| HashError::Failed(e.to_string()))?;
+                let text: String = random.iter().map(|b| format!("{b:02x}")).collect();
+                let password =
+                    Password::presented(&text).ok_or_else(|| HashError::Failed("dummy".into()))?;
+                self.hash(&password).await
+            })
+            .await?
+            .clone();
+        let fallback;
+        let password = match password {
+            Some(password) => password,
+            None => {
+                fallback =
+                    Password::presented("x").ok_or_else(|| HashError::Failed("fallback".into()))?;
+                &fallback
+            }
+        };
+        self.verify(password, &dummy).await?;
+        Ok(false)
     }
 }
 

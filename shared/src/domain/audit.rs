@@ -8,6 +8,13 @@ use super::user::UserId;
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     SignUp,
+    Login,
+    Refresh,
+    TokenReuse,
+    Logout,
+    PasswordChange,
+    ProfileUpdate,
+    DeviceRemoved,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,21 +2,27 @@
 //! values ("parse, don't validate").
 
 pub mod audit;
+pub mod device;
 pub mod email;
 pub mod errors;
 pub mod form;
 pub mod password;
 pub mod password_policy;
 pub mod phone;
+pub mod session;
 pub mod text;
+pub mod throttle;
 pub mod user;
 pub mod username;
 
 pub use audit::{AuditAction, AuditOutcome, AuditRecord};
+pub use device::{Device, DeviceId, DeviceInfo};
 pub use email::Email;
 pub use errors::{ErrorCode, FieldError, FieldErrors};
 pub use password::Password;
 pub use phone::ContactNumber;
+pub use session::{RefreshRecord, RefreshState, Session, SessionId, SessionPolicy};
 pub use text::ProfileText;
+pub use throttle::{LockoutPolicy, LoginThrottle, Quota, RateWindow};
 pub use user::{PasswordHash, Profile, User, UserId, UserStatus};
 pub use username::Username;

@@ -29,6 +29,16 @@ impl Password {
         Ok(Self(SecretString::from(raw)))
     }
 
+    /// A password presented for checking (login, current password): any
+    /// non-empty string of at most 1024 characters. Strength rules apply to
+    /// new passwords only; the cap keeps hashing time bounded.
+    pub fn presented(raw: &str) -> Option<Self> {
+        let chars = raw.chars().count();
+        (1..=1024)
+            .contains(&chars)
+            .then(|| Self(SecretString::from(raw)))
+    }
+
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }

@@ -133,6 +133,18 @@ impl ApiError {
         error
     }
 
+    /// 429 with `Retry-After` in whole seconds (at least one).
+    pub fn rate_limited(retry_after: time::Duration) -> Self {
+        let seconds = retry_after.whole_seconds().max(1);
+        Self::general(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "Too many requests",
+            "Too many attempts; retry later.",
+        )
+        .with_header(http::header::RETRY_AFTER, HeaderValue::from(seconds))
+    }
+
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self

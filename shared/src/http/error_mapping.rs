@@ -2,6 +2,15 @@
 
 use crate::crypto::password_hasher::HashError;
 use crate::ports::StoreError;
+use http::header::{HeaderValue, RETRY_AFTER};
+use http::StatusCode;
+
+use crate::domain::errors::{ErrorCode, FieldErrors};
+use crate::tokens::jwt::TokenError;
+use crate::tokens::refresh::RefreshTokenError;
+use crate::usecases::account::AccountError;
+use crate::usecases::login::LogInError;
+use crate::usecases::refresh::RefreshError;
 use crate::usecases::signup::SignUpError;
 
 use super::error::ApiError;
@@ -27,6 +36,113 @@ impl From<SignUpError> for ApiError {
             SignUpError::Rejected(errors) => ApiError::validation(errors),
             SignUpError::Store(error) => error.into(),
             SignUpError::Hashing(error) => error.into(),
+            SignUpError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        ApiError::internal(Box::new(error))
+    }
+}
+
+impl From<RefreshTokenError> for ApiError {
+    fn from(error: RefreshTokenError) -> Self {
+        ApiError::internal(Box::new(error))
+    }
+}
+
+fn locked(retry_after: time::Duration) -> ApiError {
+    ApiError::general(
+        StatusCode::LOCKED,
+        ErrorCode::AccountLocked,
+        "Account temporarily locked",
+        "Too many failed attempts; retry later.",
+    )
+    .with_header(
+        RETRY_AFTER,
+        HeaderValue::from(retry_after.whole_seconds().max(1)),
+    )
+}
+
+fn credentials_rejected() -> ApiError {
+    ApiError::general(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::InvalidCredentials,
+        "Invalid credentials",
+        "Unable to log in with the provided credentials.",
+    )
+}
+
+impl From<LogInError> for ApiError {
+    fn from(error: LogInError) -> Self {
+        match error {
+            LogInError::Rejected(errors) => ApiError::validation(errors),
+            LogInError::InvalidCredentials => credentials_rejected(),
+            LogInError::Inactive => ApiError::general(
+                StatusCode::FORBIDDEN,
+                ErrorCode::AccountInactive,
+                "Account inactive",
+                "This account is inactive.",
+            ),
+            LogInError::Locked { retry_after } => locked(retry_after),
+            LogInError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            LogInError::Store(error) => error.into(),
+            LogInError::Hashing(error) => error.into(),
+            LogInError::Token(error) => error.into(),
+            LogInError::Refresh(error) => error.into(),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(error: RefreshError) -> Self {
+        let refresh_token_error = |code, message: &'static str| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                message,
+                FieldErrors::single(
+                    "refresh_token",
+                    crate::domain::errors::FieldError::new(code, message),
+                ),
+            )
+        };
+        match error {
+            RefreshError::Missing => ApiError::validation(FieldErrors::single(
+                "refresh_token",
+                crate::domain::errors::FieldError::required(),
+            )),
+            RefreshError::Invalid => {
+                refresh_token_error(ErrorCode::TokenInvalid, "Token is invalid")
+            }
+            RefreshError::Expired => {
+                refresh_token_error(ErrorCode::TokenExpired, "Token has expired")
+            }
+            RefreshError::Reused => refresh_token_error(
+                ErrorCode::TokenReused,
+                "Token was already used; the session has been ended",
+            ),
+            RefreshError::Store(error) => error.into(),
+            RefreshError::Token(error) => error.into(),
+            RefreshError::Refresh(error) => error.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Rejected(errors) => ApiError::validation(errors),
+            AccountError::Locked { retry_after } => locked(retry_after),
+            AccountError::Gone => ApiError::general(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::TokenInvalid,
+                "Token is invalid",
+                "The account no longer exists.",
+            ),
+            AccountError::Store(error) => error.into(),
+            AccountError::Hashing(error) => error.into(),
         }
     }
 }

@@ -30,7 +30,7 @@ where
     let method = request.method().clone();
     async move {
         let (status, body, extra_headers) = match handler(meta.clone(), request).await {
-            Ok(reply) => (reply.status, reply.body, Vec::new()),
+            Ok(reply) => (reply.status, reply.body, reply.headers),
             Err(error) => {
                 if error.status.is_server_error() {
                     log_cause(&error);

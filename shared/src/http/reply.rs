@@ -1,5 +1,6 @@
 //! Successful responses in the common envelope.
 
+use http::header::{HeaderName, HeaderValue};
 use http::StatusCode;
 use serde::Serialize;
 
@@ -10,6 +11,8 @@ use super::error::ApiError;
 pub struct Reply {
     pub status: StatusCode,
     pub body: Vec<u8>,
+    /// Set after the security headers, so they may override one.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 #[derive(Serialize)]
@@ -48,7 +51,22 @@ impl Reply {
             data,
             meta,
         };
-        let body = serde_json::to_vec(&envelope).map_err(|e| ApiError::internal(Box::new(e)))?;
-        Ok(Self { status, body })
+        Self::bare(status, &envelope)
+    }
+
+    /// A body without the envelope, for documents whose format is fixed by
+    /// a standard (the JWKS).
+    pub fn bare(status: StatusCode, body: &impl Serialize) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(body).map_err(|e| ApiError::internal(Box::new(e)))?;
+        Ok(Self {
+            status,
+            body,
+            headers: Vec::new(),
+        })
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
 }

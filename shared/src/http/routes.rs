@@ -5,6 +5,15 @@
 pub enum RouteId {
     Health,
     SignUp,
+    Login,
+    TokenRefresh,
+    Logout,
+    PasswordChange,
+    Jwks,
+    Me,
+    MeUpdate,
+    Devices,
+    DeviceDelete,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -18,19 +27,19 @@ pub struct Route {
     pub function: &'static str,
 }
 
+#[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
-    Route {
-        id: RouteId::Health,
-        method: "GET",
-        path: "/health",
-        function: "HealthFunction",
-    },
-    Route {
-        id: RouteId::SignUp,
-        method: "POST",
-        path: "/auth/signup",
-        function: "SignUpFunction",
-    },
+    Route { id: RouteId::Health, method: "GET", path: "/health", function: "HealthFunction" },
+    Route { id: RouteId::SignUp, method: "POST", path: "/auth/signup", function: "SignUpFunction" },
+    Route { id: RouteId::Login, method: "POST", path: "/auth/login", function: "LoginFunction" },
+    Route { id: RouteId::TokenRefresh, method: "POST", path: "/auth/token/refresh", function: "TokenRefreshFunction" },
+    Route { id: RouteId::Logout, method: "POST", path: "/auth/logout", function: "LogoutFunction" },
+    Route { id: RouteId::PasswordChange, method: "POST", path: "/auth/password/change", function: "PasswordChangeFunction" },
+    Route { id: RouteId::Jwks, method: "GET", path: "/.well-known/jwks.json", function: "JwksFunction" },
+    Route { id: RouteId::Me, method: "GET", path: "/users/me", function: "MeFunction" },
+    Route { id: RouteId::MeUpdate, method: "PATCH", path: "/users/me", function: "MeUpdateFunction" },
+    Route { id: RouteId::Devices, method: "GET", path: "/users/me/devices", function: "DevicesFunction" },
+    Route { id: RouteId::DeviceDelete, method: "DELETE", path: "/users/me/devices/{id}", function: "DeviceDeleteFunction" },
 ];
 
 #[derive(Debug, PartialEq, Eq)]

@@ -4,6 +4,11 @@ use serde::Serialize;
 
 use crate::domain::{User, UserStatus};
 
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// The user object of the username sign-up (`data.user`).
 #[derive(Debug, Serialize)]
 pub struct UserView<'a> {
@@ -45,5 +50,27 @@ impl<'a> UserView<'a> {
     pub fn with_message(mut self, message: &'static str) -> Self {
         self.message = Some(message);
         self
+    }
+}
+
+/// The signed-in user (`GET /users/me`, login): the sign-up user object
+/// plus verification state and timestamps.
+#[derive(Debug, Serialize)]
+pub struct AccountView<'a> {
+    #[serde(flatten)]
+    pub user: UserView<'a>,
+    pub email_verified: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> AccountView<'a> {
+    pub fn new(user: &'a User) -> Self {
+        Self {
+            user: UserView::new(user),
+            email_verified: user.email_verified,
+            created_at: rfc3339(user.created_at),
+            updated_at: rfc3339(user.updated_at),
+        }
     }
 }

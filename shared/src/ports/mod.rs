@@ -2,11 +2,12 @@
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
 pub mod secrets;
+pub mod sessions;
 
 use async_trait::async_trait;
 use time::{Date, OffsetDateTime};
 
-use crate::domain::{AuditRecord, User, UserId};
+use crate::domain::{AuditRecord, RateWindow, User, UserId};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -43,6 +44,20 @@ impl Conflicts {
 pub enum CreateUserError {
     #[error("username or email already taken")]
     Conflict(Conflicts),
+    /// The sign-up quota of the source address is used up.
+    #[error("sign-up quota exhausted")]
+    QuotaExhausted,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateUserError {
+    #[error("username or email already taken")]
+    Conflict(Conflicts),
+    /// The user changed (or vanished) since it was read.
+    #[error("the user changed concurrently")]
+    Stale,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,9 +65,15 @@ pub enum CreateUserError {
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Writes the user with its profile, its username and email claims and
-    /// the audit record of its creation, all or nothing. When a claim is
-    /// held already nothing is written and every taken claim is named.
-    async fn create(&self, user: &User, audit: &AuditRecord) -> Result<(), CreateUserError>;
+    /// the audit record of its creation, and counts one sign-up against
+    /// `quota`, all or nothing. When a claim is held already nothing is
+    /// written and every taken claim is named.
+    async fn create(
+        &self,
+        user: &User,
+        audit: &AuditRecord,
+        quota: Option<&RateWindow>,
+    ) -> Result<(), CreateUserError>;
 
     /// Which of these claims are taken (a strongly consistent read).
     async fn taken(
@@ -66,6 +87,25 @@ pub trait UserStore: Send + Sync {
     async fn find_by_username(&self, username_key: &str) -> Result<Option<UserId>, StoreError>;
 
     async fn find_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError>;
+
+    /// Replaces the stored user with `updated` if `current` is still what is
+    /// stored; moves the username and email claims when they change.
+    async fn update(
+        &self,
+        current: &User,
+        updated: &User,
+        audit: &AuditRecord,
+    ) -> Result<(), UpdateUserError>;
+
+    /// Sets a new password hash and ends every session but `keep`.
+    async fn change_password(
+        &self,
+        user: &User,
+        hash: &crate::domain::PasswordHash,
+        keep: Option<crate::domain::SessionId>,
+        at: time::OffsetDateTime,
+        audit: &AuditRecord,
+    ) -> Result<(), UpdateUserError>;
 }
 
 #[async_trait]

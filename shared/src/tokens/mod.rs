@@ -1,1 +1,22 @@
 //! Access tokens (JWT, EdDSA), signing key sets and refresh-token crypto.
+//!
+//! - `keyset`: the Ed25519 keys of the signing secret, its JSON and JWKS.
+//! - `jwt`: issuing and verifying access tokens against a key set.
+//! - `keyring`: a function's cached key set, reloaded after rotations.
+//! - `refresh`: opaque refresh tokens, their hashes and sealed successors.
+
+pub mod jwt;
+pub mod keyring;
+pub mod keyset;
+pub mod refresh;
+
+pub use jwt::{issue, verify, AccessClaims, IssuedAccessToken, TokenError, TokenSettings};
+pub use keyring::{verify_access_token, KeyRing, KeyRingError, VerifyError};
+pub use keyset::{KeySet, KeySetError, SigningKey};
+// Tokens and key sets come back in these types; re-exported so callers can
+// read them without depending on `secrecy` themselves.
+pub use secrecy::{ExposeSecret, SecretString};
+
+pub use refresh::{
+    constant_time_eq, open_successor, seal_successor, RefreshToken, RefreshTokenError,
+};

@@ -1,13 +1,46 @@
 //! Use cases: one module per operation, each with its own error type.
 
+pub mod account;
+pub mod devices;
+pub mod login;
+pub mod login_form;
+pub mod refresh;
+pub mod session_tokens;
 pub mod signup;
 pub mod signup_form;
 
 use std::net::IpAddr;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::domain::{AuditAction, AuditOutcome, AuditRecord};
 
 /// Where a request came from, for audit records.
 #[derive(Debug, Clone)]
 pub struct Origin {
     pub request_id: String,
     pub source_ip: Option<IpAddr>,
+}
+
+impl Origin {
+    /// An audit record of this request; callers add user, subject, reasons.
+    pub fn audit(
+        &self,
+        action: AuditAction,
+        outcome: AuditOutcome,
+        at: OffsetDateTime,
+    ) -> AuditRecord {
+        AuditRecord {
+            id: Uuid::new_v4(),
+            at,
+            action,
+            outcome,
+            user_id: None,
+            subject: None,
+            source_ip: self.source_ip.map(|ip| ip.to_string()),
+            request_id: self.request_id.clone(),
+            reasons: Vec::new(),
+        }
+    }
 }

@@ -7,7 +7,7 @@ use super::signup_form::{RejectedForm, SignUpForm, EMAIL, USERNAME};
 use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
-use crate::domain::{AuditAction, AuditOutcome, AuditRecord, User, UserId};
+use crate::domain::{AuditAction, AuditOutcome, AuditRecord, Quota, User, UserId};
 use crate::ports::{AuditLog, Clock, Conflicts, CreateUserError, StoreError, UserStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +18,8 @@ pub enum SignUpError {
     Store(#[from] StoreError),
     #[error("password hashing failed during sign-up")]
     Hashing(#[from] HashError),
+    #[error("too many sign-ups from this address")]
+    RateLimited { retry_after: time::Duration },
 }
 
 /// What sign-up needs, borrowed from the function's state.
@@ -26,6 +28,8 @@ pub struct SignUp<'a> {
     pub audit: &'a dyn AuditLog,
     pub hasher: &'a PasswordHasher,
     pub clock: &'a dyn Clock,
+    /// Accounts one source address may create per window.
+    pub quota: Option<Quota>,
 }
 
 impl SignUp<'_> {
@@ -79,7 +83,11 @@ impl SignUp<'_> {
             request_id: origin.request_id.clone(),
             reasons: Vec::new(),
         };
-        match self.users.create(&user, &audit).await {
+        let window = match (self.quota, origin.source_ip) {
+            (Some(quota), Some(ip)) => Some(quota.window_at("signup-ip", &ip.to_string(), now)),
+            _ => None,
+        };
+        match self.users.create(&user, &audit, window.as_ref()).await {
             Ok(()) => {
                 tracing::info!(user_id = %user.id, "user signed up");
                 Ok(user)
@@ -94,6 +102,17 @@ impl SignUp<'_> {
                 )
                 .await;
                 Err(SignUpError::Rejected(errors))
+            }
+            Err(CreateUserError::QuotaExhausted) => {
+                self.audit_failure(
+                    AuditOutcome::Rejected,
+                    Some(user.username.key()),
+                    vec!["non_field_errors:rate_limited".into()],
+                    origin,
+                )
+                .await;
+                let retry_after = window.map_or(time::Duration::minutes(1), |w| w.retry_after(now));
+                Err(SignUpError::RateLimited { retry_after })
             }
             Err(CreateUserError::Store(error)) => {
                 self.audit_failure(
@@ -160,7 +179,7 @@ impl SignUp<'_> {
     }
 }
 
-fn conflict_errors(conflicts: Conflicts) -> FieldErrors {
+pub(crate) fn conflict_errors(conflicts: Conflicts) -> FieldErrors {
     let mut errors = FieldErrors::new();
     if conflicts.username {
         errors.add(

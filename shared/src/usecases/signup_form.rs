@@ -143,7 +143,7 @@ impl SignUpForm {
 
 /// Secrets are compared without an early exit, so timing reveals nothing
 /// about where two of them differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.ct_eq(b).into()
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
-use integration_tests::requests::{codes, json_request, read, signup_body};
+use integration_tests::requests::{codes, read, request_from, signup_body};
 use integration_tests::{moto, signup_state, Backend};
 use serde_json::json;
 
@@ -17,7 +17,11 @@ async fn race(
     let state = Arc::new(signup_state(backend));
     let tasks = (0..RACERS).map(|i| {
         let state = state.clone();
-        let request = json_request("POST", "/auth/signup/", &body_for(i));
+        // From distinct addresses, as racing clients are (and within each
+        // address's sign-up quota).
+        let ip = format!("203.0.113.{}", i + 1);
+        let body = lambda_http::Body::from(body_for(i).to_string());
+        let request = request_from(&ip, "POST", "/auth/signup/", Some("application/json"), body);
         // Separate tasks on the multi-threaded runtime: real parallelism.
         tokio::spawn(async move { read(&signup::handle(&state, request).await) })
     });

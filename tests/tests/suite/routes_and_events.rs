@@ -103,28 +103,81 @@ async fn local_server_serves_every_route() {
     }
 }
 
+/// Every file in events/ goes through its handler, in an order that makes
+/// a story: sign up, log in, use the tokens (the samples hold the
+/// placeholders `ACCESS_TOKEN` and `REFRESH_TOKEN`, replaced here by real
+/// ones, as a developer would for `sam local invoke`), log out.
 #[tokio::test]
 async fn every_event_sample_goes_through_its_handler() {
-    let expected_status = |file: &str| match file {
-        "signup-valid.json" => 201,
-        "signup-invalid.json" => 400,
-        "health.json" => 200,
-        "fallback-not-found.json" => 404,
-        "fallback-method-not-allowed.json" => 405,
-        other => panic!("events/{other} has no expectation here: add one"),
-    };
+    let story: &[(&str, u16)] = &[
+        ("signup-invalid.json", 400),
+        ("signup-valid.json", 201),
+        ("health.json", 200),
+        ("fallback-not-found.json", 404),
+        ("fallback-method-not-allowed.json", 405),
+        ("jwks.json", 200),
+        ("login.json", 200),
+        ("me.json", 200),
+        ("me-update.json", 200),
+        ("devices.json", 200),
+        ("token-refresh.json", 200),
+        ("password-change.json", 200),
+        ("logout.json", 200),
+        ("me.json", 401),
+        ("login.json", 401),
+        ("device-delete.json", 401),
+    ];
+    let on_disk: BTreeSet<String> = std::fs::read_dir(workspace_file("events"))
+        .expect("events/")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let covered: BTreeSet<String> = story.iter().map(|(name, _)| name.to_string()).collect();
+    assert_eq!(
+        on_disk, covered,
+        "every sample event needs a place in this story"
+    );
+
     let app = local_app(&Backend::memory());
-    let mut seen = 0;
-    for entry in std::fs::read_dir(workspace_file("events")).expect("events/") {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-        let text = std::fs::read_to_string(&path).unwrap();
+    let (mut access, mut refresh) = (String::new(), String::new());
+    for (name, expected) in story {
+        let text = std::fs::read_to_string(workspace_file("events").join(name)).unwrap();
+        let text = text
+            .replace("ACCESS_TOKEN", &access)
+            .replace("REFRESH_TOKEN", &refresh);
         let request =
             lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let response = app.dispatch(request).await;
-        let (status, body) = read(&response);
-        assert_eq!(status, expected_status(&name), "{name}: {body}");
-        seen += 1;
+        let (status, body) = read(&app.dispatch(request).await);
+        assert_eq!(status, *expected, "{name}: {body}");
+        if let Some(token) = body["data"]["access_token"].as_str() {
+            access = token.to_owned();
+        }
+        if let Some(token) = body["data"]["refresh_token"].as_str() {
+            refresh = token.to_owned();
+        }
     }
-    assert!(seen >= 5);
+}
+
+/// The device sample ends the sessions of the device it names.
+#[tokio::test]
+async fn device_delete_sample_ends_the_device_sessions() {
+    let app = local_app(&Backend::memory());
+    let mut access = String::new();
+    for (name, expected) in [
+        ("signup-valid.json", 201),
+        ("login.json", 200),
+        ("device-delete.json", 200),
+        ("me.json", 401),
+    ] {
+        let text = std::fs::read_to_string(workspace_file("events").join(name))
+            .unwrap()
+            .replace("ACCESS_TOKEN", &access);
+        let (status, body) = read(
+            &app.dispatch(lambda_http::request::from_str(&text).unwrap())
+                .await,
+        );
+        assert_eq!(status, expected, "{name}: {body}");
+        if let Some(token) = body["data"]["access_token"].as_str() {
+            access = token.to_owned();
+        }
+    }
 }

@@ -8,7 +8,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
-use crate::domain::UserId;
+use crate::domain::{DeviceId, SessionId, UserId};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -30,6 +30,14 @@ impl Key {
         Self { pk, sk: sk.into() }
     }
 
+    pub fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Self> {
+        let text = |name| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        Some(Self {
+            pk: text(PK)?,
+            sk: text(SK)?,
+        })
+    }
+
     pub fn to_attributes(&self) -> HashMap<String, AttributeValue> {
         HashMap::from([
             (PK.to_owned(), AttributeValue::S(self.pk.clone())),
@@ -39,7 +47,7 @@ impl Key {
 }
 
 pub fn user(id: UserId) -> Key {
-    Key::new(format!("USER#{id}"), "PROFILE")
+    Key::new(user_partition(id), "PROFILE")
 }
 
 pub fn username_claim(username_key: &str) -> Key {
@@ -48,6 +56,42 @@ pub fn username_claim(username_key: &str) -> Key {
 
 pub fn email_claim(email: &str) -> Key {
     Key::new(format!("EMAIL#{email}"), "CLAIM")
+}
+
+pub fn user_partition(id: UserId) -> String {
+    format!("USER#{id}")
+}
+
+pub const SESSION_PREFIX: &str = "SESSION#";
+pub const DEVICE_PREFIX: &str = "DEVICE#";
+
+pub fn session(user_id: UserId, session_id: SessionId) -> Key {
+    Key::new(
+        user_partition(user_id),
+        format!("{SESSION_PREFIX}{session_id}"),
+    )
+}
+
+pub fn device(user_id: UserId, device_id: &DeviceId) -> Key {
+    Key::new(
+        user_partition(user_id),
+        format!("{DEVICE_PREFIX}{}", device_id.as_str()),
+    )
+}
+
+/// Refresh tokens are found by the hash of the token the client holds.
+pub fn refresh_token(hash: &str) -> Key {
+    Key::new(format!("REFRESH#{hash}"), "REFRESH")
+}
+
+/// The lockout state of one login identifier.
+pub fn login_throttle(identifier: &str) -> Key {
+    Key::new(format!("THROTTLE#{identifier}"), "THROTTLE")
+}
+
+/// A fixed-window counter (`RateWindow::key` names scope, subject, window).
+pub fn rate_counter(window_key: &str) -> Key {
+    Key::new(format!("RATE#{window_key}"), "RATE")
 }
 
 pub fn audit_partition(day: Date) -> String {

@@ -3,7 +3,10 @@
 pub mod errors;
 pub mod items;
 pub mod keys;
+pub mod session_items;
+mod sessions;
 mod store;
 pub mod table;
+mod transact;
 
 pub use store::DynamoStore;

@@ -1,32 +1,24 @@
-use std::collections::HashMap;
-use std::time::Duration;
-
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde_dynamo::{from_item, to_item};
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 use super::errors::{mapping_error, store_error};
 use super::items::{AuditItem, ClaimItem, UserItem};
-use super::keys::{self, Key, PK};
-use crate::domain::{AuditRecord, User, UserId};
-use crate::ports::{AuditLog, Conflicts, CreateUserError, HealthProbe, StoreError, UserStore};
-
-/// Transactions that collide with another one on the same claim are
-/// cancelled with `TransactionConflict`; they are retried this often, after
-/// which the claim's owner is settled and a retry sees the real conflict.
-const TRANSACTION_ATTEMPTS: u32 = 4;
-const BATCH_ATTEMPTS: u32 = 5;
+use super::keys::{self, Key, EXPIRES_AT};
+use super::transact::{n, s, Expression, Item, TransactError, Write};
+use crate::domain::{AuditRecord, PasswordHash, RateWindow, SessionId, User, UserId};
+use crate::ports::sessions::RevokeReason;
+use crate::ports::{
+    AuditLog, Conflicts, CreateUserError, HealthProbe, StoreError, UpdateUserError, UserStore,
+};
 
 /// Every port over one DynamoDB table.
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
-
-type Item = HashMap<String, AttributeValue>;
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
@@ -44,18 +36,7 @@ impl DynamoStore {
         &self.table
     }
 
-    fn put_if_absent(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .build()
-            .map_err(|e| StoreError::Internal(Box::new(e)))?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    async fn get_item(&self, key: Key) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn get_item(&self, key: Key) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -78,117 +59,131 @@ impl DynamoStore {
         }
     }
 
-    /// The partition keys among `keys` that hold an item (one BatchGetItem,
-    /// repeated only for keys DynamoDB left unprocessed).
-    async fn existing(&self, keys: Vec<Key>) -> Result<Vec<String>, StoreError> {
-        let mut found = Vec::new();
-        let request = KeysAndAttributes::builder()
-            .set_keys(Some(keys.iter().map(Key::to_attributes).collect()))
-            .consistent_read(true)
-            .projection_expression("#pk")
-            .expression_attribute_names("#pk", PK)
-            .build()
-            .map_err(|e| StoreError::Internal(Box::new(e)))?;
-        let mut pending = Some(HashMap::from([(self.table.clone(), request)]));
-        for attempt in 0..BATCH_ATTEMPTS {
-            let Some(request_items) = pending.take().filter(|p| !p.is_empty()) else {
-                return Ok(found);
-            };
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-            }
-            let output = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request_items))
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in output
-                .responses
-                .unwrap_or_default()
-                .remove(&self.table)
-                .unwrap_or_default()
-            {
-                if let Some(AttributeValue::S(pk)) = item.get(PK) {
-                    found.push(pk.clone());
-                }
-            }
-            pending = output.unprocessed_keys;
-        }
-        match pending.filter(|p| !p.is_empty()) {
-            None => Ok(found),
-            Some(_) => Err(StoreError::Unavailable(
-                "keys left unprocessed after retries".into(),
-            )),
-        }
+    pub(super) fn put_audit(&self, audit: &AuditRecord) -> Result<Write, StoreError> {
+        Write::create(
+            &self.table,
+            to_item(AuditItem::from(audit)).map_err(mapping_error)?,
+        )
     }
+
+    /// Counts one event in a fixed window, refused (condition failure) when
+    /// the window is full.
+    pub(super) fn charge_window(&self, window: &RateWindow) -> Result<Write, StoreError> {
+        Write::update(
+            &self.table,
+            &keys::rate_counter(&window.key),
+            "ADD #count :one SET #expires = :expires",
+            Some("attribute_not_exists(#count) OR #count < :max"),
+            Expression::default()
+                .name("#count", "count")
+                .name("#expires", EXPIRES_AT)
+                .value(":one", n(1))
+                .value(":max", n(window.max))
+                .value(
+                    ":expires",
+                    n((window.ends_at + time::Duration::hours(1)).unix_timestamp()),
+                ),
+        )
+    }
+
+    /// Counts one event in a fixed window, without a cap.
+    pub(super) fn count_in_window(&self, window: &RateWindow) -> Result<Write, StoreError> {
+        Write::update(
+            &self.table,
+            &keys::rate_counter(&window.key),
+            "ADD #count :one SET #expires = :expires",
+            None,
+            Expression::default()
+                .name("#count", "count")
+                .name("#expires", EXPIRES_AT)
+                .value(":one", n(1))
+                .value(
+                    ":expires",
+                    n((window.ends_at + time::Duration::hours(1)).unix_timestamp()),
+                ),
+        )
+    }
+
+    fn claim(&self, key: Key, user_id: UserId) -> Result<Write, StoreError> {
+        Write::create(
+            &self.table,
+            to_item(ClaimItem::new(key, user_id)).map_err(mapping_error)?,
+        )
+    }
+
+    fn release_claim(&self, key: &Key, user_id: UserId) -> Result<Write, StoreError> {
+        Write::delete(
+            &self.table,
+            key,
+            Some("#owner = :me"),
+            Expression::default()
+                .name("#owner", "user_id")
+                .value(":me", s(user_id.to_string())),
+        )
+    }
+
+    /// Replaces the user item only if it is still `current` (same
+    /// `updated_at` and password hash).
+    fn replace_user(&self, current: &User, updated: &User) -> Result<Write, StoreError> {
+        let item = to_item(UserItem::from(updated)).map_err(mapping_error)?;
+        let current_item = UserItem::from(current);
+        Write::put(
+            &self.table,
+            item,
+            Some("#updated = :updated AND #hash = :hash"),
+            Expression::default()
+                .name("#updated", "updated_at")
+                .name("#hash", "password_hash")
+                .value(":updated", s(format_time(current_item.updated_at)))
+                .value(":hash", s(current_item.password_hash)),
+        )
+    }
+}
+
+/// Timestamps are stored as RFC 3339 strings (see items.rs).
+pub(super) fn format_time(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 #[async_trait]
 impl UserStore for DynamoStore {
-    async fn create(&self, user: &User, audit: &AuditRecord) -> Result<(), CreateUserError> {
+    async fn create(
+        &self,
+        user: &User,
+        audit: &AuditRecord,
+        quota: Option<&RateWindow>,
+    ) -> Result<(), CreateUserError> {
         // The order matters: cancellation reasons come back in this order.
-        let items = vec![
-            self.put_if_absent(to_item(UserItem::from(user)).map_err(mapping_error)?)?,
-            self.put_if_absent(
-                to_item(ClaimItem::new(
-                    keys::username_claim(user.username.key()),
-                    user.id,
-                ))
-                .map_err(mapping_error)?,
+        let mut writes = vec![
+            Write::create(
+                &self.table,
+                to_item(UserItem::from(user)).map_err(mapping_error)?,
             )?,
-            self.put_if_absent(
-                to_item(ClaimItem::new(
-                    keys::email_claim(user.email.as_str()),
-                    user.id,
-                ))
-                .map_err(mapping_error)?,
-            )?,
-            self.put_if_absent(to_item(AuditItem::from(audit)).map_err(mapping_error)?)?,
+            self.claim(keys::username_claim(user.username.key()), user.id)?,
+            self.claim(keys::email_claim(user.email.as_str()), user.id)?,
+            self.put_audit(audit)?,
         ];
-        for attempt in 0..TRANSACTION_ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt) + jitter_ms()))
-                    .await;
-            }
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let error = match result {
-                Ok(_) => return Ok(()),
-                Err(error) => error,
-            };
-            let Some(cancelled) = error.as_service_error().and_then(|e| match e {
-                aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
-                _ => None,
-            }) else {
-                return Err(store_error(error).into());
-            };
-            let codes: Vec<&str> = cancelled
-                .cancellation_reasons()
-                .iter()
-                .map(|r| r.code().unwrap_or("None"))
-                .collect();
-            let failed = |index: usize| codes.get(index) == Some(&"ConditionalCheckFailed");
-            let conflicts = Conflicts {
-                username: failed(1),
-                email: failed(2),
-            };
-            if conflicts.any() {
-                return Err(CreateUserError::Conflict(conflicts));
-            }
-            if failed(0) || failed(3) {
-                return Err(StoreError::internal("user id or audit id already exists").into());
-            }
-            if !codes.contains(&"TransactionConflict") {
-                return Err(store_error(error).into());
-            }
+        if let Some(quota) = quota {
+            writes.push(self.charge_window(quota)?);
         }
-        Err(StoreError::Unavailable("sign-up transaction kept conflicting".into()).into())
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled)) => {
+                let conflicts = Conflicts {
+                    username: cancelled.failed(1),
+                    email: cancelled.failed(2),
+                };
+                if conflicts.any() {
+                    Err(CreateUserError::Conflict(conflicts))
+                } else if cancelled.failed(4) {
+                    Err(CreateUserError::QuotaExhausted)
+                } else {
+                    Err(StoreError::internal("user id or audit id already exists").into())
+                }
+            }
+            Err(TransactError::Store(error)) => Err(error.into()),
+        }
     }
 
     async fn taken(
@@ -198,12 +193,12 @@ impl UserStore for DynamoStore {
     ) -> Result<Conflicts, StoreError> {
         let username = username_key.map(keys::username_claim);
         let email = email.map(keys::email_claim);
-        let keys: Vec<Key> = username.iter().chain(email.iter()).cloned().collect();
-        if keys.is_empty() {
-            return Ok(Conflicts::default());
-        }
-        let existing = self.existing(keys).await?;
-        let held = |key: &Option<Key>| key.as_ref().is_some_and(|k| existing.contains(&k.pk));
+        let wanted: Vec<Key> = username.iter().chain(email.iter()).cloned().collect();
+        let found = self.batch_get(&wanted).await?;
+        let held = |key: &Option<Key>| {
+            key.as_ref()
+                .is_some_and(|k| found.contains_key(&(k.pk.clone(), k.sk.clone())))
+        };
         Ok(Conflicts {
             username: held(&username),
             email: held(&email),
@@ -227,6 +222,67 @@ impl UserStore for DynamoStore {
     async fn find_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError> {
         self.claim_owner(keys::email_claim(email)).await
     }
+
+    async fn update(
+        &self,
+        current: &User,
+        updated: &User,
+        audit: &AuditRecord,
+    ) -> Result<(), UpdateUserError> {
+        let mut writes = vec![self.replace_user(current, updated)?, self.put_audit(audit)?];
+        let mut username_index = None;
+        let mut email_index = None;
+        if current.username.key() != updated.username.key() {
+            writes.push(
+                self.release_claim(&keys::username_claim(current.username.key()), current.id)?,
+            );
+            username_index = Some(writes.len());
+            writes.push(self.claim(keys::username_claim(updated.username.key()), updated.id)?);
+        }
+        if current.email.as_str() != updated.email.as_str() {
+            writes
+                .push(self.release_claim(&keys::email_claim(current.email.as_str()), current.id)?);
+            email_index = Some(writes.len());
+            writes.push(self.claim(keys::email_claim(updated.email.as_str()), updated.id)?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled)) => {
+                let conflicts = Conflicts {
+                    username: username_index.is_some_and(|i| cancelled.failed(i)),
+                    email: email_index.is_some_and(|i| cancelled.failed(i)),
+                };
+                if conflicts.any() {
+                    Err(UpdateUserError::Conflict(conflicts))
+                } else {
+                    Err(UpdateUserError::Stale)
+                }
+            }
+            Err(TransactError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    async fn change_password(
+        &self,
+        user: &User,
+        hash: &PasswordHash,
+        keep: Option<SessionId>,
+        at: OffsetDateTime,
+        audit: &AuditRecord,
+    ) -> Result<(), UpdateUserError> {
+        let mut updated = user.clone();
+        updated.password_hash = hash.clone();
+        updated.updated_at = at;
+        let first = vec![self.replace_user(user, &updated)?, self.put_audit(audit)?];
+        match self
+            .revoke_live_sessions(user.id, keep, RevokeReason::PasswordChanged, at, first)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(TransactError::Cancelled(_)) => Err(UpdateUserError::Stale),
+            Err(TransactError::Store(error)) => Err(error.into()),
+        }
+    }
 }
 
 #[async_trait]
@@ -244,29 +300,15 @@ impl AuditLog for DynamoStore {
     }
 
     async fn list_day(&self, day: Date) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", AttributeValue::S(keys::audit_partition(day)))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in output.items.unwrap_or_default() {
-                let item: AuditItem = from_item(item).map_err(mapping_error)?;
-                records.push(item.into());
-            }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(records),
-            }
-        }
+        let items = self.query_prefix(&keys::audit_partition(day), "").await?;
+        items
+            .into_iter()
+            .map(|item| {
+                from_item::<_, AuditItem>(item)
+                    .map(AuditRecord::from)
+                    .map_err(mapping_error)
+            })
+            .collect()
     }
 }
 
@@ -279,9 +321,4 @@ impl HealthProbe for DynamoStore {
     async fn check(&self) -> Result<(), StoreError> {
         self.get_item(keys::health()).await.map(|_| ())
     }
-}
-
-/// A few milliseconds of spread so that colliding retries do not collide again.
-fn jitter_ms() -> u64 {
-    u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 16)
 }

@@ -1,0 +1,477 @@
+use async_trait::async_trait;
+use serde_dynamo::{from_item, to_item};
+use time::OffsetDateTime;
+
+use super::errors::mapping_error;
+use super::items::{ClaimItem, UserItem};
+use super::keys::{self, Key, DEVICE_PREFIX, SESSION_PREFIX};
+use super::session_items::{
+    DeviceItem, RefreshItem, SessionItem, ThrottleItem, TOKEN_ACTIVE, TOKEN_SPENT,
+};
+use super::store::format_time;
+use super::transact::{n, s, Expression, Item, TransactError, Write};
+use super::DynamoStore;
+use crate::domain::{
+    AuditRecord, Device, DeviceId, RefreshRecord, Session, SessionId, User, UserId,
+};
+use crate::ports::sessions::{
+    LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
+    Rotation, RotationError, SessionStore,
+};
+use crate::ports::StoreError;
+
+/// A transaction holds at most 100 writes; ending a session takes two.
+const MAX_WRITES: usize = 100;
+const REVOKE_ATTEMPTS: usize = 3;
+
+fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    from_item(item).map_err(mapping_error)
+}
+
+fn take(found: &mut std::collections::HashMap<(String, String), Item>, key: &Key) -> Option<Item> {
+    found.remove(&(key.pk.clone(), key.sk.clone()))
+}
+
+impl DynamoStore {
+    /// The two writes that end `session`: mark it revoked (only if it is
+    /// still live on the token it was read with) and delete its live token.
+    fn end_session(
+        &self,
+        session: &Session,
+        reason: RevokeReason,
+        at: OffsetDateTime,
+    ) -> Result<[Write; 2], StoreError> {
+        let mark = Write::update(
+            &self.table,
+            &keys::session(session.user_id, session.id),
+            "SET #revoked = :at, #reason = :reason",
+            Some("attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :hash"),
+            Expression::default()
+                .name("#pk", keys::PK)
+                .name("#revoked", "revoked_at")
+                .name("#reason", "revoked_reason")
+                .name("#current", "current_token_hash")
+                .value(":at", s(format_time(at)))
+                .value(":reason", s(reason.as_str()))
+                .value(":hash", s(session.current_token_hash.clone())),
+        )?;
+        let delete = Write::delete(
+            &self.table,
+            &keys::refresh_token(&session.current_token_hash),
+            None,
+            Expression::default(),
+        )?;
+        Ok([mark, delete])
+    }
+
+    async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError> {
+        let items = self
+            .query_prefix(&keys::user_partition(user_id), SESSION_PREFIX)
+            .await?;
+        items
+            .into_iter()
+            .map(|item| decode::<SessionItem>(item).map(Session::from))
+            .collect()
+    }
+
+    /// Ends every live session of the user but `keep` (and `filter` must
+    /// accept it), with `first` in the same transaction as the first batch.
+    /// A session that rotated meanwhile is read again and ended.
+    pub(super) async fn revoke_live_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<SessionId>,
+        reason: RevokeReason,
+        at: OffsetDateTime,
+        first: Vec<Write>,
+    ) -> Result<usize, TransactError> {
+        self.revoke_matching(user_id, keep, reason, at, first, |_| true)
+            .await
+    }
+
+    async fn revoke_matching(
+        &self,
+        user_id: UserId,
+        keep: Option<SessionId>,
+        reason: RevokeReason,
+        at: OffsetDateTime,
+        first: Vec<Write>,
+        filter: impl Fn(&Session) -> bool,
+    ) -> Result<usize, TransactError> {
+        let first_len = first.len();
+        let mut first_pending = !first.is_empty();
+        let mut ended = 0;
+        for _ in 0..REVOKE_ATTEMPTS {
+            let live: Vec<Session> = self
+                .sessions_of(user_id)
+                .await?
+                .into_iter()
+                .filter(|s| s.revoked_at.is_none() && Some(s.id) != keep && filter(s))
+                .collect();
+            let mut sessions = live.iter();
+            let mut moved = false;
+            loop {
+                let mut batch = if first_pending {
+                    first.clone()
+                } else {
+                    Vec::new()
+                };
+                let mut in_batch = 0;
+                while batch.len() + 2 <= MAX_WRITES {
+                    let Some(session) = sessions.next() else {
+                        break;
+                    };
+                    batch.extend(self.end_session(session, reason, at)?);
+                    in_batch += 1;
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                match self.transact(batch).await {
+                    Ok(()) => {
+                        first_pending = false;
+                        ended += in_batch;
+                    }
+                    // The caller's own writes failed their conditions.
+                    Err(TransactError::Cancelled(c))
+                        if first_pending && (0..first_len).any(|i| c.failed(i)) =>
+                    {
+                        return Err(TransactError::Cancelled(c));
+                    }
+                    // A session rotated or ended meanwhile: read them again.
+                    Err(TransactError::Cancelled(_)) => {
+                        moved = true;
+                        break;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            if !moved {
+                return Ok(ended);
+            }
+        }
+        Err(StoreError::Unavailable("sessions kept changing while being revoked".into()).into())
+    }
+}
+
+#[async_trait]
+impl SessionStore for DynamoStore {
+    async fn lookup_login(&self, login: &LoginKeys<'_>) -> Result<LoginLookup, StoreError> {
+        let username = login.username_key.map(keys::username_claim);
+        let email = login.email.map(keys::email_claim);
+        let throttle = keys::login_throttle(login.identifier);
+        let ip = login.ip_window.map(|w| keys::rate_counter(&w.key));
+        let wanted: Vec<Key> = [
+            username.clone(),
+            email.clone(),
+            Some(throttle.clone()),
+            ip.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut found = self.batch_get(&wanted).await?;
+        let owner = |key: &Option<Key>,
+                     found: &mut std::collections::HashMap<(String, String), Item>|
+         -> Result<Option<UserId>, StoreError> {
+            match key.as_ref().and_then(|k| take(found, k)) {
+                Some(item) => Ok(Some(UserId::from_uuid(decode::<ClaimItem>(item)?.user_id))),
+                None => Ok(None),
+            }
+        };
+        let by_username = owner(&username, &mut found)?;
+        let by_email = owner(&email, &mut found)?;
+        let now = OffsetDateTime::now_utc();
+        let throttle = match take(&mut found, &throttle) {
+            Some(item) => decode::<ThrottleItem>(item)?.into_throttle(now),
+            None => Default::default(),
+        };
+        let ip_failures = match ip.as_ref().and_then(|k| take(&mut found, k)) {
+            Some(item) => item
+                .get("count")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            None => 0,
+        };
+        Ok(LoginLookup {
+            user_id: by_username.or(by_email),
+            throttle,
+            ip_failures,
+        })
+    }
+
+    async fn start_session(&self, new: &NewSession) -> Result<(), StoreError> {
+        let mut writes = vec![
+            Write::create(
+                &self.table,
+                to_item(SessionItem::from(&new.session)).map_err(mapping_error)?,
+            )?,
+            Write::create(
+                &self.table,
+                to_item(RefreshItem::from(&new.refresh)).map_err(mapping_error)?,
+            )?,
+            self.put_audit(&new.audit)?,
+        ];
+        if let Some(device) = &new.device {
+            // Keep the first sighting of a known device.
+            let mut item: Item = to_item(DeviceItem::from(device)).map_err(mapping_error)?;
+            let first_seen = item.remove("first_seen");
+            let mut expression = Expression::default().name("#first", "first_seen");
+            let mut sets = vec!["#first = if_not_exists(#first, :first)".to_owned()];
+            if let Some(first_seen) = first_seen {
+                expression = expression.value(":first", first_seen);
+            }
+            for (index, (name, value)) in item
+                .into_iter()
+                .filter(|(k, _)| k != keys::PK && k != keys::SK)
+                .enumerate()
+            {
+                expression = expression
+                    .name(&format!("#a{index}"), &name)
+                    .value(&format!(":v{index}"), value);
+                sets.push(format!("#a{index} = :v{index}"));
+            }
+            let key = keys::device(device.user_id, &device.id);
+            writes.push(Write::update(
+                &self.table,
+                &key,
+                &format!("SET {}", sets.join(", ")),
+                None,
+                expression,
+            )?);
+        }
+        if let Some(identifier) = &new.clear_throttle {
+            writes.push(Write::delete(
+                &self.table,
+                &keys::login_throttle(identifier),
+                None,
+                Expression::default(),
+            )?);
+        }
+        self.transact(writes)
+            .await
+            .map_err(TransactError::into_store_error)
+    }
+
+    async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
+        let item = ThrottleItem::new(&failure.identifier, &failure.next, failure.audit.at);
+        let throttle = Write::put(
+            &self.table,
+            to_item(item).map_err(mapping_error)?,
+            Some("(attribute_not_exists(#pk) AND :seen = :zero) OR #version = :seen"),
+            Expression::default()
+                .name("#pk", keys::PK)
+                .name("#version", "version")
+                .value(":seen", n(failure.previous.version))
+                .value(":zero", n(0)),
+        )?;
+        let mut writes = vec![throttle, self.put_audit(&failure.audit)?];
+        if let Some(window) = &failure.ip_window {
+            writes.push(self.count_in_window(window)?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+                Err(LoginFailureError::Concurrent)
+            }
+            Err(error) => Err(error.into_store_error().into()),
+        }
+    }
+
+    async fn load_refresh(
+        &self,
+        hash: &str,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<RefreshView, StoreError> {
+        let token = keys::refresh_token(hash);
+        let session = keys::session(user_id, session_id);
+        let user = keys::user(user_id);
+        let mut found = self
+            .batch_get(&[token.clone(), session.clone(), user.clone()])
+            .await?;
+        Ok(RefreshView {
+            record: take(&mut found, &token)
+                .map(decode::<RefreshItem>)
+                .transpose()?
+                .map(RefreshRecord::from),
+            session: take(&mut found, &session)
+                .map(decode::<SessionItem>)
+                .transpose()?
+                .map(Session::from),
+            user: take(&mut found, &user)
+                .map(decode::<UserItem>)
+                .transpose()?
+                .map(User::from),
+        })
+    }
+
+    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<(), RotationError> {
+        let spend = Write::update(
+            &self.table,
+            &keys::refresh_token(&rotation.old_hash),
+            "SET #state = :spent, #spent_at = :at, #successor = :successor, #sealed = :sealed",
+            Some("#state = :active"),
+            Expression::default()
+                .name("#state", "state")
+                .name("#spent_at", "spent_at")
+                .name("#successor", "successor_hash")
+                .name("#sealed", "sealed_successor")
+                .value(":spent", s(TOKEN_SPENT))
+                .value(":active", s(TOKEN_ACTIVE))
+                .value(":at", s(format_time(rotation.at)))
+                .value(":successor", s(rotation.successor.hash.clone()))
+                .value(":sealed", s(rotation.sealed_successor.clone())),
+        )?;
+        let store_successor = Write::create(
+            &self.table,
+            to_item(RefreshItem::from(&rotation.successor)).map_err(mapping_error)?,
+        )?;
+        let move_session = Write::update(
+            &self.table,
+            &keys::session(rotation.user_id, rotation.session_id),
+            "SET #current = :successor, #used = :at",
+            Some("attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :old"),
+            Expression::default()
+                .name("#pk", keys::PK)
+                .name("#current", "current_token_hash")
+                .name("#used", "last_used_at")
+                .name("#revoked", "revoked_at")
+                .value(":successor", s(rotation.successor.hash.clone()))
+                .value(":old", s(rotation.old_hash.clone()))
+                .value(":at", s(format_time(rotation.at))),
+        )?;
+        match self
+            .transact(vec![spend, store_successor, move_session])
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(_)) => Err(RotationError::Lost),
+            Err(TransactError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    async fn revoke_session(
+        &self,
+        session: &Session,
+        reason: RevokeReason,
+        at: OffsetDateTime,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
+        let audit_write = audit.map(|a| self.put_audit(a)).transpose()?;
+        let mut current = session.clone();
+        for _ in 0..REVOKE_ATTEMPTS {
+            if current.revoked_at.is_some() {
+                break;
+            }
+            let mut writes: Vec<Write> = self.end_session(&current, reason, at)?.into();
+            writes.extend(audit_write.clone());
+            match self.transact(writes).await {
+                Ok(()) => return Ok(()),
+                Err(TransactError::Cancelled(_)) => {
+                    // Rotated or ended meanwhile: read it again.
+                    match self
+                        .get_item(keys::session(session.user_id, session.id))
+                        .await?
+                    {
+                        Some(item) => current = decode::<SessionItem>(item)?.into(),
+                        None => break,
+                    }
+                }
+                Err(TransactError::Store(error)) => return Err(error),
+            }
+        }
+        // Already ended: the audit record still belongs in the log.
+        if let Some(audit_write) = audit_write {
+            self.transact(vec![audit_write])
+                .await
+                .map_err(TransactError::into_store_error)?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<SessionId>,
+        reason: RevokeReason,
+        at: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        self.revoke_live_sessions(user_id, keep, reason, at, Vec::new())
+            .await
+            .map_err(TransactError::into_store_error)
+    }
+
+    async fn user_and_session(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<(Option<User>, Option<Session>), StoreError> {
+        let user = keys::user(user_id);
+        let session = keys::session(user_id, session_id);
+        let mut found = self.batch_get(&[user.clone(), session.clone()]).await?;
+        Ok((
+            take(&mut found, &user)
+                .map(decode::<UserItem>)
+                .transpose()?
+                .map(User::from),
+            take(&mut found, &session)
+                .map(decode::<SessionItem>)
+                .transpose()?
+                .map(Session::from),
+        ))
+    }
+
+    async fn sessions_and_devices(
+        &self,
+        user_id: UserId,
+    ) -> Result<(Vec<Session>, Vec<Device>), StoreError> {
+        let items = self
+            .query_prefix(&keys::user_partition(user_id), "")
+            .await?;
+        let mut sessions = Vec::new();
+        let mut devices = Vec::new();
+        for item in items {
+            let sort_key = Key::from_item(&item).map(|k| k.sk).unwrap_or_default();
+            if sort_key.starts_with(SESSION_PREFIX) {
+                sessions.push(Session::from(decode::<SessionItem>(item)?));
+            } else if sort_key.starts_with(DEVICE_PREFIX) {
+                devices.push(Device::from(decode::<DeviceItem>(item)?));
+            }
+        }
+        sessions.sort_by_key(|s| s.id.as_uuid());
+        devices.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok((sessions, devices))
+    }
+
+    async fn remove_device(
+        &self,
+        user_id: UserId,
+        device_id: &DeviceId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let forget = Write::delete(
+            &self.table,
+            &keys::device(user_id, device_id),
+            Some("attribute_exists(#pk)"),
+            Expression::default().name("#pk", keys::PK),
+        )?;
+        let on_device = |s: &Session| s.device_id.as_ref() == Some(device_id);
+        match self
+            .revoke_matching(
+                user_id,
+                None,
+                RevokeReason::DeviceRemoved,
+                at,
+                vec![forget],
+                on_device,
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => Ok(false),
+            Err(error) => Err(error.into_store_error()),
+        }
+    }
+}

@@ -1,0 +1,257 @@
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::{MemoryStore, Tables};
+use crate::domain::AuditRecord;
+use crate::domain::{Device, DeviceId, RefreshState, Session, SessionId, User, UserId};
+use crate::ports::sessions::{
+    LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
+    Rotation, RotationError, SessionStore,
+};
+use crate::ports::StoreError;
+
+/// Ends every live session of `user_id` but `keep`, deleting their live
+/// tokens; returns how many ended.
+pub(super) fn revoke_all(
+    tables: &mut Tables,
+    user_id: UserId,
+    keep: Option<SessionId>,
+    reason: RevokeReason,
+    at: OffsetDateTime,
+) -> usize {
+    let ids: Vec<SessionId> = tables
+        .sessions
+        .values()
+        .filter(|s| s.user_id == user_id && s.revoked_at.is_none() && Some(s.id) != keep)
+        .map(|s| s.id)
+        .collect();
+    for id in &ids {
+        revoke_one(tables, user_id, *id, reason, at);
+    }
+    ids.len()
+}
+
+fn revoke_one(
+    tables: &mut Tables,
+    user_id: UserId,
+    session_id: SessionId,
+    reason: RevokeReason,
+    at: OffsetDateTime,
+) {
+    let Some(session) = tables.sessions.get_mut(&(user_id, session_id)) else {
+        return;
+    };
+    if session.revoked_at.is_some() {
+        return;
+    }
+    session.revoked_at = Some(at);
+    session.revoked_reason = Some(reason.as_str().to_owned());
+    let hash = session.current_token_hash.clone();
+    tables.refresh.remove(&hash);
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn lookup_login(&self, keys: &LoginKeys<'_>) -> Result<LoginLookup, StoreError> {
+        let tables = self.lock();
+        let by_username = keys
+            .username_key
+            .and_then(|k| tables.usernames.get(k).copied());
+        let by_email = keys.email.and_then(|e| tables.emails.get(e).copied());
+        Ok(LoginLookup {
+            user_id: by_username.or(by_email),
+            throttle: tables
+                .throttles
+                .get(keys.identifier)
+                .cloned()
+                .unwrap_or_default(),
+            ip_failures: keys.ip_window.map_or(0, |w| tables.counter(&w.key)),
+        })
+    }
+
+    async fn start_session(&self, new: &NewSession) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        let key = (new.session.user_id, new.session.id);
+        if tables.sessions.contains_key(&key) || tables.refresh.contains_key(&new.refresh.hash) {
+            return Err(StoreError::internal("session or token id already exists"));
+        }
+        tables.sessions.insert(key, new.session.clone());
+        tables
+            .refresh
+            .insert(new.refresh.hash.clone(), new.refresh.clone());
+        if let Some(device) = &new.device {
+            let device_key = (device.user_id, device.id.as_str().to_owned());
+            let first_seen = tables
+                .devices
+                .get(&device_key)
+                .map_or(device.first_seen, |d| d.first_seen);
+            tables.devices.insert(
+                device_key,
+                Device {
+                    first_seen,
+                    ..device.clone()
+                },
+            );
+        }
+        if let Some(identifier) = &new.clear_throttle {
+            tables.throttles.remove(identifier);
+        }
+        tables.audit.push(new.audit.clone());
+        Ok(())
+    }
+
+    async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
+        let mut tables = self.lock();
+        let stored = tables
+            .throttles
+            .get(&failure.identifier)
+            .cloned()
+            .unwrap_or_default();
+        if stored.version != failure.previous.version {
+            return Err(LoginFailureError::Concurrent);
+        }
+        tables
+            .throttles
+            .insert(failure.identifier.clone(), failure.next.clone());
+        if let Some(window) = &failure.ip_window {
+            let count = tables.counter(&window.key) + 1;
+            tables
+                .counters
+                .insert(window.key.clone(), (count, window.ends_at));
+        }
+        tables.audit.push(failure.audit.clone());
+        Ok(())
+    }
+
+    async fn load_refresh(
+        &self,
+        hash: &str,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<RefreshView, StoreError> {
+        let tables = self.lock();
+        Ok(RefreshView {
+            record: tables.refresh.get(hash).cloned(),
+            session: tables.sessions.get(&(user_id, session_id)).cloned(),
+            user: tables.users.get(&user_id).cloned(),
+        })
+    }
+
+    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<(), RotationError> {
+        let mut tables = self.lock();
+        let key = (rotation.user_id, rotation.session_id);
+        let token_active = matches!(tables.refresh.get(&rotation.old_hash), Some(r) if r.state == RefreshState::Active);
+        let session_on_it = matches!(
+            tables.sessions.get(&key),
+            Some(s) if s.revoked_at.is_none() && s.current_token_hash == rotation.old_hash
+        );
+        if !token_active || !session_on_it || tables.refresh.contains_key(&rotation.successor.hash)
+        {
+            return Err(RotationError::Lost);
+        }
+        if let Some(old) = tables.refresh.get_mut(&rotation.old_hash) {
+            old.state = RefreshState::Spent {
+                at: rotation.at,
+                successor_hash: rotation.successor.hash.clone(),
+                sealed_successor: rotation.sealed_successor.clone(),
+            };
+        }
+        tables
+            .refresh
+            .insert(rotation.successor.hash.clone(), rotation.successor.clone());
+        if let Some(session) = tables.sessions.get_mut(&key) {
+            session.current_token_hash = rotation.successor.hash.clone();
+            session.last_used_at = rotation.at;
+        }
+        Ok(())
+    }
+
+    async fn revoke_session(
+        &self,
+        session: &Session,
+        reason: RevokeReason,
+        at: OffsetDateTime,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        revoke_one(&mut tables, session.user_id, session.id, reason, at);
+        if let Some(audit) = audit {
+            tables.audit.push(audit.clone());
+        }
+        Ok(())
+    }
+
+    async fn revoke_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<SessionId>,
+        reason: RevokeReason,
+        at: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        Ok(revoke_all(&mut self.lock(), user_id, keep, reason, at))
+    }
+
+    async fn user_and_session(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<(Option<User>, Option<Session>), StoreError> {
+        let tables = self.lock();
+        Ok((
+            tables.users.get(&user_id).cloned(),
+            tables.sessions.get(&(user_id, session_id)).cloned(),
+        ))
+    }
+
+    async fn sessions_and_devices(
+        &self,
+        user_id: UserId,
+    ) -> Result<(Vec<Session>, Vec<Device>), StoreError> {
+        let tables = self.lock();
+        let mut sessions: Vec<Session> = tables
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user_id)
+            .cloned()
+            .collect();
+        sessions.sort_by_key(|s| s.id.as_uuid());
+        let mut devices: Vec<Device> = tables
+            .devices
+            .values()
+            .filter(|d| d.user_id == user_id)
+            .cloned()
+            .collect();
+        devices.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok((sessions, devices))
+    }
+
+    async fn remove_device(
+        &self,
+        user_id: UserId,
+        device_id: &DeviceId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        if tables
+            .devices
+            .remove(&(user_id, device_id.as_str().to_owned()))
+            .is_none()
+        {
+            return Ok(false);
+        }
+        let ids: Vec<SessionId> = tables
+            .sessions
+            .values()
+            .filter(|s| {
+                s.user_id == user_id
+                    && s.device_id.as_ref() == Some(device_id)
+                    && s.revoked_at.is_none()
+            })
+            .map(|s| s.id)
+            .collect();
+        for id in ids {
+            revoke_one(&mut tables, user_id, id, RevokeReason::DeviceRemoved, at);
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,134 @@
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::domain::{AuditRecord, PasswordHash, RateWindow, SessionId, User, UserId};
+use crate::ports::sessions::RevokeReason;
+use crate::ports::{Conflicts, CreateUserError, StoreError, UpdateUserError, UserStore};
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn create(
+        &self,
+        user: &User,
+        audit: &AuditRecord,
+        quota: Option<&RateWindow>,
+    ) -> Result<(), CreateUserError> {
+        let mut tables = self.lock();
+        let conflicts = Conflicts {
+            username: tables.usernames.contains_key(user.username.key()),
+            email: tables.emails.contains_key(user.email.as_str()),
+        };
+        if conflicts.any() {
+            return Err(CreateUserError::Conflict(conflicts));
+        }
+        if tables.users.contains_key(&user.id) {
+            return Err(StoreError::internal("user id already exists").into());
+        }
+        if let Some(quota) = quota {
+            if tables.counter(&quota.key) >= quota.max {
+                return Err(CreateUserError::QuotaExhausted);
+            }
+            let count = tables.counter(&quota.key) + 1;
+            tables
+                .counters
+                .insert(quota.key.clone(), (count, quota.ends_at));
+        }
+        tables
+            .usernames
+            .insert(user.username.key().to_owned(), user.id);
+        tables
+            .emails
+            .insert(user.email.as_str().to_owned(), user.id);
+        tables.users.insert(user.id, user.clone());
+        tables.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn taken(
+        &self,
+        username_key: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Conflicts, StoreError> {
+        let tables = self.lock();
+        Ok(Conflicts {
+            username: username_key.is_some_and(|k| tables.usernames.contains_key(k)),
+            email: email.is_some_and(|e| tables.emails.contains_key(e)),
+        })
+    }
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.lock().users.get(&id).cloned())
+    }
+
+    async fn find_by_username(&self, username_key: &str) -> Result<Option<UserId>, StoreError> {
+        Ok(self.lock().usernames.get(username_key).copied())
+    }
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError> {
+        Ok(self.lock().emails.get(email).copied())
+    }
+
+    async fn update(
+        &self,
+        current: &User,
+        updated: &User,
+        audit: &AuditRecord,
+    ) -> Result<(), UpdateUserError> {
+        let mut tables = self.lock();
+        if tables.users.get(&current.id) != Some(current) {
+            return Err(UpdateUserError::Stale);
+        }
+        let username_moves = current.username.key() != updated.username.key();
+        let email_moves = current.email.as_str() != updated.email.as_str();
+        let conflicts = Conflicts {
+            username: username_moves && tables.usernames.contains_key(updated.username.key()),
+            email: email_moves && tables.emails.contains_key(updated.email.as_str()),
+        };
+        if conflicts.any() {
+            return Err(UpdateUserError::Conflict(conflicts));
+        }
+        if username_moves {
+            tables.usernames.remove(current.username.key());
+            tables
+                .usernames
+                .insert(updated.username.key().to_owned(), updated.id);
+        }
+        if email_moves {
+            tables.emails.remove(current.email.as_str());
+            tables
+                .emails
+                .insert(updated.email.as_str().to_owned(), updated.id);
+        }
+        tables.users.insert(updated.id, updated.clone());
+        tables.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        user: &User,
+        hash: &PasswordHash,
+        keep: Option<SessionId>,
+        at: time::OffsetDateTime,
+        audit: &AuditRecord,
+    ) -> Result<(), UpdateUserError> {
+        let mut tables = self.lock();
+        let Some(stored) = tables.users.get_mut(&user.id) else {
+            return Err(UpdateUserError::Stale);
+        };
+        if stored.password_hash != user.password_hash {
+            return Err(UpdateUserError::Stale);
+        }
+        stored.password_hash = hash.clone();
+        stored.updated_at = at;
+        tables.audit.push(audit.clone());
+        super::sessions::revoke_all(
+            &mut tables,
+            user.id,
+            keep,
+            RevokeReason::PasswordChanged,
+            at,
+        );
+        Ok(())
+    }
+}

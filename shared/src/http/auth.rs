@@ -1,0 +1,118 @@
+//! The authentication layer every protected handler runs first: Bearer
+//! parsing, signature and claims (see `tokens`), then one read that proves
+//! the session is still live and the user still active.
+
+use std::sync::Arc;
+
+use http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
+use http::StatusCode;
+use lambda_http::Request;
+
+use super::error::ApiError;
+use crate::domain::errors::ErrorCode;
+use crate::domain::{Session, SessionId, User, UserId, UserStatus};
+use crate::ports::sessions::SessionStore;
+use crate::ports::Clock;
+use crate::tokens::jwt::{AccessClaims, TokenSettings};
+use crate::tokens::keyring::{verify_access_token, KeyRing, VerifyError};
+
+/// The caller of an authenticated request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub session: Session,
+    pub claims: AccessClaims,
+}
+
+#[derive(Clone)]
+pub struct Authenticator {
+    pub ring: Arc<KeyRing>,
+    pub settings: TokenSettings,
+    pub sessions: Arc<dyn SessionStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+const REALM: &str = "Bearer realm=\"users-service\"";
+
+fn unauthorized(code: ErrorCode, detail: &'static str, error: Option<&str>) -> ApiError {
+    let message = match code {
+        ErrorCode::NotAuthenticated => "Authentication credentials were not provided.",
+        ErrorCode::TokenExpired => "Token has expired",
+        _ => "Token is invalid",
+    };
+    let challenge = match error {
+        Some(error) => format!("{REALM}, error=\"{error}\", error_description=\"{detail}\""),
+        None => REALM.to_owned(),
+    };
+    let mut api_error = ApiError::general(StatusCode::UNAUTHORIZED, code, message, detail);
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        api_error = api_error.with_header(WWW_AUTHENTICATE, value);
+    }
+    api_error
+}
+
+fn invalid(detail: &'static str) -> ApiError {
+    unauthorized(ErrorCode::TokenInvalid, detail, Some("invalid_token"))
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(request: &Request) -> Result<&str, ApiError> {
+    let Some(value) = request.headers().get(AUTHORIZATION) else {
+        return Err(unauthorized(
+            ErrorCode::NotAuthenticated,
+            "No bearer token was sent.",
+            None,
+        ));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| invalid("The Authorization header is not valid."))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| invalid("Use: Authorization: Bearer <token>."))?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(invalid("Use: Authorization: Bearer <token>."));
+    }
+    Ok(token)
+}
+
+impl Authenticator {
+    pub async fn authenticate(&self, request: &Request) -> Result<Principal, ApiError> {
+        let token = bearer_token(request)?;
+        let now = self.clock.now();
+        let claims = match verify_access_token(&self.ring, &self.settings, token, now).await {
+            Ok(claims) => claims,
+            Err(error) if error.is_expired() => {
+                return Err(unauthorized(
+                    ErrorCode::TokenExpired,
+                    "The access token has expired.",
+                    Some("invalid_token"),
+                ))
+            }
+            Err(VerifyError::Keys(error)) => return Err(ApiError::unavailable(Box::new(error))),
+            Err(VerifyError::Token(_)) => return Err(invalid("The access token is not valid.")),
+        };
+        let user_id = claims
+            .sub
+            .parse()
+            .map(UserId::from_uuid)
+            .map_err(|_| invalid("The access token is not valid."))?;
+        let session_id = SessionId::parse(&claims.sid)
+            .ok_or_else(|| invalid("The access token is not valid."))?;
+        let (user, session) = self.sessions.user_and_session(user_id, session_id).await?;
+        let session = session
+            .filter(|s| s.is_live(now))
+            .ok_or_else(|| invalid("The session has ended."))?;
+        let user = user
+            .filter(|u| u.status == UserStatus::Active)
+            .ok_or_else(|| invalid("The account is not active."))?;
+        tracing::Span::current().record("user_id", tracing::field::display(user.id));
+        Ok(Principal {
+            user,
+            session,
+            claims,
+        })
+    }
+}

@@ -1,0 +1,183 @@
+//! The session port: logins, refresh-token rotation, revocation, devices.
+//! Each method is one use-case step and one round trip to the table
+//! (listing-based revocations add one query).
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::StoreError;
+use crate::domain::{
+    AuditRecord, Device, DeviceId, LoginThrottle, RateWindow, RefreshRecord, Session, SessionId,
+    User, UserId,
+};
+
+/// What a login looks up before checking the password.
+#[derive(Debug, Clone)]
+pub struct LoginKeys<'a> {
+    pub username_key: Option<&'a str>,
+    pub email: Option<&'a str>,
+    /// The normalised identifier the client sent: what the lockout counts.
+    pub identifier: &'a str,
+    pub ip_window: Option<&'a RateWindow>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginLookup {
+    /// The account holding the username claim, else the email claim.
+    pub user_id: Option<UserId>,
+    pub throttle: LoginThrottle,
+    /// Failed logins from the source address in the current window.
+    pub ip_failures: u32,
+}
+
+/// Everything a successful login writes, at once.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub session: Session,
+    pub refresh: RefreshRecord,
+    pub device: Option<Device>,
+    pub audit: AuditRecord,
+    /// The identifier whose failure history the login clears.
+    pub clear_throttle: Option<String>,
+}
+
+/// Everything a failed login writes, at once.
+#[derive(Debug, Clone)]
+pub struct LoginFailure {
+    pub identifier: String,
+    /// The state read before the attempt: the write only applies if it is
+    /// still the stored one.
+    pub previous: LoginThrottle,
+    pub next: LoginThrottle,
+    pub ip_window: Option<RateWindow>,
+    pub audit: AuditRecord,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginFailureError {
+    /// Another failure was recorded meanwhile: read again and recompute.
+    #[error("the login throttle changed concurrently")]
+    Concurrent,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A refresh token with its session and user, read together.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshView {
+    pub record: Option<RefreshRecord>,
+    pub session: Option<Session>,
+    pub user: Option<User>,
+}
+
+/// Spending a refresh token for its successor.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub old_hash: String,
+    pub successor: RefreshRecord,
+    pub sealed_successor: String,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    /// The token was spent, or the session ended, since it was read.
+    #[error("the refresh token is no longer active")]
+    Lost,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why sessions end; kept on the session for audits and device lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeReason {
+    Logout,
+    LogoutAll,
+    PasswordChanged,
+    TokenReuse,
+    DeviceRemoved,
+}
+
+impl RevokeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::LogoutAll => "logout_all",
+            Self::PasswordChanged => "password_changed",
+            Self::TokenReuse => "token_reuse",
+            Self::DeviceRemoved => "device_removed",
+        }
+    }
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Claims, the identifier's lockout state and the address's failure
+    /// count, in one read.
+    async fn lookup_login(&self, keys: &LoginKeys<'_>) -> Result<LoginLookup, StoreError>;
+
+    /// Session, first refresh token, device, audit record and the cleared
+    /// lockout, all or nothing.
+    async fn start_session(&self, new: &NewSession) -> Result<(), StoreError>;
+
+    /// Lockout state, address counter and audit record, all or nothing.
+    async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError>;
+
+    /// The token (by hash), its session and its user, in one read.
+    async fn load_refresh(
+        &self,
+        hash: &str,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<RefreshView, StoreError>;
+
+    /// Marks the old token spent (only if still active), stores the new one
+    /// and moves the session to it (only if the session is live and still
+    /// on the old token), all or nothing.
+    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<(), RotationError>;
+
+    /// Ends one session: its live token is deleted, its access tokens fail
+    /// at once. `audit` is written with it. Ending an ended session is a
+    /// no-op.
+    async fn revoke_session(
+        &self,
+        session: &Session,
+        reason: RevokeReason,
+        at: OffsetDateTime,
+        audit: Option<&AuditRecord>,
+    ) -> Result<(), StoreError>;
+
+    /// Ends every live session of the user but `keep`; returns how many.
+    async fn revoke_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<SessionId>,
+        reason: RevokeReason,
+        at: OffsetDateTime,
+    ) -> Result<usize, StoreError>;
+
+    /// The user and one of its sessions, in one read: what every
+    /// authenticated request checks.
+    async fn user_and_session(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<(Option<User>, Option<Session>), StoreError>;
+
+    /// Every session (live or ended) and device of the user.
+    async fn sessions_and_devices(
+        &self,
+        user_id: UserId,
+    ) -> Result<(Vec<Session>, Vec<Device>), StoreError>;
+
+    /// Ends the device's sessions and forgets the device; false if the user
+    /// has no such device.
+    async fn remove_device(
+        &self,
+        user_id: UserId,
+        device_id: &DeviceId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+}

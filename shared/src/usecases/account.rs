@@ -1,0 +1,294 @@
+//! The signed-in user's own account: profile changes, password change,
+//! logout.
+
+use serde_json::{Map, Value};
+
+use super::signup_form::{
+    CONFIRM_PASSWORD, DESIGNATION, EMAIL, MOBILE_NO, PERSONAL_NO, PHONE_NO, RANK, RANK_MAX_CHARS,
+    UNITNAME, UNIT_MAX_CHARS, USERNAME,
+};
+use super::Origin;
+use crate::crypto::password_hasher::{HashError, PasswordHasher};
+use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
+use crate::domain::form::Form;
+use crate::domain::password_policy::{check_strength, UserAttribute};
+use crate::domain::{
+    AuditAction, AuditOutcome, ContactNumber, Email, LockoutPolicy, Password, ProfileText, Session,
+    User, Username,
+};
+use crate::ports::sessions::{
+    LoginFailure, LoginFailureError, LoginKeys, RevokeReason, SessionStore,
+};
+use crate::ports::{Clock, StoreError, UpdateUserError, UserStore};
+
+const STALE_ATTEMPTS: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("request rejected")]
+    Rejected(FieldErrors),
+    #[error("too many wrong current passwords")]
+    Locked { retry_after: time::Duration },
+    #[error("the account is gone")]
+    Gone,
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    #[error("password hashing failed")]
+    Hashing(#[from] HashError),
+}
+
+impl From<UpdateUserError> for AccountError {
+    fn from(error: UpdateUserError) -> Self {
+        match error {
+            UpdateUserError::Conflict(conflicts) => {
+                AccountError::Rejected(super::signup::conflict_errors(conflicts))
+            }
+            UpdateUserError::Stale => AccountError::Gone,
+            UpdateUserError::Store(error) => AccountError::Store(error),
+        }
+    }
+}
+
+pub struct Account<'a> {
+    pub users: &'a dyn UserStore,
+    pub sessions: &'a dyn SessionStore,
+    pub audit: &'a dyn crate::ports::AuditLog,
+    pub clock: &'a dyn Clock,
+}
+
+/// The profile fields `PATCH /users/me` may change, with their rules.
+fn patch_profile(user: &User, fields: &Map<String, Value>) -> Result<User, FieldErrors> {
+    let form = Form::new(fields);
+    let mut errors = FieldErrors::new();
+    let mut updated = user.clone();
+    let present = |name: &str| fields.contains_key(name);
+    if present(USERNAME) {
+        if let Some(v) = errors.collect(
+            USERNAME,
+            form.required_text(USERNAME).and_then(Username::parse),
+        ) {
+            updated.username = v;
+        }
+    }
+    if present(EMAIL) {
+        if let Some(v) = errors.collect(EMAIL, form.required_text(EMAIL).and_then(Email::parse)) {
+            if v != user.email {
+                updated.email_verified = false;
+            }
+            updated.email = v;
+        }
+    }
+    let text = |name: &str, max: usize| {
+        form.required_text(name)
+            .and_then(|t| ProfileText::parse(t, max))
+    };
+    let profile = &mut updated.profile;
+    for (name, max, slot) in [
+        (RANK, RANK_MAX_CHARS, &mut profile.rank),
+        (UNITNAME, UNIT_MAX_CHARS, &mut profile.unitname),
+        (DESIGNATION, UNIT_MAX_CHARS, &mut profile.designation),
+    ] {
+        if present(name) {
+            if let Some(v) = errors.collect(name, text(name, max)) {
+                *slot = v;
+            }
+        }
+    }
+    for (name, slot) in [
+        (MOBILE_NO, &mut profile.mobile_no),
+        (PERSONAL_NO, &mut profile.personal_no),
+        (PHONE_NO, &mut profile.phone_no),
+    ] {
+        if present(name) {
+            if let Some(v) = errors.collect(
+                name,
+                form.required_text(name).and_then(ContactNumber::parse),
+            ) {
+                *slot = v;
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(updated)
+    } else {
+        Err(errors)
+    }
+}
+
+impl Account<'_> {
+    /// Applies a partial profile; username and email keep their uniqueness
+    /// (claims moved in the same transaction as the user).
+    #[tracing::instrument(name = "update_profile", skip_all)]
+    pub async fn update_profile(
+        &self,
+        user: &User,
+        fields: &Map<String, Value>,
+        origin: &Origin,
+    ) -> Result<User, AccountError> {
+        let mut current = user.clone();
+        for _ in 0..STALE_ATTEMPTS {
+            let mut updated = patch_profile(&current, fields).map_err(AccountError::Rejected)?;
+            if updated == current {
+                return Ok(current);
+            }
+            let now = self.clock.now();
+            updated.updated_at = now;
+            let mut audit = origin.audit(AuditAction::ProfileUpdate, AuditOutcome::Success, now);
+            audit.user_id = Some(user.id);
+            match self.users.update(&current, &updated, &audit).await {
+                Ok(()) => return Ok(updated),
+                Err(UpdateUserError::Stale) => {
+                    current = self.users.get(user.id).await?.ok_or(AccountError::Gone)?;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Unavailable("the user kept changing".into()).into())
+    }
+
+    /// Ends the current session, or every session of the user.
+    #[tracing::instrument(name = "log_out", skip_all)]
+    pub async fn log_out(
+        &self,
+        session: &Session,
+        all: bool,
+        origin: &Origin,
+    ) -> Result<usize, AccountError> {
+        let now = self.clock.now();
+        if all {
+            let ended = self
+                .sessions
+                .revoke_sessions(session.user_id, None, RevokeReason::LogoutAll, now)
+                .await?;
+            let mut audit = origin.audit(AuditAction::Logout, AuditOutcome::Success, now);
+            audit.user_id = Some(session.user_id);
+            audit.reasons = vec![format!("sessions:{ended}")];
+            if let Err(error) = self.audit.record(&audit).await {
+                tracing::error!(error = %error, "could not write the logout audit record");
+            }
+            return Ok(ended);
+        }
+        let mut audit = origin.audit(AuditAction::Logout, AuditOutcome::Success, now);
+        audit.user_id = Some(session.user_id);
+        self.sessions
+            .revoke_session(session, RevokeReason::Logout, now, Some(&audit))
+            .await?;
+        Ok(1)
+    }
+}
+
+/// `POST /auth/password/change`.
+pub struct ChangePassword<'a> {
+    pub users: &'a dyn UserStore,
+    pub sessions: &'a dyn SessionStore,
+    pub hasher: &'a PasswordHasher,
+    pub clock: &'a dyn Clock,
+    pub lockout: LockoutPolicy,
+}
+
+impl ChangePassword<'_> {
+    /// Checks the current password (wrong guesses count toward a lock, as
+    /// logins do), applies the sign-up rules to the new one, stores its
+    /// hash and ends every other session, in one transaction.
+    #[tracing::instrument(name = "change_password", skip_all)]
+    pub async fn run(
+        &self,
+        user: &User,
+        session: &Session,
+        fields: &Map<String, Value>,
+        origin: &Origin,
+    ) -> Result<(), AccountError> {
+        let form = Form::new(fields);
+        let mut errors = FieldErrors::new();
+        let current = errors.collect("current_password", form.required_secret("current_password"));
+        let new_raw = errors.collect("new_password", form.required_secret("new_password"));
+        let confirm = errors.collect(CONFIRM_PASSWORD, form.required_secret(CONFIRM_PASSWORD));
+        let new_password =
+            new_raw.and_then(|raw| errors.collect("new_password", Password::parse(raw)));
+        if let Some(password) = &new_password {
+            let attributes = [
+                UserAttribute {
+                    label: "username",
+                    value: user.username.as_str(),
+                },
+                UserAttribute {
+                    label: "email address",
+                    value: user.email.as_str(),
+                },
+                UserAttribute {
+                    label: "unit name",
+                    value: user.profile.unitname.as_str(),
+                },
+                UserAttribute {
+                    label: "designation",
+                    value: user.profile.designation.as_str(),
+                },
+            ];
+            for error in check_strength(password, &attributes) {
+                errors.add("new_password", error);
+            }
+        }
+        if let (Some(new_raw), Some(confirm)) = (new_raw, confirm) {
+            if !super::signup_form::constant_time_eq(new_raw.as_bytes(), confirm.as_bytes()) {
+                errors.add(
+                    CONFIRM_PASSWORD,
+                    FieldError::new(ErrorCode::PasswordMismatch, "Passwords do not match."),
+                );
+            }
+        }
+        let Some(current) = current else {
+            return Err(AccountError::Rejected(errors));
+        };
+        let identifier = format!("password-change#{}", user.id);
+        let keys = LoginKeys {
+            username_key: None,
+            email: None,
+            identifier: &identifier,
+            ip_window: None,
+        };
+        let throttle = self.sessions.lookup_login(&keys).await?.throttle;
+        if let Some(wait) = throttle.locked_for(self.clock.now()) {
+            return Err(AccountError::Locked { retry_after: wait });
+        }
+        let current_ok = match Password::presented(current) {
+            Some(presented) => self.hasher.verify(&presented, &user.password_hash).await?,
+            None => false,
+        };
+        if !current_ok {
+            let now = self.clock.now();
+            let mut audit = origin.audit(AuditAction::PasswordChange, AuditOutcome::Rejected, now);
+            audit.user_id = Some(user.id);
+            audit.reasons = vec!["current_password:invalid_credentials".into()];
+            let failure = LoginFailure {
+                identifier: identifier.clone(),
+                next: throttle.after_failure(&self.lockout, now),
+                previous: throttle,
+                ip_window: None,
+                audit,
+            };
+            match self.sessions.record_login_failure(&failure).await {
+                Ok(()) | Err(LoginFailureError::Concurrent) => {}
+                Err(LoginFailureError::Store(error)) => return Err(error.into()),
+            }
+            errors.add(
+                "current_password",
+                FieldError::new(
+                    ErrorCode::InvalidCredentials,
+                    "The current password is incorrect.",
+                ),
+            );
+        }
+        let Some(new_password) = new_password.filter(|_| errors.is_empty()) else {
+            return Err(AccountError::Rejected(errors));
+        };
+        let hash = self.hasher.hash(&new_password).await?;
+        let now = self.clock.now();
+        let mut audit = origin.audit(AuditAction::PasswordChange, AuditOutcome::Success, now);
+        audit.user_id = Some(user.id);
+        self.users
+            .change_password(user, &hash, Some(session.id), now, &audit)
+            .await?;
+        tracing::info!(user_id = %user.id, "password changed; other sessions ended");
+        Ok(())
+    }
+}

@@ -1,0 +1,227 @@
+//! `log_in`: check credentials, start a session, hand out a token pair.
+
+use serde_json::{Map, Value};
+use time::Duration;
+
+use super::login_form::LoginForm;
+use super::session_tokens::TokenPair;
+use super::Origin;
+use crate::crypto::password_hasher::{HashError, PasswordHasher};
+use crate::domain::errors::FieldErrors;
+use crate::domain::{
+    AuditAction, AuditOutcome, Device, LockoutPolicy, LoginThrottle, Quota, RateWindow,
+    RefreshRecord, RefreshState, Session, SessionId, SessionPolicy, User, UserStatus,
+};
+use crate::ports::sessions::{
+    LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
+};
+use crate::ports::{AuditLog, Clock, StoreError, UserStore};
+use crate::tokens::jwt::{TokenError, TokenSettings};
+use crate::tokens::keyset::KeySet;
+use crate::tokens::refresh::{RefreshToken, RefreshTokenError};
+
+/// Concurrent failures on one identifier are re-read and re-counted.
+const FAILURE_WRITE_ATTEMPTS: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogInError {
+    #[error("login request rejected")]
+    Rejected(FieldErrors),
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("account inactive")]
+    Inactive,
+    #[error("login identifier locked")]
+    Locked { retry_after: Duration },
+    #[error("too many failed logins from this address")]
+    RateLimited { retry_after: Duration },
+    #[error("storage failed during login")]
+    Store(#[from] StoreError),
+    #[error("password check failed during login")]
+    Hashing(#[from] HashError),
+    #[error("token issuing failed during login")]
+    Token(#[from] TokenError),
+    #[error("refresh token generation failed during login")]
+    Refresh(#[from] RefreshTokenError),
+}
+
+pub struct LoggedIn {
+    pub user: User,
+    pub session: Session,
+    pub tokens: TokenPair,
+}
+
+pub struct LogIn<'a> {
+    pub users: &'a dyn UserStore,
+    pub sessions: &'a dyn SessionStore,
+    pub audit: &'a dyn AuditLog,
+    pub hasher: &'a PasswordHasher,
+    pub clock: &'a dyn Clock,
+    pub keys: &'a KeySet,
+    pub token_settings: &'a TokenSettings,
+    pub session_policy: SessionPolicy,
+    pub lockout: LockoutPolicy,
+    pub ip_quota: Quota,
+}
+
+impl LogIn<'_> {
+    /// Three round trips: the claims with the lockout and address counters,
+    /// the user, then the session (or the failure) in one transaction.
+    #[tracing::instrument(name = "log_in", skip_all)]
+    pub async fn run(
+        &self,
+        fields: &Map<String, Value>,
+        origin: &Origin,
+    ) -> Result<LoggedIn, LogInError> {
+        let form = LoginForm::parse(fields).map_err(LogInError::Rejected)?;
+        let now = self.clock.now();
+        let ip_window = origin
+            .source_ip
+            .map(|ip| self.ip_quota.window_at("login-ip", &ip.to_string(), now));
+        let keys = LoginKeys {
+            username_key: form.username_key.as_deref(),
+            email: form.email.as_deref(),
+            identifier: &form.identifier,
+            ip_window: ip_window.as_ref(),
+        };
+        let lookup = self.sessions.lookup_login(&keys).await?;
+        if let Some(window) = ip_window
+            .as_ref()
+            .filter(|_| lookup.ip_failures >= self.ip_quota.max)
+        {
+            return Err(LogInError::RateLimited {
+                retry_after: window.retry_after(now),
+            });
+        }
+        if let Some(wait) = lookup.throttle.locked_for(now) {
+            return Err(LogInError::Locked { retry_after: wait });
+        }
+        let user = match lookup.user_id {
+            Some(id) => self.users.get(id).await?,
+            None => None,
+        };
+        let verified = match (&user, &form.password) {
+            (Some(user), Some(password)) => {
+                self.hasher.verify(password, &user.password_hash).await?
+            }
+            _ => self.hasher.verify_nothing(form.password.as_ref()).await?,
+        };
+        let Some(user) = user.filter(|_| verified) else {
+            self.record_failure(&keys, lookup.throttle, ip_window.clone(), origin)
+                .await?;
+            return Err(LogInError::InvalidCredentials);
+        };
+        if user.status == UserStatus::Inactive {
+            let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
+            audit.user_id = Some(user.id);
+            audit.reasons = vec!["non_field_errors:account_inactive".into()];
+            if let Err(error) = self.audit.record(&audit).await {
+                tracing::error!(error = %error, "could not write the login audit record");
+            }
+            return Err(LogInError::Inactive);
+        }
+        self.start_session(user, form, lookup.throttle, origin)
+            .await
+    }
+
+    async fn start_session(
+        &self,
+        user: User,
+        form: LoginForm,
+        throttle: LoginThrottle,
+        origin: &Origin,
+    ) -> Result<LoggedIn, LogInError> {
+        let now = self.clock.now();
+        let session_id = SessionId::new_random();
+        let refresh = RefreshToken::generate(user.id.as_uuid(), session_id.as_uuid())?;
+        let absolute_expires_at = now + self.session_policy.absolute;
+        let ip = origin.source_ip.map(|ip| ip.to_string());
+        let session = Session {
+            id: session_id,
+            user_id: user.id,
+            device_id: form.device_id.clone(),
+            created_at: now,
+            last_used_at: now,
+            absolute_expires_at,
+            current_token_hash: refresh.hash(),
+            ip: ip.clone(),
+            revoked_at: None,
+            revoked_reason: None,
+        };
+        let record = RefreshRecord {
+            hash: refresh.hash(),
+            user_id: user.id,
+            session_id,
+            issued_at: now,
+            expires_at: (now + self.session_policy.idle).min(absolute_expires_at),
+            state: RefreshState::Active,
+        };
+        let device = form.device_id.clone().map(|id| Device {
+            id,
+            user_id: user.id,
+            info: form.device_info.clone(),
+            ip,
+            first_seen: now,
+            last_seen: now,
+        });
+        let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Success, now);
+        audit.user_id = Some(user.id);
+        audit.subject = Some(user.username.key().to_owned());
+        let new = NewSession {
+            session: session.clone(),
+            refresh: record,
+            device,
+            audit,
+            clear_throttle: (!throttle.is_clear()).then(|| form.identifier.clone()),
+        };
+        self.sessions.start_session(&new).await?;
+        let tokens = TokenPair::issue(
+            self.keys,
+            self.token_settings,
+            user.id,
+            session_id,
+            refresh,
+            now,
+        )?;
+        tracing::info!(user_id = %user.id, session_id = %session_id, "logged in");
+        Ok(LoggedIn {
+            user,
+            session,
+            tokens,
+        })
+    }
+
+    /// Counts the failure against the identifier (locking it at the limit)
+    /// and the source address, with its audit record. A concurrent failure
+    /// on the same identifier makes it read the state again, so parallel
+    /// guessing cannot undercount.
+    async fn record_failure(
+        &self,
+        keys: &LoginKeys<'_>,
+        mut seen: LoginThrottle,
+        ip_window: Option<RateWindow>,
+        origin: &Origin,
+    ) -> Result<(), LogInError> {
+        for _ in 0..FAILURE_WRITE_ATTEMPTS {
+            let now = self.clock.now();
+            let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
+            audit.subject = Some(keys.identifier.to_owned());
+            audit.reasons = vec!["non_field_errors:invalid_credentials".into()];
+            let failure = LoginFailure {
+                identifier: keys.identifier.to_owned(),
+                next: seen.after_failure(&self.lockout, now),
+                previous: seen.clone(),
+                ip_window: ip_window.clone(),
+                audit,
+            };
+            match self.sessions.record_login_failure(&failure).await {
+                Ok(()) => return Ok(()),
+                Err(LoginFailureError::Concurrent) => {
+                    seen = self.sessions.lookup_login(keys).await?.throttle
+                }
+                Err(LoginFailureError::Store(error)) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Unavailable("login failures kept colliding".into()).into())
+    }
+}

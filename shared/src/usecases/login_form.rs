@@ -1,0 +1,128 @@
+//! The login request body.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::domain::errors::{FieldError, FieldErrors};
+use crate::domain::form::Form;
+use crate::domain::{DeviceId, DeviceInfo, Email, Password, Username};
+
+/// Identifiers longer than this are stored by hash in lockout keys.
+const IDENTIFIER_MAX_CHARS: usize = 254;
+
+#[derive(Debug)]
+pub struct LoginForm {
+    /// Candidate claims: the account is the username's owner, else the
+    /// email's.
+    pub username_key: Option<String>,
+    pub email: Option<String>,
+    /// What the lockout counts failures against.
+    pub identifier: String,
+    /// `None` when the password cannot be right (empty, absurdly long): it
+    /// is still "checked", so timing tells nothing.
+    pub password: Option<Password>,
+    pub device_id: Option<DeviceId>,
+    pub device_info: DeviceInfo,
+}
+
+impl LoginForm {
+    /// `{login | username | email, password, device_id?, device_info?}`.
+    pub fn parse(fields: &Map<String, Value>) -> Result<Self, FieldErrors> {
+        let form = Form::new(fields);
+        let mut errors = FieldErrors::new();
+        let present = |name: &str| !matches!(fields.get(name), None | Some(Value::Null));
+        let field = ["login", "username", "email"]
+            .into_iter()
+            .find(|name| present(name));
+        let identifier_text = match field {
+            Some(name) => errors.collect(name, form.required_text(name)),
+            None => {
+                errors.add("login", FieldError::required());
+                None
+            }
+        };
+        let password = errors.collect("password", form.required_secret("password"));
+        let device_id = match fields.get("device_id") {
+            None | Some(Value::Null) => None,
+            Some(_) => errors.collect(
+                "device_id",
+                form.required_text("device_id").and_then(DeviceId::parse),
+            ),
+        };
+        let device_info = DeviceInfo::parse(fields.get("device_info"), &mut errors);
+        let (Some(name), Some(text), Some(password), true) =
+            (field, identifier_text, password, errors.is_empty())
+        else {
+            return Err(errors);
+        };
+        let lowered: String = text.nfkc().collect::<String>().to_lowercase();
+        let username_key = (name != "email")
+            .then(|| Username::parse(text).ok().map(|u| u.key().to_owned()))
+            .flatten();
+        let email = (name != "username")
+            .then(|| Email::parse(text).ok().map(|e| e.as_str().to_owned()))
+            .flatten();
+        let identifier = if lowered.chars().count() > IDENTIFIER_MAX_CHARS {
+            let digest = Sha256::digest(lowered.as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("sha256:{hex}")
+        } else {
+            lowered
+        };
+        Ok(Self {
+            username_key,
+            email,
+            identifier,
+            password: Password::presented(password),
+            device_id,
+            device_info,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::errors::ErrorCode;
+    use serde_json::json;
+
+    fn parse(value: Value) -> Result<LoginForm, FieldErrors> {
+        LoginForm::parse(value.as_object().unwrap())
+    }
+
+    #[test]
+    fn login_field_may_be_username_or_email() {
+        let form = parse(json!({"login": "Alice@Example.com", "password": "x"})).unwrap();
+        assert_eq!(form.username_key.as_deref(), Some("alice@example.com"));
+        assert_eq!(form.email.as_deref(), Some("alice@example.com"));
+        let form = parse(json!({"username": "Alice", "password": "x"})).unwrap();
+        assert_eq!(
+            (form.username_key.as_deref(), form.email.as_deref()),
+            (Some("alice"), None)
+        );
+        let form = parse(json!({"email": "A@Example.com", "password": "x"})).unwrap();
+        assert_eq!(
+            (form.username_key, form.email.as_deref()),
+            (None, Some("a@example.com"))
+        );
+    }
+
+    #[test]
+    fn missing_and_wrong_types() {
+        let errors = parse(json!({})).unwrap_err();
+        assert_eq!(errors.codes("login"), [ErrorCode::Required]);
+        assert_eq!(errors.codes("password"), [ErrorCode::Required]);
+        let errors = parse(json!({"login": 5, "password": ["x"], "device_id": "a b"})).unwrap_err();
+        assert_eq!(errors.codes("login"), [ErrorCode::Invalid]);
+        assert_eq!(errors.codes("password"), [ErrorCode::Invalid]);
+        assert_eq!(errors.codes("device_id"), [ErrorCode::Invalid]);
+    }
+
+    #[test]
+    fn long_identifiers_are_hashed_and_long_passwords_cannot_match() {
+        let form = parse(json!({"login": "a".repeat(300), "password": "p".repeat(2000)})).unwrap();
+        assert!(form.identifier.starts_with("sha256:"));
+        assert!(form.password.is_none());
+    }
+}

@@ -1,0 +1,191 @@
+//! `refresh`: spend a refresh token for a new pair, detecting reuse.
+
+use time::OffsetDateTime;
+
+use super::session_tokens::TokenPair;
+use super::Origin;
+use crate::domain::{
+    AuditAction, AuditOutcome, RefreshRecord, RefreshState, SessionPolicy, UserStatus,
+};
+use crate::ports::sessions::{RefreshView, RevokeReason, Rotation, RotationError, SessionStore};
+use crate::ports::{Clock, StoreError};
+use crate::tokens::jwt::{TokenError, TokenSettings};
+use crate::tokens::keyset::KeySet;
+use crate::tokens::refresh::{open_successor, seal_successor, RefreshToken, RefreshTokenError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("refresh token missing")]
+    Missing,
+    /// Unknown, malformed, or its session or user is gone.
+    #[error("refresh token invalid")]
+    Invalid,
+    #[error("refresh token expired")]
+    Expired,
+    /// A spent token came back after the grace window: the session is ended.
+    #[error("refresh token reused")]
+    Reused,
+    #[error("storage failed during refresh")]
+    Store(#[from] StoreError),
+    #[error("token issuing failed during refresh")]
+    Token(#[from] TokenError),
+    #[error("refresh token generation failed")]
+    Refresh(#[from] RefreshTokenError),
+}
+
+pub struct Refresh<'a> {
+    pub sessions: &'a dyn SessionStore,
+    pub clock: &'a dyn Clock,
+    pub keys: &'a KeySet,
+    pub token_settings: &'a TokenSettings,
+    pub policy: SessionPolicy,
+}
+
+impl Refresh<'_> {
+    /// Two round trips: token, session and user in one read; the rotation
+    /// in one transaction. A lost race costs one more read and answers
+    /// like a retry inside the grace window.
+    #[tracing::instrument(name = "refresh", skip_all)]
+    pub async fn run(
+        &self,
+        raw_token: Option<&str>,
+        origin: &Origin,
+    ) -> Result<TokenPair, RefreshError> {
+        let raw = raw_token.ok_or(RefreshError::Missing)?;
+        let presented = RefreshToken::parse(raw).map_err(|_| RefreshError::Invalid)?;
+        let view = self.load(&presented).await?;
+        self.rotate(&presented, &view, origin).await
+    }
+
+    async fn load(&self, token: &RefreshToken) -> Result<RefreshView, RefreshError> {
+        Ok(self
+            .sessions
+            .load_refresh(
+                &token.hash(),
+                crate::domain::UserId::from_uuid(token.user_id()),
+                crate::domain::SessionId::from_uuid(token.session_id()),
+            )
+            .await?)
+    }
+
+    async fn rotate(
+        &self,
+        presented: &RefreshToken,
+        view: &RefreshView,
+        origin: &Origin,
+    ) -> Result<TokenPair, RefreshError> {
+        let now = self.clock.now();
+        let (record, session) = self.check(presented, view, now)?;
+        match &record.state {
+            RefreshState::Spent {
+                at,
+                sealed_successor,
+                ..
+            } => {
+                if now - *at <= self.policy.reuse_grace {
+                    // A retry or a racing tab: the same successor again.
+                    let successor =
+                        open_successor(presented, sealed_successor).ok_or(RefreshError::Invalid)?;
+                    return Ok(TokenPair::issue(
+                        self.keys,
+                        self.token_settings,
+                        record.user_id,
+                        record.session_id,
+                        successor,
+                        now,
+                    )?);
+                }
+                self.end_for_reuse(view, origin, now).await?;
+                Err(RefreshError::Reused)
+            }
+            RefreshState::Active => {
+                let successor =
+                    RefreshToken::generate(presented.user_id(), presented.session_id())?;
+                let rotation = Rotation {
+                    user_id: record.user_id,
+                    session_id: record.session_id,
+                    old_hash: record.hash.clone(),
+                    successor: RefreshRecord {
+                        hash: successor.hash(),
+                        user_id: record.user_id,
+                        session_id: record.session_id,
+                        issued_at: now,
+                        expires_at: (now + self.policy.idle).min(session.absolute_expires_at),
+                        state: RefreshState::Active,
+                    },
+                    sealed_successor: seal_successor(presented, &successor)?,
+                    at: now,
+                };
+                match self.sessions.rotate_refresh(&rotation).await {
+                    Ok(()) => Ok(TokenPair::issue(
+                        self.keys,
+                        self.token_settings,
+                        record.user_id,
+                        record.session_id,
+                        successor,
+                        now,
+                    )?),
+                    Err(RotationError::Lost) => {
+                        // Someone spent it first (or the session ended):
+                        // decide again from what is stored now.
+                        let again = self.load(presented).await?;
+                        match again.record.as_ref().map(|r| &r.state) {
+                            Some(RefreshState::Spent { .. }) => {
+                                Box::pin(self.rotate(presented, &again, origin)).await
+                            }
+                            _ => Err(RefreshError::Invalid),
+                        }
+                    }
+                    Err(RotationError::Store(error)) => Err(error.into()),
+                }
+            }
+        }
+    }
+
+    /// The token, its session and its user must all still be good.
+    fn check<'v>(
+        &self,
+        presented: &RefreshToken,
+        view: &'v RefreshView,
+        now: OffsetDateTime,
+    ) -> Result<(&'v RefreshRecord, &'v crate::domain::Session), RefreshError> {
+        let record = view.record.as_ref().ok_or(RefreshError::Invalid)?;
+        let belongs = record.user_id.as_uuid() == presented.user_id()
+            && record.session_id.as_uuid() == presented.session_id();
+        let session = view.session.as_ref().ok_or(RefreshError::Invalid)?;
+        let user = view.user.as_ref().ok_or(RefreshError::Invalid)?;
+        if !belongs || user.status != UserStatus::Active {
+            return Err(RefreshError::Invalid);
+        }
+        if session.revoked_at.is_some() {
+            // A spent token of an ended family is still reuse.
+            return match record.state {
+                RefreshState::Spent { .. } => Err(RefreshError::Reused),
+                RefreshState::Active => Err(RefreshError::Invalid),
+            };
+        }
+        if record.is_expired(now) || now >= session.absolute_expires_at {
+            return Err(RefreshError::Expired);
+        }
+        Ok((record, session))
+    }
+
+    async fn end_for_reuse(
+        &self,
+        view: &RefreshView,
+        origin: &Origin,
+        now: OffsetDateTime,
+    ) -> Result<(), RefreshError> {
+        let Some(session) = &view.session else {
+            return Ok(());
+        };
+        let mut audit = origin.audit(AuditAction::TokenReuse, AuditOutcome::Rejected, now);
+        audit.user_id = Some(session.user_id);
+        audit.reasons = vec![format!("session:{}", session.id)];
+        tracing::warn!(user_id = %session.user_id, session_id = %session.id, "refresh token reused: session revoked");
+        self.sessions
+            .revoke_session(session, RevokeReason::TokenReuse, now, Some(&audit))
+            .await?;
+        Ok(())
+    }
+}
