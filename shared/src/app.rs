@@ -21,6 +21,9 @@ pub struct Stores {
     pub audit: Arc<dyn AuditLog>,
     pub sessions: Arc<dyn SessionStore>,
     pub table_probe: Arc<dyn HealthProbe>,
+    /// Time, a port like the others: tests run the same code on a clock
+    /// they move.
+    pub clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +59,13 @@ impl Stores {
             audit: store.clone(),
             sessions: store.clone(),
             table_probe: store,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub async fn from_config(config: &Config) -> Result<Self, StartupError> {
@@ -128,10 +137,6 @@ pub fn authenticator(config: &Config, stores: &Stores, ring: Arc<KeyRing>) -> Au
         ring,
         settings: config.tokens.clone(),
         sessions: stores.sessions.clone(),
-        clock: system_clock(),
+        clock: stores.clock.clone(),
     }
-}
-
-pub fn system_clock() -> Arc<dyn Clock> {
-    Arc::new(SystemClock)
 }

@@ -4,6 +4,7 @@
 pub mod logs;
 pub mod moto;
 pub mod requests;
+pub mod world;
 
 use std::sync::Arc;
 

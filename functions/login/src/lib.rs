@@ -5,7 +5,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::{key_ring, system_clock, StartupError, Stores};
+use shared::app::{key_ring, StartupError, Stores};
 use shared::config::Config;
 use shared::crypto::PasswordHasher;
 use shared::http::body::json_object;
@@ -31,7 +31,7 @@ impl State {
         Ok(Self {
             stores: stores.clone(),
             hasher: PasswordHasher::new(config.argon2)?,
-            clock: system_clock(),
+            clock: stores.clock.clone(),
             ring,
             config: config.clone(),
         })

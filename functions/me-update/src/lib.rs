@@ -6,7 +6,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::{authenticator, key_ring, system_clock, StartupError, Stores};
+use shared::app::{authenticator, key_ring, StartupError, Stores};
 use shared::config::Config;
 use shared::http::auth::Authenticator;
 use shared::http::body::json_object;
@@ -30,7 +30,7 @@ impl State {
     pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Result<Self, StartupError> {
         Ok(Self {
             stores: stores.clone(),
-            clock: system_clock(),
+            clock: stores.clock.clone(),
             auth: authenticator(config, stores, ring),
             config: config.clone(),
         })

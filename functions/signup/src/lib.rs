@@ -12,7 +12,7 @@ use shared::domain::Quota;
 use shared::http::body::json_object;
 use shared::http::views::UserView;
 use shared::http::{respond, ApiError, Reply};
-use shared::ports::{AuditLog, Clock, SystemClock, UserStore};
+use shared::ports::{AuditLog, Clock, UserStore};
 use shared::usecases::signup::SignUp;
 use shared::usecases::Origin;
 
@@ -32,7 +32,7 @@ impl SignUpState {
             users: stores.users.clone(),
             audit: stores.audit.clone(),
             hasher: PasswordHasher::new(config.argon2)?,
-            clock: Arc::new(SystemClock),
+            clock: stores.clock.clone(),
             quota: config.signup_ip_quota,
         })
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{key_ring, system_clock, StartupError, Stores};
+use shared::app::{key_ring, StartupError, Stores};
 use shared::config::Config;
 use shared::domain::errors::{FieldError, FieldErrors};
 use shared::domain::form::Form;
@@ -28,7 +28,7 @@ impl State {
     pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Self {
         Self {
             stores: stores.clone(),
-            clock: system_clock(),
+            clock: stores.clock.clone(),
             ring,
             config: config.clone(),
         }

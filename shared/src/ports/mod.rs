@@ -135,3 +135,28 @@ impl Clock for SystemClock {
         OffsetDateTime::now_utc()
     }
 }
+
+/// A clock that moves only when told: for tests and simulations.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: std::sync::Mutex<OffsetDateTime>,
+}
+
+impl ManualClock {
+    pub fn new(start: OffsetDateTime) -> Self {
+        Self {
+            now: std::sync::Mutex::new(start),
+        }
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        let mut now = self.now.lock().unwrap_or_else(|p| p.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -19,6 +19,8 @@ pub struct LoginKeys<'a> {
     /// The normalised identifier the client sent: what the lockout counts.
     pub identifier: &'a str,
     pub ip_window: Option<&'a RateWindow>,
+    /// Lockout state past its retention counts as none.
+    pub now: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

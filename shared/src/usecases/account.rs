@@ -245,6 +245,7 @@ impl ChangePassword<'_> {
             email: None,
             identifier: &identifier,
             ip_window: None,
+            now: self.clock.now(),
         };
         let throttle = self.sessions.lookup_login(&keys).await?.throttle;
         if let Some(wait) = throttle.locked_for(self.clock.now()) {

@@ -83,6 +83,7 @@ impl LogIn<'_> {
             email: form.email.as_deref(),
             identifier: &form.identifier,
             ip_window: ip_window.as_ref(),
+            now,
         };
         let lookup = self.sessions.lookup_login(&keys).await?;
         if let Some(window) = ip_window

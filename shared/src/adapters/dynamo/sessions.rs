@@ -181,9 +181,8 @@ impl SessionStore for DynamoStore {
         };
         let by_username = owner(&username, &mut found)?;
         let by_email = owner(&email, &mut found)?;
-        let now = OffsetDateTime::now_utc();
         let throttle = match take(&mut found, &throttle) {
-            Some(item) => decode::<ThrottleItem>(item)?.into_throttle(now),
+            Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
             None => Default::default(),
         };
         let ip_failures = match ip.as_ref().and_then(|k| take(&mut found, k)) {

@@ -3,7 +3,7 @@ use time::OffsetDateTime;
 
 use super::{MemoryStore, Tables};
 use crate::domain::AuditRecord;
-use crate::domain::{Device, DeviceId, RefreshState, Session, SessionId, User, UserId};
+use crate::domain::{Device, DeviceId, DeviceInfo, RefreshState, Session, SessionId, User, UserId};
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
     Rotation, RotationError, SessionStore,
@@ -50,6 +50,18 @@ fn revoke_one(
     tables.refresh.remove(&hash);
 }
 
+fn merge_info(new: &DeviceInfo, known: &DeviceInfo) -> DeviceInfo {
+    let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
+    DeviceInfo {
+        platform: pick(&new.platform, &known.platform),
+        model: pick(&new.model, &known.model),
+        os_version: pick(&new.os_version, &known.os_version),
+        app_version: pick(&new.app_version, &known.app_version),
+        language_code: pick(&new.language_code, &known.language_code),
+        timezone: pick(&new.timezone, &known.timezone),
+    }
+}
+
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn lookup_login(&self, keys: &LoginKeys<'_>) -> Result<LoginLookup, StoreError> {
@@ -81,17 +93,18 @@ impl SessionStore for MemoryStore {
             .insert(new.refresh.hash.clone(), new.refresh.clone());
         if let Some(device) = &new.device {
             let device_key = (device.user_id, device.id.as_str().to_owned());
-            let first_seen = tables
-                .devices
-                .get(&device_key)
-                .map_or(device.first_seen, |d| d.first_seen);
-            tables.devices.insert(
-                device_key,
-                Device {
-                    first_seen,
+            // A login that describes less keeps what is known (as the
+            // DynamoDB update sets only the attributes given).
+            let merged = match tables.devices.get(&device_key) {
+                Some(known) => Device {
+                    first_seen: known.first_seen,
+                    info: merge_info(&device.info, &known.info),
+                    ip: device.ip.clone().or_else(|| known.ip.clone()),
                     ..device.clone()
                 },
-            );
+                None => device.clone(),
+            };
+            tables.devices.insert(device_key, merged);
         }
         if let Some(identifier) = &new.clear_throttle {
             tables.throttles.remove(identifier);

@@ -1,0 +1,281 @@
+//! `POST /auth/login` on both adapters: identifiers, credentials, lockout,
+//! address limits, inactive accounts.
+
+use integration_tests::requests::codes;
+use integration_tests::world::{World, PASSWORD};
+
+use serde_json::{json, Value};
+use time::Duration;
+
+async fn by_username_or_email_case_insensitively(world: World) {
+    let id = world.sign_up("Alice", "Alice@Example.com").await;
+    for body in [
+        json!({"login": "alice", "password": PASSWORD}),
+        json!({"login": "ALICE@example.COM", "password": PASSWORD}),
+        json!({"username": "ALICE", "password": PASSWORD}),
+        json!({"email": "alice@EXAMPLE.com", "password": PASSWORD}),
+    ] {
+        let reply = world.log_in_with(body.clone()).await;
+        assert_eq!(reply.status, 200, "{body}: {}", reply.body);
+        let data = &reply.body["data"];
+        assert_eq!(data["token_type"], "Bearer");
+        assert_eq!(data["expires_in"], 900);
+        assert_eq!(data["user"]["userId"], id.as_str());
+        assert_eq!(data["user"]["email_verified"], false);
+        assert!(
+            data["refresh_token"].as_str().unwrap().len() >= 43,
+            "≥ 256 bits"
+        );
+        assert_eq!(data["access_token"].as_str().unwrap().split('.').count(), 3);
+    }
+}
+
+async fn wrong_password_and_unknown_user_look_the_same(world: World) {
+    world.sign_up("bob", "bob@example.com").await;
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("request_id");
+        v
+    };
+    let wrong = world
+        .log_in_with(json!({"login": "bob", "password": "not-the-password"}))
+        .await;
+    let unknown = world
+        .log_in_with(json!({"login": "nobody", "password": "not-the-password"}))
+        .await;
+    assert_eq!((wrong.status, unknown.status), (401, 401));
+    assert_eq!(strip(wrong.body.clone()), strip(unknown.body));
+    assert_eq!(
+        codes(&wrong.body, "non_field_errors"),
+        ["invalid_credentials"]
+    );
+}
+
+async fn malformed_requests_are_400(world: World) {
+    let reply = world.log_in_with(json!({})).await;
+    assert_eq!(
+        (
+            reply.status,
+            codes(&reply.body, "login"),
+            codes(&reply.body, "password")
+        ),
+        (
+            400,
+            vec!["required".to_owned()],
+            vec!["required".to_owned()]
+        )
+    );
+    let reply = world
+        .log_in_with(json!({"login": ["x"], "password": 5, "device_info": "phone"}))
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(codes(&reply.body, "device_info"), ["invalid"]);
+}
+
+async fn locks_after_ten_failures_and_unlocks_after_the_lock(world: World) {
+    world.sign_up("carol", "carol@example.com").await;
+    for attempt in 0..10 {
+        let reply = world
+            .log_in_with(json!({"login": "carol", "password": "wrong-password"}))
+            .await;
+        assert_eq!(reply.status, 401, "attempt {attempt}");
+    }
+    // Locked now, even with the right password.
+    let reply = world
+        .log_in_with(json!({"login": "carol", "password": PASSWORD}))
+        .await;
+    assert_eq!(reply.status, 423, "{}", reply.body);
+    assert_eq!(codes(&reply.body, "non_field_errors"), ["account_locked"]);
+    let retry: i64 = reply.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // An unknown identifier locks the same way: a lock reveals nothing.
+    for _ in 0..10 {
+        world
+            .log_in_with(json!({"login": "ghost", "password": "wrong-password"}))
+            .await;
+    }
+    assert_eq!(
+        world
+            .log_in_with(json!({"login": "ghost", "password": "x"}))
+            .await
+            .status,
+        423
+    );
+    world.clock.advance(Duration::seconds(61));
+    world.log_in("carol", PASSWORD).await;
+}
+
+async fn locks_grow_up_to_fifteen_minutes(world: World) {
+    world.sign_up("dave", "dave@example.com").await;
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        for _ in 0..10 {
+            world
+                .log_in_with(json!({"login": "dave", "password": "wrong-password"}))
+                .await;
+        }
+        let reply = world
+            .log_in_with(json!({"login": "dave", "password": PASSWORD}))
+            .await;
+        assert_eq!(reply.status, 423);
+        let retry: i64 = reply.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        waits.push(retry);
+        world.clock.advance(Duration::seconds(retry + 1));
+    }
+    assert_eq!(waits, [60, 120, 240, 480, 900, 900]);
+    // A success clears the history: the next lock is short again.
+    world.log_in("dave", PASSWORD).await;
+}
+
+async fn failures_from_one_address_are_capped(world: World) {
+    for i in 0..100 {
+        let reply = world
+            .call_from(
+                "192.0.2.77",
+                "POST",
+                "/auth/login",
+                Some(&json!({"login": format!("user{i}"), "password": "x"})),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 401, "attempt {i}");
+    }
+    let reply = world
+        .call_from(
+            "192.0.2.77",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "someone", "password": "x"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (reply.status, codes(&reply.body, "non_field_errors")),
+        (429, vec!["rate_limited".to_owned()])
+    );
+    assert!(reply.headers.contains_key("retry-after"));
+    // Another address is unaffected.
+    let other = world
+        .call_from(
+            "192.0.2.78",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "someone", "password": "x"})),
+            None,
+        )
+        .await;
+    assert_eq!(other.status, 401);
+}
+
+async fn inactive_accounts_are_refused_only_with_the_right_password(world: World) {
+    let body = integration_tests::requests::signup_body(
+        "erin",
+        "erin@example.com",
+        json!({"status": false}),
+    );
+    assert_eq!(
+        world
+            .call("POST", "/auth/signup", Some(&body), None)
+            .await
+            .status,
+        201
+    );
+    let wrong = world
+        .log_in_with(json!({"login": "erin", "password": "wrong-password"}))
+        .await;
+    assert_eq!(wrong.status, 401);
+    let right = world
+        .log_in_with(json!({"login": "erin", "password": PASSWORD}))
+        .await;
+    assert_eq!(
+        (right.status, codes(&right.body, "non_field_errors")),
+        (403, vec!["account_inactive".to_owned()])
+    );
+}
+
+async fn sign_ups_per_address_are_capped(world: World) {
+    for i in 0..5 {
+        world
+            .sign_up(&format!("quota{i}"), &format!("quota{i}@example.com"))
+            .await;
+    }
+    let body = integration_tests::requests::signup_body("quota5", "quota5@example.com", json!({}));
+    let reply = world.call("POST", "/auth/signup", Some(&body), None).await;
+    assert_eq!(
+        (reply.status, codes(&reply.body, "non_field_errors")),
+        (429, vec!["rate_limited".to_owned()])
+    );
+    let retry: i64 = reply.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry));
+    let elsewhere = world
+        .call_from("192.0.2.200", "POST", "/auth/signup", Some(&body), None)
+        .await;
+    assert_eq!(elsewhere.status, 201, "{}", elsewhere.body);
+}
+
+async fn device_is_recorded(world: World) {
+    world.sign_up("frank", "frank@example.com").await;
+    let info = json!({"platform": "ios", "model": "iPhone 15", "os_version": "17.4", "app_version": "3.1.0"});
+    let reply = world.log_in_with(json!({"login": "frank", "password": PASSWORD, "device_id": "ios-abc", "device_info": info})).await;
+    assert_eq!(reply.status, 200);
+    let access = reply.body["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    world.clock.advance(Duration::minutes(1));
+    world
+        .log_in_with(json!({"login": "frank", "password": PASSWORD, "device_id": "ios-abc"}))
+        .await;
+    let devices = world
+        .call("GET", "/users/me/devices", None, Some(&access))
+        .await;
+    assert_eq!(devices.status, 200, "{}", devices.body);
+    let items = devices.body["data"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    let device = &items[0];
+    assert_eq!(
+        (
+            device["device_id"].as_str(),
+            device["model"].as_str(),
+            device["app_version"].as_str()
+        ),
+        (Some("ios-abc"), Some("iPhone 15"), Some("3.1.0"))
+    );
+    assert_eq!(device["ip"], integration_tests::requests::SOURCE_IP);
+    assert_ne!(device["first_seen"], device["last_seen"]);
+    assert_eq!(device["sessions"].as_array().unwrap().len(), 2);
+}
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test] async fn $case() { super::$case(integration_tests::world::World::new(integration_tests::Backend::memory())).await; })*
+        }
+        mod dynamodb {
+            $(#[tokio::test] async fn $case() { super::$case(integration_tests::world::World::new(integration_tests::Backend::dynamo().await)).await; })*
+        }
+    };
+}
+
+on_both!(
+    by_username_or_email_case_insensitively,
+    wrong_password_and_unknown_user_look_the_same,
+    malformed_requests_are_400,
+    locks_after_ten_failures_and_unlocks_after_the_lock,
+    locks_grow_up_to_fifteen_minutes,
+    failures_from_one_address_are_capped,
+    inactive_accounts_are_refused_only_with_the_right_password,
+    sign_ups_per_address_are_capped,
+    device_is_recorded,
+);

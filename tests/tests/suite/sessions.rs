@@ -1,0 +1,399 @@
+//! Token pairs over their life on both adapters: rotation, the grace
+//! window, reuse, logout, password change, profile and device changes.
+
+use integration_tests::requests::codes;
+use integration_tests::world::{tokens, World, PASSWORD};
+use serde_json::json;
+use time::Duration;
+
+async fn access_token_reaches_me(world: World) {
+    let id = world.sign_up("alice", "alice@example.com").await;
+    let pair = world.log_in("alice", PASSWORD).await;
+    let reply = world.me(&pair.access).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let user = &reply.body["data"]["user"];
+    assert_eq!(user["userId"], id.as_str());
+    for field in [
+        "created_at",
+        "updated_at",
+        "email_verified",
+        "mobileNo",
+        "status",
+    ] {
+        assert!(!user[field].is_null(), "{field}");
+    }
+    assert!(!reply.body.to_string().contains("argon2"));
+}
+
+async fn refresh_rotates_and_a_quick_retry_gets_the_same_pair(world: World) {
+    world.sign_up("bob", "bob@example.com").await;
+    let first = world.log_in("bob", PASSWORD).await;
+    let rotated = world.refresh(&first.refresh).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let second = tokens(&rotated.body);
+    assert_ne!(second.refresh, first.refresh);
+    assert_eq!(world.me(&second.access).await.status, 200);
+    // A retry inside ten seconds (a racing tab): the same new refresh token.
+    world.clock.advance(Duration::seconds(5));
+    let retry = world.refresh(&first.refresh).await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_eq!(tokens(&retry.body).refresh, second.refresh);
+    // The new token rotates on.
+    let third = world.refresh(&second.refresh).await;
+    assert_eq!(third.status, 200);
+}
+
+async fn reuse_after_the_grace_window_ends_the_session(world: World) {
+    world.sign_up("carol", "carol@example.com").await;
+    let first = world.log_in("carol", PASSWORD).await;
+    let second = tokens(&world.refresh(&first.refresh).await.body);
+    world.clock.advance(Duration::seconds(11));
+    let stolen = world.refresh(&first.refresh).await;
+    assert_eq!(stolen.status, 401, "{}", stolen.body);
+    assert_eq!(codes(&stolen.body, "refresh_token"), ["token_reused"]);
+    // The whole family is dead: the live refresh token and the access tokens.
+    let after = world.refresh(&second.refresh).await;
+    assert_eq!(
+        (after.status, codes(&after.body, "refresh_token")),
+        (401, vec!["token_invalid".to_owned()])
+    );
+    let me = world.me(&second.access).await;
+    assert_eq!(
+        (me.status, codes(&me.body, "non_field_errors")),
+        (401, vec!["token_invalid".to_owned()])
+    );
+    assert!(me.headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    // Replaying the stolen token again stays a reuse.
+    assert_eq!(
+        codes(&world.refresh(&first.refresh).await.body, "refresh_token"),
+        ["token_reused"]
+    );
+    // Other sessions of the user are untouched.
+    let other = world.log_in("carol", PASSWORD).await;
+    assert_eq!(world.me(&other.access).await.status, 200);
+}
+
+async fn refresh_tokens_expire_when_idle_and_absolutely(world: World) {
+    world.sign_up("dave", "dave@example.com").await;
+    let pair = world.log_in("dave", PASSWORD).await;
+    world
+        .clock
+        .advance(Duration::days(7) + Duration::seconds(1));
+    let idle = world.refresh(&pair.refresh).await;
+    assert_eq!(
+        (idle.status, codes(&idle.body, "refresh_token")),
+        (401, vec!["token_expired".to_owned()])
+    );
+
+    let mut pair = world.log_in("dave", PASSWORD).await;
+    // Days 6, 12, 18 and 24: each refresh inside the idle limit.
+    for _ in 0..4 {
+        world.clock.advance(Duration::days(6));
+        let reply = world.refresh(&pair.refresh).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        pair = tokens(&reply.body);
+    }
+    // Day 30: however active, the session is over.
+    world.clock.advance(Duration::days(6));
+    let absolute = world.refresh(&pair.refresh).await;
+    assert_eq!(absolute.status, 401, "30 days absolute: {}", absolute.body);
+}
+
+async fn access_tokens_expire_after_fifteen_minutes(world: World) {
+    world.sign_up("erin", "erin@example.com").await;
+    let pair = world.log_in("erin", PASSWORD).await;
+    world
+        .clock
+        .advance(Duration::minutes(15) + Duration::seconds(31));
+    let me = world.me(&pair.access).await;
+    assert_eq!(
+        (me.status, codes(&me.body, "non_field_errors")),
+        (401, vec!["token_expired".to_owned()])
+    );
+    assert!(me.headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("invalid_token"));
+}
+
+async fn bad_refresh_tokens(world: World) {
+    for token in [json!("rt_garbage"), json!(""), json!("x".repeat(5000))] {
+        let reply = world
+            .call(
+                "POST",
+                "/auth/token/refresh",
+                Some(&json!({ "refresh_token": token })),
+                None,
+            )
+            .await;
+        assert!(matches!(reply.status, 400 | 401), "{token}: {}", reply.body);
+    }
+    let missing = world
+        .call("POST", "/auth/token/refresh", Some(&json!({})), None)
+        .await;
+    assert_eq!(
+        (missing.status, codes(&missing.body, "refresh_token")),
+        (400, vec!["required".to_owned()])
+    );
+    let wrong_type = world
+        .call(
+            "POST",
+            "/auth/token/refresh",
+            Some(&json!({"refresh_token": 42})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (wrong_type.status, codes(&wrong_type.body, "refresh_token")),
+        (400, vec!["invalid".to_owned()])
+    );
+}
+
+async fn logout_ends_this_session_and_logout_all_every_one(world: World) {
+    world.sign_up("frank", "frank@example.com").await;
+    let a = world.log_in("frank", PASSWORD).await;
+    let b = world.log_in("frank", PASSWORD).await;
+    let c = world.log_in("frank", PASSWORD).await;
+    let out = world
+        .call("POST", "/auth/logout", None, Some(&a.access))
+        .await;
+    assert_eq!(
+        (out.status, out.body["data"]["sessions_ended"].as_u64()),
+        (200, Some(1))
+    );
+    assert_eq!(
+        world.me(&a.access).await.status,
+        401,
+        "at once, not at expiry"
+    );
+    assert_eq!(world.refresh(&a.refresh).await.status, 401);
+    assert_eq!(world.me(&b.access).await.status, 200);
+    let all = world
+        .call(
+            "POST",
+            "/auth/logout/",
+            Some(&json!({"all": true})),
+            Some(&b.access),
+        )
+        .await;
+    assert_eq!(
+        (all.status, all.body["data"]["sessions_ended"].as_u64()),
+        (200, Some(2))
+    );
+    for pair in [&b, &c] {
+        assert_eq!(world.me(&pair.access).await.status, 401);
+        assert_eq!(world.refresh(&pair.refresh).await.status, 401);
+    }
+    let unauthenticated = world.call("POST", "/auth/logout", None, None).await;
+    assert_eq!(
+        (
+            unauthenticated.status,
+            codes(&unauthenticated.body, "non_field_errors")
+        ),
+        (401, vec!["not_authenticated".to_owned()])
+    );
+}
+
+async fn password_change_keeps_this_session_and_ends_the_others(world: World) {
+    world.sign_up("grace", "grace@example.com").await;
+    let here = world.log_in("grace", PASSWORD).await;
+    let there = world.log_in("grace", PASSWORD).await;
+    let new = "Brisk-Otter-Harbour-58";
+    let body = json!({"current_password": PASSWORD, "new_password": new, "confirm_password": new});
+    let reply = world
+        .call(
+            "POST",
+            "/auth/password/change",
+            Some(&body),
+            Some(&here.access),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(world.me(&here.access).await.status, 200);
+    assert_eq!(world.refresh(&here.refresh).await.status, 200);
+    assert_eq!(world.me(&there.access).await.status, 401);
+    assert_eq!(world.refresh(&there.refresh).await.status, 401);
+    assert_eq!(
+        world
+            .log_in_with(json!({"login": "grace", "password": PASSWORD}))
+            .await
+            .status,
+        401
+    );
+    world.log_in("grace", new).await;
+}
+
+async fn password_change_rules(world: World) {
+    world.sign_up("heidi", "heidi@example.com").await;
+    let pair = world.log_in("heidi", PASSWORD).await;
+    let change = |body: serde_json::Value| {
+        let access = pair.access.clone();
+        let world = &world;
+        async move {
+            world
+                .call("POST", "/auth/password/change", Some(&body), Some(&access))
+                .await
+        }
+    };
+    let wrong = change(json!({"current_password": "nope", "new_password": "Brisk-Otter-Harbour-58", "confirm_password": "Brisk-Otter-Harbour-58"})).await;
+    assert_eq!(
+        (wrong.status, codes(&wrong.body, "current_password")),
+        (400, vec!["invalid_credentials".to_owned()])
+    );
+    let weak = change(json!({"current_password": PASSWORD, "new_password": "password1", "confirm_password": "password2"})).await;
+    assert_eq!(weak.status, 400);
+    assert!(codes(&weak.body, "new_password").contains(&"password_too_common".to_owned()));
+    assert_eq!(codes(&weak.body, "confirm_password"), ["password_mismatch"]);
+    let similar = change(json!({"current_password": PASSWORD, "new_password": "heidi@example", "confirm_password": "heidi@example"})).await;
+    assert!(codes(&similar.body, "new_password").contains(&"password_too_similar".to_owned()));
+    let missing = change(json!({})).await;
+    assert_eq!(codes(&missing.body, "current_password"), ["required"]);
+    // Guessing the current password locks like a login does.
+    for _ in 0..9 {
+        change(json!({"current_password": "nope", "new_password": "Brisk-Otter-Harbour-58", "confirm_password": "Brisk-Otter-Harbour-58"})).await;
+    }
+    let locked = change(json!({"current_password": PASSWORD, "new_password": "Brisk-Otter-Harbour-58", "confirm_password": "Brisk-Otter-Harbour-58"})).await;
+    assert_eq!(locked.status, 423, "{}", locked.body);
+}
+
+async fn profile_update_moves_claims_in_one_step(world: World) {
+    world.sign_up("ivan", "ivan@example.com").await;
+    world.sign_up("judy", "judy@example.com").await;
+    let ivan = world.log_in("ivan", PASSWORD).await;
+    let patch = |body: serde_json::Value| {
+        let access = ivan.access.clone();
+        let world = &world;
+        async move {
+            world
+                .call("PATCH", "/users/me", Some(&body), Some(&access))
+                .await
+        }
+    };
+    let taken = patch(json!({"username": "JUDY", "email": "Judy@example.com"})).await;
+    assert_eq!(taken.status, 400);
+    assert_eq!(codes(&taken.body, "username"), ["username_conflict"]);
+    assert_eq!(codes(&taken.body, "email"), ["email_conflict"]);
+    let invalid =
+        patch(json!({"mobileNo": "12", "rank": "r".repeat(101), "username": "bad name"})).await;
+    assert_eq!(invalid.status, 400);
+    assert_eq!(codes(&invalid.body, "mobileNo"), ["invalid"]);
+    assert_eq!(codes(&invalid.body, "rank"), ["too_long"]);
+    let moved =
+        patch(json!({"username": "Ivan2", "email": "ivan2@example.com", "rank": "Major"})).await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let user = &moved.body["data"]["user"];
+    assert_eq!(
+        (
+            user["username"].as_str(),
+            user["email"].as_str(),
+            user["rank"].as_str()
+        ),
+        (Some("Ivan2"), Some("ivan2@example.com"), Some("Major"))
+    );
+    assert_eq!(user["email_verified"], false);
+    // The old name and email are free again; the new ones are taken.
+    world.sign_up("ivan", "ivan@example.com").await;
+    let users = &world.backend.stores.users;
+    assert!(users.find_by_username("ivan2").await.unwrap().is_some());
+    assert!(users
+        .find_by_email("ivan2@example.com")
+        .await
+        .unwrap()
+        .is_some());
+    world.log_in("ivan2", PASSWORD).await;
+}
+
+async fn devices_can_be_removed_only_by_their_owner(world: World) {
+    world.sign_up("kate", "kate@example.com").await;
+    world.sign_up("liam", "liam@example.com").await;
+    let phone = world
+        .log_in_with(json!({"login": "kate", "password": PASSWORD, "device_id": "kate-phone"}))
+        .await;
+    let phone = tokens(&phone.body);
+    let laptop = world
+        .log_in_with(json!({"login": "kate", "password": PASSWORD, "device_id": "kate-laptop"}))
+        .await;
+    let laptop = tokens(&laptop.body);
+    let liam = world
+        .log_in_with(json!({"login": "liam", "password": PASSWORD, "device_id": "liam-phone"}))
+        .await;
+    let liam = tokens(&liam.body);
+
+    let not_hers = world
+        .call(
+            "DELETE",
+            "/users/me/devices/liam-phone",
+            None,
+            Some(&laptop.access),
+        )
+        .await;
+    assert_eq!(
+        (not_hers.status, codes(&not_hers.body, "non_field_errors")),
+        (404, vec!["not_found".to_owned()])
+    );
+    assert_eq!(world.me(&liam.access).await.status, 200);
+    let unknown = world
+        .call(
+            "DELETE",
+            "/users/me/devices/nothing-here",
+            None,
+            Some(&laptop.access),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+
+    let removed = world
+        .call(
+            "DELETE",
+            "/users/me/devices/kate-phone",
+            None,
+            Some(&laptop.access),
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert_eq!(world.me(&phone.access).await.status, 401);
+    assert_eq!(world.refresh(&phone.refresh).await.status, 401);
+    assert_eq!(world.me(&laptop.access).await.status, 200);
+    let list = world
+        .call("GET", "/users/me/devices", None, Some(&laptop.access))
+        .await;
+    let ids: Vec<&str> = list.body["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["device_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["kate-laptop"]);
+    assert_eq!(
+        list.body["data"]["items"][0]["sessions"][0]["current"],
+        true
+    );
+}
+
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test] async fn $case() { super::$case(integration_tests::world::World::new(integration_tests::Backend::memory())).await; })*
+        }
+        mod dynamodb {
+            $(#[tokio::test] async fn $case() { super::$case(integration_tests::world::World::new(integration_tests::Backend::dynamo().await)).await; })*
+        }
+    };
+}
+
+on_both!(
+    access_token_reaches_me,
+    refresh_rotates_and_a_quick_retry_gets_the_same_pair,
+    reuse_after_the_grace_window_ends_the_session,
+    refresh_tokens_expire_when_idle_and_absolutely,
+    access_tokens_expire_after_fifteen_minutes,
+    bad_refresh_tokens,
+    logout_ends_this_session_and_logout_all_every_one,
+    password_change_keeps_this_session_and_ends_the_others,
+    password_change_rules,
+    profile_update_moves_claims_in_one_step,
+    devices_can_be_removed_only_by_their_owner,
+);
