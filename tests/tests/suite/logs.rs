@@ -62,3 +62,47 @@ async fn no_password_reaches_the_logs() {
         }
     }
 }
+
+/// Logins, refreshes, authenticated calls and password changes: neither
+/// passwords nor access or refresh tokens appear in any log line.
+#[tokio::test]
+async fn no_token_or_password_reaches_the_logs() {
+    use integration_tests::world::{tokens, World, PASSWORD};
+    let logs = capture();
+    for backend in Backend::both().await {
+        let world = World::new(backend);
+        world.sign_up("tokenlog", "tokenlog@example.com").await;
+        let first = world.log_in("tokenlog", PASSWORD).await;
+        let reply = world.refresh(&first.refresh).await;
+        let second = tokens(&reply.body);
+        world.me(&second.access).await;
+        world.clock.advance(time::Duration::seconds(11));
+        assert_eq!(world.refresh(&first.refresh).await.status, 401, "reuse");
+        let third = world.log_in("tokenlog", PASSWORD).await;
+        let new_password = "Quiet-Falcon-Meadow-93";
+        let change = json!({"current_password": PASSWORD, "new_password": new_password, "confirm_password": new_password});
+        assert_eq!(world.call("POST", "/auth/password/change", Some(&change), Some(&third.access)).await.status, 200);
+        world.log_in_with(json!({"login": "tokenlog", "password": "Wrong-Guess-Password-1"})).await;
+        world.call("POST", "/auth/logout", None, Some(&third.access)).await;
+        let text = logs.text();
+        assert!(text.contains("logged in"), "the capture works");
+        for secret in [
+            PASSWORD,
+            new_password,
+            "Wrong-Guess-Password-1",
+            &first.access,
+            &first.refresh,
+            &second.access,
+            &second.refresh,
+            &third.access,
+            &third.refresh,
+        ] {
+            assert!(!text.contains(secret), "a secret reached the logs: {:.12}…", secret);
+        }
+        // Not even the signature part of a token.
+        for token in [&first.access, &second.access, &third.access] {
+            let signature = token.rsplit('.').next().unwrap();
+            assert!(!text.contains(signature));
+        }
+    }
+}

@@ -397,3 +397,209 @@ on_both!(
     profile_update_moves_claims_in_one_step,
     devices_can_be_removed_only_by_their_owner,
 );
+
+/// Two refreshes of one token at the same moment: both get the same new
+/// refresh token, and the session holds exactly one live token.
+async fn parallel_refreshes_yield_one_live_token(world: World) {
+    world.sign_up("mona", "mona@example.com").await;
+    let first = world.log_in("mona", PASSWORD).await;
+    let world = std::sync::Arc::new(world);
+    let racers = (0..8).map(|_| {
+        let world = world.clone();
+        let token = first.refresh.clone();
+        tokio::spawn(async move { world.refresh(&token).await })
+    });
+    let replies: Vec<_> = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let successors: std::collections::BTreeSet<String> = replies
+        .iter()
+        .map(|reply| {
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            tokens(&reply.body).refresh
+        })
+        .collect();
+    assert_eq!(successors.len(), 1, "one successor for all: {successors:?}");
+    let successor = successors.into_iter().next().unwrap();
+    // The successor is the only token that rotates; the old one is spent.
+    assert_eq!(world.refresh(&successor).await.status, 200);
+    if let Some(store) = &world.backend.dynamo {
+        let items = integration_tests::moto::scan_all(store).await;
+        let active = items
+            .iter()
+            .filter(|item| {
+                item.get("entity")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some("refresh_token")
+            })
+            .filter(|item| {
+                item.get("state")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some("active")
+            })
+            .count();
+        assert_eq!(active, 1, "exactly one live refresh token in the table");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_refreshes_on_dynamodb() {
+    parallel_refreshes_yield_one_live_token(World::new(integration_tests::Backend::dynamo().await))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_refreshes_in_memory() {
+    parallel_refreshes_yield_one_live_token(World::new(integration_tests::Backend::memory())).await;
+}
+
+/// Forged and foreign access tokens never reach a handler.
+#[tokio::test]
+async fn forged_and_foreign_access_tokens_are_refused() {
+    use shared::tokens::jwt::{issue, TokenSettings};
+    use shared::tokens::keyset::KeySet;
+    let world = World::new(integration_tests::Backend::memory());
+    world.sign_up("nina", "nina@example.com").await;
+    let pair = world.log_in("nina", PASSWORD).await;
+    let claims = pair.access.split('.').nth(1).unwrap().to_owned();
+    let sub = {
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&claims)
+            .unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+        (
+            value["sub"].as_str().unwrap().to_owned(),
+            value["sid"].as_str().unwrap().to_owned(),
+        )
+    };
+    let now = world.clock.as_ref();
+    let now = shared::ports::Clock::now(now);
+    let foreign_keys = KeySet::generate(now);
+    let foreign = issue(
+        &foreign_keys,
+        &TokenSettings::default(),
+        &sub.0,
+        &sub.1,
+        now,
+    )
+    .unwrap();
+    let wrong_audience = TokenSettings {
+        audience: "someone-else".into(),
+        ..TokenSettings::default()
+    };
+    let own_keys = world.app.jwks.ring.current().await.unwrap();
+    let other_audience = issue(&own_keys, &wrong_audience, &sub.0, &sub.1, now).unwrap();
+    let mut tampered = pair.access.clone();
+    tampered.replace_range(tampered.len() - 3.., "AAA");
+    let header_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
+    let unsigned = format!("{header_none}.{claims}.");
+    use shared::tokens::ExposeSecret;
+    for (label, token) in [
+        ("foreign key", foreign.token.expose_secret().to_owned()),
+        (
+            "wrong audience",
+            other_audience.token.expose_secret().to_owned(),
+        ),
+        ("tampered signature", tampered),
+        ("alg none", unsigned),
+        ("garbage", "not.a.jwt".to_owned()),
+    ] {
+        let reply = world.me(&token).await;
+        assert_eq!(reply.status, 401, "{label}: {}", reply.body);
+        assert_eq!(
+            codes(&reply.body, "non_field_errors"),
+            ["token_invalid"],
+            "{label}"
+        );
+        assert!(
+            reply.headers["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains("invalid_token"),
+            "{label}"
+        );
+    }
+    for header in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer  ", "Token abc"] {
+        let mut request = integration_tests::requests::request(
+            "GET",
+            "/users/me",
+            None,
+            lambda_http::Body::Empty,
+        );
+        request
+            .headers_mut()
+            .insert("authorization", header.parse().unwrap());
+        let (status, body) = integration_tests::requests::read(&world.app.dispatch(request).await);
+        assert_eq!(
+            (status, codes(&body, "non_field_errors")),
+            (401, vec!["token_invalid".to_owned()]),
+            "{header}"
+        );
+    }
+    assert_eq!(
+        world.me(&pair.access).await.status,
+        200,
+        "the genuine token still works"
+    );
+}
+
+/// A rotated key set in the secret: new tokens carry the new kid, tokens of
+/// the old key keep working until they expire.
+#[tokio::test]
+async fn key_rotation_keeps_old_tokens_valid() {
+    use shared::adapters::memory_secrets::StaticSecrets;
+    use shared::tokens::keyring::KeyRing;
+    use shared::tokens::keyset::KeySet;
+    use shared::tokens::ExposeSecret;
+    let now = time::OffsetDateTime::now_utc();
+    let first = KeySet::generate(now);
+    let secrets = std::sync::Arc::new(StaticSecrets::new().with(
+        "signing-keys",
+        first.to_secret_json().expose_secret().to_owned(),
+    ));
+    let ring = std::sync::Arc::new(KeyRing::new(
+        secrets.clone(),
+        "signing-keys",
+        std::time::Duration::ZERO,
+    ));
+    let world = World::with_ring(integration_tests::Backend::memory(), ring);
+    world.sign_up("olga", "olga@example.com").await;
+    let old = world.log_in("olga", PASSWORD).await;
+    let rotated = first.rotate(now);
+    secrets.put(
+        "signing-keys",
+        rotated.to_secret_json().expose_secret().to_owned(),
+    );
+    let new = world.log_in("olga", PASSWORD).await;
+    let kid = |token: &str| {
+        use base64::Engine as _;
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&header).unwrap()["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(kid(&old.access), first.signer().kid());
+    assert_eq!(kid(&new.access), rotated.signer().kid());
+    assert_ne!(kid(&old.access), kid(&new.access));
+    assert_eq!(world.me(&old.access).await.status, 200);
+    assert_eq!(world.me(&new.access).await.status, 200);
+    let jwks = world
+        .call("GET", "/.well-known/jwks.json", None, None)
+        .await;
+    assert_eq!(
+        jwks.body["keys"].as_array().unwrap().len(),
+        2,
+        "{}",
+        jwks.body
+    );
+    assert!(jwks.body.get("success").is_none(), "bare RFC 7517 document");
+    assert_eq!(jwks.headers["cache-control"], "public, max-age=300");
+}
