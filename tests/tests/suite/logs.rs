@@ -81,9 +81,24 @@ async fn no_token_or_password_reaches_the_logs() {
         let third = world.log_in("tokenlog", PASSWORD).await;
         let new_password = "Quiet-Falcon-Meadow-93";
         let change = json!({"current_password": PASSWORD, "new_password": new_password, "confirm_password": new_password});
-        assert_eq!(world.call("POST", "/auth/password/change", Some(&change), Some(&third.access)).await.status, 200);
-        world.log_in_with(json!({"login": "tokenlog", "password": "Wrong-Guess-Password-1"})).await;
-        world.call("POST", "/auth/logout", None, Some(&third.access)).await;
+        assert_eq!(
+            world
+                .call(
+                    "POST",
+                    "/auth/password/change",
+                    Some(&change),
+                    Some(&third.access)
+                )
+                .await
+                .status,
+            200
+        );
+        world
+            .log_in_with(json!({"login": "tokenlog", "password": "Wrong-Guess-Password-1"}))
+            .await;
+        world
+            .call("POST", "/auth/logout", None, Some(&third.access))
+            .await;
         let text = logs.text();
         assert!(text.contains("logged in"), "the capture works");
         for secret in [
@@ -97,7 +112,11 @@ async fn no_token_or_password_reaches_the_logs() {
             &third.access,
             &third.refresh,
         ] {
-            assert!(!text.contains(secret), "a secret reached the logs: {:.12}…", secret);
+            assert!(
+                !text.contains(secret),
+                "a secret reached the logs: {:.12}…",
+                secret
+            );
         }
         // Not even the signature part of a token.
         for token in [&first.access, &second.access, &third.access] {
