@@ -10,7 +10,7 @@ use crate::config::{Config, ConfigError, SigningKeysSource, StorageKind};
 use crate::crypto::password_hasher::HashError;
 use crate::http::auth::Authenticator;
 use crate::ports::sessions::SessionStore;
-use crate::ports::{AuditLog, Clock, HealthProbe, StoreError, SystemClock, UserStore};
+use crate::ports::{AuditLog, Clock, HealthProbe, Outbox, StoreError, SystemClock, UserStore};
 use crate::tokens::keyring::KeyRing;
 use crate::tokens::keyset::{KeySet, KeySetError};
 
@@ -21,6 +21,7 @@ pub struct Stores {
     pub audit: Arc<dyn AuditLog>,
     pub sessions: Arc<dyn SessionStore>,
     pub table_probe: Arc<dyn HealthProbe>,
+    pub outbox: Arc<dyn Outbox>,
     /// Time, a port like the others: tests run the same code on a clock
     /// they move.
     pub clock: Arc<dyn Clock>,
@@ -51,13 +52,14 @@ impl Stores {
         Self::from_store(Arc::new(store))
     }
 
-    fn from_store<S: UserStore + AuditLog + SessionStore + HealthProbe + 'static>(
+    fn from_store<S: UserStore + AuditLog + SessionStore + Outbox + HealthProbe + 'static>(
         store: Arc<S>,
     ) -> Self {
         Self {
             users: store.clone(),
             audit: store.clone(),
             sessions: store.clone(),
+            outbox: store.clone(),
             table_probe: store,
             clock: Arc::new(SystemClock),
         }

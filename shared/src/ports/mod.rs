@@ -7,7 +7,7 @@ pub mod sessions;
 use async_trait::async_trait;
 use time::{Date, OffsetDateTime};
 
-use crate::domain::{AuditRecord, RateWindow, User, UserId};
+use crate::domain::{AuditRecord, NotificationEvent, RateWindow, User, UserId};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -73,6 +73,7 @@ pub trait UserStore: Send + Sync {
         user: &User,
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
+        events: &[NotificationEvent],
     ) -> Result<(), CreateUserError>;
 
     /// Which of these claims are taken (a strongly consistent read).
@@ -105,6 +106,7 @@ pub trait UserStore: Send + Sync {
         keep: Option<crate::domain::SessionId>,
         at: time::OffsetDateTime,
         audit: &AuditRecord,
+        events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError>;
 }
 
@@ -114,6 +116,14 @@ pub trait AuditLog: Send + Sync {
 
     /// The records of one UTC day, oldest first.
     async fn list_day(&self, day: Date) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// The transactional outbox: events written with the changes they report,
+/// waiting to be relayed to the notifications queue.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Events not yet relayed, oldest first.
+    async fn pending(&self) -> Result<Vec<NotificationEvent>, StoreError>;
 }
 
 /// A dependency `GET /health` reports on.

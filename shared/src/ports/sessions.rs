@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::domain::{
-    AuditRecord, Device, DeviceId, LoginThrottle, RateWindow, RefreshRecord, Session, SessionId,
-    User, UserId,
+    AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RateWindow, RefreshRecord,
+    Session, SessionId, User, UserId,
 };
 
 /// What a login looks up before checking the password.
@@ -149,6 +149,7 @@ pub trait SessionStore: Send + Sync {
         reason: RevokeReason,
         at: OffsetDateTime,
         audit: Option<&AuditRecord>,
+        events: &[NotificationEvent],
     ) -> Result<(), StoreError>;
 
     /// Ends every live session of the user but `keep`; returns how many.

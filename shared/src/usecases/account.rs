@@ -13,8 +13,8 @@ use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::form::Form;
 use crate::domain::password_policy::{check_strength, UserAttribute};
 use crate::domain::{
-    AuditAction, AuditOutcome, ContactNumber, Email, LockoutPolicy, Password, ProfileText, Session,
-    User, Username,
+    AuditAction, AuditOutcome, ContactNumber, Email, EventType, LockoutPolicy, NotificationEvent,
+    Password, ProfileText, Session, User, Username,
 };
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, RevokeReason, SessionStore,
@@ -171,7 +171,7 @@ impl Account<'_> {
         let mut audit = origin.audit(AuditAction::Logout, AuditOutcome::Success, now);
         audit.user_id = Some(session.user_id);
         self.sessions
-            .revoke_session(session, RevokeReason::Logout, now, Some(&audit))
+            .revoke_session(session, RevokeReason::Logout, now, Some(&audit), &[])
             .await?;
         Ok(1)
     }
@@ -286,8 +286,14 @@ impl ChangePassword<'_> {
         let now = self.clock.now();
         let mut audit = origin.audit(AuditAction::PasswordChange, AuditOutcome::Success, now);
         audit.user_id = Some(user.id);
+        let changed = NotificationEvent::new(
+            EventType::PasswordChanged,
+            user.id,
+            now,
+            serde_json::json!({}),
+        );
         self.users
-            .change_password(user, &hash, Some(session.id), now, &audit)
+            .change_password(user, &hash, Some(session.id), now, &audit, &[changed])
             .await?;
         tracing::info!(user_id = %user.id, "password changed; other sessions ended");
         Ok(())

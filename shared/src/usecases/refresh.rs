@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 use super::session_tokens::TokenPair;
 use super::Origin;
 use crate::domain::{
-    AuditAction, AuditOutcome, RefreshRecord, RefreshState, SessionPolicy, UserStatus,
+    AuditAction, AuditOutcome, EventType, NotificationEvent, RefreshRecord, RefreshState,
+    SessionPolicy, UserStatus,
 };
 use crate::ports::sessions::{RefreshView, RevokeReason, Rotation, RotationError, SessionStore};
 use crate::ports::{Clock, StoreError};
@@ -183,8 +184,20 @@ impl Refresh<'_> {
         audit.user_id = Some(session.user_id);
         audit.reasons = vec![format!("session:{}", session.id)];
         tracing::warn!(user_id = %session.user_id, session_id = %session.id, "refresh token reused: session revoked");
+        let reuse = NotificationEvent::new(
+            EventType::TokenReuse,
+            session.user_id,
+            now,
+            serde_json::json!({ "session_id": session.id.to_string(), "source_ip": origin.source_ip.map(|ip| ip.to_string()) }),
+        );
         self.sessions
-            .revoke_session(session, RevokeReason::TokenReuse, now, Some(&audit))
+            .revoke_session(
+                session,
+                RevokeReason::TokenReuse,
+                now,
+                Some(&audit),
+                &[reuse],
+            )
             .await?;
         Ok(())
     }

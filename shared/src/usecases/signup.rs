@@ -7,7 +7,9 @@ use super::signup_form::{RejectedForm, SignUpForm, EMAIL, USERNAME};
 use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
-use crate::domain::{AuditAction, AuditOutcome, AuditRecord, Quota, User, UserId};
+use crate::domain::{
+    AuditAction, AuditOutcome, AuditRecord, EventType, NotificationEvent, Quota, User, UserId,
+};
 use crate::ports::{AuditLog, Clock, Conflicts, CreateUserError, StoreError, UserStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +89,17 @@ impl SignUp<'_> {
             (Some(quota), Some(ip)) => Some(quota.window_at("signup-ip", &ip.to_string(), now)),
             _ => None,
         };
-        match self.users.create(&user, &audit, window.as_ref()).await {
+        let registered = NotificationEvent::new(
+            EventType::UserRegistered,
+            user.id,
+            now,
+            serde_json::json!({ "username": user.username.as_str(), "email": user.email.as_str() }),
+        );
+        match self
+            .users
+            .create(&user, &audit, window.as_ref(), &[registered])
+            .await
+        {
             Ok(()) => {
                 tracing::info!(user_id = %user.id, "user signed up");
                 Ok(user)

@@ -4,6 +4,7 @@
 use integration_tests::requests::codes;
 use integration_tests::world::{tokens, World, PASSWORD};
 use serde_json::json;
+use shared::domain::EventType;
 use time::Duration;
 
 async fn access_token_reaches_me(world: World) {
@@ -71,6 +72,17 @@ async fn reuse_after_the_grace_window_ends_the_session(world: World) {
         codes(&world.refresh(&first.refresh).await.body, "refresh_token"),
         ["token_reused"]
     );
+    // The theft is announced: a security.token_reuse event in the outbox,
+    // written with the revocation.
+    let events = world.backend.stores.outbox.pending().await.unwrap();
+    let reuse: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == EventType::TokenReuse)
+        .collect();
+    assert_eq!(reuse.len(), 1, "one per ended session: {events:?}");
+    assert!(!serde_json::to_string(&reuse)
+        .unwrap()
+        .contains(&first.refresh));
     // Other sessions of the user are untouched.
     let other = world.log_in("carol", PASSWORD).await;
     assert_eq!(world.me(&other.access).await.status, 200);
@@ -203,6 +215,7 @@ async fn password_change_keeps_this_session_and_ends_the_others(world: World) {
     let there = world.log_in("grace", PASSWORD).await;
     let new = "Brisk-Otter-Harbour-58";
     let body = json!({"current_password": PASSWORD, "new_password": new, "confirm_password": new});
+    world.clock.advance(Duration::seconds(1));
     let reply = world
         .call(
             "POST",
@@ -224,6 +237,14 @@ async fn password_change_keeps_this_session_and_ends_the_others(world: World) {
         401
     );
     world.log_in("grace", new).await;
+    let events = world.backend.stores.outbox.pending().await.unwrap();
+    let kinds: Vec<EventType> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        kinds,
+        [EventType::UserRegistered, EventType::PasswordChanged]
+    );
+    let text = serde_json::to_string(&events).unwrap();
+    assert!(!text.contains(new) && !text.contains(PASSWORD));
 }
 
 async fn password_change_rules(world: World) {

@@ -170,3 +170,34 @@ impl From<AuditItem> for AuditRecord {
         }
     }
 }
+
+/// Outbox events are relayed within seconds; the item stays a week so a
+/// relay outage can be recovered from.
+pub const OUTBOX_RETENTION: time::Duration = time::Duration::days(7);
+
+/// An event waiting in the outbox, its JSON as the queue will carry it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OutboxItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub event_type: String,
+    pub event: String,
+    pub expires_at: i64,
+}
+
+impl OutboxItem {
+    pub fn new(event: &crate::domain::NotificationEvent) -> Result<Self, serde_json::Error> {
+        let Key { pk, sk } = keys::outbox_event(event.occurred_at, event.id);
+        Ok(Self {
+            pk,
+            sk,
+            entity: "outbox_event".into(),
+            event_type: event.event_type.as_str().into(),
+            event: serde_json::to_string(event)?,
+            expires_at: (event.occurred_at + OUTBOX_RETENTION).unix_timestamp(),
+        })
+    }
+}

@@ -104,6 +104,23 @@ pub fn audit(at: OffsetDateTime, id: Uuid) -> Key {
     Key::new(audit_partition(at.date()), format!("{stamp}#{id}"))
 }
 
+/// Outbox events are spread over this many partitions, so a burst of
+/// events never makes one partition hot.
+pub const OUTBOX_SHARDS: u8 = 16;
+
+pub fn outbox_partition(shard: u8) -> String {
+    format!("OUTBOX#{shard:02}")
+}
+
+pub fn outbox_event(at: OffsetDateTime, id: Uuid) -> Key {
+    let at = at.to_offset(UtcOffset::UTC);
+    let stamp = at.format(SORTABLE_TIME).expect("every UTC time formats");
+    Key::new(
+        outbox_partition(id.as_bytes()[0] % OUTBOX_SHARDS),
+        format!("{stamp}#{id}"),
+    )
+}
+
 /// A key that never holds an item: reading it proves the table answers.
 pub fn health() -> Key {
     Key::new("HEALTH".to_owned(), "HEALTH")

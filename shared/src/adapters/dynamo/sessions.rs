@@ -12,7 +12,8 @@ use super::store::format_time;
 use super::transact::{n, s, Expression, Item, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{
-    AuditRecord, Device, DeviceId, RefreshRecord, Session, SessionId, User, UserId,
+    AuditRecord, Device, DeviceId, NotificationEvent, RefreshRecord, Session, SessionId, User,
+    UserId,
 };
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
@@ -357,15 +358,24 @@ impl SessionStore for DynamoStore {
         reason: RevokeReason,
         at: OffsetDateTime,
         audit: Option<&AuditRecord>,
+        events: &[NotificationEvent],
     ) -> Result<(), StoreError> {
-        let audit_write = audit.map(|a| self.put_audit(a)).transpose()?;
+        // The audit record and events go with the revocation, all or nothing.
+        let mut records: Vec<Write> = audit
+            .map(|a| self.put_audit(a))
+            .transpose()?
+            .into_iter()
+            .collect();
+        for event in events {
+            records.push(self.put_event(event)?);
+        }
         let mut current = session.clone();
         for _ in 0..REVOKE_ATTEMPTS {
             if current.revoked_at.is_some() {
                 break;
             }
             let mut writes: Vec<Write> = self.end_session(&current, reason, at)?.into();
-            writes.extend(audit_write.clone());
+            writes.extend(records.iter().cloned());
             match self.transact(writes).await {
                 Ok(()) => return Ok(()),
                 Err(TransactError::Cancelled(_)) => {
@@ -381,9 +391,9 @@ impl SessionStore for DynamoStore {
                 Err(TransactError::Store(error)) => return Err(error),
             }
         }
-        // Already ended: the audit record still belongs in the log.
-        if let Some(audit_write) = audit_write {
-            self.transact(vec![audit_write])
+        // Already ended: the audit record and events still belong in the log.
+        if !records.is_empty() {
+            self.transact(records)
                 .await
                 .map_err(TransactError::into_store_error)?;
         }

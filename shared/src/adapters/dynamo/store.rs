@@ -4,13 +4,16 @@ use serde_dynamo::{from_item, to_item};
 use time::{Date, OffsetDateTime};
 
 use super::errors::{mapping_error, store_error};
-use super::items::{AuditItem, ClaimItem, UserItem};
+use super::items::{AuditItem, ClaimItem, OutboxItem, UserItem};
 use super::keys::{self, Key, EXPIRES_AT};
 use super::transact::{n, s, Expression, Item, TransactError, Write};
-use crate::domain::{AuditRecord, PasswordHash, RateWindow, SessionId, User, UserId};
+use crate::domain::{
+    AuditRecord, NotificationEvent, PasswordHash, RateWindow, SessionId, User, UserId,
+};
 use crate::ports::sessions::RevokeReason;
 use crate::ports::{
-    AuditLog, Conflicts, CreateUserError, HealthProbe, StoreError, UpdateUserError, UserStore,
+    AuditLog, Conflicts, CreateUserError, HealthProbe, Outbox, StoreError, UpdateUserError,
+    UserStore,
 };
 
 /// Every port over one DynamoDB table.
@@ -64,6 +67,11 @@ impl DynamoStore {
             &self.table,
             to_item(AuditItem::from(audit)).map_err(mapping_error)?,
         )
+    }
+
+    pub(super) fn put_event(&self, event: &NotificationEvent) -> Result<Write, StoreError> {
+        let item = OutboxItem::new(event).map_err(|e| StoreError::Internal(Box::new(e)))?;
+        Write::create(&self.table, to_item(item).map_err(mapping_error)?)
     }
 
     /// Counts one event in a fixed window, refused (condition failure) when
@@ -153,6 +161,7 @@ impl UserStore for DynamoStore {
         user: &User,
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
+        events: &[NotificationEvent],
     ) -> Result<(), CreateUserError> {
         // The order matters: cancellation reasons come back in this order.
         let mut writes = vec![
@@ -164,8 +173,12 @@ impl UserStore for DynamoStore {
             self.claim(keys::email_claim(user.email.as_str()), user.id)?,
             self.put_audit(audit)?,
         ];
+        // The quota stays at index 4: its cancellation reason is read there.
         if let Some(quota) = quota {
             writes.push(self.charge_window(quota)?);
+        }
+        for event in events {
+            writes.push(self.put_event(event)?);
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
@@ -269,11 +282,15 @@ impl UserStore for DynamoStore {
         keep: Option<SessionId>,
         at: OffsetDateTime,
         audit: &AuditRecord,
+        events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError> {
         let mut updated = user.clone();
         updated.password_hash = hash.clone();
         updated.updated_at = at;
-        let first = vec![self.replace_user(user, &updated)?, self.put_audit(audit)?];
+        let mut first = vec![self.replace_user(user, &updated)?, self.put_audit(audit)?];
+        for event in events {
+            first.push(self.put_event(event)?);
+        }
         match self
             .revoke_live_sessions(user.id, keep, RevokeReason::PasswordChanged, at, first)
             .await
@@ -320,5 +337,25 @@ impl HealthProbe for DynamoStore {
 
     async fn check(&self) -> Result<(), StoreError> {
         self.get_item(keys::health()).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl Outbox for DynamoStore {
+    async fn pending(&self) -> Result<Vec<NotificationEvent>, StoreError> {
+        let mut events = Vec::new();
+        for shard in 0..keys::OUTBOX_SHARDS {
+            for item in self
+                .query_prefix(&keys::outbox_partition(shard), "")
+                .await?
+            {
+                let item: OutboxItem = from_item(item).map_err(mapping_error)?;
+                let event = serde_json::from_str(&item.event)
+                    .map_err(|e| StoreError::Internal(Box::new(e)))?;
+                events.push(event);
+            }
+        }
+        events.sort_by_key(|e: &NotificationEvent| (e.occurred_at, e.id));
+        Ok(events)
     }
 }

@@ -13,9 +13,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuditRecord, Device, LoginThrottle, RefreshRecord, Session, SessionId, User, UserId,
+    AuditRecord, Device, LoginThrottle, NotificationEvent, RefreshRecord, Session, SessionId, User,
+    UserId,
 };
-use crate::ports::{HealthProbe, StoreError};
+use crate::ports::{HealthProbe, Outbox, StoreError};
 
 #[derive(Default)]
 struct Tables {
@@ -29,6 +30,7 @@ struct Tables {
     throttles: HashMap<String, LoginThrottle>,
     /// Fixed-window counters: key → (count, window end).
     counters: HashMap<String, (u32, OffsetDateTime)>,
+    outbox: Vec<NotificationEvent>,
 }
 
 impl Tables {
@@ -68,5 +70,14 @@ impl HealthProbe for MemoryStore {
 
     async fn check(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryStore {
+    async fn pending(&self) -> Result<Vec<NotificationEvent>, StoreError> {
+        let mut events = self.lock().outbox.clone();
+        events.sort_by_key(|e| (e.occurred_at, e.id));
+        Ok(events)
     }
 }

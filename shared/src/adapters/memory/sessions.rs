@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{MemoryStore, Tables};
-use crate::domain::AuditRecord;
+use crate::domain::{AuditRecord, NotificationEvent};
 use crate::domain::{Device, DeviceId, DeviceInfo, RefreshState, Session, SessionId, User, UserId};
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
@@ -185,12 +185,14 @@ impl SessionStore for MemoryStore {
         reason: RevokeReason,
         at: OffsetDateTime,
         audit: Option<&AuditRecord>,
+        events: &[NotificationEvent],
     ) -> Result<(), StoreError> {
         let mut tables = self.lock();
         revoke_one(&mut tables, session.user_id, session.id, reason, at);
         if let Some(audit) = audit {
             tables.audit.push(audit.clone());
         }
+        tables.outbox.extend_from_slice(events);
         Ok(())
     }
 

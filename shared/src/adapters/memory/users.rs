@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use crate::domain::{AuditRecord, PasswordHash, RateWindow, SessionId, User, UserId};
+use crate::domain::{
+    AuditRecord, NotificationEvent, PasswordHash, RateWindow, SessionId, User, UserId,
+};
 use crate::ports::sessions::RevokeReason;
 use crate::ports::{Conflicts, CreateUserError, StoreError, UpdateUserError, UserStore};
 
@@ -12,6 +14,7 @@ impl UserStore for MemoryStore {
         user: &User,
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
+        events: &[NotificationEvent],
     ) -> Result<(), CreateUserError> {
         let mut tables = self.lock();
         let conflicts = Conflicts {
@@ -41,6 +44,7 @@ impl UserStore for MemoryStore {
             .insert(user.email.as_str().to_owned(), user.id);
         tables.users.insert(user.id, user.clone());
         tables.audit.push(audit.clone());
+        tables.outbox.extend_from_slice(events);
         Ok(())
     }
 
@@ -111,6 +115,7 @@ impl UserStore for MemoryStore {
         keep: Option<SessionId>,
         at: time::OffsetDateTime,
         audit: &AuditRecord,
+        events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError> {
         let mut tables = self.lock();
         let Some(stored) = tables.users.get_mut(&user.id) else {
@@ -122,6 +127,7 @@ impl UserStore for MemoryStore {
         stored.password_hash = hash.clone();
         stored.updated_at = at;
         tables.audit.push(audit.clone());
+        tables.outbox.extend_from_slice(events);
         super::sessions::revoke_all(
             &mut tables,
             user.id,

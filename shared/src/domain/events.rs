@@ -1,0 +1,87 @@
+//! Notification events: one type per thing that happened, versioned JSON
+//! with an id (consumers dedupe on it), a time and the user. Written in the
+//! same transaction as the change they report (the outbox), so none is
+//! lost when a queue is down.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::user::UserId;
+
+pub const EVENT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "user.registered")]
+    UserRegistered,
+    #[serde(rename = "password.changed")]
+    PasswordChanged,
+    #[serde(rename = "security.token_reuse")]
+    TokenReuse,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserRegistered => "user.registered",
+            Self::PasswordChanged => "password.changed",
+            Self::TokenReuse => "security.token_reuse",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationEvent {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub version: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    pub user_id: UserId,
+    /// Event-specific details; never a password or a token.
+    pub data: Value,
+}
+
+impl NotificationEvent {
+    pub fn new(
+        event_type: EventType,
+        user_id: UserId,
+        occurred_at: OffsetDateTime,
+        data: Value,
+    ) -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            event_type,
+            version: EVENT_VERSION,
+            occurred_at,
+            user_id,
+            data,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    #[test]
+    fn serialises_as_versioned_json() {
+        let event = NotificationEvent::new(
+            EventType::TokenReuse,
+            UserId::from_uuid(Uuid::nil()),
+            datetime!(2030-01-01 00:00 UTC),
+            json!({"session_id": "s"}),
+        );
+        let value = serde_json::to_value(&event).unwrap();
+        assert_eq!(value["type"], "security.token_reuse");
+        assert_eq!(value["version"], 1);
+        assert_eq!(value["occurred_at"], "2030-01-01T00:00:00Z");
+        let back: NotificationEvent = serde_json::from_value(value).unwrap();
+        assert_eq!(back, event);
+    }
+}
