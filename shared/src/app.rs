@@ -7,7 +7,7 @@ use crate::adapters::memory::MemoryStore;
 use secrecy::ExposeSecret;
 
 use crate::config::{Config, ConfigError, SigningKeysSource, StorageKind};
-use crate::crypto::password_hasher::HashError;
+use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::http::auth::Authenticator;
 use crate::ports::sessions::SessionStore;
 use crate::ports::{AuditLog, Clock, HealthProbe, Outbox, StoreError, SystemClock, UserStore};
@@ -84,17 +84,27 @@ impl Stores {
     }
 }
 
-/// A DynamoDB client from the standard AWS environment (credentials,
+/// The AWS configuration from the standard environment (credentials,
 /// region, `AWS_ENDPOINT_URL`…), with `us-east-1` when no region is set so
-/// that local endpoints need no region setting.
+/// that local endpoints need no region setting. Loaded once per process and
+/// shared by every client.
+pub async fn sdk_config() -> &'static aws_config::SdkConfig {
+    static SDK_CONFIG: tokio::sync::OnceCell<aws_config::SdkConfig> =
+        tokio::sync::OnceCell::const_new();
+    SDK_CONFIG
+        .get_or_init(|| async {
+            let region = aws_config::meta::region::RegionProviderChain::default_provider()
+                .or_else("us-east-1");
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(region)
+                .load()
+                .await
+        })
+        .await
+}
+
 pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
-    let region =
-        aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1");
-    let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(region)
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&sdk_config)
+    aws_sdk_dynamodb::Client::new(sdk_config().await)
 }
 
 /// The signing keys of a function, as configured: a Secrets Manager secret
@@ -140,5 +150,37 @@ pub fn authenticator(config: &Config, stores: &Stores, ring: Arc<KeyRing>) -> Au
         settings: config.tokens.clone(),
         sessions: stores.sessions.clone(),
         clock: stores.clock.clone(),
+    }
+}
+
+/// What a token-aware function holds: its configuration, the stores (with
+/// the clock), the signing keys and the authentication layer over them.
+/// Built once per cold start; functions that also hash keep a
+/// `PasswordHasher` beside it.
+pub struct FunctionState {
+    pub config: Config,
+    pub stores: Stores,
+    pub ring: Arc<KeyRing>,
+    pub auth: Authenticator,
+    /// Cheap to hold: memory is taken only while a hash runs.
+    pub hasher: PasswordHasher,
+}
+
+impl FunctionState {
+    pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Result<Self, StartupError> {
+        Ok(Self {
+            config: config.clone(),
+            stores: stores.clone(),
+            auth: authenticator(config, stores, ring.clone()),
+            ring,
+            hasher: PasswordHasher::new(config.argon2)?,
+        })
+    }
+
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let stores = Stores::from_config(&config).await?;
+        let ring = key_ring(&config).await?;
+        Self::new(&stores, &config, ring)
     }
 }

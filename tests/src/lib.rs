@@ -70,3 +70,27 @@ pub async fn start_local_server(backend: &Backend) -> String {
     tokio::spawn(async move { local_api::serve_on(listener, app).await });
     url
 }
+
+/// Runs each named `async fn(World)` as two tests: on the in-memory store
+/// and on DynamoDB (moto), each with a fresh world.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case($crate::world::World::new($crate::Backend::memory())).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case($crate::world::World::new($crate::Backend::dynamo().await)).await;
+                }
+            )*
+        }
+    };
+}

@@ -8,7 +8,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::{key_ring, StartupError};
 use shared::config::Config;
-use shared::http::{respond, ApiError, Reply};
+use shared::http::{respond, Reply};
 use shared::tokens::keyring::KeyRing;
 
 pub const ROUTE: &str = "GET /.well-known/jwks.json";
@@ -28,11 +28,7 @@ impl State {
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(ROUTE, request, |_, _| async move {
-        let keys = state
-            .ring
-            .current()
-            .await
-            .map_err(|e| ApiError::unavailable(Box::new(e)))?;
+        let keys = state.ring.current().await?;
         // Cacheable for five minutes: JWT libraries and API Gateway
         // authorizers fetch again when a token names a kid they lack.
         Ok(Reply::bare(StatusCode::OK, &keys.jwks())?.with_header(

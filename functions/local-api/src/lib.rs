@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, State};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use shared::app::{StartupError, Stores};
+use shared::app::{FunctionState, StartupError, Stores};
 use shared::config::Config;
 use shared::http::body::MAX_BODY_BYTES;
 use shared::http::routes::{match_route, RouteId, RouteMatch};
@@ -34,18 +34,19 @@ pub struct LocalApp {
 
 impl LocalApp {
     pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Result<Self, StartupError> {
+        let base = || FunctionState::new(stores, config, ring.clone());
         Ok(Self {
             signup: signup::SignUpState::new(stores, config)?,
             health: health::HealthState::new(stores),
-            login: login::State::new(stores, config, ring.clone())?,
-            token_refresh: token_refresh::State::new(stores, config, ring.clone()),
-            logout: logout::State::new(stores, config, ring.clone())?,
-            password_change: password_change::State::new(stores, config, ring.clone())?,
+            login: base()?,
+            token_refresh: base()?,
+            logout: base()?,
+            password_change: base()?,
             jwks: jwks::State { ring: ring.clone() },
-            me: me::State::new(stores, config, ring.clone())?,
-            me_update: me_update::State::new(stores, config, ring.clone())?,
-            devices: devices::State::new(stores, config, ring.clone())?,
-            device_delete: device_delete::State::new(stores, config, ring)?,
+            me: base()?,
+            me_update: base()?,
+            devices: base()?,
+            device_delete: base()?,
         })
     }
 

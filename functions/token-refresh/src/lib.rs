@@ -1,46 +1,18 @@
 //! `POST /auth/token/refresh`: the handler and the state it needs.
 
-use std::sync::Arc;
-
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{key_ring, StartupError, Stores};
-use shared::config::Config;
+use shared::app::FunctionState;
 use shared::domain::errors::{FieldError, FieldErrors};
 use shared::domain::form::Form;
 use shared::http::body::json_object;
 use shared::http::{respond, ApiError, Reply};
-use shared::ports::Clock;
-use shared::tokens::keyring::KeyRing;
 use shared::usecases::refresh::Refresh;
-use shared::usecases::Origin;
 
 pub const ROUTE: &str = "POST /auth/token/refresh";
 
-pub struct State {
-    pub stores: Stores,
-    pub clock: Arc<dyn Clock>,
-    pub ring: Arc<KeyRing>,
-    pub config: Config,
-}
-
-impl State {
-    pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Self {
-        Self {
-            stores: stores.clone(),
-            clock: stores.clock.clone(),
-            ring,
-            config: config.clone(),
-        }
-    }
-
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
-        let stores = Stores::from_config(&config).await?;
-        let ring = key_ring(&config).await?;
-        Ok(Self::new(&stores, &config, ring))
-    }
-}
+/// Stores, keys and the authentication layer, built once per cold start.
+pub type State = FunctionState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(ROUTE, request, |meta, request| async move {
@@ -54,18 +26,11 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
                 },
             )?),
         };
-        let keys = state
-            .ring
-            .current()
-            .await
-            .map_err(|e| ApiError::unavailable(Box::new(e)))?;
-        let origin = Origin {
-            request_id: meta.request_id,
-            source_ip: meta.source_ip,
-        };
+        let keys = state.ring.current().await?;
+        let origin = meta.origin();
         let refresh = Refresh {
             sessions: state.stores.sessions.as_ref(),
-            clock: state.clock.as_ref(),
+            clock: state.stores.clock.as_ref(),
             keys: &keys,
             token_settings: &state.config.tokens,
             policy: state.config.sessions,

@@ -80,17 +80,9 @@ where
     }
 }
 
-/// A Secrets Manager client from the standard AWS environment (credentials,
-/// region, `AWS_ENDPOINT_URL`…), with `us-east-1` when no region is set so
-/// that local endpoints need no region setting.
+/// A Secrets Manager client over the process's shared AWS configuration.
 pub async fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    let region =
-        aws_config::meta::region::RegionProviderChain::default_provider().or_else("us-east-1");
-    let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(region)
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&sdk_config)
+    aws_sdk_secretsmanager::Client::new(crate::app::sdk_config().await)
 }
 
 #[cfg(test)]

@@ -146,3 +146,10 @@ impl From<AccountError> for ApiError {
         }
     }
 }
+
+/// The signing keys could not be read: retry shortly.
+impl From<crate::tokens::keyring::KeyRingError> for ApiError {
+    fn from(error: crate::tokens::keyring::KeyRingError) -> Self {
+        ApiError::unavailable(Box::new(error))
+    }
+}

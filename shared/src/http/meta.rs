@@ -42,6 +42,16 @@ impl RequestMeta {
     }
 }
 
+impl RequestMeta {
+    /// Where the request came from, as use cases record it.
+    pub fn origin(&self) -> crate::usecases::Origin {
+        crate::usecases::Origin {
+            request_id: self.request_id.clone(),
+            source_ip: self.source_ip,
+        }
+    }
+}
+
 /// A caller-supplied id is echoed into logs and headers: only short,
 /// plain ids are taken (API Gateway's own ids end in `=`).
 fn is_safe_request_id(id: &str) -> bool {

@@ -257,18 +257,7 @@ async fn device_is_recorded(world: World) {
     assert_eq!(device["sessions"].as_array().unwrap().len(), 2);
 }
 
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test] async fn $case() { super::$case(integration_tests::world::World::new(integration_tests::Backend::memory())).await; })*
-        }
-        mod dynamodb {
-            $(#[tokio::test] async fn $case() { super::$case(integration_tests::world::World::new(integration_tests::Backend::dynamo().await)).await; })*
-        }
-    };
-}
-
-on_both!(
+integration_tests::on_both_backends!(
     by_username_or_email_case_insensitively,
     wrong_password_and_unknown_user_look_the_same,
     malformed_requests_are_400,

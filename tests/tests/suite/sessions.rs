@@ -394,18 +394,7 @@ async fn devices_can_be_removed_only_by_their_owner(world: World) {
     );
 }
 
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test] async fn $case() { super::$case(integration_tests::world::World::new(integration_tests::Backend::memory())).await; })*
-        }
-        mod dynamodb {
-            $(#[tokio::test] async fn $case() { super::$case(integration_tests::world::World::new(integration_tests::Backend::dynamo().await)).await; })*
-        }
-    };
-}
-
-on_both!(
+integration_tests::on_both_backends!(
     access_token_reaches_me,
     refresh_rotates_and_a_quick_retry_gets_the_same_pair,
     reuse_after_the_grace_window_ends_the_session,
