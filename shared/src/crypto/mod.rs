@@ -1,3 +1,4 @@
 pub mod password_hasher;
+pub mod phone_crypto;
 
 pub use password_hasher::{Argon2Settings, PasswordHasher};

@@ -1,6 +1,7 @@
 //! Ports: what the use cases need from the outside world. Every port has a
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
+pub mod ip_blocks;
 pub mod secrets;
 pub mod sessions;
 

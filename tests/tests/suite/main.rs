@@ -2,10 +2,12 @@
 
 mod concurrency;
 mod hostile;
+mod ip_blocks;
 mod keys;
 mod local_server;
 mod login;
 mod logs;
+mod phone_numbers;
 mod routes_and_events;
 mod sessions;
 mod signup_api;

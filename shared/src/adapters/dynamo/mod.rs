@@ -1,6 +1,7 @@
 //! The DynamoDB single-table adapter.
 
 pub mod errors;
+mod ip_blocks;
 pub mod items;
 pub mod keys;
 pub mod session_items;

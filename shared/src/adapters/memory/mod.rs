@@ -3,6 +3,7 @@
 //! updates, strong reads.
 
 mod audit;
+mod ip_blocks;
 mod sessions;
 mod users;
 
