@@ -95,3 +95,18 @@ pub fn codes(body: &Value, field: &str) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// An audit record for changes a test makes directly in a store.
+pub fn audit_record(user_id: shared::domain::UserId) -> shared::domain::AuditRecord {
+    let origin = shared::usecases::Origin {
+        request_id: "test".into(),
+        source_ip: None,
+    };
+    let mut record = origin.audit(
+        shared::domain::AuditAction::ProfileUpdate,
+        shared::domain::AuditOutcome::Success,
+        time::OffsetDateTime::now_utc(),
+    );
+    record.user_id = Some(user_id);
+    record
+}

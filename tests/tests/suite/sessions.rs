@@ -394,7 +394,33 @@ async fn devices_can_be_removed_only_by_their_owner(world: World) {
     );
 }
 
+async fn deactivated_users_can_neither_refresh_nor_call(world: World) {
+    let id = world.sign_up("pete", "pete@example.com").await;
+    let pair = world.log_in("pete", PASSWORD).await;
+    let users = &world.backend.stores.users;
+    let user = users
+        .get(id.parse().map(shared::domain::UserId::from_uuid).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut inactive = user.clone();
+    inactive.status = shared::domain::UserStatus::Inactive;
+    let audit = integration_tests::requests::audit_record(user.id);
+    users.update(&user, &inactive, &audit).await.unwrap();
+    let me = world.me(&pair.access).await;
+    assert_eq!(
+        (me.status, codes(&me.body, "non_field_errors")),
+        (401, vec!["token_invalid".to_owned()])
+    );
+    let refresh = world.refresh(&pair.refresh).await;
+    assert_eq!(
+        (refresh.status, codes(&refresh.body, "refresh_token")),
+        (401, vec!["token_invalid".to_owned()])
+    );
+}
+
 integration_tests::on_both_backends!(
+    deactivated_users_can_neither_refresh_nor_call,
     access_token_reaches_me,
     refresh_rotates_and_a_quick_retry_gets_the_same_pair,
     reuse_after_the_grace_window_ends_the_session,
