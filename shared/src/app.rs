@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 use crate::config::{Config, ConfigError, SigningKeysSource, StorageKind};
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::http::auth::Authenticator;
+use crate::ports::ip_blocks::IpBlockStore;
 use crate::ports::sessions::SessionStore;
 use crate::ports::{AuditLog, Clock, HealthProbe, Outbox, StoreError, SystemClock, UserStore};
 use crate::tokens::keyring::KeyRing;
@@ -22,6 +23,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     pub table_probe: Arc<dyn HealthProbe>,
     pub outbox: Arc<dyn Outbox>,
+    /// The IP block list (read through `ports::ip_blocks::BlockListCache`).
+    pub ip_blocks: Arc<dyn IpBlockStore>,
     /// Time, a port like the others: tests run the same code on a clock
     /// they move.
     pub clock: Arc<dyn Clock>,
@@ -52,7 +55,9 @@ impl Stores {
         Self::from_store(Arc::new(store))
     }
 
-    fn from_store<S: UserStore + AuditLog + SessionStore + Outbox + HealthProbe + 'static>(
+    fn from_store<
+        S: UserStore + AuditLog + SessionStore + Outbox + IpBlockStore + HealthProbe + 'static,
+    >(
         store: Arc<S>,
     ) -> Self {
         Self {
@@ -60,6 +65,7 @@ impl Stores {
             audit: store.clone(),
             sessions: store.clone(),
             outbox: store.clone(),
+            ip_blocks: store.clone(),
             table_probe: store,
             clock: Arc::new(SystemClock),
         }

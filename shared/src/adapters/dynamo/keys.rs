@@ -121,6 +121,15 @@ pub fn outbox_event(at: OffsetDateTime, id: Uuid) -> Key {
     )
 }
 
+/// The whole IP block list is one partition: it is small (entries are added
+/// by hand) and always read whole, with one Query.
+pub const IP_BLOCK_PARTITION: &str = "IPBLOCK";
+
+/// A blocked network, keyed by its canonical CIDR text (`203.0.113.0/24`).
+pub fn ip_block(network: &ipnet::IpNet) -> Key {
+    Key::new(IP_BLOCK_PARTITION.to_owned(), network.to_string())
+}
+
 /// A key that never holds an item: reading it proves the table answers.
 pub fn health() -> Key {
     Key::new("HEALTH".to_owned(), "HEALTH")

@@ -7,7 +7,7 @@ mod ip_blocks;
 mod sessions;
 mod users;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -32,6 +32,8 @@ struct Tables {
     /// Fixed-window counters: key → (count, window end).
     counters: HashMap<String, (u32, OffsetDateTime)>,
     outbox: Vec<NotificationEvent>,
+    /// Network → its block, ordered by network as `list` returns them.
+    ip_blocks: BTreeMap<ipnet::IpNet, crate::domain::ip_block::IpBlock>,
 }
 
 impl Tables {

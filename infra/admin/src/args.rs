@@ -1,0 +1,302 @@
+//! The command line: what the operator asked for, already validated, so
+//! that a typo fails before anything touches the table.
+
+use std::net::IpAddr;
+
+use shared::domain::ip_block::{IpBlock, IpNet};
+use shared::domain::FieldError;
+
+use crate::AdminError;
+
+pub const USAGE: &str = "usage:
+  admin ip-block add <ip-or-cidr> --reason TEXT [--by NAME]   block an address or range
+  admin ip-block remove <ip-or-cidr>                        unblock exactly that entry
+  admin ip-block list                                       one line per entry: network, reason,
+                                                            created_at, created_by (tab-separated)
+  admin ip-block check <ip>                                 which entry blocks this address, if any
+  admin help                                                this text";
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    IpBlock(IpBlockCommand),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum IpBlockCommand {
+    Add {
+        network: IpNet,
+        reason: String,
+        created_by: Option<String>,
+    },
+    Remove {
+        network: IpNet,
+    },
+    List,
+    Check {
+        ip: IpAddr,
+    },
+}
+
+pub fn parse_args(args: &[String]) -> Result<Command, AdminError> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["help" | "--help" | "-h", ..] | ["ip-block", "help" | "--help" | "-h"] => {
+            Ok(Command::Help)
+        }
+        ["ip-block", rest @ ..] => parse_ip_block(rest).map(Command::IpBlock),
+        [] => Err(usage("no command given")),
+        [other, ..] => Err(usage(format!("unknown command: {other:?}"))),
+    }
+}
+
+fn parse_ip_block(args: &[&str]) -> Result<IpBlockCommand, AdminError> {
+    match args {
+        ["add", rest @ ..] => parse_add(rest),
+        ["remove", network] => Ok(IpBlockCommand::Remove {
+            network: network_arg(network)?,
+        }),
+        ["list"] => Ok(IpBlockCommand::List),
+        ["check", ip] => Ok(IpBlockCommand::Check {
+            ip: address_arg(ip)?,
+        }),
+        ["remove" | "check", ..] => Err(usage(format!(
+            "ip-block {} takes exactly one address",
+            args[0]
+        ))),
+        ["list", ..] => Err(usage("ip-block list takes no arguments")),
+        [] => Err(usage("ip-block needs a subcommand")),
+        [other, ..] => Err(usage(format!("unknown ip-block subcommand: {other:?}"))),
+    }
+}
+
+/// `<ip-or-cidr> --reason TEXT [--by NAME]`, options in any order and also
+/// as `--reason=TEXT`.
+fn parse_add(args: &[&str]) -> Result<IpBlockCommand, AdminError> {
+    let mut network = None;
+    let mut reason = None;
+    let mut created_by = None;
+    let mut rest = args.iter();
+    while let Some(&arg) = rest.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value)),
+            _ => (arg, None),
+        };
+        let slot = match name {
+            "--reason" => &mut reason,
+            "--by" => &mut created_by,
+            option if option.starts_with("--") => {
+                return Err(usage(format!("unknown option for ip-block add: {option}")))
+            }
+            _ if network.is_none() => {
+                network = Some(arg);
+                continue;
+            }
+            _ => return Err(usage(format!("unexpected argument: {arg:?}"))),
+        };
+        if slot.is_some() {
+            return Err(usage(format!("{name} given twice")));
+        }
+        let value = match inline {
+            Some(value) => value,
+            None => rest
+                .next()
+                .copied()
+                .ok_or_else(|| usage(format!("{name} needs a value")))?,
+        };
+        *slot = Some(value);
+    }
+    let network = network.ok_or_else(|| usage("ip-block add needs an address or range"))?;
+    let reason = reason.ok_or_else(|| usage("ip-block add needs --reason"))?;
+    Ok(IpBlockCommand::Add {
+        network: network_arg(network)?,
+        reason: IpBlock::parse_reason(reason).map_err(|e| invalid("--reason", reason, &e))?,
+        created_by: created_by
+            .map(|name| IpBlock::parse_created_by(name).map_err(|e| invalid("--by", name, &e)))
+            .transpose()?,
+    })
+}
+
+fn network_arg(raw: &str) -> Result<IpNet, AdminError> {
+    IpBlock::parse_network(raw).map_err(|error| invalid("address or range", raw, &error))
+}
+
+/// One address, strictly parsed (no leading zeros, no ranges).
+fn address_arg(raw: &str) -> Result<IpAddr, AdminError> {
+    raw.trim().parse().map_err(|_| {
+        AdminError::Input(format!(
+            "invalid address {raw:?}: enter one IPv4 or IPv6 address"
+        ))
+    })
+}
+
+fn invalid(what: &str, raw: &str, error: &FieldError) -> AdminError {
+    AdminError::Input(format!("invalid {what} {raw:?}: {}", error.message))
+}
+
+fn usage(message: impl Into<String>) -> AdminError {
+    AdminError::Usage(message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(list: &[&str]) -> Result<Command, AdminError> {
+        let args: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+        parse_args(&args)
+    }
+
+    fn ip_block(list: &[&str]) -> IpBlockCommand {
+        match parse(list) {
+            Ok(Command::IpBlock(command)) => command,
+            other => panic!("{list:?} parsed as {other:?}"),
+        }
+    }
+
+    fn add(network: &str, reason: &str, created_by: Option<&str>) -> IpBlockCommand {
+        IpBlockCommand::Add {
+            network: network.parse().unwrap(),
+            reason: reason.into(),
+            created_by: created_by.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn add_takes_its_options_in_any_order_and_either_form() {
+        let expected = add("203.0.113.0/24", "card testing", Some("ops"));
+        for form in [
+            &[
+                "ip-block",
+                "add",
+                "203.0.113.7/24",
+                "--reason",
+                "card testing",
+                "--by",
+                "ops",
+            ][..],
+            &[
+                "ip-block",
+                "add",
+                "--by",
+                "ops",
+                "--reason",
+                "card testing",
+                "203.0.113.7/24",
+            ],
+            &[
+                "ip-block",
+                "add",
+                "203.0.113.7/24",
+                "--reason=card testing",
+                "--by=ops",
+            ],
+        ] {
+            assert_eq!(ip_block(form), expected, "{form:?}");
+        }
+        assert_eq!(
+            ip_block(&["ip-block", "add", "2001:db8::1", "--reason", "spam"]),
+            add("2001:db8::1/128", "spam", None)
+        );
+        // A value may itself look like an option.
+        assert_eq!(
+            ip_block(&["ip-block", "add", "192.0.2.1", "--reason", "--by"]),
+            add("192.0.2.1/32", "--by", None)
+        );
+    }
+
+    #[test]
+    fn other_subcommands() {
+        assert_eq!(ip_block(&["ip-block", "list"]), IpBlockCommand::List);
+        assert_eq!(
+            ip_block(&["ip-block", "remove", "::ffff:192.0.2.1"]),
+            IpBlockCommand::Remove {
+                network: "192.0.2.1/32".parse().unwrap()
+            }
+        );
+        assert_eq!(
+            ip_block(&["ip-block", "check", "2001:db8::9"]),
+            IpBlockCommand::Check {
+                ip: "2001:db8::9".parse().unwrap()
+            }
+        );
+        for help in [&["help"][..], &["--help"], &["-h"], &["ip-block", "--help"]] {
+            assert_eq!(parse(help).unwrap(), Command::Help);
+        }
+    }
+
+    #[test]
+    fn malformed_command_lines_are_usage_errors() {
+        for bad in [
+            &[][..],
+            &["ip-blocks", "list"],
+            &["ip-block"],
+            &["ip-block", "show"],
+            &["ip-block", "list", "all"],
+            &["ip-block", "remove"],
+            &["ip-block", "remove", "1.2.3.4", "5.6.7.8"],
+            &["ip-block", "check"],
+            &["ip-block", "add", "1.2.3.4"],
+            &["ip-block", "add", "--reason", "spam"],
+            &["ip-block", "add", "1.2.3.4", "--reason"],
+            &[
+                "ip-block", "add", "1.2.3.4", "--reason", "a", "--reason", "b",
+            ],
+            &["ip-block", "add", "1.2.3.4", "--reason", "a", "--force"],
+            &["ip-block", "add", "1.2.3.4", "5.6.7.8", "--reason", "a"],
+        ] {
+            let error = parse(bad).unwrap_err();
+            assert!(matches!(error, AdminError::Usage(_)), "{bad:?}: {error:?}");
+            assert_eq!(error.exit_code(), 2);
+            assert!(error.to_string().contains("usage:"), "{error}");
+        }
+    }
+
+    #[test]
+    fn bad_values_are_input_errors_naming_the_value() {
+        let cases = [
+            (
+                &["ip-block", "add", "999.1.1.1", "--reason", "x"][..],
+                "999.1.1.1",
+            ),
+            (
+                &["ip-block", "add", "1.2.3.4/33", "--reason", "x"],
+                "0 to 32",
+            ),
+            (&["ip-block", "add", "abc", "--reason", "x"], "abc"),
+            (
+                &["ip-block", "add", "", "--reason", "x"],
+                "address or range",
+            ),
+            (&["ip-block", "add", "1.2.3.4", "--reason", " "], "--reason"),
+            (
+                &["ip-block", "add", "1.2.3.4", "--reason", "a\nb"],
+                "Control",
+            ),
+            (
+                &["ip-block", "add", "1.2.3.4", "--reason=x", "--by="],
+                "--by",
+            ),
+            (&["ip-block", "remove", "1.2.3.4/x"], "1.2.3.4/x"),
+            (
+                &["ip-block", "check", "1.2.3.0/24"],
+                "one IPv4 or IPv6 address",
+            ),
+            (&["ip-block", "check", "01.2.3.4"], "01.2.3.4"),
+        ];
+        let long_reason = "x".repeat(201);
+        let long = [
+            "ip-block",
+            "add",
+            "1.2.3.4",
+            "--reason",
+            long_reason.as_str(),
+        ];
+        for (bad, expected) in cases.into_iter().chain([(&long[..], "200")]) {
+            let error = parse(bad).unwrap_err();
+            assert!(matches!(error, AdminError::Input(_)), "{bad:?}: {error:?}");
+            assert_eq!(error.exit_code(), 2);
+            assert!(error.to_string().contains(expected), "{bad:?}: {error}");
+        }
+    }
+}
