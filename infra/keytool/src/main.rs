@@ -36,6 +36,24 @@
 //! rm -f keys.json
 //! ```
 //!
+//! The phone-number keys (`shared::crypto::phone_crypto`: AES-256-GCM
+//! encryption keys and the HMAC lookup key) live in a second secret:
+//!
+//! ```sh
+//! PHONE_SECRET=users-service/phone-keys
+//! cargo run -q -p keytool -- phone-keys generate > phone-keys.json
+//! aws secretsmanager create-secret --name "$PHONE_SECRET" --secret-string file://phone-keys.json
+//!
+//! # Rotation: a new key encrypts from now on; every old key keeps
+//! # decrypting (never delete one while data encrypted under it is stored).
+//! # The lookup key stays: changing it would orphan every PHONE# claim.
+//! aws secretsmanager get-secret-value --secret-id "$PHONE_SECRET" \
+//!     --query SecretString --output text \
+//!   | cargo run -q -p keytool -- phone-keys rotate > phone-keys.json
+//! aws secretsmanager put-secret-value --secret-id "$PHONE_SECRET" --secret-string file://phone-keys.json
+//! rm -f phone-keys.json
+//! ```
+//!
 //! Bad arguments or input: a message on stderr and exit code 2.
 
 use std::io::{IsTerminal, Read, Write};
@@ -43,6 +61,7 @@ use std::process::ExitCode;
 
 use secrecy::zeroize::Zeroizing;
 use secrecy::ExposeSecret;
+use shared::crypto::phone_crypto::PhoneKeys;
 use shared::tokens::KeySet;
 use time::{Duration, OffsetDateTime};
 
@@ -57,7 +76,9 @@ const USAGE: &str = "usage:
   keytool generate                                  print a new key set
   keytool rotate < current.json                     print the set with a new signing key
   keytool retire --older-than-days N < current.json print the set without keys older than N days
-  keytool jwks < current.json                       print the public JWKS document";
+  keytool jwks < current.json                       print the public JWKS document
+  keytool phone-keys generate                       print a new phone-number key set
+  keytool phone-keys rotate < current.json          print the phone keys with a new encryption key";
 
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
@@ -65,6 +86,8 @@ enum Command {
     Rotate,
     Retire { older_than_days: u32 },
     Jwks,
+    PhoneKeysGenerate,
+    PhoneKeysRotate,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +113,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = parse_args(&args).and_then(|command| {
         let stdin = std::io::stdin();
-        if command != Command::Generate && stdin.is_terminal() {
+        let generates = matches!(command, Command::Generate | Command::PhoneKeysGenerate);
+        if !generates && stdin.is_terminal() {
             return Err(ToolError::Input(
                 "expected the current key-set JSON on stdin (pipe or redirect it)".to_owned(),
             ));
@@ -119,6 +143,11 @@ fn parse_args(args: &[String]) -> Result<Command, ToolError> {
         ["generate"] => Ok(Command::Generate),
         ["rotate"] => Ok(Command::Rotate),
         ["jwks"] => Ok(Command::Jwks),
+        ["phone-keys", "generate"] => Ok(Command::PhoneKeysGenerate),
+        ["phone-keys", "rotate"] => Ok(Command::PhoneKeysRotate),
+        ["phone-keys", ..] => Err(ToolError::Usage(
+            "phone-keys needs generate or rotate".to_owned(),
+        )),
         ["retire", "--older-than-days", days] => parse_days(days),
         ["retire", flag] if flag.starts_with("--older-than-days=") => {
             parse_days(&flag["--older-than-days=".len()..])
@@ -193,6 +222,26 @@ fn run(
             }
             kept.to_secret_json()
         }
+        Command::PhoneKeysGenerate => {
+            let keys = PhoneKeys::generate(now);
+            note(
+                report,
+                &format!("new phone key set; encrypting key {}", keys.current_kid()),
+            );
+            keys.to_secret_json()
+        }
+        Command::PhoneKeysRotate => {
+            let keys = read_phone_keys(input)?.rotate(now);
+            note(
+                report,
+                &format!(
+                    "rotated phone keys: encrypting key {}, {} encryption keys",
+                    keys.current_kid(),
+                    keys.kids().len()
+                ),
+            );
+            keys.to_secret_json()
+        }
         Command::Jwks => {
             let jwks = read_key_set(input)?.jwks();
             let text = serde_json::to_string_pretty(&jwks)
@@ -204,6 +253,18 @@ fn run(
 }
 
 fn read_key_set(input: &mut dyn Read) -> Result<KeySet, ToolError> {
+    let text = read_secret_text(input)?;
+    KeySet::parse(&text).map_err(|error| ToolError::Input(format!("invalid key set: {error}")))
+}
+
+fn read_phone_keys(input: &mut dyn Read) -> Result<PhoneKeys, ToolError> {
+    let text = read_secret_text(input)?;
+    PhoneKeys::parse(&text)
+        .map_err(|error| ToolError::Input(format!("invalid phone key set: {error}")))
+}
+
+/// Stdin as text, refused when empty or larger than a secret can be.
+fn read_secret_text(input: &mut dyn Read) -> Result<Zeroizing<String>, ToolError> {
     // Sized up front and wiped on drop: the input holds private keys.
     let mut text = Zeroizing::new(String::with_capacity(MAX_INPUT_BYTES + 1));
     input
@@ -222,7 +283,7 @@ fn read_key_set(input: &mut dyn Read) -> Result<KeySet, ToolError> {
             "expected the current key-set JSON on stdin, got nothing".to_owned(),
         ));
     }
-    KeySet::parse(&text).map_err(|error| ToolError::Input(format!("invalid key set: {error}")))
+    Ok(text)
 }
 
 fn write_line(output: &mut dyn Write, text: &str) -> Result<(), ToolError> {
@@ -269,6 +330,14 @@ mod tests {
         assert_eq!(parse_args(&args(&["generate"])).unwrap(), Command::Generate);
         assert_eq!(parse_args(&args(&["rotate"])).unwrap(), Command::Rotate);
         assert_eq!(parse_args(&args(&["jwks"])).unwrap(), Command::Jwks);
+        assert_eq!(
+            parse_args(&args(&["phone-keys", "generate"])).unwrap(),
+            Command::PhoneKeysGenerate
+        );
+        assert_eq!(
+            parse_args(&args(&["phone-keys", "rotate"])).unwrap(),
+            Command::PhoneKeysRotate
+        );
         for form in [
             &["retire", "--older-than-days", "30"][..],
             &["retire", "--older-than-days=30"],
@@ -288,6 +357,9 @@ mod tests {
             &["retire", "--older-than-days"],
             &["retire", "--older-than-days", "-1"],
             &["retire", "--older-than-days", "ten"],
+            &["phone-keys"],
+            &["phone-keys", "retire"],
+            &["phone-keys", "rotate", "now"],
         ] {
             let error = parse_args(&args(bad)).unwrap_err();
             assert!(matches!(error, ToolError::Usage(_)), "{bad:?}");
@@ -324,6 +396,42 @@ mod tests {
         let jwks: serde_json::Value = serde_json::from_str(&jwks).unwrap();
         assert_eq!(jwks, second.jwks());
         assert!(!jwks.to_string().contains("private_key"));
+    }
+
+    #[test]
+    fn phone_keys_generate_and_rotate() {
+        let (generated, note) = run_ok(Command::PhoneKeysGenerate, "", NOW - Duration::days(40));
+        let first = PhoneKeys::parse(&generated).unwrap();
+        assert!(note.contains(first.current_kid()), "{note}");
+        assert!(!note.contains("lookup_key"), "{note}");
+
+        let (rotated, note) = run_ok(Command::PhoneKeysRotate, &generated, NOW);
+        let second = PhoneKeys::parse(&rotated).unwrap();
+        assert_eq!(second.kids().len(), 2);
+        assert_ne!(second.current_kid(), first.current_kid());
+        assert!(second.kids().contains(&first.current_kid()));
+        assert!(note.contains("2 encryption keys"), "{note}");
+
+        // The lookup key is carried over unchanged.
+        let lookup = |json: &str| {
+            serde_json::from_str::<serde_json::Value>(json).unwrap()["lookup_key"].clone()
+        };
+        assert_eq!(lookup(&rotated), lookup(&generated));
+
+        // A signing key set is not a phone key set, and the reverse.
+        let (signing, _) = run_ok(Command::Generate, "", NOW);
+        let error = run_err(Command::PhoneKeysRotate, signing.as_bytes());
+        assert!(
+            error.to_string().contains("invalid phone key set"),
+            "{error}"
+        );
+        let error = run_err(Command::Rotate, generated.as_bytes());
+        assert!(error.to_string().contains("invalid key set"), "{error}");
+        for (stdin, expected) in [(&b""[..], "got nothing"), (b"not json", "not JSON")] {
+            let error = run_err(Command::PhoneKeysRotate, stdin);
+            assert!(matches!(error, ToolError::Input(_)), "{error:?}");
+            assert!(error.to_string().contains(expected), "{error}");
+        }
     }
 
     #[test]
