@@ -94,3 +94,27 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Runs each named `async fn(&Backend)` as two tests: on the in-memory
+/// store and on a fresh DynamoDB table on moto.
+#[macro_export]
+macro_rules! contract_on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(&$crate::Backend::memory()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(&$crate::Backend::dynamo().await).await;
+                }
+            )*
+        }
+    };
+}

@@ -63,3 +63,43 @@ pub async fn partition_keys(store: &DynamoStore) -> Vec<String> {
         .filter_map(|item| item.get("PK").and_then(|v| v.as_s().ok()).cloned())
         .collect()
 }
+
+/// A Secrets Manager client for the same moto server.
+pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+/// A secret of its own for one test (`prefix` plus a random suffix).
+pub async fn create_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    prefix: &str,
+    value: &str,
+) -> String {
+    let name = format!("users-test/{prefix}-{}", uuid::Uuid::new_v4().simple());
+    client
+        .create_secret()
+        .name(&name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("create secret on moto");
+    name
+}
+
+pub async fn put_secret(client: &aws_sdk_secretsmanager::Client, name: &str, value: &str) {
+    client
+        .put_secret_value()
+        .secret_id(name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("put secret on moto");
+}

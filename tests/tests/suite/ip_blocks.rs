@@ -317,28 +317,7 @@ async fn concurrent_checks_on_a_cold_cache_read_the_store_once(backend: &Backend
     assert_eq!(store.reads(), 1);
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(&integration_tests::Backend::memory()).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(&integration_tests::Backend::dynamo().await).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+integration_tests::contract_on_both_backends!(
     added_blocks_list_back_identically_in_network_order,
     adding_again_replaces_the_entry,
     remove_says_whether_an_entry_existed,

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_secretsmanager::config::{Credentials, Region};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
@@ -23,38 +22,20 @@ use time::OffsetDateTime;
 
 const T0: OffsetDateTime = datetime!(2025-04-01 08:00:00 UTC);
 
-/// A Secrets Manager client for the moto server the test script started.
-fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version_latest()
-        .region(Region::new("us-east-1"))
-        .endpoint_url(integration_tests::moto::endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
-}
+use integration_tests::moto::secrets_client;
 
 /// A secret of its own per test, holding `keys`.
 async fn create_secret(client: &aws_sdk_secretsmanager::Client, keys: &KeySet) -> String {
-    let name = format!("users-test/jwt-keys-{}", uuid::Uuid::new_v4().simple());
-    client
-        .create_secret()
-        .name(&name)
-        .secret_string(keys.to_secret_json().expose_secret())
-        .send()
-        .await
-        .expect("create secret on moto");
-    name
+    integration_tests::moto::create_secret(
+        client,
+        "jwt-keys",
+        keys.to_secret_json().expose_secret(),
+    )
+    .await
 }
 
 async fn put_secret(client: &aws_sdk_secretsmanager::Client, name: &str, keys: &KeySet) {
-    client
-        .put_secret_value()
-        .secret_id(name)
-        .secret_string(keys.to_secret_json().expose_secret())
-        .send()
-        .await
-        .expect("put secret value on moto");
+    integration_tests::moto::put_secret(client, name, keys.to_secret_json().expose_secret()).await
 }
 
 fn ring_on(client: &aws_sdk_secretsmanager::Client, name: &str, refresh: Duration) -> KeyRing {

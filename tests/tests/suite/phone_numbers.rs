@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 
-use aws_sdk_secretsmanager::config::{Credentials, Region};
 use shared::adapters::secretsmanager::SecretsManagerSource;
 use shared::crypto::phone_crypto::{
     EncryptedPhone, PhoneCryptoError, PhoneKeys, PhoneKeysError, PhoneKeysLoadError,
@@ -18,38 +17,16 @@ use time::{Duration, OffsetDateTime};
 
 const T0: OffsetDateTime = datetime!(2025-04-01 08:00:00 UTC);
 
-/// A Secrets Manager client for the moto server the test script started.
-fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version_latest()
-        .region(Region::new("us-east-1"))
-        .endpoint_url(integration_tests::moto::endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
-}
+use integration_tests::moto::{put_secret, secrets_client};
 
 /// A secret of its own per test, holding `keys`.
 async fn create_secret(client: &aws_sdk_secretsmanager::Client, keys: &PhoneKeys) -> String {
-    let name = format!("users-test/phone-keys-{}", uuid::Uuid::new_v4().simple());
-    client
-        .create_secret()
-        .name(&name)
-        .secret_string(keys.to_secret_json().expose_secret())
-        .send()
-        .await
-        .expect("create secret on moto");
-    name
-}
-
-async fn put_secret(client: &aws_sdk_secretsmanager::Client, name: &str, value: &str) {
-    client
-        .put_secret_value()
-        .secret_id(name)
-        .secret_string(value)
-        .send()
-        .await
-        .expect("put secret value on moto");
+    integration_tests::moto::create_secret(
+        client,
+        "phone-keys",
+        keys.to_secret_json().expose_secret(),
+    )
+    .await
 }
 
 fn india(raw: &str) -> PhoneNumber {

@@ -235,28 +235,7 @@ async fn creation_writes_its_audit_record_and_a_conflict_does_not(backend: &Back
     assert_eq!(records, vec![audit]);
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(&integration_tests::Backend::memory()).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(&integration_tests::Backend::dynamo().await).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+integration_tests::contract_on_both_backends!(
     created_user_reads_back_identically,
     taken_username_conflicts_and_writes_nothing,
     taken_email_conflicts,
