@@ -29,3 +29,17 @@ where
 pub fn init() {
     let _ = tracing::subscriber::set_global_default(json_subscriber(std::io::stdout));
 }
+
+/// "outer: inner: innermost": an error with every cause, for one log field
+/// or one line for an operator (`StoreError` alone says only "storage
+/// failed"; the SDK's reason is further down).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut described = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        described.push_str(": ");
+        described.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    described
+}

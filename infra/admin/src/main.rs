@@ -43,6 +43,7 @@ use std::process::ExitCode;
 use shared::app::{StartupError, Stores};
 use shared::config::{Config, StorageKind};
 use shared::ports::StoreError;
+use shared::telemetry::error_chain;
 use time::OffsetDateTime;
 
 use args::{parse_args, Command, USAGE};
@@ -121,19 +122,6 @@ async fn execute(args: &[String]) -> Result<(), AdminError> {
     )
     .await?;
     out.flush().map_err(AdminError::Output)
-}
-
-/// "outer: inner: innermost": `StoreError` alone says only "storage
-/// failed"; the operator needs the SDK's reason.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut described = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        described.push_str(": ");
-        described.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    described
 }
 
 #[cfg(test)]

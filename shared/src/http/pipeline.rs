@@ -10,6 +10,7 @@ use super::error::ApiError;
 use super::headers::apply_security_headers;
 use super::meta::RequestMeta;
 use super::reply::Reply;
+use crate::telemetry::error_chain;
 
 pub async fn respond<F, Fut>(route: &'static str, request: Request, handler: F) -> Response<Body>
 where
@@ -62,14 +63,12 @@ where
 
 /// The cause chain of a server fault, for the log only.
 fn log_cause(error: &ApiError) {
-    let mut chain = Vec::new();
-    let mut next: Option<&(dyn std::error::Error + 'static)> =
-        error.cause.as_deref().map(|e| e as _);
-    while let Some(cause) = next {
-        chain.push(cause.to_string());
-        next = cause.source();
-    }
-    tracing::error!(status = error.status.as_u16(), cause = %chain.join(": "), "request failed");
+    let cause = error
+        .cause
+        .as_deref()
+        .map(|e| error_chain(e))
+        .unwrap_or_default();
+    tracing::error!(status = error.status.as_u16(), cause = %cause, "request failed");
 }
 
 /// A response that is an error before any handler runs: an unknown route

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use crate::domain::ip_block::{IpBlock, IpBlockList};
 use crate::ports::StoreError;
+use crate::telemetry::error_chain;
 
 /// How long an instance uses the list before reading it again.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
@@ -152,18 +153,6 @@ impl std::fmt::Debug for BlockListCache {
             .field("refresh_after", &self.refresh_after)
             .finish_non_exhaustive()
     }
-}
-
-/// "outer: inner: innermost", for one log field.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut described = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        described.push_str(": ");
-        described.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    described
 }
 
 #[cfg(test)]

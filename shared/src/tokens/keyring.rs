@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use crate::ports::secrets::SecretSource;
 use crate::ports::StoreError;
+use crate::telemetry::error_chain;
 use crate::tokens::jwt::{verify, AccessClaims, TokenError, TokenSettings};
 use crate::tokens::keyset::{KeySet, KeySetError};
 
@@ -237,18 +238,6 @@ pub async fn verify_access_token(
         }
         verified => Ok(verified?),
     }
-}
-
-/// "outer: inner: innermost", for one log field.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut described = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        described.push_str(": ");
-        described.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    described
 }
 
 #[cfg(test)]
