@@ -6,10 +6,12 @@ use crate::adapters::dynamo::{table::ensure_table, DynamoStore};
 use crate::adapters::memory::MemoryStore;
 use secrecy::ExposeSecret;
 
-use crate::config::{Config, ConfigError, SigningKeysSource, StorageKind};
+use crate::config::{Config, ConfigError, PhoneKeysSource, SigningKeysSource, StorageKind};
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
+use crate::crypto::phone_crypto::{PhoneKeyRing, PhoneKeys};
 use crate::http::auth::Authenticator;
 use crate::ports::ip_blocks::IpBlockStore;
+use crate::ports::phone_users::PhoneUserStore;
 use crate::ports::sessions::SessionStore;
 use crate::ports::{AuditLog, Clock, HealthProbe, Outbox, StoreError, SystemClock, UserStore};
 use crate::tokens::keyring::KeyRing;
@@ -19,6 +21,7 @@ use crate::tokens::keyset::{KeySet, KeySetError};
 #[derive(Clone)]
 pub struct Stores {
     pub users: Arc<dyn UserStore>,
+    pub phone_users: Arc<dyn PhoneUserStore>,
     pub audit: Arc<dyn AuditLog>,
     pub sessions: Arc<dyn SessionStore>,
     pub table_probe: Arc<dyn HealthProbe>,
@@ -40,6 +43,8 @@ pub enum StartupError {
     Hasher(#[from] HashError),
     #[error("the signing keys are not valid")]
     SigningKeys(#[from] KeySetError),
+    #[error("the phone keys (PHONE_KEYS) are not valid")]
+    PhoneKeys(#[from] crate::crypto::phone_crypto::PhoneKeysError),
     #[error(
         "signing keys from Secrets Manager need the `secretsmanager` feature of the shared crate"
     )]
@@ -56,12 +61,20 @@ impl Stores {
     }
 
     fn from_store<
-        S: UserStore + AuditLog + SessionStore + Outbox + IpBlockStore + HealthProbe + 'static,
+        S: UserStore
+            + PhoneUserStore
+            + AuditLog
+            + SessionStore
+            + Outbox
+            + IpBlockStore
+            + HealthProbe
+            + 'static,
     >(
         store: Arc<S>,
     ) -> Self {
         Self {
             users: store.clone(),
+            phone_users: store.clone(),
             audit: store.clone(),
             sessions: store.clone(),
             outbox: store.clone(),
@@ -80,11 +93,16 @@ impl Stores {
         match config.storage {
             StorageKind::Memory => Ok(Self::memory()),
             StorageKind::DynamoDb => {
+                config.require_lasting_phone_keys()?;
                 let client = dynamo_client().await;
                 if config.create_table {
                     ensure_table(&client, &config.table_name).await?;
                 }
-                Ok(Self::dynamo(DynamoStore::new(client, &config.table_name)))
+                let mut store = DynamoStore::new(client, &config.table_name);
+                if let Some(ring) = phone_key_ring(config).await? {
+                    store = store.with_phone_keys(ring);
+                }
+                Ok(Self::dynamo(store))
             }
         }
     }
@@ -131,22 +149,43 @@ pub async fn key_ring(config: &Config) -> Result<Arc<KeyRing>, StartupError> {
     }
 }
 
+/// The phone keys as configured; read from Secrets Manager on first use.
+/// `None` when they live in Secrets Manager and this function does not link
+/// its SDK: it then cannot read or write accounts, which functions without
+/// the feature (health, fallback) never do.
+pub async fn phone_key_ring(config: &Config) -> Result<Option<Arc<PhoneKeyRing>>, StartupError> {
+    match &config.phone_keys {
+        PhoneKeysSource::SecretsManager { secret_id } => Ok(secret_source()
+            .await
+            .map(|source| Arc::new(PhoneKeyRing::from_secret(source, secret_id.clone())))),
+        PhoneKeysSource::Inline(json) => Ok(Some(Arc::new(PhoneKeyRing::fixed(PhoneKeys::parse(
+            json.expose_secret(),
+        )?)))),
+        PhoneKeysSource::Generated => Ok(Some(Arc::new(PhoneKeyRing::fixed(PhoneKeys::generate(
+            time::OffsetDateTime::now_utc(),
+        ))))),
+    }
+}
+
 #[cfg(feature = "secretsmanager")]
+async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
+    use crate::adapters::secretsmanager::{secrets_client, SecretsManagerSource};
+    Some(Arc::new(SecretsManagerSource::new(secrets_client().await)))
+}
+
+#[cfg(not(feature = "secretsmanager"))]
+async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
+    None
+}
+
 async fn secrets_manager_ring(
     secret_id: &str,
     refresh: std::time::Duration,
 ) -> Result<Arc<KeyRing>, StartupError> {
-    use crate::adapters::secretsmanager::{secrets_client, SecretsManagerSource};
-    let source = Arc::new(SecretsManagerSource::new(secrets_client().await));
+    let source = secret_source()
+        .await
+        .ok_or(StartupError::SecretsManagerNotLinked)?;
     Ok(Arc::new(KeyRing::new(source, secret_id, refresh)))
-}
-
-#[cfg(not(feature = "secretsmanager"))]
-async fn secrets_manager_ring(
-    _: &str,
-    _: std::time::Duration,
-) -> Result<Arc<KeyRing>, StartupError> {
-    Err(StartupError::SecretsManagerNotLinked)
 }
 
 /// The authentication layer over these stores and keys.

@@ -4,7 +4,7 @@ use secrecy::SecretString;
 use time::Duration;
 
 use crate::crypto::Argon2Settings;
-use crate::domain::{LockoutPolicy, Quota, SessionPolicy};
+use crate::domain::{LockoutPolicy, PhoneRegion, Quota, SessionPolicy};
 use crate::tokens::jwt::TokenSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,24 @@ pub struct Config {
     pub signup_ip_quota: Option<Quota>,
     pub tokens: TokenSettings,
     pub signing_keys: SigningKeysSource,
+    /// Keys that encrypt and hash phone numbers at rest.
+    pub phone_keys: PhoneKeysSource,
+    /// The country of 10-digit numbers written without `+`.
+    pub phone_region: PhoneRegion,
+    /// How long an instance uses the IP block list before reading it again.
+    pub ip_blocks_refresh: std::time::Duration,
+}
+
+/// Where the phone-number keys come from (see `crypto::phone_crypto`).
+#[derive(Debug, Clone)]
+pub enum PhoneKeysSource {
+    /// `PHONE_KEYS_SECRET_ID`: read on first use.
+    SecretsManager { secret_id: String },
+    /// `PHONE_KEYS`: the secret's JSON in the environment.
+    Inline(SecretString),
+    /// Generated at start: local runs on the in-memory store only, since
+    /// whatever they encrypt is unreadable after a restart.
+    Generated,
 }
 
 /// Where the JWT signing keys come from.
@@ -59,6 +77,24 @@ pub const DEFAULT_TABLE_NAME: &str = "users-service";
 impl Config {
     /// Generated signing keys differ per process: fine for one local
     /// server, wrong for a fleet of Lambda instances.
+    /// Generated phone keys cannot read a table after a restart: refused
+    /// in Lambda and with DynamoDB storage.
+    pub fn require_lasting_phone_keys(&self) -> Result<(), ConfigError> {
+        match (
+            &self.phone_keys,
+            self.in_lambda || self.storage == StorageKind::DynamoDb,
+        ) {
+            (PhoneKeysSource::Generated, true) => Err(ConfigError {
+                variable: "PHONE_KEYS_SECRET_ID",
+                problem:
+                    "required with DynamoDB storage (or PHONE_KEYS): generated keys could not \
+                          decrypt the table after a restart"
+                        .into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     pub fn require_shared_signing_keys(&self) -> Result<(), ConfigError> {
         match (&self.signing_keys, self.in_lambda) {
             (SigningKeysSource::Generated, true) => Err(ConfigError {
@@ -131,6 +167,13 @@ impl Config {
             (None, _) => SigningKeysSource::Generated,
         };
         let signup_limit = number("SIGNUP_IP_LIMIT", 5)?;
+        let phone_keys = match (get("PHONE_KEYS_SECRET_ID"), lookup("PHONE_KEYS")) {
+            (Some(secret_id), _) => PhoneKeysSource::SecretsManager { secret_id },
+            (None, Some(json)) if !json.trim().is_empty() => {
+                PhoneKeysSource::Inline(SecretString::from(json))
+            }
+            (None, _) => PhoneKeysSource::Generated,
+        };
         Ok(Self {
             storage,
             in_lambda,
@@ -184,6 +227,12 @@ impl Config {
                 .transpose()?,
             tokens: TokenSettings::from_lookup(&lookup)?,
             signing_keys,
+            phone_keys,
+            phone_region: PhoneRegion::from_lookup(&lookup)?,
+            ip_blocks_refresh: std::time::Duration::from_secs(u64::from(number(
+                "IP_BLOCKS_REFRESH_SECONDS",
+                60,
+            )?)),
         })
     }
 }
@@ -233,6 +282,26 @@ mod tests {
             "SIGNING_KEYS_SECRET_ID"
         );
         assert!(local.require_shared_signing_keys().is_ok());
+        assert!(local.require_lasting_phone_keys().is_ok());
+        assert_eq!(local.phone_region, PhoneRegion::default());
+        assert_eq!(
+            unset.require_lasting_phone_keys().unwrap_err().variable,
+            "PHONE_KEYS_SECRET_ID"
+        );
+        let with_keys = config(&[
+            ("STORAGE", "dynamodb"),
+            ("PHONE_KEYS_SECRET_ID", "phone"),
+            ("PHONE_DEFAULT_REGION", "us"),
+        ])
+        .unwrap();
+        assert!(with_keys.require_lasting_phone_keys().is_ok());
+        assert_eq!(with_keys.phone_region.code(), "US");
+        assert_eq!(
+            config(&[("PHONE_DEFAULT_REGION", "XX")])
+                .unwrap_err()
+                .variable,
+            "PHONE_DEFAULT_REGION"
+        );
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! names in `MOTO_ENDPOINT`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use shared::adapters::dynamo::table::ensure_table;
 use shared::adapters::dynamo::DynamoStore;
+use shared::crypto::phone_crypto::{PhoneKeyRing, PhoneKeys};
 
 pub fn endpoint() -> String {
     std::env::var("MOTO_ENDPOINT").expect(
@@ -31,7 +33,9 @@ pub async fn fresh_table() -> DynamoStore {
     ensure_table(&client, &table)
         .await
         .expect("create table on moto");
-    DynamoStore::new(client, table)
+    // Keys of its own per table, as a deployment has one secret.
+    let keys = PhoneKeys::generate(time::OffsetDateTime::now_utc());
+    DynamoStore::new(client, table).with_phone_keys(Arc::new(PhoneKeyRing::fixed(keys)))
 }
 
 /// Every item of the table (a full scan, paginated).

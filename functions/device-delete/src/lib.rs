@@ -30,7 +30,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.stores.clock.as_ref(),
         };
         if !devices
-            .remove(principal.user.id, &device_id, &origin)
+            .remove(principal.account.id(), &device_id, &origin)
             .await?
         {
             return Err(ApiError::not_found());

@@ -20,7 +20,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.stores.clock.as_ref(),
         };
         let list = devices
-            .list(principal.user.id, principal.session.id)
+            .list(principal.account.id(), principal.session.id)
             .await?;
         Reply::new(StatusCode::OK, "Devices retrieved", &list)
     })

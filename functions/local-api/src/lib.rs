@@ -20,6 +20,7 @@ use shared::tokens::keyring::KeyRing;
 /// ring.
 pub struct LocalApp {
     pub signup: signup::SignUpState,
+    pub phone_signup: phone_signup::PhoneSignUpState,
     pub health: health::HealthState,
     pub login: login::State,
     pub token_refresh: token_refresh::State,
@@ -37,6 +38,7 @@ impl LocalApp {
         let base = || FunctionState::new(stores, config, ring.clone());
         Ok(Self {
             signup: signup::SignUpState::new(stores, config)?,
+            phone_signup: phone_signup::PhoneSignUpState::new(stores, config, ring.clone()),
             health: health::HealthState::new(stores),
             login: base()?,
             token_refresh: base()?,
@@ -62,6 +64,7 @@ impl LocalApp {
                 );
                 match route.id {
                     RouteId::SignUp => signup::handle(&self.signup, request).await,
+                    RouteId::PhoneSignUp => phone_signup::handle(&self.phone_signup, request).await,
                     RouteId::Health => health::handle(&self.health, request).await,
                     RouteId::Login => login::handle(&self.login, request).await,
                     RouteId::TokenRefresh => {

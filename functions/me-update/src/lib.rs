@@ -27,7 +27,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.stores.clock.as_ref(),
         };
         let user = account
-            .update_profile(&principal.user, &fields, &origin)
+            .update_profile(principal.member()?, &fields, &origin)
             .await
             .map_err(ApiError::from)?;
         Reply::new(

@@ -4,7 +4,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::app::FunctionState;
-use shared::http::views::AccountView;
+use shared::http::views::SignedInView;
 use shared::http::{respond, Reply};
 
 pub const ROUTE: &str = "GET /users/me";
@@ -18,7 +18,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         Reply::new(
             StatusCode::OK,
             "User retrieved",
-            &json!({ "user": AccountView::new(&principal.user) }),
+            &json!({ "user": SignedInView::new(&principal.account) }),
         )
     })
     .await

@@ -28,7 +28,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             lockout: state.config.lockout,
         };
         change
-            .run(&principal.user, &principal.session, &fields, &origin)
+            .run(principal.member()?, &principal.session, &fields, &origin)
             .await
             .map_err(ApiError::from)?;
         Reply::new(

@@ -8,6 +8,7 @@ use super::user::UserId;
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     SignUp,
+    PhoneSignUp,
     Login,
     Refresh,
     TokenReuse,
@@ -39,6 +40,8 @@ pub struct AuditRecord {
     /// The account identifier the attempt named (lower-cased username).
     pub subject: Option<String>,
     pub source_ip: Option<String>,
+    /// The client's device id, when it sent one.
+    pub device_id: Option<String>,
     pub request_id: String,
     /// Why it was rejected: `field:code` pairs.
     pub reasons: Vec<String>,

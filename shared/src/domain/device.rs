@@ -85,6 +85,27 @@ impl DeviceInfo {
     }
 }
 
+/// The optional `device_id` and `device_info` of the login and phone
+/// sign-up bodies; errors go into `errors`.
+pub fn parse_device_fields(
+    fields: &Map<String, Value>,
+    errors: &mut FieldErrors,
+) -> (Option<DeviceId>, DeviceInfo) {
+    let device_id = match fields.get("device_id") {
+        None | Some(Value::Null) => None,
+        Some(_) => errors.collect(
+            "device_id",
+            Form::new(fields)
+                .required_text("device_id")
+                .and_then(DeviceId::parse),
+        ),
+    };
+    (
+        device_id,
+        DeviceInfo::parse(fields.get("device_info"), errors),
+    )
+}
+
 fn read_part(map: &Map<String, Value>, name: &str, errors: &mut FieldErrors) -> Option<String> {
     if matches!(map.get(name), None | Some(Value::Null)) {
         return None;

@@ -10,7 +10,7 @@ use lambda_http::Request;
 
 use super::error::ApiError;
 use crate::domain::errors::ErrorCode;
-use crate::domain::{Session, SessionId, User, UserId, UserStatus};
+use crate::domain::{Account, Session, SessionId, User, UserId};
 use crate::ports::sessions::SessionStore;
 use crate::ports::Clock;
 use crate::tokens::jwt::{AccessClaims, TokenSettings};
@@ -19,9 +19,24 @@ use crate::tokens::keyring::{verify_access_token, KeyRing, VerifyError};
 /// The caller of an authenticated request.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user: User,
+    pub account: Account,
     pub session: Session,
     pub claims: AccessClaims,
+}
+
+impl Principal {
+    /// The username account, for what only those have (a password, the
+    /// username profile); 403 for a phone account.
+    pub fn member(&self) -> Result<&User, ApiError> {
+        self.account.as_member().ok_or_else(|| {
+            ApiError::general(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "Not available for phone accounts",
+                "Phone accounts have no password or username profile.",
+            )
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -101,16 +116,16 @@ impl Authenticator {
             .map_err(|_| invalid("The access token is not valid."))?;
         let session_id = SessionId::parse(&claims.sid)
             .ok_or_else(|| invalid("The access token is not valid."))?;
-        let (user, session) = self.sessions.user_and_session(user_id, session_id).await?;
+        let (account, session) = self.sessions.user_and_session(user_id, session_id).await?;
         let session = session
             .filter(|s| s.is_live(now))
             .ok_or_else(|| invalid("The session has ended."))?;
-        let user = user
-            .filter(|u| u.status == UserStatus::Active)
+        let account = account
+            .filter(Account::is_active)
             .ok_or_else(|| invalid("The account is not active."))?;
-        tracing::Span::current().record("user_id", tracing::field::display(user.id));
+        tracing::Span::current().record("user_id", tracing::field::display(account.id()));
         Ok(Principal {
-            user,
+            account,
             session,
             claims,
         })

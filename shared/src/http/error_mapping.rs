@@ -10,6 +10,7 @@ use crate::tokens::jwt::TokenError;
 use crate::tokens::refresh::RefreshTokenError;
 use crate::usecases::account::AccountError;
 use crate::usecases::login::LogInError;
+use crate::usecases::phone_signup::{phone_conflict_error, PhoneSignUpError};
 use crate::usecases::refresh::RefreshError;
 use crate::usecases::signup::SignUpError;
 
@@ -151,5 +152,34 @@ impl From<AccountError> for ApiError {
 impl From<crate::tokens::keyring::KeyRingError> for ApiError {
     fn from(error: crate::tokens::keyring::KeyRingError) -> Self {
         ApiError::unavailable(Box::new(error))
+    }
+}
+
+impl From<PhoneSignUpError> for ApiError {
+    fn from(error: PhoneSignUpError) -> Self {
+        match error {
+            PhoneSignUpError::Rejected(errors) => ApiError::validation(errors),
+            PhoneSignUpError::PhoneTaken => {
+                let mut error = ApiError::new(
+                    StatusCode::CONFLICT,
+                    "User with this phone number already exists. Please sign in instead.",
+                    phone_conflict_error(),
+                );
+                error
+                    .extra
+                    .insert("user_exists".into(), serde_json::Value::Bool(true));
+                error
+            }
+            PhoneSignUpError::Blocked => ApiError::general(
+                StatusCode::FORBIDDEN,
+                ErrorCode::IpBlocked,
+                "Access denied from this location.",
+                "Requests from this network are not accepted.",
+            ),
+            PhoneSignUpError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            PhoneSignUpError::Store(error) => error.into(),
+            PhoneSignUpError::Token(error) => error.into(),
+            PhoneSignUpError::Refresh(error) => error.into(),
+        }
     }
 }

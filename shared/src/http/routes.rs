@@ -5,6 +5,7 @@
 pub enum RouteId {
     Health,
     SignUp,
+    PhoneSignUp,
     Login,
     TokenRefresh,
     Logout,
@@ -31,6 +32,7 @@ pub struct Route {
 pub const ROUTES: &[Route] = &[
     Route { id: RouteId::Health, method: "GET", path: "/health", function: "HealthFunction" },
     Route { id: RouteId::SignUp, method: "POST", path: "/auth/signup", function: "SignUpFunction" },
+    Route { id: RouteId::PhoneSignUp, method: "POST", path: "/auth/phone/signup", function: "PhoneSignUpFunction" },
     Route { id: RouteId::Login, method: "POST", path: "/auth/login", function: "LoginFunction" },
     Route { id: RouteId::TokenRefresh, method: "POST", path: "/auth/token/refresh", function: "TokenRefreshFunction" },
     Route { id: RouteId::Logout, method: "POST", path: "/auth/logout", function: "LogoutFunction" },

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{User, UserStatus};
+use crate::domain::{Account, PhoneUser, User, UserStatus};
 
 fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
@@ -71,6 +71,54 @@ impl<'a> AccountView<'a> {
             email_verified: user.email_verified,
             created_at: rfc3339(user.created_at),
             updated_at: rfc3339(user.updated_at),
+        }
+    }
+}
+
+/// A phone account as its owner sees it. The number is the owner's own:
+/// it belongs in this response (and nowhere else).
+#[derive(Debug, Serialize)]
+pub struct PhoneAccountView<'a> {
+    pub id: String,
+    pub phone_number: &'a str,
+    pub name: &'a str,
+    pub country_code: String,
+    pub status: UserStatus,
+    pub needs_profile: bool,
+    pub location_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> PhoneAccountView<'a> {
+    pub fn new(user: &'a PhoneUser) -> Self {
+        Self {
+            id: user.id.to_string(),
+            phone_number: user.phone.as_e164(),
+            name: user.name.as_str(),
+            country_code: user.phone.country_code(),
+            status: user.status,
+            needs_profile: user.needs_profile,
+            location_id: user.location_id.map(|id| id.to_string()),
+            created_at: rfc3339(user.created_at),
+            updated_at: rfc3339(user.updated_at),
+        }
+    }
+}
+
+/// `data.user` of `GET /users/me`, whichever kind the account is.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum SignedInView<'a> {
+    Member(AccountView<'a>),
+    Phone(PhoneAccountView<'a>),
+}
+
+impl<'a> SignedInView<'a> {
+    pub fn new(account: &'a Account) -> Self {
+        match account {
+            Account::Member(user) => Self::Member(AccountView::new(user)),
+            Account::Phone(user) => Self::Phone(PhoneAccountView::new(user)),
         }
     }
 }

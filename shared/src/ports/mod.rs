@@ -2,6 +2,7 @@
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
 pub mod ip_blocks;
+pub mod phone_users;
 pub mod secrets;
 pub mod sessions;
 

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::domain::{
-    AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RateWindow, RefreshRecord,
-    Session, SessionId, User, UserId,
+    Account, AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RateWindow,
+    RefreshRecord, Session, SessionId, UserId,
 };
 
 /// What a login looks up before checking the password.
@@ -69,7 +69,7 @@ pub enum LoginFailureError {
 pub struct RefreshView {
     pub record: Option<RefreshRecord>,
     pub session: Option<Session>,
-    pub user: Option<User>,
+    pub account: Option<Account>,
 }
 
 /// Spending a refresh token for its successor.
@@ -167,7 +167,7 @@ pub trait SessionStore: Send + Sync {
         &self,
         user_id: UserId,
         session_id: SessionId,
-    ) -> Result<(Option<User>, Option<Session>), StoreError>;
+    ) -> Result<(Option<Account>, Option<Session>), StoreError>;
 
     /// Every session (live or ended) and device of the user.
     async fn sessions_and_devices(

@@ -4,13 +4,13 @@ use serde_json::{Map, Value};
 use time::Duration;
 
 use super::login_form::LoginForm;
-use super::session_tokens::TokenPair;
+use super::session_tokens::{NewSessionParts, TokenPair};
 use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::FieldErrors;
 use crate::domain::{
-    AuditAction, AuditOutcome, Device, LockoutPolicy, LoginThrottle, Quota, RateWindow,
-    RefreshRecord, RefreshState, Session, SessionId, SessionPolicy, User, UserStatus,
+    AuditAction, AuditOutcome, Device, LockoutPolicy, LoginThrottle, Quota, RateWindow, Session,
+    SessionPolicy, User, UserStatus,
 };
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
@@ -18,7 +18,7 @@ use crate::ports::sessions::{
 use crate::ports::{AuditLog, Clock, StoreError, UserStore};
 use crate::tokens::jwt::{TokenError, TokenSettings};
 use crate::tokens::keyset::KeySet;
-use crate::tokens::refresh::{RefreshToken, RefreshTokenError};
+use crate::tokens::refresh::RefreshTokenError;
 
 /// Concurrent failures on one identifier are re-read and re-counted.
 const FAILURE_WRITE_ATTEMPTS: usize = 4;
@@ -133,30 +133,19 @@ impl LogIn<'_> {
         origin: &Origin,
     ) -> Result<LoggedIn, LogInError> {
         let now = self.clock.now();
-        let session_id = SessionId::new_random();
-        let refresh = RefreshToken::generate(user.id.as_uuid(), session_id.as_uuid())?;
-        let absolute_expires_at = now + self.session_policy.absolute;
         let ip = origin.source_ip.map(|ip| ip.to_string());
-        let session = Session {
-            id: session_id,
-            user_id: user.id,
-            device_id: form.device_id.clone(),
-            created_at: now,
-            last_used_at: now,
-            absolute_expires_at,
-            current_token_hash: refresh.hash(),
-            ip: ip.clone(),
-            revoked_at: None,
-            revoked_reason: None,
-        };
-        let record = RefreshRecord {
-            hash: refresh.hash(),
-            user_id: user.id,
-            session_id,
-            issued_at: now,
-            expires_at: (now + self.session_policy.idle).min(absolute_expires_at),
-            state: RefreshState::Active,
-        };
+        let NewSessionParts {
+            session,
+            record,
+            token: refresh,
+        } = NewSessionParts::begin(
+            user.id,
+            form.device_id.clone(),
+            ip.clone(),
+            self.session_policy,
+            now,
+        )?;
+        let session_id = session.id;
         let device = form.device_id.clone().map(|id| Device {
             id,
             user_id: user.id,

@@ -43,14 +43,8 @@ impl LoginForm {
             }
         };
         let password = errors.collect("password", form.required_secret("password"));
-        let device_id = match fields.get("device_id") {
-            None | Some(Value::Null) => None,
-            Some(_) => errors.collect(
-                "device_id",
-                form.required_text("device_id").and_then(DeviceId::parse),
-            ),
-        };
-        let device_info = DeviceInfo::parse(fields.get("device_info"), &mut errors);
+        let (device_id, device_info) =
+            crate::domain::device::parse_device_fields(fields, &mut errors);
         let (Some(name), Some(text), Some(password), true) =
             (field, identifier_text, password, errors.is_empty())
         else {

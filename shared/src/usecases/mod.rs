@@ -4,6 +4,8 @@ pub mod account;
 pub mod devices;
 pub mod login;
 pub mod login_form;
+pub mod phone_signup;
+pub mod phone_signup_form;
 pub mod refresh;
 pub mod session_tokens;
 pub mod signup;
@@ -39,8 +41,22 @@ impl Origin {
             user_id: None,
             subject: None,
             source_ip: self.source_ip.map(|ip| ip.to_string()),
+            device_id: None,
             request_id: self.request_id.clone(),
             reasons: Vec::new(),
         }
     }
+}
+
+/// The `field:code` pairs an audit record keeps of rejected fields.
+pub(crate) fn audit_reasons(errors: &crate::domain::FieldErrors) -> Vec<String> {
+    errors
+        .fields()
+        .flat_map(|field| {
+            errors
+                .codes(field)
+                .into_iter()
+                .map(move |code| format!("{field}:{}", code.as_str()))
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@ use super::session_tokens::TokenPair;
 use super::Origin;
 use crate::domain::{
     AuditAction, AuditOutcome, EventType, NotificationEvent, RefreshRecord, RefreshState,
-    SessionPolicy, UserStatus,
+    SessionPolicy,
 };
 use crate::ports::sessions::{RefreshView, RevokeReason, Rotation, RotationError, SessionStore};
 use crate::ports::{Clock, StoreError};
@@ -154,8 +154,8 @@ impl Refresh<'_> {
         let belongs = record.user_id.as_uuid() == presented.user_id()
             && record.session_id.as_uuid() == presented.session_id();
         let session = view.session.as_ref().ok_or(RefreshError::Invalid)?;
-        let user = view.user.as_ref().ok_or(RefreshError::Invalid)?;
-        if !belongs || user.status != UserStatus::Active {
+        let account = view.account.as_ref().ok_or(RefreshError::Invalid)?;
+        if !belongs || !account.is_active() {
             return Err(RefreshError::Invalid);
         }
         if session.revoked_at.is_some() {

@@ -4,10 +4,60 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::domain::{SessionId, UserId};
+use crate::domain::{
+    DeviceId, RefreshRecord, RefreshState, Session, SessionId, SessionPolicy, UserId,
+};
 use crate::tokens::jwt::{self, IssuedAccessToken, TokenError, TokenSettings};
 use crate::tokens::keyset::KeySet;
-use crate::tokens::refresh::RefreshToken;
+use crate::tokens::refresh::{RefreshToken, RefreshTokenError};
+
+/// A session about to start: what the store keeps (session, token hash)
+/// and the token the client gets.
+pub struct NewSessionParts {
+    pub session: Session,
+    pub record: RefreshRecord,
+    pub token: RefreshToken,
+}
+
+impl NewSessionParts {
+    /// A fresh session of `user_id` with its first refresh token.
+    pub fn begin(
+        user_id: UserId,
+        device_id: Option<DeviceId>,
+        ip: Option<String>,
+        policy: SessionPolicy,
+        now: OffsetDateTime,
+    ) -> Result<Self, RefreshTokenError> {
+        let session_id = SessionId::new_random();
+        let token = RefreshToken::generate(user_id.as_uuid(), session_id.as_uuid())?;
+        let absolute_expires_at = now + policy.absolute;
+        let session = Session {
+            id: session_id,
+            user_id,
+            device_id,
+            created_at: now,
+            last_used_at: now,
+            absolute_expires_at,
+            current_token_hash: token.hash(),
+            ip,
+            revoked_at: None,
+            revoked_reason: None,
+        };
+        let record = RefreshRecord {
+            hash: token.hash(),
+            user_id,
+            session_id,
+            issued_at: now,
+            expires_at: (now + policy.idle).min(absolute_expires_at),
+            state: RefreshState::Active,
+        };
+        Ok(Self {
+            session,
+            record,
+            token,
+        })
+    }
+}
 
 pub struct TokenPair {
     pub access: IssuedAccessToken,

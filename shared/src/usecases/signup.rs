@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::signup_form::{RejectedForm, SignUpForm, EMAIL, USERNAME};
-use super::Origin;
+use super::{audit_reasons, Origin};
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::{
@@ -82,6 +82,7 @@ impl SignUp<'_> {
             user_id: Some(user.id),
             subject: Some(user.username.key().to_owned()),
             source_ip: origin.source_ip.map(|ip| ip.to_string()),
+            device_id: None,
             request_id: origin.request_id.clone(),
             reasons: Vec::new(),
         };
@@ -109,7 +110,7 @@ impl SignUp<'_> {
                 self.audit_failure(
                     AuditOutcome::Rejected,
                     Some(user.username.key()),
-                    reasons(&errors),
+                    audit_reasons(&errors),
                     origin,
                 )
                 .await;
@@ -158,7 +159,7 @@ impl SignUp<'_> {
         self.audit_failure(
             AuditOutcome::Rejected,
             username_key,
-            reasons(&errors),
+            audit_reasons(&errors),
             origin,
         )
         .await;
@@ -182,6 +183,7 @@ impl SignUp<'_> {
             user_id: None,
             subject: subject.map(str::to_owned),
             source_ip: origin.source_ip.map(|ip| ip.to_string()),
+            device_id: None,
             request_id: origin.request_id.clone(),
             reasons,
         };
@@ -209,16 +211,4 @@ pub(crate) fn conflict_errors(conflicts: Conflicts) -> FieldErrors {
         );
     }
     errors
-}
-
-fn reasons(errors: &FieldErrors) -> Vec<String> {
-    errors
-        .fields()
-        .flat_map(|field| {
-            errors
-                .codes(field)
-                .into_iter()
-                .map(move |code| format!("{field}:{}", code.as_str()))
-        })
-        .collect()
 }

@@ -43,6 +43,7 @@ fn audit_for(user: &User, at: OffsetDateTime) -> AuditRecord {
         user_id: Some(user.id),
         subject: Some(user.username.key().to_owned()),
         source_ip: Some("203.0.113.9".into()),
+        device_id: Some("device-1".into()),
         request_id: "req-1".into(),
         reasons: vec![],
     }

@@ -5,10 +5,14 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::keys::{self, Key};
+use crate::crypto::phone_crypto::{EncryptedPhone, PhoneCryptoError, PhoneKeys, CONTACT_PURPOSE};
 use crate::domain::{
     AuditAction, AuditOutcome, AuditRecord, ContactNumber, Email, PasswordHash, Profile,
     ProfileText, User, UserId, UserStatus, Username,
 };
+
+/// `entity` of a username account's item; phone accounts are `phone_user`.
+pub const MEMBER_ENTITY: &str = "user";
 
 /// How long audit records are kept before DynamoDB's TTL removes them.
 pub const AUDIT_RETENTION: time::Duration = time::Duration::days(400);
@@ -30,22 +34,26 @@ pub struct UserItem {
     pub rank: String,
     pub unitname: String,
     pub designation: String,
-    pub mobile_no: String,
-    pub personal_no: String,
-    pub phone_no: String,
+    /// The contact numbers identify a person: stored encrypted, like the
+    /// phone sign-up's number (purpose `contact`).
+    pub mobile_no: EncryptedPhone,
+    pub personal_no: EncryptedPhone,
+    pub phone_no: EncryptedPhone,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
-impl From<&User> for UserItem {
-    fn from(user: &User) -> Self {
+impl UserItem {
+    /// The item of `user`, its contact numbers encrypted under `keys`.
+    pub fn seal(user: &User, keys: &PhoneKeys) -> Result<Self, PhoneCryptoError> {
         let Key { pk, sk } = keys::user(user.id);
-        Self {
+        let seal = |number: &ContactNumber| keys.encrypt_text(CONTACT_PURPOSE, number.as_str());
+        Ok(Self {
             pk,
             sk,
-            entity: "user".into(),
+            entity: MEMBER_ENTITY.into(),
             id: user.id.as_uuid(),
             username: user.username.as_str().into(),
             username_key: user.username.key().into(),
@@ -56,35 +64,46 @@ impl From<&User> for UserItem {
             rank: user.profile.rank.as_str().into(),
             unitname: user.profile.unitname.as_str().into(),
             designation: user.profile.designation.as_str().into(),
-            mobile_no: user.profile.mobile_no.as_str().into(),
-            personal_no: user.profile.personal_no.as_str().into(),
-            phone_no: user.profile.phone_no.as_str().into(),
+            mobile_no: seal(&user.profile.mobile_no)?,
+            personal_no: seal(&user.profile.personal_no)?,
+            phone_no: seal(&user.profile.phone_no)?,
             created_at: user.created_at,
             updated_at: user.updated_at,
-        }
+        })
     }
-}
 
-impl From<UserItem> for User {
-    fn from(item: UserItem) -> Self {
-        Self {
-            id: UserId::from_uuid(item.id),
-            username: Username::from_stored(item.username),
-            email: Email::from_stored(item.email),
-            email_verified: item.email_verified,
-            password_hash: PasswordHash::from_phc(item.password_hash),
-            status: item.status,
+    /// The kids `open` needs.
+    pub fn kids(&self) -> [&str; 3] {
+        [
+            &self.mobile_no.kid,
+            &self.personal_no.kid,
+            &self.phone_no.kid,
+        ]
+    }
+
+    pub fn open(self, keys: &PhoneKeys) -> Result<User, PhoneCryptoError> {
+        let open = |sealed: &EncryptedPhone| {
+            keys.decrypt_text(CONTACT_PURPOSE, sealed)
+                .map(ContactNumber::from_stored)
+        };
+        Ok(User {
+            id: UserId::from_uuid(self.id),
+            username: Username::from_stored(self.username),
+            email: Email::from_stored(self.email),
+            email_verified: self.email_verified,
+            password_hash: PasswordHash::from_phc(self.password_hash),
+            status: self.status,
             profile: Profile {
-                rank: ProfileText::from_stored(item.rank),
-                unitname: ProfileText::from_stored(item.unitname),
-                designation: ProfileText::from_stored(item.designation),
-                mobile_no: ContactNumber::from_stored(item.mobile_no),
-                personal_no: ContactNumber::from_stored(item.personal_no),
-                phone_no: ContactNumber::from_stored(item.phone_no),
+                rank: ProfileText::from_stored(self.rank),
+                unitname: ProfileText::from_stored(self.unitname),
+                designation: ProfileText::from_stored(self.designation),
+                mobile_no: open(&self.mobile_no)?,
+                personal_no: open(&self.personal_no)?,
+                phone_no: open(&self.phone_no)?,
             },
-            created_at: item.created_at,
-            updated_at: item.updated_at,
-        }
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
     }
 }
 
@@ -128,6 +147,8 @@ pub struct AuditItem {
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
     pub request_id: String,
     #[serde(default)]
     pub reasons: Vec<String>,
@@ -148,6 +169,7 @@ impl From<&AuditRecord> for AuditItem {
             user_id: record.user_id.map(|id| id.as_uuid()),
             subject: record.subject.clone(),
             source_ip: record.source_ip.clone(),
+            device_id: record.device_id.clone(),
             request_id: record.request_id.clone(),
             reasons: record.reasons.clone(),
             expires_at: (record.at + AUDIT_RETENTION).unix_timestamp(),
@@ -165,6 +187,7 @@ impl From<AuditItem> for AuditRecord {
             user_id: item.user_id.map(UserId::from_uuid),
             subject: item.subject,
             source_ip: item.source_ip,
+            device_id: item.device_id,
             request_id: item.request_id,
             reasons: item.reasons,
         }

@@ -8,7 +8,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
-use crate::domain::{DeviceId, SessionId, UserId};
+use crate::domain::{DeviceId, LocationId, SessionId, UserId};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -56,6 +56,23 @@ pub fn username_claim(username_key: &str) -> Key {
 
 pub fn email_claim(email: &str) -> Key {
     Key::new(format!("EMAIL#{email}"), "CLAIM")
+}
+
+/// A phone number's claim, keyed by its HMAC (`PhoneKeys::lookup_hash`):
+/// the number itself is never part of a key.
+pub fn phone_claim(lookup_hash: &str) -> Key {
+    Key::new(format!("PHONE#{lookup_hash}"), "CLAIM")
+}
+
+pub const LOCATION_PREFIX: &str = "LOCATION#";
+
+pub fn location(user_id: UserId, id: LocationId) -> Key {
+    Key::new(user_partition(user_id), format!("{LOCATION_PREFIX}{id}"))
+}
+
+/// Every device id ever used, whichever account used it.
+pub fn device_sighting(device_id: &DeviceId) -> Key {
+    Key::new(format!("DEVICEID#{}", device_id.as_str()), "SIGHTING")
 }
 
 pub fn user_partition(id: UserId) -> String {

@@ -1,9 +1,12 @@
 //! The DynamoDB single-table adapter.
 
+mod accounts;
 pub mod errors;
 mod ip_blocks;
 pub mod items;
 pub mod keys;
+pub mod phone_items;
+mod phone_users;
 pub mod session_items;
 mod sessions;
 mod store;

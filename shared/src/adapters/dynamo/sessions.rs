@@ -3,7 +3,7 @@ use serde_dynamo::{from_item, to_item};
 use time::OffsetDateTime;
 
 use super::errors::mapping_error;
-use super::items::{ClaimItem, UserItem};
+use super::items::ClaimItem;
 use super::keys::{self, Key, DEVICE_PREFIX, SESSION_PREFIX};
 use super::session_items::{
     DeviceItem, RefreshItem, SessionItem, ThrottleItem, TOKEN_ACTIVE, TOKEN_SPENT,
@@ -12,7 +12,7 @@ use super::store::format_time;
 use super::transact::{n, s, Expression, Item, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{
-    AuditRecord, Device, DeviceId, NotificationEvent, RefreshRecord, Session, SessionId, User,
+    Account, AuditRecord, Device, DeviceId, NotificationEvent, RefreshRecord, Session, SessionId,
     UserId,
 };
 use crate::ports::sessions::{
@@ -34,6 +34,58 @@ fn take(found: &mut std::collections::HashMap<(String, String), Item>, key: &Key
 }
 
 impl DynamoStore {
+    /// Stores a device, keeping the first sighting of a known one.
+    pub(super) fn upsert_device(&self, device: &Device) -> Result<Write, StoreError> {
+        let mut item: Item = to_item(DeviceItem::from(device)).map_err(mapping_error)?;
+        let first_seen = item.remove("first_seen");
+        let mut expression = Expression::default().name("#first", "first_seen");
+        let mut sets = vec!["#first = if_not_exists(#first, :first)".to_owned()];
+        if let Some(first_seen) = first_seen {
+            expression = expression.value(":first", first_seen);
+        }
+        for (index, (name, value)) in item
+            .into_iter()
+            .filter(|(k, _)| k != keys::PK && k != keys::SK)
+            .enumerate()
+        {
+            expression = expression
+                .name(&format!("#a{index}"), &name)
+                .value(&format!(":v{index}"), value);
+            sets.push(format!("#a{index} = :v{index}"));
+        }
+        Write::update(
+            &self.table,
+            &keys::device(device.user_id, &device.id),
+            &format!("SET {}", sets.join(", ")),
+            None,
+            expression,
+        )
+    }
+
+    /// Records that a device id was used (by any account): what tells a
+    /// new device from a known one.
+    pub(super) fn sight_device(
+        &self,
+        device_id: &DeviceId,
+        at: OffsetDateTime,
+        user_id: UserId,
+    ) -> Result<Write, StoreError> {
+        Write::update(
+            &self.table,
+            &keys::device_sighting(device_id),
+            "SET #first = if_not_exists(#first, :at), #last = :at, #user = :user, #entity = :entity",
+            None,
+            Expression::default()
+                .name("#first", "first_seen")
+                .name("#last", "last_seen")
+                .name("#user", "last_user_id")
+                .name("#entity", "entity")
+                .value(":at", s(format_time(at)))
+                .value(":user", s(user_id.to_string()))
+                .value(":entity", s("device_sighting")),
+        )
+    }
+
     /// The two writes that end `session`: mark it revoked (only if it is
     /// still live on the token it was read with) and delete its live token.
     fn end_session(
@@ -214,32 +266,8 @@ impl SessionStore for DynamoStore {
             self.put_audit(&new.audit)?,
         ];
         if let Some(device) = &new.device {
-            // Keep the first sighting of a known device.
-            let mut item: Item = to_item(DeviceItem::from(device)).map_err(mapping_error)?;
-            let first_seen = item.remove("first_seen");
-            let mut expression = Expression::default().name("#first", "first_seen");
-            let mut sets = vec!["#first = if_not_exists(#first, :first)".to_owned()];
-            if let Some(first_seen) = first_seen {
-                expression = expression.value(":first", first_seen);
-            }
-            for (index, (name, value)) in item
-                .into_iter()
-                .filter(|(k, _)| k != keys::PK && k != keys::SK)
-                .enumerate()
-            {
-                expression = expression
-                    .name(&format!("#a{index}"), &name)
-                    .value(&format!(":v{index}"), value);
-                sets.push(format!("#a{index} = :v{index}"));
-            }
-            let key = keys::device(device.user_id, &device.id);
-            writes.push(Write::update(
-                &self.table,
-                &key,
-                &format!("SET {}", sets.join(", ")),
-                None,
-                expression,
-            )?);
+            writes.push(self.upsert_device(device)?);
+            writes.push(self.sight_device(&device.id, device.last_seen, device.user_id)?);
         }
         if let Some(identifier) = &new.clear_throttle {
             writes.push(Write::delete(
@@ -300,10 +328,7 @@ impl SessionStore for DynamoStore {
                 .map(decode::<SessionItem>)
                 .transpose()?
                 .map(Session::from),
-            user: take(&mut found, &user)
-                .map(decode::<UserItem>)
-                .transpose()?
-                .map(User::from),
+            account: self.open_optional_account(take(&mut found, &user)).await?,
         })
     }
 
@@ -416,15 +441,12 @@ impl SessionStore for DynamoStore {
         &self,
         user_id: UserId,
         session_id: SessionId,
-    ) -> Result<(Option<User>, Option<Session>), StoreError> {
+    ) -> Result<(Option<Account>, Option<Session>), StoreError> {
         let user = keys::user(user_id);
         let session = keys::session(user_id, session_id);
         let mut found = self.batch_get(&[user.clone(), session.clone()]).await?;
         Ok((
-            take(&mut found, &user)
-                .map(decode::<UserItem>)
-                .transpose()?
-                .map(User::from),
+            self.open_optional_account(take(&mut found, &user)).await?,
             take(&mut found, &session)
                 .map(decode::<SessionItem>)
                 .transpose()?

@@ -4,11 +4,11 @@ use serde_dynamo::{from_item, to_item};
 use time::{Date, OffsetDateTime};
 
 use super::errors::{mapping_error, store_error};
-use super::items::{AuditItem, ClaimItem, OutboxItem, UserItem};
+use super::items::{AuditItem, ClaimItem, OutboxItem};
 use super::keys::{self, Key, EXPIRES_AT};
 use super::transact::{n, s, Expression, Item, TransactError, Write};
 use crate::domain::{
-    AuditRecord, NotificationEvent, PasswordHash, RateWindow, SessionId, User, UserId,
+    Account, AuditRecord, NotificationEvent, PasswordHash, RateWindow, SessionId, User, UserId,
 };
 use crate::ports::sessions::RevokeReason;
 use crate::ports::{
@@ -21,6 +21,8 @@ use crate::ports::{
 pub struct DynamoStore {
     pub(super) client: Client,
     pub(super) table: String,
+    /// Encrypt and decrypt the phone numbers of account items.
+    pub(super) phone_keys: Option<std::sync::Arc<crate::crypto::phone_crypto::PhoneKeyRing>>,
 }
 
 impl DynamoStore {
@@ -28,6 +30,7 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            phone_keys: None,
         }
     }
 
@@ -52,7 +55,7 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    async fn claim_owner(&self, key: Key) -> Result<Option<UserId>, StoreError> {
+    pub(super) async fn claim_owner(&self, key: Key) -> Result<Option<UserId>, StoreError> {
         match self.get_item(key).await? {
             Some(item) => {
                 let claim: ClaimItem = from_item(item).map_err(mapping_error)?;
@@ -112,7 +115,7 @@ impl DynamoStore {
         )
     }
 
-    fn claim(&self, key: Key, user_id: UserId) -> Result<Write, StoreError> {
+    pub(super) fn claim(&self, key: Key, user_id: UserId) -> Result<Write, StoreError> {
         Write::create(
             &self.table,
             to_item(ClaimItem::new(key, user_id)).map_err(mapping_error)?,
@@ -132,9 +135,8 @@ impl DynamoStore {
 
     /// Replaces the user item only if it is still `current` (same
     /// `updated_at` and password hash).
-    fn replace_user(&self, current: &User, updated: &User) -> Result<Write, StoreError> {
-        let item = to_item(UserItem::from(updated)).map_err(mapping_error)?;
-        let current_item = UserItem::from(current);
+    async fn replace_user(&self, current: &User, updated: &User) -> Result<Write, StoreError> {
+        let item = self.seal_member(updated).await?;
         Write::put(
             &self.table,
             item,
@@ -142,8 +144,8 @@ impl DynamoStore {
             Expression::default()
                 .name("#updated", "updated_at")
                 .name("#hash", "password_hash")
-                .value(":updated", s(format_time(current_item.updated_at)))
-                .value(":hash", s(current_item.password_hash)),
+                .value(":updated", s(format_time(current.updated_at)))
+                .value(":hash", s(current.password_hash.as_phc())),
         )
     }
 }
@@ -165,10 +167,7 @@ impl UserStore for DynamoStore {
     ) -> Result<(), CreateUserError> {
         // The order matters: cancellation reasons come back in this order.
         let mut writes = vec![
-            Write::create(
-                &self.table,
-                to_item(UserItem::from(user)).map_err(mapping_error)?,
-            )?,
+            Write::create(&self.table, self.seal_member(user).await?)?,
             self.claim(keys::username_claim(user.username.key()), user.id)?,
             self.claim(keys::email_claim(user.email.as_str()), user.id)?,
             self.put_audit(audit)?,
@@ -219,13 +218,13 @@ impl UserStore for DynamoStore {
     }
 
     async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        match self.get_item(keys::user(id)).await? {
-            Some(item) => {
-                let item: UserItem = from_item(item).map_err(mapping_error)?;
-                Ok(Some(item.into()))
-            }
-            None => Ok(None),
-        }
+        let account = self
+            .open_optional_account(self.get_item(keys::user(id)).await?)
+            .await?;
+        Ok(account.and_then(|account| match account {
+            Account::Member(user) => Some(user),
+            Account::Phone(_) => None,
+        }))
     }
 
     async fn find_by_username(&self, username_key: &str) -> Result<Option<UserId>, StoreError> {
@@ -242,7 +241,10 @@ impl UserStore for DynamoStore {
         updated: &User,
         audit: &AuditRecord,
     ) -> Result<(), UpdateUserError> {
-        let mut writes = vec![self.replace_user(current, updated)?, self.put_audit(audit)?];
+        let mut writes = vec![
+            self.replace_user(current, updated).await?,
+            self.put_audit(audit)?,
+        ];
         let mut username_index = None;
         let mut email_index = None;
         if current.username.key() != updated.username.key() {
@@ -287,7 +289,10 @@ impl UserStore for DynamoStore {
         let mut updated = user.clone();
         updated.password_hash = hash.clone();
         updated.updated_at = at;
-        let mut first = vec![self.replace_user(user, &updated)?, self.put_audit(audit)?];
+        let mut first = vec![
+            self.replace_user(user, &updated).await?,
+            self.put_audit(audit)?,
+        ];
         for event in events {
             first.push(self.put_event(event)?);
         }

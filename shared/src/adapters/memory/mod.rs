@@ -4,6 +4,7 @@
 
 mod audit;
 mod ip_blocks;
+mod phone_users;
 mod sessions;
 mod users;
 
@@ -22,6 +23,13 @@ use crate::ports::{HealthProbe, Outbox, StoreError};
 #[derive(Default)]
 struct Tables {
     users: HashMap<UserId, User>,
+    phone_users: HashMap<UserId, crate::domain::PhoneUser>,
+    /// E.164 → owner. In memory nothing is at rest, so the number itself
+    /// is the key; the table keys the claim by keyed hash.
+    phones: HashMap<String, UserId>,
+    locations: HashMap<(UserId, crate::domain::LocationId), crate::domain::Location>,
+    /// Device id → when any account first used it.
+    device_sightings: HashMap<String, OffsetDateTime>,
     usernames: HashMap<String, UserId>,
     emails: HashMap<String, UserId>,
     audit: Vec<AuditRecord>,
@@ -41,6 +49,15 @@ impl Tables {
     /// at zero by itself; the end time only matters for clean-up.
     fn counter(&self, key: &str) -> u32 {
         self.counters.get(key).map_or(0, |(count, _)| *count)
+    }
+
+    fn account(&self, id: UserId) -> Option<crate::domain::Account> {
+        use crate::domain::Account;
+        self.users
+            .get(&id)
+            .cloned()
+            .map(Account::Member)
+            .or_else(|| self.phone_users.get(&id).cloned().map(Account::Phone))
     }
 }
 

@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{MemoryStore, Tables};
-use crate::domain::{AuditRecord, NotificationEvent};
-use crate::domain::{Device, DeviceId, DeviceInfo, RefreshState, Session, SessionId, User, UserId};
+use crate::domain::{Account, AuditRecord, NotificationEvent};
+use crate::domain::{Device, DeviceId, DeviceInfo, RefreshState, Session, SessionId, UserId};
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
     Rotation, RotationError, SessionStore,
@@ -92,6 +92,10 @@ impl SessionStore for MemoryStore {
             .refresh
             .insert(new.refresh.hash.clone(), new.refresh.clone());
         if let Some(device) = &new.device {
+            tables
+                .device_sightings
+                .entry(device.id.as_str().to_owned())
+                .or_insert(device.last_seen);
             let device_key = (device.user_id, device.id.as_str().to_owned());
             // A login that describes less keeps what is known (as the
             // DynamoDB update sets only the attributes given).
@@ -146,7 +150,7 @@ impl SessionStore for MemoryStore {
         Ok(RefreshView {
             record: tables.refresh.get(hash).cloned(),
             session: tables.sessions.get(&(user_id, session_id)).cloned(),
-            user: tables.users.get(&user_id).cloned(),
+            account: tables.account(user_id),
         })
     }
 
@@ -210,10 +214,10 @@ impl SessionStore for MemoryStore {
         &self,
         user_id: UserId,
         session_id: SessionId,
-    ) -> Result<(Option<User>, Option<Session>), StoreError> {
+    ) -> Result<(Option<Account>, Option<Session>), StoreError> {
         let tables = self.lock();
         Ok((
-            tables.users.get(&user_id).cloned(),
+            tables.account(user_id),
             tables.sessions.get(&(user_id, session_id)).cloned(),
         ))
     }

@@ -54,8 +54,10 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 use crate::domain::phone_number::PhoneNumber;
 use crate::ports::secrets::SecretSource;
 mod errors;
+mod ring;
 
 pub use errors::{KeyName, PhoneCryptoError, PhoneKeysError, PhoneKeysLoadError};
+pub use ring::{PhoneKeyRing, UNKNOWN_KID_RELOAD_INTERVAL};
 
 /// Bytes of every key (AES-256 and the HMAC key alike).
 pub const KEY_BYTES: usize = 32;
@@ -241,6 +243,11 @@ impl PhoneKeys {
     }
 
     /// Every encryption key's kid, newest first.
+    /// Whether a value stored under `kid` can be decrypted.
+    pub fn knows(&self, kid: &str) -> bool {
+        self.find(kid).is_some()
+    }
+
     pub fn kids(&self) -> Vec<&str> {
         self.encryption.iter().map(|key| key.kid.as_str()).collect()
     }

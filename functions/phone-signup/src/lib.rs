@@ -1,0 +1,124 @@
+//! `POST /auth/phone/signup`: the handler and the state it needs.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use shared::app::{key_ring, StartupError, Stores};
+use shared::config::Config;
+use shared::domain::phone_number::load_numbering_plans;
+use shared::http::body::json_object;
+use shared::http::{respond, ApiError, Reply};
+use shared::ports::ip_blocks::BlockListCache;
+use shared::tokens::keyring::KeyRing;
+use shared::usecases::phone_signup::{PhoneSignUp, PhoneSignedUp};
+
+pub const ROUTE: &str = "POST /auth/phone/signup";
+
+pub struct PhoneSignUpState {
+    pub config: Config,
+    pub stores: Stores,
+    pub ring: Arc<KeyRing>,
+    /// Read on first use, refreshed every `IP_BLOCKS_REFRESH_SECONDS`.
+    pub blocks: BlockListCache,
+}
+
+impl PhoneSignUpState {
+    pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Self {
+        // The numbering plans take tens of milliseconds to load: at cold
+        // start, not in the first request.
+        load_numbering_plans();
+        Self {
+            config: config.clone(),
+            stores: stores.clone(),
+            ring,
+            blocks: BlockListCache::new(stores.ip_blocks.clone(), config.ip_blocks_refresh),
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let stores = Stores::from_config(&config).await?;
+        let ring = key_ring(&config).await?;
+        Ok(Self::new(&stores, &config, ring))
+    }
+}
+
+/// The 201 body: top-level fields, as the mobile clients expect.
+#[derive(Serialize)]
+struct SignedUpBody<'a> {
+    success: bool,
+    message: &'static str,
+    user: PhoneUserBody<'a>,
+    access_token: &'a str,
+    refresh_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    needs_profile: bool,
+    is_new_account: bool,
+    is_new_device: bool,
+    active_devices_count: u32,
+    location_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PhoneUserBody<'a> {
+    id: String,
+    phone_number: &'a str,
+    name: &'a str,
+    country_code: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: time::OffsetDateTime,
+}
+
+fn body(signed_up: &PhoneSignedUp) -> SignedUpBody<'_> {
+    let user = &signed_up.user;
+    let tokens = signed_up.tokens.view();
+    SignedUpBody {
+        success: true,
+        message: "User registered successfully",
+        user: PhoneUserBody {
+            id: user.id.to_string(),
+            phone_number: user.phone.as_e164(),
+            name: user.name.as_str(),
+            country_code: user.phone.country_code(),
+            created_at: user.created_at,
+        },
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        token_type: tokens.token_type,
+        expires_in: tokens.expires_in,
+        needs_profile: user.needs_profile,
+        is_new_account: true,
+        is_new_device: signed_up.is_new_device,
+        active_devices_count: signed_up.active_devices_count,
+        location_id: signed_up.location.as_ref().map(|l| l.id.to_string()),
+    }
+}
+
+pub async fn handle(state: &PhoneSignUpState, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |meta, request| async move {
+        let fields = json_object(&request)?;
+        let keys = state.ring.current().await?;
+        let origin = meta.origin();
+        let sign_up = PhoneSignUp {
+            phone_users: state.stores.phone_users.as_ref(),
+            audit: state.stores.audit.as_ref(),
+            blocks: &state.blocks,
+            clock: state.stores.clock.as_ref(),
+            keys: &keys,
+            token_settings: &state.config.tokens,
+            session_policy: state.config.sessions,
+            region: state.config.phone_region,
+            quota: state.config.signup_ip_quota,
+        };
+        let signed_up = sign_up
+            .run(&fields, &origin)
+            .await
+            .map_err(ApiError::from)?;
+        tracing::Span::current().record("user_id", tracing::field::display(signed_up.user.id));
+        Reply::bare(StatusCode::CREATED, &body(&signed_up))
+    })
+    .await
+}

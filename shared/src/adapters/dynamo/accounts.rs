@@ -1,0 +1,93 @@
+//! Account items in and out of the table: the only code that encrypts and
+//! decrypts the phone numbers they hold.
+
+use std::sync::Arc;
+
+use serde_dynamo::{from_item, to_item};
+
+use super::errors::mapping_error;
+use super::items::{UserItem, MEMBER_ENTITY};
+use super::phone_items::{PhoneUserItem, PHONE_USER_ENTITY};
+use super::transact::Item;
+use super::DynamoStore;
+use crate::crypto::phone_crypto::{PhoneCryptoError, PhoneKeys, PhoneKeysLoadError};
+use crate::domain::{Account, PhoneUser, User};
+use crate::ports::StoreError;
+
+fn crypto_error(error: PhoneCryptoError) -> StoreError {
+    StoreError::Internal(Box::new(error))
+}
+
+fn load_error(error: PhoneKeysLoadError) -> StoreError {
+    match error {
+        // Unavailable stays retryable.
+        PhoneKeysLoadError::Source(error) => error,
+        invalid => StoreError::Internal(Box::new(invalid)),
+    }
+}
+
+impl DynamoStore {
+    /// Phone numbers are written and read under these keys; without them
+    /// any account item is refused (never written in clear).
+    pub fn with_phone_keys(mut self, keys: Arc<crate::crypto::phone_crypto::PhoneKeyRing>) -> Self {
+        self.phone_keys = Some(keys);
+        self
+    }
+
+    async fn keys_covering(&self, kids: &[&str]) -> Result<Arc<PhoneKeys>, StoreError> {
+        let ring = self.phone_keys.as_ref().ok_or_else(|| {
+            StoreError::internal("phone keys are not configured (PHONE_KEYS_SECRET_ID)")
+        })?;
+        ring.covering(kids).await.map_err(load_error)
+    }
+
+    pub(super) async fn encryption_keys(&self) -> Result<Arc<PhoneKeys>, StoreError> {
+        self.keys_covering(&[]).await
+    }
+
+    pub(super) async fn seal_member(&self, user: &User) -> Result<Item, StoreError> {
+        let keys = self.encryption_keys().await?;
+        let item = UserItem::seal(user, &keys).map_err(crypto_error)?;
+        to_item(item).map_err(mapping_error)
+    }
+
+    pub(super) async fn seal_phone_user(
+        &self,
+        user: &PhoneUser,
+        keys: &PhoneKeys,
+    ) -> Result<(Item, String), StoreError> {
+        let item = PhoneUserItem::seal(user, keys).map_err(crypto_error)?;
+        let hash = item.phone_hash.clone();
+        Ok((to_item(item).map_err(mapping_error)?, hash))
+    }
+
+    /// The account an item of `USER#id/PROFILE` holds.
+    pub(super) async fn open_account(&self, item: Item) -> Result<Account, StoreError> {
+        let entity = item.get("entity").and_then(|v| v.as_s().ok()).cloned();
+        match entity.as_deref() {
+            Some(MEMBER_ENTITY) => {
+                let item: UserItem = from_item(item).map_err(mapping_error)?;
+                let keys = self.keys_covering(&item.kids()).await?;
+                Ok(Account::Member(item.open(&keys).map_err(crypto_error)?))
+            }
+            Some(PHONE_USER_ENTITY) => {
+                let item: PhoneUserItem = from_item(item).map_err(mapping_error)?;
+                let keys = self.keys_covering(&[&item.phone.kid]).await?;
+                Ok(Account::Phone(item.open(&keys).map_err(crypto_error)?))
+            }
+            other => Err(StoreError::internal(format!(
+                "unexpected entity {other:?} in a profile item"
+            ))),
+        }
+    }
+
+    pub(super) async fn open_optional_account(
+        &self,
+        item: Option<Item>,
+    ) -> Result<Option<Account>, StoreError> {
+        match item {
+            Some(item) => self.open_account(item).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,119 @@
+use async_trait::async_trait;
+use serde_dynamo::{from_item, to_item};
+
+use super::errors::mapping_error;
+use super::keys;
+use super::phone_items::LocationItem;
+use super::session_items::{RefreshItem, SessionItem};
+use super::transact::{TransactError, Write};
+use super::DynamoStore;
+use crate::domain::{Account, DeviceId, Location, LocationId, PhoneNumber, PhoneUser, UserId};
+use crate::ports::phone_users::{
+    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore,
+};
+use crate::ports::StoreError;
+
+/// Positions in the creation transaction whose cancellation means
+/// something to the caller.
+const CLAIM_INDEX: usize = 1;
+const QUOTA_INDEX: usize = 2;
+
+#[async_trait]
+impl PhoneUserStore for DynamoStore {
+    async fn phone_signup_lookup(
+        &self,
+        phone: &PhoneNumber,
+        device_id: Option<&DeviceId>,
+    ) -> Result<PhoneSignUpLookup, StoreError> {
+        let hash = self.encryption_keys().await?.lookup_hash(phone);
+        let claim = keys::phone_claim(&hash);
+        let sighting = device_id.map(keys::device_sighting);
+        let wanted: Vec<keys::Key> = std::iter::once(claim.clone())
+            .chain(sighting.clone())
+            .collect();
+        let found = self.batch_get(&wanted).await?;
+        let held = |key: &keys::Key| found.contains_key(&(key.pk.clone(), key.sk.clone()));
+        Ok(PhoneSignUpLookup {
+            phone_taken: held(&claim),
+            device_known: sighting.as_ref().is_some_and(held),
+        })
+    }
+
+    async fn create_phone_user(&self, new: &NewPhoneAccount) -> Result<(), CreatePhoneUserError> {
+        let user = &new.user;
+        let phone_keys = self.encryption_keys().await?;
+        let (item, hash) = self.seal_phone_user(user, &phone_keys).await?;
+        // The order matters: cancellation reasons come back in this order.
+        let mut writes = vec![
+            Write::create(&self.table, item)?,
+            self.claim(keys::phone_claim(&hash), user.id)?,
+        ];
+        if let Some(quota) = &new.quota {
+            writes.push(self.charge_window(quota)?);
+        }
+        if let Some(location) = &new.location {
+            writes.push(Write::create(
+                &self.table,
+                to_item(LocationItem::from(location)).map_err(mapping_error)?,
+            )?);
+        }
+        if let Some(device) = &new.device {
+            writes.push(self.upsert_device(device)?);
+            writes.push(self.sight_device(&device.id, device.first_seen, user.id)?);
+        }
+        writes.push(Write::create(
+            &self.table,
+            to_item(SessionItem::from(&new.session)).map_err(mapping_error)?,
+        )?);
+        writes.push(Write::create(
+            &self.table,
+            to_item(RefreshItem::from(&new.refresh)).map_err(mapping_error)?,
+        )?);
+        writes.push(self.put_audit(&new.audit)?);
+        for event in &new.events {
+            writes.push(self.put_event(event)?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled)) => {
+                if cancelled.failed(CLAIM_INDEX) {
+                    Err(CreatePhoneUserError::PhoneTaken)
+                } else if new.quota.is_some() && cancelled.failed(QUOTA_INDEX) {
+                    Err(CreatePhoneUserError::QuotaExhausted)
+                } else {
+                    Err(StoreError::internal("a new account's id already exists").into())
+                }
+            }
+            Err(TransactError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Option<UserId>, StoreError> {
+        let hash = self.encryption_keys().await?.lookup_hash(phone);
+        self.claim_owner(keys::phone_claim(&hash)).await
+    }
+
+    async fn get_phone_user(&self, id: UserId) -> Result<Option<PhoneUser>, StoreError> {
+        let account = self
+            .open_optional_account(self.get_item(keys::user(id)).await?)
+            .await?;
+        Ok(match account {
+            Some(Account::Phone(user)) => Some(user),
+            _ => None,
+        })
+    }
+
+    async fn location(
+        &self,
+        user_id: UserId,
+        id: LocationId,
+    ) -> Result<Option<Location>, StoreError> {
+        match self.get_item(keys::location(user_id, id)).await? {
+            Some(item) => {
+                let item: LocationItem = from_item(item).map_err(mapping_error)?;
+                Ok(Some(item.into()))
+            }
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::domain::{DeviceId, Location, LocationId, PhoneNumber, PhoneUser, UserId};
+use crate::ports::phone_users::{
+    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore,
+};
+use crate::ports::StoreError;
+
+#[async_trait]
+impl PhoneUserStore for MemoryStore {
+    async fn phone_signup_lookup(
+        &self,
+        phone: &PhoneNumber,
+        device_id: Option<&DeviceId>,
+    ) -> Result<PhoneSignUpLookup, StoreError> {
+        let tables = self.lock();
+        Ok(PhoneSignUpLookup {
+            phone_taken: tables.phones.contains_key(phone.as_e164()),
+            device_known: device_id
+                .is_some_and(|id| tables.device_sightings.contains_key(id.as_str())),
+        })
+    }
+
+    async fn create_phone_user(&self, new: &NewPhoneAccount) -> Result<(), CreatePhoneUserError> {
+        let mut tables = self.lock();
+        let user = &new.user;
+        if tables.phones.contains_key(user.phone.as_e164()) {
+            return Err(CreatePhoneUserError::PhoneTaken);
+        }
+        if tables.users.contains_key(&user.id) || tables.phone_users.contains_key(&user.id) {
+            return Err(StoreError::internal("user id already exists").into());
+        }
+        if tables.refresh.contains_key(&new.refresh.hash) {
+            return Err(StoreError::internal("refresh token already exists").into());
+        }
+        if let Some(quota) = &new.quota {
+            let count = tables.counter(&quota.key);
+            if count >= quota.max {
+                return Err(CreatePhoneUserError::QuotaExhausted);
+            }
+            tables
+                .counters
+                .insert(quota.key.clone(), (count + 1, quota.ends_at));
+        }
+        tables
+            .phones
+            .insert(user.phone.as_e164().to_owned(), user.id);
+        tables.phone_users.insert(user.id, user.clone());
+        if let Some(location) = &new.location {
+            tables
+                .locations
+                .insert((user.id, location.id), location.clone());
+        }
+        if let Some(device) = &new.device {
+            tables
+                .device_sightings
+                .entry(device.id.as_str().to_owned())
+                .or_insert(device.first_seen);
+            tables
+                .devices
+                .insert((user.id, device.id.as_str().to_owned()), device.clone());
+        }
+        tables
+            .sessions
+            .insert((user.id, new.session.id), new.session.clone());
+        tables
+            .refresh
+            .insert(new.refresh.hash.clone(), new.refresh.clone());
+        tables.audit.push(new.audit.clone());
+        tables.outbox.extend_from_slice(&new.events);
+        Ok(())
+    }
+
+    async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Option<UserId>, StoreError> {
+        Ok(self.lock().phones.get(phone.as_e164()).copied())
+    }
+
+    async fn get_phone_user(&self, id: UserId) -> Result<Option<PhoneUser>, StoreError> {
+        Ok(self.lock().phone_users.get(&id).cloned())
+    }
+
+    async fn location(
+        &self,
+        user_id: UserId,
+        id: LocationId,
+    ) -> Result<Option<Location>, StoreError> {
+        Ok(self.lock().locations.get(&(user_id, id)).cloned())
+    }
+}

@@ -1,0 +1,69 @@
+//! The port of the phone-number sign-up: accounts known by a phone number.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::domain::{
+    AuditRecord, Device, DeviceId, Location, LocationId, NotificationEvent, PhoneNumber, PhoneUser,
+    RateWindow, RefreshRecord, Session, UserId,
+};
+
+/// What a phone sign-up reads before it writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhoneSignUpLookup {
+    /// An account holds the number already.
+    pub phone_taken: bool,
+    /// The device id was seen before (by any account).
+    pub device_known: bool,
+}
+
+/// A new phone account with everything that starts with it.
+#[derive(Debug, Clone)]
+pub struct NewPhoneAccount {
+    pub user: PhoneUser,
+    pub location: Option<Location>,
+    pub device: Option<Device>,
+    pub session: Session,
+    pub refresh: RefreshRecord,
+    pub audit: AuditRecord,
+    pub events: Vec<NotificationEvent>,
+    /// Counted against the source address; refused when full.
+    pub quota: Option<RateWindow>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreatePhoneUserError {
+    #[error("the phone number is taken")]
+    PhoneTaken,
+    #[error("sign-up quota exhausted")]
+    QuotaExhausted,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[async_trait]
+pub trait PhoneUserStore: Send + Sync {
+    /// Whether the number is taken and the device known, in one read.
+    async fn phone_signup_lookup(
+        &self,
+        phone: &PhoneNumber,
+        device_id: Option<&DeviceId>,
+    ) -> Result<PhoneSignUpLookup, StoreError>;
+
+    /// Writes the account, its phone claim, location, device (and the
+    /// device's sighting), session, first refresh token, audit record and
+    /// events, and charges the quota: all or nothing. A taken number
+    /// writes nothing.
+    async fn create_phone_user(&self, new: &NewPhoneAccount) -> Result<(), CreatePhoneUserError>;
+
+    /// The account holding the number.
+    async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Option<UserId>, StoreError>;
+
+    async fn get_phone_user(&self, id: UserId) -> Result<Option<PhoneUser>, StoreError>;
+
+    async fn location(
+        &self,
+        user_id: UserId,
+        id: LocationId,
+    ) -> Result<Option<Location>, StoreError>;
+}

@@ -1,0 +1,277 @@
+//! `phone_sign_up`: the mobile clients' sign-up. Creates a phone account
+//! with its location, device and first session, and hands out tokens.
+
+use serde_json::{json, Map, Value};
+
+use super::phone_signup_form::{PhoneSignUpForm, PHONE_NUMBER};
+use super::session_tokens::{NewSessionParts, TokenPair};
+use super::{audit_reasons, Origin};
+use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
+use crate::domain::{
+    AuditAction, AuditOutcome, Device, DeviceId, EventType, Location, LocationId,
+    NotificationEvent, PhoneRegion, PhoneUser, Quota, SessionPolicy, UserId, UserStatus,
+};
+use crate::ports::ip_blocks::BlockListCache;
+use crate::ports::phone_users::{CreatePhoneUserError, NewPhoneAccount, PhoneUserStore};
+use crate::ports::{AuditLog, Clock, StoreError};
+use crate::tokens::jwt::{TokenError, TokenSettings};
+use crate::tokens::keyset::KeySet;
+use crate::tokens::refresh::RefreshTokenError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneSignUpError {
+    #[error("phone sign-up rejected")]
+    Rejected(FieldErrors),
+    #[error("the phone number is registered already")]
+    PhoneTaken,
+    #[error("the source address is blocked")]
+    Blocked,
+    #[error("too many sign-ups from this address")]
+    RateLimited { retry_after: time::Duration },
+    #[error("storage failed during phone sign-up")]
+    Store(#[from] StoreError),
+    #[error("token issuing failed during phone sign-up")]
+    Token(#[from] TokenError),
+    #[error("refresh token generation failed during phone sign-up")]
+    Refresh(#[from] RefreshTokenError),
+}
+
+pub struct PhoneSignedUp {
+    pub user: PhoneUser,
+    pub location: Option<Location>,
+    pub tokens: TokenPair,
+    /// No account had used this device id before.
+    pub is_new_device: bool,
+    /// The account's devices with a live session.
+    pub active_devices_count: u32,
+}
+
+pub struct PhoneSignUp<'a> {
+    pub phone_users: &'a dyn PhoneUserStore,
+    pub audit: &'a dyn AuditLog,
+    pub blocks: &'a BlockListCache,
+    pub clock: &'a dyn Clock,
+    pub keys: &'a KeySet,
+    pub token_settings: &'a TokenSettings,
+    pub session_policy: SessionPolicy,
+    pub region: PhoneRegion,
+    /// Accounts one source address may create per window.
+    pub quota: Option<Quota>,
+}
+
+impl PhoneSignUp<'_> {
+    /// Two round trips on success: the claim and device read, then one
+    /// transaction with everything. The block list is cached per instance.
+    #[tracing::instrument(name = "phone_sign_up", skip_all)]
+    pub async fn run(
+        &self,
+        fields: &Map<String, Value>,
+        origin: &Origin,
+    ) -> Result<PhoneSignedUp, PhoneSignUpError> {
+        let sent_device = fields.get("device_id").and_then(Value::as_str);
+        if let Some(block) = self.blocks.check(origin.source_ip).await? {
+            tracing::warn!(network = %block.network, "phone sign-up from a blocked address");
+            self.audit_failure(
+                AuditOutcome::Rejected,
+                "non_field_errors:ip_blocked",
+                sent_device,
+                origin,
+            )
+            .await;
+            return Err(PhoneSignUpError::Blocked);
+        }
+        let form = match PhoneSignUpForm::parse(fields, self.region) {
+            Ok(form) => form,
+            Err(errors) => {
+                self.audit(
+                    AuditOutcome::Rejected,
+                    None,
+                    audit_reasons(&errors),
+                    sent_device,
+                    origin,
+                )
+                .await;
+                return Err(PhoneSignUpError::Rejected(errors));
+            }
+        };
+        let device_id = form.device_id.as_ref().map(DeviceId::as_str);
+        let lookup = self
+            .phone_users
+            .phone_signup_lookup(&form.phone, form.device_id.as_ref())
+            .await?;
+        if lookup.phone_taken {
+            self.audit_failure(
+                AuditOutcome::Rejected,
+                "phone_number:phone_conflict",
+                device_id,
+                origin,
+            )
+            .await;
+            return Err(PhoneSignUpError::PhoneTaken);
+        }
+        let now = self.clock.now();
+        let (new, token) = self.new_account(&form, origin, now)?;
+        match self.phone_users.create_phone_user(&new).await {
+            Ok(()) => {}
+            Err(CreatePhoneUserError::PhoneTaken) => {
+                self.audit_failure(
+                    AuditOutcome::Rejected,
+                    "phone_number:phone_conflict",
+                    device_id,
+                    origin,
+                )
+                .await;
+                return Err(PhoneSignUpError::PhoneTaken);
+            }
+            Err(CreatePhoneUserError::QuotaExhausted) => {
+                self.audit_failure(
+                    AuditOutcome::Rejected,
+                    "non_field_errors:rate_limited",
+                    device_id,
+                    origin,
+                )
+                .await;
+                let retry_after = new
+                    .quota
+                    .as_ref()
+                    .map_or(time::Duration::minutes(1), |w| w.retry_after(now));
+                return Err(PhoneSignUpError::RateLimited { retry_after });
+            }
+            Err(CreatePhoneUserError::Store(error)) => {
+                self.audit_failure(AuditOutcome::Error, "system:unavailable", device_id, origin)
+                    .await;
+                return Err(error.into());
+            }
+        }
+        let tokens = TokenPair::issue(
+            self.keys,
+            self.token_settings,
+            new.user.id,
+            new.session.id,
+            token,
+            now,
+        )?;
+        tracing::info!(user_id = %new.user.id, session_id = %new.session.id, "phone user signed up");
+        Ok(PhoneSignedUp {
+            is_new_device: new.device.is_some() && !lookup.device_known,
+            // A new account has exactly the device it signed up on.
+            active_devices_count: u32::from(new.device.is_some()),
+            user: new.user,
+            location: new.location,
+            tokens,
+        })
+    }
+
+    fn new_account(
+        &self,
+        form: &PhoneSignUpForm,
+        origin: &Origin,
+        now: time::OffsetDateTime,
+    ) -> Result<(NewPhoneAccount, crate::tokens::refresh::RefreshToken), PhoneSignUpError> {
+        let user_id = UserId::new_random();
+        let ip = origin.source_ip.map(|ip| ip.to_string());
+        let location = form.has_location().then(|| Location {
+            id: LocationId::new_random(),
+            user_id,
+            state: form.state.clone(),
+            district: form.district.clone(),
+            city_village: form.city_village.clone(),
+            created_at: now,
+        });
+        let user = PhoneUser {
+            id: user_id,
+            phone: form.phone.clone(),
+            name: form.name.clone(),
+            status: UserStatus::Active,
+            location_id: location.as_ref().map(|l| l.id),
+            needs_profile: !location.as_ref().is_some_and(Location::is_complete),
+            created_at: now,
+            updated_at: now,
+        };
+        let device = form.device_id.clone().map(|id| Device {
+            id,
+            user_id,
+            info: form.device_info.clone(),
+            ip: ip.clone(),
+            first_seen: now,
+            last_seen: now,
+        });
+        let parts = NewSessionParts::begin(
+            user_id,
+            form.device_id.clone(),
+            ip,
+            self.session_policy,
+            now,
+        )?;
+        let mut audit = origin.audit(AuditAction::PhoneSignUp, AuditOutcome::Success, now);
+        audit.user_id = Some(user_id);
+        audit.device_id = form.device_id.as_ref().map(|d| d.as_str().to_owned());
+        let registered = NotificationEvent::new(
+            EventType::UserRegistered,
+            user_id,
+            now,
+            // The number stays out of events: a consumer that needs it
+            // reads the account.
+            json!({ "channel": "phone", "name": user.name.as_str(), "country_code": user.phone.country_code() }),
+        );
+        let quota = match (self.quota, origin.source_ip) {
+            (Some(quota), Some(ip)) => Some(quota.window_at("signup-ip", &ip.to_string(), now)),
+            _ => None,
+        };
+        let new = NewPhoneAccount {
+            user,
+            location,
+            device,
+            session: parts.session,
+            refresh: parts.record,
+            audit,
+            events: vec![registered],
+            quota,
+        };
+        Ok((new, parts.token))
+    }
+
+    async fn audit_failure(
+        &self,
+        outcome: AuditOutcome,
+        reason: &str,
+        device_id: Option<&str>,
+        origin: &Origin,
+    ) {
+        self.audit(outcome, None, vec![reason.to_owned()], device_id, origin)
+            .await;
+    }
+
+    /// Every attempt is audited; a failure to audit is logged and does not
+    /// change the answer. Never the number: reasons are `field:code` pairs.
+    async fn audit(
+        &self,
+        outcome: AuditOutcome,
+        user_id: Option<UserId>,
+        reasons: Vec<String>,
+        device_id: Option<&str>,
+        origin: &Origin,
+    ) {
+        let mut record = origin.audit(AuditAction::PhoneSignUp, outcome, self.clock.now());
+        record.user_id = user_id;
+        record.reasons = reasons;
+        // A device id that failed to parse is not recorded as sent.
+        record.device_id = device_id
+            .and_then(|id| DeviceId::parse(id).ok())
+            .map(|id| id.as_str().to_owned());
+        if let Err(error) = self.audit.record(&record).await {
+            tracing::error!(error = %error, "could not write the phone sign-up audit record");
+        }
+    }
+}
+
+/// The 409 body's field error.
+pub fn phone_conflict_error() -> FieldErrors {
+    FieldErrors::single(
+        PHONE_NUMBER,
+        FieldError::new(
+            ErrorCode::PhoneConflict,
+            "A user with this phone number already exists.",
+        ),
+    )
+}
