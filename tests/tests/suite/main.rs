@@ -8,6 +8,7 @@ mod local_server;
 mod login;
 mod logs;
 mod phone_numbers;
+mod phone_signup;
 mod routes_and_events;
 mod sessions;
 mod signup_api;

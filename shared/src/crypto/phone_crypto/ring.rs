@@ -27,7 +27,8 @@ pub struct PhoneKeyRing {
     /// `None` for fixed keys.
     origin: Option<Origin>,
     cache: RwLock<Option<Arc<PhoneKeys>>>,
-    /// Held while the secret is read; when the last read started.
+    /// Held while the secret is read; when the last read forced by an
+    /// unknown kid started.
     loading: Mutex<Option<Instant>>,
 }
 
@@ -58,12 +59,12 @@ impl PhoneKeyRing {
         if let Some(keys) = &*self.cache.read().await {
             return Ok(keys.clone());
         }
-        let mut loading = self.loading.lock().await;
+        let _loading = self.loading.lock().await;
         // Whoever held the lock before us may have loaded them.
         if let Some(keys) = &*self.cache.read().await {
             return Ok(keys.clone());
         }
-        self.load(&mut loading).await
+        self.load().await
     }
 
     /// Keys that know every kid in `kids`: the current ones, or, when one
@@ -81,7 +82,8 @@ impl PhoneKeyRing {
                 return Ok(keys.clone());
             }
         }
-        match self.load(&mut loading).await {
+        *loading = Some(Instant::now());
+        match self.load().await {
             Ok(keys) => Ok(keys),
             // The keys in hand still decrypt everything they did.
             Err(error) => {
@@ -91,16 +93,13 @@ impl PhoneKeyRing {
         }
     }
 
-    async fn load(
-        &self,
-        loading: &mut Option<Instant>,
-    ) -> Result<Arc<PhoneKeys>, PhoneKeysLoadError> {
+    /// Reads the secret into the cache. Callers hold `loading`.
+    async fn load(&self) -> Result<Arc<PhoneKeys>, PhoneKeysLoadError> {
         let Some(origin) = &self.origin else {
             return self.cache.read().await.clone().ok_or_else(|| {
                 PhoneKeysLoadError::Source(StoreError::internal("the phone key ring is empty"))
             });
         };
-        *loading = Some(Instant::now());
         let keys =
             Arc::new(PhoneKeys::from_source(origin.source.as_ref(), &origin.secret_id).await?);
         tracing::debug!(secret_id = %origin.secret_id, keys = keys.kids().len(), "phone keys loaded");
