@@ -4,6 +4,7 @@
 pub mod logs;
 pub mod moto;
 pub mod requests;
+pub mod round_trips;
 pub mod world;
 
 use std::sync::Arc;

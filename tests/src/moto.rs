@@ -18,17 +18,30 @@ pub fn endpoint() -> String {
 }
 
 pub fn client() -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
+    Client::from_conf(client_config().build())
+}
+
+fn client_config() -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
         .behavior_version_latest()
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint())
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .build();
-    Client::from_conf(config)
 }
 
 pub async fn fresh_table() -> DynamoStore {
-    let client = client();
+    table_on(client()).await
+}
+
+/// A fresh table whose client counts every request it sends.
+pub async fn counted_table(counter: crate::round_trips::RoundTrips) -> DynamoStore {
+    table_on(Client::from_conf(
+        client_config().interceptor(counter).build(),
+    ))
+    .await
+}
+
+async fn table_on(client: Client) -> DynamoStore {
     let table = format!("users-test-{}", uuid::Uuid::new_v4().simple());
     ensure_table(&client, &table)
         .await

@@ -9,6 +9,7 @@ mod login;
 mod logs;
 mod phone_numbers;
 mod phone_signup;
+mod round_trips;
 mod routes_and_events;
 mod sessions;
 mod signup_api;
