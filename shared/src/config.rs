@@ -32,8 +32,10 @@ pub struct Config {
     pub signing_keys: SigningKeysSource,
     /// Keys that encrypt and hash phone numbers at rest.
     pub phone_keys: PhoneKeysSource,
-    /// The country of 10-digit numbers written without `+`.
-    pub phone_region: PhoneRegion,
+    /// `PHONE_DEFAULT_REGION` as set: resolved by [`Config::phone_region`]
+    /// only where phone numbers are parsed, since checking it loads the
+    /// numbering plans (tens of milliseconds) into every cold start.
+    pub phone_region_code: Option<String>,
     /// How long an instance uses the IP block list before reading it again.
     pub ip_blocks_refresh: std::time::Duration,
 }
@@ -93,6 +95,12 @@ impl Config {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// The country of 10-digit numbers written without `+` (`IN` unless
+    /// `PHONE_DEFAULT_REGION` names another region with a numbering plan).
+    pub fn phone_region(&self) -> Result<PhoneRegion, ConfigError> {
+        PhoneRegion::from_lookup(|_| self.phone_region_code.clone())
     }
 
     pub fn require_shared_signing_keys(&self) -> Result<(), ConfigError> {
@@ -228,7 +236,7 @@ impl Config {
             tokens: TokenSettings::from_lookup(&lookup)?,
             signing_keys,
             phone_keys,
-            phone_region: PhoneRegion::from_lookup(&lookup)?,
+            phone_region_code: get(crate::domain::phone_number::DEFAULT_REGION_VARIABLE),
             ip_blocks_refresh: std::time::Duration::from_secs(u64::from(number(
                 "IP_BLOCKS_REFRESH_SECONDS",
                 60,
@@ -283,7 +291,7 @@ mod tests {
         );
         assert!(local.require_shared_signing_keys().is_ok());
         assert!(local.require_lasting_phone_keys().is_ok());
-        assert_eq!(local.phone_region, PhoneRegion::default());
+        assert_eq!(local.phone_region().unwrap(), PhoneRegion::default());
         assert_eq!(
             unset.require_lasting_phone_keys().unwrap_err().variable,
             "PHONE_KEYS_SECRET_ID"
@@ -295,9 +303,11 @@ mod tests {
         ])
         .unwrap();
         assert!(with_keys.require_lasting_phone_keys().is_ok());
-        assert_eq!(with_keys.phone_region.code(), "US");
+        assert_eq!(with_keys.phone_region().unwrap().code(), "US");
         assert_eq!(
             config(&[("PHONE_DEFAULT_REGION", "XX")])
+                .unwrap()
+                .phone_region()
                 .unwrap_err()
                 .variable,
             "PHONE_DEFAULT_REGION"

@@ -38,7 +38,7 @@ impl LocalApp {
         let base = || FunctionState::new(stores, config, ring.clone());
         Ok(Self {
             signup: signup::SignUpState::new(stores, config)?,
-            phone_signup: phone_signup::PhoneSignUpState::new(stores, config, ring.clone()),
+            phone_signup: phone_signup::PhoneSignUpState::new(stores, config, ring.clone())?,
             health: health::HealthState::new(stores),
             login: base()?,
             token_refresh: base()?,

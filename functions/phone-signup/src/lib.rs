@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::app::{key_ring, StartupError, Stores};
 use shared::config::Config;
-use shared::domain::phone_number::load_numbering_plans;
+use shared::domain::phone_number::{load_numbering_plans, PhoneRegion};
 use shared::http::body::json_object;
 use shared::http::{respond, ApiError, Reply};
 use shared::ports::ip_blocks::BlockListCache;
@@ -20,28 +20,30 @@ pub struct PhoneSignUpState {
     pub config: Config,
     pub stores: Stores,
     pub ring: Arc<KeyRing>,
+    pub region: PhoneRegion,
     /// Read on first use, refreshed every `IP_BLOCKS_REFRESH_SECONDS`.
     pub blocks: BlockListCache,
 }
 
 impl PhoneSignUpState {
-    pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Self {
+    pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Result<Self, StartupError> {
         // The numbering plans take tens of milliseconds to load: at cold
         // start, not in the first request.
         load_numbering_plans();
-        Self {
+        Ok(Self {
             config: config.clone(),
             stores: stores.clone(),
             ring,
+            region: config.phone_region()?,
             blocks: BlockListCache::new(stores.ip_blocks.clone(), config.ip_blocks_refresh),
-        }
+        })
     }
 
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
         let stores = Stores::from_config(&config).await?;
         let ring = key_ring(&config).await?;
-        Ok(Self::new(&stores, &config, ring))
+        Self::new(&stores, &config, ring)
     }
 }
 
@@ -110,7 +112,7 @@ pub async fn handle(state: &PhoneSignUpState, request: Request) -> Response<Body
             keys: &keys,
             token_settings: &state.config.tokens,
             session_policy: state.config.sessions,
-            region: state.config.phone_region,
+            region: state.region,
             quota: state.config.signup_ip_quota,
         };
         let signed_up = sign_up

@@ -487,7 +487,8 @@ async fn a_refused_creation_leaves_nothing(world: World) {
         &world.backend.stores,
         &config,
         world.app.phone_signup.ring.clone(),
-    );
+    )
+    .expect("state");
     let send = |number: &str| {
         let body =
             json!({"name": "A", "phone_number": number, "state": "Goa", "device_id": "dev-q"});

@@ -1,13 +1,17 @@
 //! Item shapes of phone accounts: the account (number encrypted, claim by
 //! keyed hash), its location and device sightings.
 
+use secrecy::zeroize::Zeroizing;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::keys::{self, Key};
-use crate::crypto::phone_crypto::{EncryptedPhone, PhoneCryptoError, PhoneKeys};
-use crate::domain::{Location, LocationId, PhoneUser, ProfileText, UserId, UserStatus};
+
+use crate::crypto::phone_crypto::{EncryptedPhone, PhoneCryptoError, PhoneKeys, PHONE_PURPOSE};
+use crate::domain::{
+    Location, LocationId, PhoneNumber, PhoneUser, ProfileText, UserId, UserStatus,
+};
 
 pub const PHONE_USER_ENTITY: &str = "phone_user";
 
@@ -57,9 +61,16 @@ impl PhoneUserItem {
     }
 
     pub fn open(self, keys: &PhoneKeys) -> Result<PhoneUser, PhoneCryptoError> {
+        let number = Zeroizing::new(keys.decrypt_text(PHONE_PURPOSE, &self.phone)?);
+        let phone = self
+            .country_code
+            .strip_prefix('+')
+            .and_then(|code| code.parse().ok())
+            .and_then(|code| PhoneNumber::from_stored(&number, code))
+            .ok_or(PhoneCryptoError::UnexpectedPlaintext("phone number"))?;
         Ok(PhoneUser {
             id: UserId::from_uuid(self.id),
-            phone: keys.decrypt(&self.phone)?,
+            phone,
             name: ProfileText::from_stored(self.name),
             status: self.status,
             location_id: self.location_id.map(LocationId::from_uuid),

@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Cold-start harness: a stand-in for the Lambda Runtime API on 127.0.0.1.
+
+For every function of template.yaml (found by its cargo-lambda `Binary`),
+runs its release binary RUNS times with the real environment (table,
+signing-key and phone-key secrets on moto_server), and measures:
+
+- init: from exec to the binary's first `GET /2018-06-01/runtime/invocation/next`
+  (process start, telemetry, configuration, SDK clients);
+- first response: from handing over one real event (from events/) to its
+  `POST .../response` (the first request, with cold connections and the
+  first secret read);
+- peak RSS (VmHWM) after that first request.
+
+Prints p50/p95 per function as a Markdown table. New functions are picked up
+from template.yaml and events/ without edits. Usage: infra/perf/coldstart.sh.
+"""
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = int(os.environ.get("COLDSTART_RUNS", "30"))
+TARGET = Path(os.environ.get("COLDSTART_BIN_DIR", ROOT / "target" / "release"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# CloudFormation tags (!Ref, !GetAtt, ...) are irrelevant here.
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def functions():
+    """(logical id, binary, [route keys]) for every function of the template."""
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_Loader)
+    found = []
+    for name, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        binary = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        routes = []
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event.get("Type") == "HttpApi":
+                props = event.get("Properties", {})
+                routes.append(f"{props.get('Method', 'ANY').upper()} {props.get('Path', '$default')}")
+        found.append((name, binary, routes))
+    return found
+
+
+def events_for(routes):
+    """Sample events whose routeKey is one of `routes` ($default: the rest)."""
+    chosen = []
+    for path in sorted((ROOT / "events").glob("*.json")):
+        event = json.loads(path.read_text())
+        key = event.get("routeKey", "")
+        if key in routes or ("ANY $default" in routes and key == "$default"):
+            chosen.append((path.name, event))
+    # A valid request says more about the first response than a rejected one.
+    chosen.sort(key=lambda item: ("invalid" in item[0], item[0]))
+    return chosen
+
+
+class Runtime:
+    """One invocation per process: the event, then a `next` that waits."""
+
+    def __init__(self):
+        self.lock = threading.Condition()
+        self.reset(None)
+
+    def reset(self, event):
+        with self.lock:
+            self.event = event
+            self.request_id = str(uuid.uuid4())
+            self.first_next = None
+            self.responded = None
+            self.response = None
+            self.error = None
+            self.served = False
+
+    def handler(runtime):
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if not self.path.endswith("/runtime/invocation/next"):
+                    self.send_error(404)
+                    return
+                with runtime.lock:
+                    if runtime.first_next is None:
+                        runtime.first_next = time.perf_counter()
+                    serve = not runtime.served
+                    runtime.served = True
+                    event = runtime.event
+                    request_id = runtime.request_id
+                if not serve:
+                    # The process is killed after its first response.
+                    time.sleep(30)
+                    return
+                body = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 10_000))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
+                                 "arn:aws:lambda:us-east-1:123456789012:function:coldstart")
+                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with runtime.lock:
+                    if self.path.endswith("/response"):
+                        runtime.responded = time.perf_counter()
+                        runtime.response = body
+                    else:
+                        runtime.error = body or self.path.encode()
+                        runtime.responded = time.perf_counter()
+                    runtime.lock.notify_all()
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        return Handler
+
+
+def peak_rss_kib(pid):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def http_json(method, url, body=None, token=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("content-type", "application/json")
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def personalise(event, run, local_api):
+    """A fresh account, number and token pair per run, so each first
+    request takes its success path rather than a conflict or a 401."""
+    event = json.loads(json.dumps(event))
+    body = event.get("body") or ""
+    if "ACCESS_TOKEN" in body or "REFRESH_TOKEN" in body or "ACCESS_TOKEN" in json.dumps(event.get("headers", {})):
+        status, login = http_json("POST", f"{local_api}/auth/login",
+                                  {"login": "coldstart", "password": "Tr1cky-Vole-Lantern",
+                                   "device_id": "pixel-7-a1b2c3"})
+        assert status == 200, login
+        access, refresh = login["data"]["access_token"], login["data"]["refresh_token"]
+        text = json.dumps(event).replace("ACCESS_TOKEN", access).replace("REFRESH_TOKEN", refresh)
+        event = json.loads(text)
+        body = event.get("body") or ""
+    if body.startswith("{"):
+        fields = json.loads(body)
+        suffix = f"{run}{uuid.uuid4().hex[:6]}"
+        if "username" in fields and "email" in fields:
+            fields["username"] = f"cs{suffix}"
+            fields["email"] = f"cs{suffix}@example.com"
+        if "phone_number" in fields:
+            fields["phone_number"] = f"+9197{uuid.uuid4().int % 10**8:08d}"
+        if fields.get("login") == "alice":
+            fields["login"] = "coldstart"
+        event["body"] = json.dumps(fields)
+        event.setdefault("headers", {})["content-length"] = str(len(event["body"]))
+    return event
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round((len(ordered) - 1) * p))]
+
+
+def main():
+    moto_port = free_port()
+    moto = subprocess.Popen([sys.executable, str(ROOT / "infra" / "moto_server.py"), "-H", "127.0.0.1",
+                             "-p", str(moto_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = [moto]
+    try:
+        endpoint = f"http://127.0.0.1:{moto_port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        base_env = {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "STORAGE": "dynamodb", "TABLE_NAME": "coldstart",
+            "SIGNING_KEYS_SECRET_ID": "coldstart/signing-keys",
+            "PHONE_KEYS_SECRET_ID": "coldstart/phone-keys",
+            "LOG_LEVEL": "warn",
+        }
+        keytool = TARGET / "keytool"
+        secrets = {
+            "coldstart/signing-keys": subprocess.check_output([str(keytool), "generate"]),
+            "coldstart/phone-keys": subprocess.check_output([str(keytool), "phone-keys", "generate"]),
+        }
+        for name, value in secrets.items():
+            subprocess.check_call(
+                [sys.executable, "-c",
+                 "import boto3,sys; boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1',"
+                 " aws_access_key_id='testing', aws_secret_access_key='testing')"
+                 ".create_secret(Name=sys.argv[2], SecretString=sys.stdin.read())",
+                 endpoint, name], input=value)
+
+        # The local server on the same table and secrets hands out tokens.
+        api_port = free_port()
+        local = subprocess.Popen([str(TARGET / "local-api")],
+                                 env={**base_env, "CREATE_TABLE": "true", "LOCAL_API_ADDR": f"127.0.0.1:{api_port}"},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(local)
+        local_api = f"http://127.0.0.1:{api_port}"
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{local_api}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        status, body = http_json("POST", f"{local_api}/auth/signup", {
+            "username": "coldstart", "email": "coldstart@example.com",
+            "password": "Tr1cky-Vole-Lantern", "confirm_password": "Tr1cky-Vole-Lantern",
+            "rank": "Captain", "unitname": "Signals", "designation": "Officer",
+            "mobileNo": "+919876543210", "personalNo": "+919876543211", "phoneNo": "+919876543212"})
+        assert status == 201, body
+
+        runtime = Runtime()
+        server = ThreadingHTTPServer(("127.0.0.1", free_port()), runtime.handler())
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        runtime_api = f"127.0.0.1:{server.server_address[1]}"
+
+        print(f"{RUNS} cold starts per function; binaries from {TARGET}\n")
+        print("| function | event | init p50 | init p95 | first response p50 | first response p95 | statuses | peak RSS (max) | size |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for name, binary, routes in functions():
+            path = TARGET / binary
+            events = events_for(routes)
+            if not path.exists() or not events:
+                print(f"| {name} | (skipped: {'no binary' if not path.exists() else 'no event'}) |")
+                continue
+            event_name, event = events[0]
+            inits, firsts, peaks, statuses = [], [], [], {}
+            for run in range(RUNS):
+                runtime.reset(personalise(event, run, local_api))
+                env = {**base_env, "AWS_LAMBDA_RUNTIME_API": runtime_api,
+                       "AWS_LAMBDA_FUNCTION_NAME": binary, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
+                started = time.perf_counter()
+                proc = subprocess.Popen([str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                with runtime.lock:
+                    runtime.lock.wait_for(lambda: runtime.responded is not None or proc.poll() is not None, timeout=20)
+                peak = peak_rss_kib(proc.pid)
+                proc.kill()
+                _, stderr = proc.communicate()
+                if runtime.response is None:
+                    sys.exit(f"{name}: no response (error {runtime.error!r}); stderr:\n{stderr.decode()[-2000:]}")
+                inits.append((runtime.first_next - started) * 1000)
+                firsts.append((runtime.responded - runtime.first_next) * 1000)
+                if peak:
+                    peaks.append(peak)
+                status = json.loads(runtime.response).get("statusCode")
+                statuses[status] = statuses.get(status, 0) + 1
+            size = path.stat().st_size / (1024 * 1024)
+            print(f"| {name} | {event_name} | {percentile(inits, .5):.1f} ms | {percentile(inits, .95):.1f} ms "
+                  f"| {percentile(firsts, .5):.1f} ms | {percentile(firsts, .95):.1f} ms "
+                  f"| {', '.join(f'{k}×{v}' for k, v in sorted(statuses.items()))} "
+                  f"| {max(peaks) / 1024 if peaks else 0:.1f} MiB | {size:.2f} MiB |")
+        server.shutdown()
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    main()
