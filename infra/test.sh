@@ -20,6 +20,11 @@ echo "==> cargo test"
 test_log="$root/target/test-output.log"
 cargo test --workspace --locked 2>&1 | tee "$test_log"
 
+echo "==> arm64 release build of one function (the deploy path: cargo-lambda, zig)"
+# The smallest function proves the cross-build works; every function builds
+# the same way with infra/build-lambda.sh (see docs/PERFORMANCE.md).
+infra/build-lambda.sh health
+
 echo "==> sam validate --lint"
 SAM_CLI_TELEMETRY=0 "$venv/bin/sam" validate --lint --region us-east-1 --template template.yaml
 # One closing line for the whole run (cargo prints one per test binary).

@@ -13,7 +13,9 @@ signing-key and phone-key secrets on moto_server), and measures:
 - peak RSS (VmHWM) after that first request.
 
 Prints p50/p95 per function as a Markdown table. New functions are picked up
-from template.yaml and events/ without edits. Usage: infra/perf/coldstart.sh.
+from template.yaml and events/ without edits. Usage: infra/perf/coldstart.sh;
+COLDSTART_RUNS (default 30) and COLDSTART_FUNCTIONS (logical ids, comma-
+separated) narrow a run.
 """
 
 import json
@@ -29,9 +31,11 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import boto3
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Tr1cky-Vole-Lantern"
 RUNS = int(os.environ.get("COLDSTART_RUNS", "30"))
 TARGET = Path(os.environ.get("COLDSTART_BIN_DIR", ROOT / "target" / "release"))
 
@@ -73,6 +77,8 @@ def events_for(routes):
     for path in sorted((ROOT / "events").glob("*.json")):
         event = json.loads(path.read_text())
         key = event.get("routeKey", "")
+        # API Gateway sends `/x/` to the `/x` route.
+        key = key.rstrip("/") if key.endswith("/") and key.count("/") > 1 else key
         if key in routes or ("ANY $default" in routes and key == "$default"):
             chosen.append((path.name, event))
     # A valid request says more about the first response than a rejected one.
@@ -99,6 +105,8 @@ class Runtime:
 
     def handler(runtime):
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *args):
                 pass
 
@@ -165,36 +173,50 @@ def http_json(method, url, body=None, token=None):
     if token:
         request.add_header("authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
 
 
-def personalise(event, run, local_api):
+def fresh_account(local_api):
+    """A new username account on the local server: (login, password)."""
+    name = f"cs{uuid.uuid4().hex[:12]}"
+    status, body = http_json("POST", f"{local_api}/auth/signup", {
+        "username": name, "email": f"{name}@example.com",
+        "password": PASSWORD, "confirm_password": PASSWORD,
+        "rank": "Captain", "unitname": "Signals", "designation": "Officer",
+        "mobileNo": "+919876543210", "personalNo": "+919876543211", "phoneNo": "+919876543212"})
+    assert status == 201, body
+    return name
+
+
+def personalise(event, local_api):
     """A fresh account, number and token pair per run, so each first
     request takes its success path rather than a conflict or a 401."""
     event = json.loads(json.dumps(event))
+    text = json.dumps(event)
     body = event.get("body") or ""
-    if "ACCESS_TOKEN" in body or "REFRESH_TOKEN" in body or "ACCESS_TOKEN" in json.dumps(event.get("headers", {})):
-        status, login = http_json("POST", f"{local_api}/auth/login",
-                                  {"login": "coldstart", "password": "Tr1cky-Vole-Lantern",
-                                   "device_id": "pixel-7-a1b2c3"})
-        assert status == 200, login
-        access, refresh = login["data"]["access_token"], login["data"]["refresh_token"]
-        text = json.dumps(event).replace("ACCESS_TOKEN", access).replace("REFRESH_TOKEN", refresh)
-        event = json.loads(text)
-        body = event.get("body") or ""
-    if body.startswith("{"):
-        fields = json.loads(body)
-        suffix = f"{run}{uuid.uuid4().hex[:6]}"
+    fields = json.loads(body) if body.startswith("{") else None
+    if "ACCESS_TOKEN" in text or "REFRESH_TOKEN" in text or (fields and "login" in fields):
+        name = fresh_account(local_api)
+        if fields and "login" in fields:
+            fields["login"] = name
+        else:
+            status, login = http_json("POST", f"{local_api}/auth/login",
+                                      {"login": name, "password": PASSWORD, "device_id": "pixel-7-a1b2c3"})
+            assert status == 200, login
+            access, refresh = login["data"]["access_token"], login["data"]["refresh_token"]
+            event = json.loads(text.replace("ACCESS_TOKEN", access).replace("REFRESH_TOKEN", refresh))
+            body = event.get("body") or ""
+            fields = json.loads(body) if body.startswith("{") else None
+    if fields is not None:
+        suffix = uuid.uuid4().hex[:10]
         if "username" in fields and "email" in fields:
             fields["username"] = f"cs{suffix}"
             fields["email"] = f"cs{suffix}@example.com"
         if "phone_number" in fields:
             fields["phone_number"] = f"+9197{uuid.uuid4().int % 10**8:08d}"
-        if fields.get("login") == "alice":
-            fields["login"] = "coldstart"
         event["body"] = json.dumps(fields)
         event.setdefault("headers", {})["content-length"] = str(len(event["body"]))
     return event
@@ -226,19 +248,18 @@ def main():
             "SIGNING_KEYS_SECRET_ID": "coldstart/signing-keys",
             "PHONE_KEYS_SECRET_ID": "coldstart/phone-keys",
             "LOG_LEVEL": "warn",
+            # Every run signs up from one address.
+            "SIGNUP_IP_LIMIT": "0",
         }
         keytool = TARGET / "keytool"
         secrets = {
             "coldstart/signing-keys": subprocess.check_output([str(keytool), "generate"]),
             "coldstart/phone-keys": subprocess.check_output([str(keytool), "phone-keys", "generate"]),
         }
+        secretsmanager = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+                                      aws_access_key_id="testing", aws_secret_access_key="testing")
         for name, value in secrets.items():
-            subprocess.check_call(
-                [sys.executable, "-c",
-                 "import boto3,sys; boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1',"
-                 " aws_access_key_id='testing', aws_secret_access_key='testing')"
-                 ".create_secret(Name=sys.argv[2], SecretString=sys.stdin.read())",
-                 endpoint, name], input=value)
+            secretsmanager.create_secret(Name=name, SecretString=value.decode())
 
         # The local server on the same table and secrets hands out tokens.
         api_port = free_port()
@@ -253,22 +274,21 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
-        status, body = http_json("POST", f"{local_api}/auth/signup", {
-            "username": "coldstart", "email": "coldstart@example.com",
-            "password": "Tr1cky-Vole-Lantern", "confirm_password": "Tr1cky-Vole-Lantern",
-            "rank": "Captain", "unitname": "Signals", "designation": "Officer",
-            "mobileNo": "+919876543210", "personalNo": "+919876543211", "phoneNo": "+919876543212"})
-        assert status == 201, body
 
         runtime = Runtime()
         server = ThreadingHTTPServer(("127.0.0.1", free_port()), runtime.handler())
+        # Killed processes reset their connections: nothing to report.
+        server.handle_error = lambda request, address: None
         threading.Thread(target=server.serve_forever, daemon=True).start()
         runtime_api = f"127.0.0.1:{server.server_address[1]}"
 
         print(f"{RUNS} cold starts per function; binaries from {TARGET}\n")
         print("| function | event | init p50 | init p95 | first response p50 | first response p95 | statuses | peak RSS (max) | size |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        only = set(filter(None, os.environ.get("COLDSTART_FUNCTIONS", "").split(",")))
         for name, binary, routes in functions():
+            if only and name not in only:
+                continue
             path = TARGET / binary
             events = events_for(routes)
             if not path.exists() or not events:
@@ -277,7 +297,7 @@ def main():
             event_name, event = events[0]
             inits, firsts, peaks, statuses = [], [], [], {}
             for run in range(RUNS):
-                runtime.reset(personalise(event, run, local_api))
+                runtime.reset(personalise(event, local_api))
                 env = {**base_env, "AWS_LAMBDA_RUNTIME_API": runtime_api,
                        "AWS_LAMBDA_FUNCTION_NAME": binary, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
