@@ -1,8 +1,8 @@
 -- wrk script for infra/perf/load.py. The route is chosen by the ROUTE
 -- argument; every thread has one connection, so per-thread state is
 -- per-connection state (refresh tokens rotate in a chain).
---   wrk ... -s load.lua -- ROUTE TOKEN_FILE
-local route, token_file = nil, nil
+--   wrk ... -s load.lua -- ROUTE RUN_ID [TOKEN_FILE]
+local route, run_id, token_file = nil, nil, nil
 local counter = 0
 local thread_index = 0
 local current_token = nil
@@ -16,7 +16,9 @@ end
 
 function init(args)
   route = args[1]
-  token_file = args[2]
+  -- Unique per wrk run, so sign-ups never repeat an earlier run's names.
+  run_id = args[2]
+  token_file = args[3]
   if token_file then
     local lines = {}
     for line in io.lines(token_file) do table.insert(lines, line) end
@@ -38,7 +40,7 @@ function request()
     return wrk.format("POST", "/auth/login", json_headers,
       '{"login":"loadtest","password":"Tr1cky-Vole-Lantern"}')
   elseif route == "signup" then
-    local name = string.format("lt%d_%d_%d", index, counter, math.random(1, 1000000000))
+    local name = string.format("lt%s_%d_%d", run_id, index, counter)
     return wrk.format("POST", "/auth/signup", json_headers,
       '{"username":"' .. name .. '","email":"' .. name .. '@example.com",' ..
       '"password":"Tr1cky-Vole-Lantern","confirm_password":"Tr1cky-Vole-Lantern",' ..

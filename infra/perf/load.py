@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +67,7 @@ def main():
             "phoneNo": "+919876543212"})
         print(f"wrk on loopback, {SECONDS} s per row, local-api (in-memory store), "
               f"{os.cpu_count()} CPUs shared by server and load generator\n")
+        notes = []
         print("| route | concurrency | requests | requests/s | p50 | p95 | p99 | errors |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for route in ROUTES:
@@ -81,7 +83,7 @@ def main():
                     handle.close()
                     token_file = handle.name
                 args = ["wrk", "-t", str(concurrency), "-c", str(concurrency), "-d", f"{SECONDS}s",
-                        "--timeout", "10s", "-s", str(ROOT / "infra" / "perf" / "load.lua"), base, "--", route]
+                        "--timeout", "10s", "-s", str(ROOT / "infra" / "perf" / "load.lua"), base, "--", route, uuid.uuid4().hex[:8]]
                 if token_file:
                     args.append(token_file)
                 output = subprocess.run(args, capture_output=True, text=True, check=True)
@@ -95,6 +97,10 @@ def main():
                       f"| {result['p99_us'] / 1000:.2f} ms | {result['errors']} |")
                 if token_file:
                     os.unlink(token_file)
+                if result["errors"]:
+                    notes.append(f"{route} at {concurrency}: {output.stderr.strip().splitlines()[:1]}")
+        for note in notes:
+            print(f"- errors, {note}")
         print(f"\nlocal-api peak RSS: {peak_rss_mib(server.pid):.1f} MiB")
     finally:
         server.kill()

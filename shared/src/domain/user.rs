@@ -9,7 +9,7 @@ use super::phone::ContactNumber;
 use super::text::ProfileText;
 use super::username::Username;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UserId(Uuid);
 
