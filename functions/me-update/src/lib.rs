@@ -1,14 +1,17 @@
-//! `PATCH /users/me`: profile fields under the sign-up rules; username and
-//! email uniqueness kept in the same transaction.
+//! `PATCH /users/me`: a username account's profile fields under the sign-up
+//! rules (username and email uniqueness kept in the same transaction), or
+//! a phone account's name and location.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::app::FunctionState;
+use shared::domain::Account as SignedIn;
 use shared::http::body::json_object;
-use shared::http::views::AccountView;
+use shared::http::views::{AccountView, PhoneAccountView};
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::account::Account;
+use shared::usecases::phone_profile::PhoneProfile;
 
 pub const ROUTE: &str = "PATCH /users/me";
 
@@ -20,21 +23,48 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let principal = state.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
         let origin = meta.origin();
-        let account = Account {
-            users: state.stores.users.as_ref(),
-            sessions: state.stores.sessions.as_ref(),
-            audit: state.stores.audit.as_ref(),
-            clock: state.stores.clock.as_ref(),
-        };
-        let user = account
-            .update_profile(principal.member()?, &fields, &origin)
-            .await
-            .map_err(ApiError::from)?;
-        Reply::new(
-            StatusCode::OK,
-            "User updated",
-            &json!({ "user": AccountView::new(&user) }),
-        )
+        match &principal.account {
+            SignedIn::Member(member) => {
+                let account = Account {
+                    users: state.stores.users.as_ref(),
+                    sessions: state.stores.sessions.as_ref(),
+                    audit: state.stores.audit.as_ref(),
+                    clock: state.stores.clock.as_ref(),
+                };
+                let user = account
+                    .update_profile(member, &fields, &origin)
+                    .await
+                    .map_err(ApiError::from)?;
+                Reply::new(
+                    StatusCode::OK,
+                    "User updated",
+                    &json!({ "user": AccountView::new(&user) }),
+                )
+            }
+            SignedIn::Phone(phone_user) => {
+                let profile = PhoneProfile {
+                    phone_users: state.stores.phone_users.as_ref(),
+                    clock: state.stores.clock.as_ref(),
+                };
+                let (user, location) = profile
+                    .update(phone_user, &fields, &origin)
+                    .await
+                    .map_err(ApiError::from)?;
+                let location = location.map(|l| {
+                    json!({
+                        "id": l.id.to_string(),
+                        "state": l.state.as_ref().map(|t| t.as_str()),
+                        "district": l.district.as_ref().map(|t| t.as_str()),
+                        "city_village": l.city_village.as_ref().map(|t| t.as_str()),
+                    })
+                });
+                Reply::new(
+                    StatusCode::OK,
+                    "User updated",
+                    &json!({ "user": PhoneAccountView::new(&user), "location": location }),
+                )
+            }
+        }
     })
     .await
 }

@@ -41,6 +41,15 @@ pub enum CreatePhoneUserError {
     Store(#[from] StoreError),
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum UpdatePhoneUserError {
+    /// The account changed (or vanished) since it was read.
+    #[error("the account changed concurrently")]
+    Stale,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 #[async_trait]
 pub trait PhoneUserStore: Send + Sync {
     /// Whether the number is taken and the device known, in one read.
@@ -58,6 +67,17 @@ pub trait PhoneUserStore: Send + Sync {
 
     /// The account holding the number.
     async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Option<UserId>, StoreError>;
+
+    /// Replaces the account with `updated` if `current` is still what is
+    /// stored (same `updated_at`), writing `location` (created or replaced)
+    /// and the audit record with it.
+    async fn update_phone_user(
+        &self,
+        current: &PhoneUser,
+        updated: &PhoneUser,
+        location: Option<&Location>,
+        audit: &AuditRecord,
+    ) -> Result<(), UpdatePhoneUserError>;
 
     async fn get_phone_user(&self, id: UserId) -> Result<Option<PhoneUser>, StoreError>;
 

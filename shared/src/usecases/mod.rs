@@ -4,6 +4,7 @@ pub mod account;
 pub mod devices;
 pub mod login;
 pub mod login_form;
+pub mod phone_profile;
 pub mod phone_signup;
 pub mod phone_signup_form;
 pub mod refresh;

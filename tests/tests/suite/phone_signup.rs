@@ -524,6 +524,94 @@ async fn a_refused_creation_leaves_nothing(world: World) {
     }
 }
 
+/// A phone account completes its profile with `PATCH /users/me`: name and
+/// location, `needs_profile` recomputed, nothing else touched.
+async fn phone_accounts_complete_their_profile(world: World) {
+    let reply = world
+        .call(
+            "POST",
+            PATH,
+            Some(&json!({"name": "Ravi", "phone_number": NUMBER, "state": "Goa"})),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.body["needs_profile"], true);
+    let access = reply.body["access_token"].as_str().unwrap().to_owned();
+    let location_id = reply.body["location_id"].clone();
+
+    let bad = world
+        .call(
+            "PATCH",
+            "/users/me",
+            Some(&json!({"name": "", "district": 7, "city_village": "x".repeat(151)})),
+            Some(&access),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(codes(&bad.body, "name"), ["required"]);
+    assert_eq!(codes(&bad.body, "district"), ["invalid"]);
+    assert_eq!(codes(&bad.body, "city_village"), ["too_long"]);
+
+    let done = world
+        .call(
+            "PATCH",
+            "/users/me",
+            Some(&json!({"name": "Ravi Kumar", "district": "North Goa", "city_village": "Panaji"})),
+            Some(&access),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let user = &done.body["data"]["user"];
+    assert_eq!(user["name"], "Ravi Kumar");
+    assert_eq!(user["needs_profile"], false);
+    assert_eq!(user["phone_number"], NUMBER);
+    assert_eq!(
+        user["location_id"], location_id,
+        "the location is kept, not replaced"
+    );
+    assert_eq!(done.body["data"]["location"]["state"], "Goa");
+    assert_eq!(done.body["data"]["location"]["city_village"], "Panaji");
+    let me = world.me(&access).await;
+    assert_eq!(me.body["data"]["user"]["needs_profile"], false);
+    assert_eq!(me.body["data"]["user"]["name"], "Ravi Kumar");
+
+    // Clearing a part makes the profile incomplete again.
+    let cleared = world
+        .call(
+            "PATCH",
+            "/users/me",
+            Some(&json!({"district": null})),
+            Some(&access),
+        )
+        .await;
+    assert_eq!(cleared.status, 200, "{}", cleared.body);
+    assert_eq!(cleared.body["data"]["user"]["needs_profile"], true);
+    assert_eq!(cleared.body["data"]["location"]["district"], Value::Null);
+
+    // An account without a location gets one.
+    let second = world
+        .call(
+            "POST",
+            PATH,
+            Some(&json!({"name": "Mira", "phone_number": "+919812345678"})),
+            None,
+        )
+        .await;
+    let access = second.body["access_token"].as_str().unwrap();
+    let located = world
+        .call(
+            "PATCH",
+            "/users/me",
+            Some(&json!({"state": "Kerala", "district": "Idukki", "city_village": "Munnar"})),
+            Some(access),
+        )
+        .await;
+    assert_eq!(located.status, 200, "{}", located.body);
+    assert!(located.body["data"]["user"]["location_id"].is_string());
+    assert_eq!(located.body["data"]["user"]["needs_profile"], false);
+}
+
 on_both_backends!(
     full_request_creates_everything,
     name_and_phone_only,
@@ -536,6 +624,7 @@ on_both_backends!(
     devices_are_recognised,
     every_attempt_is_audited,
     a_refused_creation_leaves_nothing,
+    phone_accounts_complete_their_profile,
 );
 
 /// The raw table holds phone and contact numbers only as ciphertext: no

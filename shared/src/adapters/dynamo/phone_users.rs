@@ -5,11 +5,12 @@ use super::errors::mapping_error;
 use super::keys;
 use super::phone_items::LocationItem;
 use super::session_items::{RefreshItem, SessionItem};
-use super::transact::{TransactError, Write};
+use super::store::format_time;
+use super::transact::{s, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{Account, DeviceId, Location, LocationId, PhoneNumber, PhoneUser, UserId};
 use crate::ports::phone_users::{
-    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore,
+    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore, UpdatePhoneUserError,
 };
 use crate::ports::StoreError;
 
@@ -91,6 +92,41 @@ impl PhoneUserStore for DynamoStore {
     async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Option<UserId>, StoreError> {
         let hash = self.encryption_keys().await?.lookup_hash(phone);
         self.claim_owner(keys::phone_claim(&hash)).await
+    }
+
+    async fn update_phone_user(
+        &self,
+        current: &PhoneUser,
+        updated: &PhoneUser,
+        location: Option<&Location>,
+        audit: &crate::domain::AuditRecord,
+    ) -> Result<(), UpdatePhoneUserError> {
+        let phone_keys = self.encryption_keys().await?;
+        let (item, _) = self.seal_phone_user(updated, &phone_keys).await?;
+        let mut writes = vec![
+            Write::put(
+                &self.table,
+                item,
+                Some("#updated = :updated"),
+                Expression::default()
+                    .name("#updated", "updated_at")
+                    .value(":updated", s(format_time(current.updated_at))),
+            )?,
+            self.put_audit(audit)?,
+        ];
+        if let Some(location) = location {
+            writes.push(Write::put(
+                &self.table,
+                to_item(LocationItem::from(location)).map_err(mapping_error)?,
+                None,
+                Expression::default(),
+            )?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(_)) => Err(UpdatePhoneUserError::Stale),
+            Err(TransactError::Store(error)) => Err(error.into()),
+        }
     }
 
     async fn get_phone_user(&self, id: UserId) -> Result<Option<PhoneUser>, StoreError> {

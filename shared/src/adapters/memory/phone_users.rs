@@ -3,7 +3,7 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::domain::{DeviceId, Location, LocationId, PhoneNumber, PhoneUser, UserId};
 use crate::ports::phone_users::{
-    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore,
+    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore, UpdatePhoneUserError,
 };
 use crate::ports::StoreError;
 
@@ -74,6 +74,28 @@ impl PhoneUserStore for MemoryStore {
 
     async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Option<UserId>, StoreError> {
         Ok(self.lock().phones.get(phone.as_e164()).copied())
+    }
+
+    async fn update_phone_user(
+        &self,
+        current: &PhoneUser,
+        updated: &PhoneUser,
+        location: Option<&Location>,
+        audit: &crate::domain::AuditRecord,
+    ) -> Result<(), UpdatePhoneUserError> {
+        let mut tables = self.lock();
+        match tables.phone_users.get(&current.id) {
+            Some(stored) if stored.updated_at == current.updated_at => {}
+            _ => return Err(UpdatePhoneUserError::Stale),
+        }
+        tables.phone_users.insert(updated.id, updated.clone());
+        if let Some(location) = location {
+            tables
+                .locations
+                .insert((updated.id, location.id), location.clone());
+        }
+        tables.audit.push(audit.clone());
+        Ok(())
     }
 
     async fn get_phone_user(&self, id: UserId) -> Result<Option<PhoneUser>, StoreError> {
