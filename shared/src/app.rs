@@ -11,8 +11,11 @@ use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::crypto::phone_crypto::{PhoneKeyRing, PhoneKeys};
 use crate::http::auth::Authenticator;
 use crate::ports::ip_blocks::IpBlockStore;
+use crate::ports::notifications::DeliveryLog;
+use crate::ports::one_time::{OneTimeTokens, PreRegistrations, UnverifiedAccounts};
 use crate::ports::phone_users::PhoneUserStore;
 use crate::ports::sessions::SessionStore;
+use crate::ports::tasks::TaskStore;
 use crate::ports::{AuditLog, Clock, HealthProbe, Outbox, StoreError, SystemClock, UserStore};
 use crate::tokens::keyring::KeyRing;
 use crate::tokens::keyset::{KeySet, KeySetError};
@@ -28,6 +31,11 @@ pub struct Stores {
     pub outbox: Arc<dyn Outbox>,
     /// The IP block list (read through `ports::ip_blocks::BlockListCache`).
     pub ip_blocks: Arc<dyn IpBlockStore>,
+    pub tasks: Arc<dyn TaskStore>,
+    pub tokens: Arc<dyn OneTimeTokens>,
+    pub pre_registrations: Arc<dyn PreRegistrations>,
+    pub unverified: Arc<dyn UnverifiedAccounts>,
+    pub deliveries: Arc<dyn DeliveryLog>,
     /// Time, a port like the others: tests run the same code on a clock
     /// they move.
     pub clock: Arc<dyn Clock>,
@@ -49,6 +57,8 @@ pub enum StartupError {
         "signing keys from Secrets Manager need the `secretsmanager` feature of the shared crate"
     )]
     SecretsManagerNotLinked,
+    #[error("SQS queues need the `sqs` feature of the shared crate")]
+    SqsNotLinked,
 }
 
 impl Stores {
@@ -68,6 +78,11 @@ impl Stores {
             + Outbox
             + IpBlockStore
             + HealthProbe
+            + TaskStore
+            + OneTimeTokens
+            + PreRegistrations
+            + UnverifiedAccounts
+            + DeliveryLog
             + 'static,
     >(
         store: Arc<S>,
@@ -79,6 +94,11 @@ impl Stores {
             sessions: store.clone(),
             outbox: store.clone(),
             ip_blocks: store.clone(),
+            tasks: store.clone(),
+            tokens: store.clone(),
+            pre_registrations: store.clone(),
+            unverified: store.clone(),
+            deliveries: store.clone(),
             table_probe: store,
             clock: Arc::new(SystemClock),
         }
@@ -198,6 +218,28 @@ pub fn authenticator(config: &Config, stores: &Stores, ring: Arc<KeyRing>) -> Au
     }
 }
 
+/// What a function that neither issues nor checks tokens holds: its
+/// configuration and the stores, built once per cold start.
+pub struct StoreState {
+    pub config: Config,
+    pub stores: Stores,
+}
+
+impl StoreState {
+    pub fn new(stores: &Stores, config: &Config) -> Self {
+        Self {
+            config: config.clone(),
+            stores: stores.clone(),
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let stores = Stores::from_config(&config).await?;
+        Ok(Self::new(&stores, &config))
+    }
+}
+
 /// What a token-aware function holds: its configuration, the stores (with
 /// the clock), the signing keys and the authentication layer over them.
 /// Built once per cold start; functions that also hash keep a
@@ -227,5 +269,18 @@ impl FunctionState {
         let stores = Stores::from_config(&config).await?;
         let ring = key_ring(&config).await?;
         Self::new(&stores, &config, ring)
+    }
+}
+
+/// The mailed-link flows over these stores.
+pub fn email_links<'a>(
+    stores: &'a Stores,
+    config: &Config,
+) -> crate::usecases::email_links::EmailLinks<'a> {
+    crate::usecases::email_links::EmailLinks {
+        users: stores.users.as_ref(),
+        tokens: stores.tokens.as_ref(),
+        clock: stores.clock.as_ref(),
+        quotas: config.link_quotas,
     }
 }

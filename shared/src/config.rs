@@ -38,6 +38,22 @@ pub struct Config {
     pub phone_region_code: Option<String>,
     /// How long an instance uses the IP block list before reading it again.
     pub ip_blocks_refresh: std::time::Duration,
+    /// `TASKS_QUEUE_URL`, `NOTIFICATIONS_QUEUE_URL`: SQS queues; unset
+    /// outside Lambda, in-process queues stand in.
+    pub tasks_queue_url: Option<String>,
+    pub notifications_queue_url: Option<String>,
+    /// The tasks queue's maxReceiveCount (the template sets both).
+    pub task_max_receives: u32,
+    /// Whether accounts that have not confirmed their email may log in.
+    pub allow_unverified_login: bool,
+    /// Requests for mailed links (reset, confirmation resend) and
+    /// pre-registrations, per address and per source address.
+    pub link_quotas: crate::usecases::email_links::LinkQuotas,
+    /// Where links in emails point (`APP_BASE_URL`).
+    pub link_base: crate::usecases::email_templates::LinkBase,
+    /// `SES_FROM_ADDRESS`: emails go through SES from this address.
+    pub ses_from: Option<String>,
+    pub cleanup: crate::usecases::cleanup::CleanupPolicy,
 }
 
 /// Where the phone-number keys come from (see `crypto::phone_crypto`).
@@ -175,6 +191,8 @@ impl Config {
             (None, _) => SigningKeysSource::Generated,
         };
         let signup_limit = number("SIGNUP_IP_LIMIT", 5)?;
+        let link_defaults = crate::usecases::email_links::LinkQuotas::default();
+        let cleanup_defaults = crate::usecases::cleanup::CleanupPolicy::default();
         let phone_keys = match (get("PHONE_KEYS_SECRET_ID"), lookup("PHONE_KEYS")) {
             (Some(secret_id), _) => PhoneKeysSource::SecretsManager { secret_id },
             (None, Some(json)) if !json.trim().is_empty() => {
@@ -241,6 +259,40 @@ impl Config {
                 "IP_BLOCKS_REFRESH_SECONDS",
                 60,
             )?)),
+            tasks_queue_url: get("TASKS_QUEUE_URL"),
+            notifications_queue_url: get("NOTIFICATIONS_QUEUE_URL"),
+            task_max_receives: number("TASK_MAX_RECEIVES", 5)?.max(1),
+            allow_unverified_login: !matches!(
+                get("ALLOW_UNVERIFIED_LOGIN").as_deref(),
+                Some("0" | "false" | "no")
+            ),
+            link_quotas: crate::usecases::email_links::LinkQuotas {
+                per_email: Quota {
+                    max: number("LINK_EMAIL_LIMIT", link_defaults.per_email.max)?.max(1),
+                    window: seconds(
+                        "LINK_WINDOW_SECONDS",
+                        link_defaults.per_email.window.whole_seconds(),
+                    )?,
+                },
+                per_ip: Quota {
+                    max: number("LINK_IP_LIMIT", link_defaults.per_ip.max)?.max(1),
+                    window: seconds(
+                        "LINK_WINDOW_SECONDS",
+                        link_defaults.per_ip.window.whole_seconds(),
+                    )?,
+                },
+            },
+            link_base: get("APP_BASE_URL")
+                .map(crate::usecases::email_templates::LinkBase)
+                .unwrap_or_default(),
+            ses_from: get("SES_FROM_ADDRESS"),
+            cleanup: crate::usecases::cleanup::CleanupPolicy {
+                unverified_max_age: seconds(
+                    "UNVERIFIED_MAX_AGE_SECONDS",
+                    cleanup_defaults.unverified_max_age.whole_seconds(),
+                )?,
+                ..cleanup_defaults
+            },
         })
     }
 }

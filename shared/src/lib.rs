@@ -3,6 +3,7 @@
 
 pub mod adapters;
 pub mod app;
+pub mod background;
 pub mod config;
 pub mod crypto;
 pub mod domain;

@@ -2,6 +2,7 @@
 //! builders, the local server, and log capture.
 
 pub mod logs;
+pub mod mail;
 pub mod moto;
 pub mod requests;
 pub mod round_trips;

@@ -120,3 +120,97 @@ pub async fn put_secret(client: &aws_sdk_secretsmanager::Client, name: &str, val
         .await
         .expect("put secret on moto");
 }
+
+/// An SQS client for the same moto server.
+pub fn sqs_client() -> aws_sdk_sqs::Client {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// A fresh queue and its dead-letter queue on moto, as the template makes
+/// them: messages move to the dead letters after `max_receives` receives.
+pub async fn fresh_queue(
+    prefix: &str,
+    max_receives: u32,
+) -> (
+    shared::adapters::sqs::SqsQueue,
+    shared::adapters::sqs::SqsQueue,
+) {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let client = sqs_client();
+    let name = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
+    let dead = client
+        .create_queue()
+        .queue_name(format!("{name}-dlq"))
+        .send()
+        .await
+        .expect("create dead-letter queue on moto");
+    let dead_url = dead.queue_url.expect("queue url");
+    let dead_arn = client
+        .get_queue_attributes()
+        .queue_url(&dead_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("dead-letter queue arn")
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .expect("arn");
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": dead_arn,
+        "maxReceiveCount": max_receives.to_string(),
+    });
+    let queue = client
+        .create_queue()
+        .queue_name(&name)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .attributes(QueueAttributeName::VisibilityTimeout, "30")
+        .send()
+        .await
+        .expect("create queue on moto");
+    (
+        shared::adapters::sqs::SqsQueue::new(client.clone(), queue.queue_url.expect("queue url")),
+        shared::adapters::sqs::SqsQueue::new(client, dead_url),
+    )
+}
+
+/// Both queues on moto, with dead letters after `max_receives` receives.
+pub async fn fresh_queues(max_receives: u32) -> shared::background::Queues {
+    let (tasks, tasks_dead) = fresh_queue("tasks", max_receives).await;
+    let (notifications, notifications_dead) = fresh_queue("notifications", max_receives).await;
+    shared::background::Queues {
+        tasks: Arc::new(tasks),
+        notifications: Arc::new(notifications),
+        tasks_dead_letters: Some(Arc::new(tasks_dead)),
+        notifications_dead_letters: Some(Arc::new(notifications_dead)),
+    }
+}
+
+/// An SQS queue at an address where nothing listens: an outage.
+pub fn dead_queue() -> shared::adapters::sqs::SqsQueue {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .timeout_config(
+            aws_sdk_sqs::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_millis(200))
+                .build(),
+        )
+        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+        .build();
+    shared::adapters::sqs::SqsQueue::new(
+        aws_sdk_sqs::Client::from_conf(config),
+        "http://127.0.0.1:9/123456789012/gone",
+    )
+}

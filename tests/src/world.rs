@@ -6,9 +6,11 @@ use std::sync::Arc;
 use http::HeaderMap;
 use lambda_http::Body;
 use serde_json::{json, Value};
+use shared::background::Queues;
 use shared::ports::ManualClock;
 use shared::tokens::keyring::KeyRing;
 use shared::tokens::keyset::KeySet;
+use shared::usecases::task_runner::{StandardRunner, TaskRunner};
 use time::OffsetDateTime;
 
 use crate::requests::{read, request_from, signup_body, SOURCE_IP};
@@ -40,11 +42,50 @@ impl World {
         Self::with_ring(backend, ring)
     }
 
-    pub fn with_ring(mut backend: Backend, ring: Arc<KeyRing>) -> Self {
+    pub fn with_ring(backend: Backend, ring: Arc<KeyRing>) -> Self {
+        Self::build(backend, ring, default_config(), None)
+    }
+
+    /// With these queues and task runner instead of in-process queues and
+    /// the standard tasks, and this configuration.
+    pub fn with_background(
+        backend: Backend,
+        config: shared::config::Config,
+        queues: Option<Queues>,
+        runner: Arc<dyn TaskRunner>,
+    ) -> Self {
+        let ring = Arc::new(KeyRing::fixed(KeySet::generate(OffsetDateTime::now_utc())));
+        Self::build_with(backend, ring, config, queues, runner)
+    }
+
+    fn build(
+        backend: Backend,
+        ring: Arc<KeyRing>,
+        config: shared::config::Config,
+        queues: Option<Queues>,
+    ) -> Self {
+        Self::build_with(
+            backend,
+            ring,
+            config,
+            queues,
+            Arc::new(StandardRunner::default()),
+        )
+    }
+
+    fn build_with(
+        mut backend: Backend,
+        ring: Arc<KeyRing>,
+        config: shared::config::Config,
+        queues: Option<Queues>,
+        runner: Arc<dyn TaskRunner>,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         backend.stores = backend.stores.clone().with_clock(clock.clone());
+        let queues = queues.unwrap_or_else(|| Queues::memory(config.task_max_receives));
         let app =
-            local_api::LocalApp::new(&backend.stores, &default_config(), ring).expect("valid app");
+            local_api::LocalApp::with_background(&backend.stores, &config, ring, queues, runner)
+                .expect("valid app");
         Self {
             backend,
             clock,

@@ -9,12 +9,16 @@ use axum::extract::{ConnectInfo, State};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use shared::app::{FunctionState, StartupError, Stores};
+use shared::adapters::email::LocalMailbox;
+use shared::app::{FunctionState, StartupError, StoreState, Stores};
+use shared::background::{poll_forever, poll_once, relay_forever, Queues};
 use shared::config::Config;
 use shared::http::body::MAX_BODY_BYTES;
 use shared::http::routes::{match_route, RouteId, RouteMatch};
 use shared::http::{respond_error, ApiError};
 use shared::tokens::keyring::KeyRing;
+use shared::usecases::relay::Relay;
+use shared::usecases::task_runner::{StandardRunner, TaskRunner};
 
 /// The state of every function, built once, over one store and one key
 /// ring.
@@ -31,12 +35,54 @@ pub struct LocalApp {
     pub me_update: me_update::State,
     pub devices: devices::State,
     pub device_delete: device_delete::State,
+    pub tasks_create: tasks_create::State,
+    pub task_get: task_get::State,
+    pub task_revoke: task_revoke::State,
+    pub email_confirm: email_confirm::State,
+    pub email_confirm_resend: email_confirm_resend::State,
+    pub password_reset: password_reset::State,
+    pub password_reset_confirm: password_reset_confirm::State,
+    pub pre_register: pre_register::State,
+    pub task_worker: task_worker::State,
+    pub notification_worker: notification_worker::State,
+    pub stores: Stores,
+    pub queues: Queues,
+    /// Where emails go in local runs: `GET /_local/outbox`.
+    pub mailbox: Arc<LocalMailbox>,
 }
 
 impl LocalApp {
+    /// Over in-process queues and a local mailbox.
     pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Result<Self, StartupError> {
+        let queues = Queues::memory(config.task_max_receives);
+        let runner = Arc::new(StandardRunner::default());
+        Self::with_background(stores, config, ring, queues, runner)
+    }
+
+    pub fn with_background(
+        stores: &Stores,
+        config: &Config,
+        ring: Arc<KeyRing>,
+        queues: Queues,
+        runner: Arc<dyn TaskRunner>,
+    ) -> Result<Self, StartupError> {
         let base = || FunctionState::new(stores, config, ring.clone());
+        let plain = || StoreState::new(stores, config);
+        let mailbox = Arc::new(LocalMailbox::default());
         Ok(Self {
+            tasks_create: tasks_create::State::new(base()?, queues.tasks.clone()),
+            task_get: base()?,
+            task_revoke: base()?,
+            email_confirm: plain(),
+            email_confirm_resend: plain(),
+            password_reset: plain(),
+            password_reset_confirm: base()?,
+            pre_register: plain(),
+            task_worker: task_worker::State::new(stores, config, queues.tasks.clone(), runner),
+            notification_worker: notification_worker::State::new(stores, config, mailbox.clone()),
+            stores: stores.clone(),
+            queues,
+            mailbox,
             signup: signup::SignUpState::new(stores, config)?,
             phone_signup: phone_signup::PhoneSignUpState::new(stores, config, ring.clone())?,
             health: health::HealthState::new(stores),
@@ -81,6 +127,22 @@ impl LocalApp {
                     RouteId::DeviceDelete => {
                         device_delete::handle(&self.device_delete, request).await
                     }
+                    RouteId::TaskCreate => tasks_create::handle(&self.tasks_create, request).await,
+                    RouteId::TaskGet => task_get::handle(&self.task_get, request).await,
+                    RouteId::TaskRevoke => task_revoke::handle(&self.task_revoke, request).await,
+                    RouteId::EmailConfirm => {
+                        email_confirm::handle(&self.email_confirm, request).await
+                    }
+                    RouteId::EmailConfirmResend => {
+                        email_confirm_resend::handle(&self.email_confirm_resend, request).await
+                    }
+                    RouteId::PasswordReset => {
+                        password_reset::handle(&self.password_reset, request).await
+                    }
+                    RouteId::PasswordResetConfirm => {
+                        password_reset_confirm::handle(&self.password_reset_confirm, request).await
+                    }
+                    RouteId::PreRegister => pre_register::handle(&self.pre_register, request).await,
                 }
             }
             RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => {
@@ -88,10 +150,88 @@ impl LocalApp {
             }
         }
     }
+
+    /// One pass of everything AWS would do in the background: relay the
+    /// outbox, then let each worker take what is queued, until nothing
+    /// moves. Tests call it to run the flows to the end; returns how many
+    /// messages were handled.
+    pub async fn settle(&self) -> usize {
+        let mut handled = 0;
+        loop {
+            let relay = Relay {
+                outbox: self.stores.outbox.as_ref(),
+                queue: self.queues.notifications.as_ref(),
+            };
+            let now = self.stores.clock.now() + time::Duration::seconds(1);
+            let relayed = relay.relay_pending(now, 100).await.unwrap_or(0);
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(900);
+            let tasks = poll_once(
+                self.queues.tasks.as_ref(),
+                std::time::Duration::ZERO,
+                &|event| task_worker::handle(&self.task_worker, event, until),
+            )
+            .await
+            .unwrap_or(0);
+            let notifications = poll_once(
+                self.queues.notifications.as_ref(),
+                std::time::Duration::ZERO,
+                &|event| notification_worker::handle(&self.notification_worker, event),
+            )
+            .await
+            .unwrap_or(0);
+            handled += tasks + notifications;
+            if relayed + tasks + notifications == 0 {
+                return handled;
+            }
+        }
+    }
+
+    /// Runs the relay and both workers in this process until it ends, as
+    /// the stream, the SQS triggers and the workers do on AWS.
+    pub fn spawn_background(self: &Arc<Self>) {
+        tokio::spawn(relay_forever(
+            self.stores.outbox.clone(),
+            self.queues.notifications.clone(),
+            self.stores.clock.clone(),
+            std::time::Duration::from_millis(200),
+        ));
+        let app = self.clone();
+        tokio::spawn(poll_forever(self.queues.tasks.clone(), move |event| {
+            let app = app.clone();
+            async move {
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(900);
+                task_worker::handle(&app.task_worker, event, until).await
+            }
+        }));
+        let app = self.clone();
+        tokio::spawn(poll_forever(
+            self.queues.notifications.clone(),
+            move |event| {
+                let app = app.clone();
+                async move { notification_worker::handle(&app.notification_worker, event).await }
+            },
+        ));
+    }
 }
 
+pub const LOCAL_OUTBOX_PATH: &str = "/_local/outbox";
+
 pub fn router(app: Arc<LocalApp>) -> axum::Router {
-    axum::Router::new().fallback(serve).with_state(app)
+    axum::Router::new()
+        .route(LOCAL_OUTBOX_PATH, axum::routing::get(local_outbox))
+        .fallback(serve)
+        .with_state(app)
+}
+
+/// `GET /_local/outbox`: the emails sent so far, newest last. Only the
+/// local server has it (it is no route of the API or the template).
+async fn local_outbox(State(app): State<Arc<LocalApp>>) -> axum::response::Response {
+    let body = serde_json::json!({ "success": true, "message": "Local outbox", "data": { "emails": app.mailbox.messages() } });
+    axum::response::Response::builder()
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap_or_default()
 }
 
 async fn serve(

@@ -11,7 +11,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     let stores = Stores::from_config(&config).await?;
     let ring = shared::app::key_ring(&config).await?;
-    let app = Arc::new(local_api::LocalApp::new(&stores, &config, ring)?);
+    let queues = shared::background::Queues::from_config(&config).await?;
+    let runner = Arc::new(shared::usecases::task_runner::StandardRunner::default());
+    let app = Arc::new(local_api::LocalApp::with_background(
+        &stores, &config, ring, queues, runner,
+    )?);
+    // The outbox relay and both queue workers, in this process.
+    app.spawn_background();
     let addr = std::env::var("LOCAL_API_ADDR").unwrap_or_else(|_| {
         let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
         format!("127.0.0.1:{port}")
@@ -32,6 +38,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
          \"phoneNo\":\"+919876543212\"}}'"
     );
     println!("  curl -s {url}/health");
+    println!(
+        "Emails (confirmation and reset links) land in {url}{}",
+        local_api::LOCAL_OUTBOX_PATH
+    );
     local_api::serve_on(listener, app).await?;
     Ok(())
 }

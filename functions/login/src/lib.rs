@@ -31,6 +31,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             session_policy: state.config.sessions,
             lockout: state.config.lockout,
             ip_quota: state.config.login_ip_quota,
+            allow_unverified: state.config.allow_unverified_login,
         };
         let logged_in = log_in.run(&fields, &origin).await.map_err(ApiError::from)?;
         tracing::Span::current().record("user_id", tracing::field::display(logged_in.user.id));

@@ -2,7 +2,10 @@
 //! and in-memory twins with the same semantics.
 
 pub mod dynamo;
+pub mod email;
 pub mod memory;
 pub mod memory_secrets;
 #[cfg(feature = "secretsmanager")]
 pub mod secretsmanager;
+#[cfg(feature = "sqs")]
+pub mod sqs;

@@ -16,6 +16,8 @@ pub enum AuditAction {
     PasswordChange,
     ProfileUpdate,
     DeviceRemoved,
+    EmailConfirmed,
+    PasswordReset,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,17 +16,41 @@ pub const EVENT_VERSION: u32 = 1;
 pub enum EventType {
     #[serde(rename = "user.registered")]
     UserRegistered,
+    /// Carries the confirmation token: the one secret an event may hold.
+    #[serde(rename = "email.confirmation_requested")]
+    EmailConfirmationRequested,
+    #[serde(rename = "email.confirmed")]
+    EmailConfirmed,
+    /// Carries the reset token.
+    #[serde(rename = "password.reset_requested")]
+    PasswordResetRequested,
     #[serde(rename = "password.changed")]
     PasswordChanged,
+    #[serde(rename = "login.new_device")]
+    LoginNewDevice,
     #[serde(rename = "security.token_reuse")]
     TokenReuse,
 }
 
 impl EventType {
+    pub const ALL: [EventType; 7] = [
+        Self::UserRegistered,
+        Self::EmailConfirmationRequested,
+        Self::EmailConfirmed,
+        Self::PasswordResetRequested,
+        Self::PasswordChanged,
+        Self::LoginNewDevice,
+        Self::TokenReuse,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UserRegistered => "user.registered",
+            Self::EmailConfirmationRequested => "email.confirmation_requested",
+            Self::EmailConfirmed => "email.confirmed",
+            Self::PasswordResetRequested => "password.reset_requested",
             Self::PasswordChanged => "password.changed",
+            Self::LoginNewDevice => "login.new_device",
             Self::TokenReuse => "security.token_reuse",
         }
     }

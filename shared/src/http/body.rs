@@ -77,6 +77,21 @@ fn is_json_media_type(request: &Request) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// A path parameter parsed into its domain type; a missing or unparsable
+/// one names nothing, so it is a 404 like an unknown id.
+pub fn path_parameter<T>(
+    request: &Request,
+    name: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, ApiError> {
+    use lambda_http::RequestExt;
+    request
+        .path_parameters_ref()
+        .and_then(|params| params.first(name))
+        .and_then(parse)
+        .ok_or_else(ApiError::not_found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

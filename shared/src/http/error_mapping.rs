@@ -38,6 +38,7 @@ impl From<SignUpError> for ApiError {
             SignUpError::Store(error) => error.into(),
             SignUpError::Hashing(error) => error.into(),
             SignUpError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            SignUpError::Token(error) => ApiError::internal(Box::new(error)),
         }
     }
 }
@@ -86,6 +87,12 @@ impl From<LogInError> for ApiError {
                 ErrorCode::AccountInactive,
                 "Account inactive",
                 "This account is inactive.",
+            ),
+            LogInError::EmailNotVerified => ApiError::general(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "Email not confirmed",
+                "Confirm your email address before logging in.",
             ),
             LogInError::Locked { retry_after } => locked(retry_after),
             LogInError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
@@ -180,6 +187,50 @@ impl From<PhoneSignUpError> for ApiError {
             PhoneSignUpError::Store(error) => error.into(),
             PhoneSignUpError::Token(error) => error.into(),
             PhoneSignUpError::Refresh(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::usecases::tasks::TaskError> for ApiError {
+    fn from(error: crate::usecases::tasks::TaskError) -> Self {
+        use crate::usecases::tasks::TaskError;
+        match error {
+            TaskError::Rejected(errors) => ApiError::validation(errors),
+            TaskError::NotFound => ApiError::not_found(),
+            TaskError::NotRevocable(_) => ApiError::general(
+                StatusCode::CONFLICT,
+                ErrorCode::Invalid,
+                "Task cannot be revoked",
+                "The task has already started or finished.",
+            ),
+            TaskError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::usecases::email_links::EmailLinkError> for ApiError {
+    fn from(error: crate::usecases::email_links::EmailLinkError) -> Self {
+        use crate::domain::errors::FieldError;
+        use crate::usecases::email_links::{EmailLinkError, TOKEN};
+        let token_error = |code, message: &'static str| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                message,
+                FieldErrors::single(TOKEN, FieldError::new(code, message)),
+            )
+        };
+        match error {
+            EmailLinkError::Rejected(errors) => ApiError::validation(errors),
+            EmailLinkError::TokenInvalid => {
+                token_error(ErrorCode::TokenInvalid, "Token is invalid")
+            }
+            EmailLinkError::TokenExpired => {
+                token_error(ErrorCode::TokenExpired, "Token has expired")
+            }
+            EmailLinkError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            EmailLinkError::Store(error) => error.into(),
+            EmailLinkError::Hashing(error) => error.into(),
+            EmailLinkError::Token(error) => ApiError::internal(Box::new(error)),
         }
     }
 }

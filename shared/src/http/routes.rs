@@ -15,6 +15,14 @@ pub enum RouteId {
     MeUpdate,
     Devices,
     DeviceDelete,
+    TaskCreate,
+    TaskGet,
+    TaskRevoke,
+    EmailConfirm,
+    EmailConfirmResend,
+    PasswordReset,
+    PasswordResetConfirm,
+    PreRegister,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +50,14 @@ pub const ROUTES: &[Route] = &[
     Route { id: RouteId::MeUpdate, method: "PATCH", path: "/users/me", function: "MeUpdateFunction" },
     Route { id: RouteId::Devices, method: "GET", path: "/users/me/devices", function: "DevicesFunction" },
     Route { id: RouteId::DeviceDelete, method: "DELETE", path: "/users/me/devices/{id}", function: "DeviceDeleteFunction" },
+    Route { id: RouteId::TaskCreate, method: "POST", path: "/tasks", function: "TaskCreateFunction" },
+    Route { id: RouteId::TaskGet, method: "GET", path: "/tasks/{id}", function: "TaskGetFunction" },
+    Route { id: RouteId::TaskRevoke, method: "DELETE", path: "/tasks/{id}", function: "TaskRevokeFunction" },
+    Route { id: RouteId::EmailConfirm, method: "POST", path: "/auth/email/confirm", function: "EmailConfirmFunction" },
+    Route { id: RouteId::EmailConfirmResend, method: "POST", path: "/auth/email/confirm/resend", function: "EmailConfirmResendFunction" },
+    Route { id: RouteId::PasswordReset, method: "POST", path: "/auth/password/reset", function: "PasswordResetFunction" },
+    Route { id: RouteId::PasswordResetConfirm, method: "POST", path: "/auth/password/reset/confirm", function: "PasswordResetConfirmFunction" },
+    Route { id: RouteId::PreRegister, method: "POST", path: "/auth/pre-register", function: "PreRegisterFunction" },
 ];
 
 #[derive(Debug, PartialEq, Eq)]

@@ -122,3 +122,37 @@ impl<'a> SignedInView<'a> {
         }
     }
 }
+
+/// A task as `GET /tasks/{id}` shows it.
+#[derive(Debug, Serialize)]
+pub struct TaskView<'a> {
+    pub task_id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<&'a serde_json::Value>,
+    pub attempts: u32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> TaskView<'a> {
+    pub fn new(task: &'a crate::domain::Task) -> Self {
+        Self {
+            task_id: task.id.to_string(),
+            kind: task.kind.name(),
+            status: task.status.as_str(),
+            result: task.result.as_ref(),
+            error: task.error.as_deref(),
+            progress: task.progress.as_ref(),
+            attempts: task.attempts,
+            created_at: rfc3339(task.created_at),
+            updated_at: rfc3339(task.updated_at),
+        }
+    }
+}

@@ -2,9 +2,13 @@
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
 pub mod ip_blocks;
+pub mod notifications;
+pub mod one_time;
 pub mod phone_users;
+pub mod queues;
 pub mod secrets;
 pub mod sessions;
+pub mod tasks;
 
 use async_trait::async_trait;
 use time::{Date, OffsetDateTime};
@@ -76,6 +80,7 @@ pub trait UserStore: Send + Sync {
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
+        confirmation: Option<&crate::domain::OneTimeTokenRecord>,
     ) -> Result<(), CreateUserError>;
 
     /// Which of these claims are taken (a strongly consistent read).
@@ -86,6 +91,13 @@ pub trait UserStore: Send + Sync {
     ) -> Result<Conflicts, StoreError>;
 
     async fn get(&self, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// The user, and whether it used `device` before: one read.
+    async fn get_with_device(
+        &self,
+        id: UserId,
+        device: &crate::domain::DeviceId,
+    ) -> Result<(Option<User>, bool), StoreError>;
 
     async fn find_by_username(&self, username_key: &str) -> Result<Option<UserId>, StoreError>;
 
@@ -100,7 +112,9 @@ pub trait UserStore: Send + Sync {
         audit: &AuditRecord,
     ) -> Result<(), UpdateUserError>;
 
-    /// Sets a new password hash and ends every session but `keep`.
+    /// Sets a new password hash and ends every session but `keep`; spends
+    /// `reset` (a reset token) in the same write when given.
+    #[allow(clippy::too_many_arguments)]
     async fn change_password(
         &self,
         user: &User,
@@ -109,6 +123,7 @@ pub trait UserStore: Send + Sync {
         at: time::OffsetDateTime,
         audit: &AuditRecord,
         events: &[NotificationEvent],
+        reset: Option<&crate::domain::OneTimeTokenRecord>,
     ) -> Result<(), UpdateUserError>;
 }
 
@@ -126,6 +141,17 @@ pub trait AuditLog: Send + Sync {
 pub trait Outbox: Send + Sync {
     /// Events not yet relayed, oldest first.
     async fn pending(&self) -> Result<Vec<NotificationEvent>, StoreError>;
+
+    /// Up to `limit` events written before `before`, oldest first: what
+    /// the stream relay missed.
+    async fn pending_before(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<NotificationEvent>, StoreError>;
+
+    /// Drops relayed events (absent ones are no error).
+    async fn remove(&self, events: &[NotificationEvent]) -> Result<(), StoreError>;
 }
 
 /// A dependency `GET /health` reports on.

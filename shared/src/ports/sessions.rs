@@ -41,6 +41,8 @@ pub struct NewSession {
     pub audit: AuditRecord,
     /// The identifier whose failure history the login clears.
     pub clear_throttle: Option<String>,
+    /// Notification events of the login (`login.new_device`).
+    pub events: Vec<NotificationEvent>,
 }
 
 /// Everything a failed login writes, at once.

@@ -4,14 +4,13 @@
 use serde_json::{Map, Value};
 
 use super::signup_form::{
-    CONFIRM_PASSWORD, DESIGNATION, EMAIL, MOBILE_NO, PERSONAL_NO, PHONE_NO, RANK, RANK_MAX_CHARS,
-    UNITNAME, UNIT_MAX_CHARS, USERNAME,
+    DESIGNATION, EMAIL, MOBILE_NO, PERSONAL_NO, PHONE_NO, RANK, RANK_MAX_CHARS, UNITNAME,
+    UNIT_MAX_CHARS, USERNAME,
 };
 use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::form::Form;
-use crate::domain::password_policy::{check_strength, UserAttribute};
 use crate::domain::{
     AuditAction, AuditOutcome, ContactNumber, Email, EventType, LockoutPolicy, NotificationEvent,
     Password, ProfileText, Session, User, Username,
@@ -201,41 +200,7 @@ impl ChangePassword<'_> {
         let form = Form::new(fields);
         let mut errors = FieldErrors::new();
         let current = errors.collect("current_password", form.required_secret("current_password"));
-        let new_raw = errors.collect("new_password", form.required_secret("new_password"));
-        let confirm = errors.collect(CONFIRM_PASSWORD, form.required_secret(CONFIRM_PASSWORD));
-        let new_password =
-            new_raw.and_then(|raw| errors.collect("new_password", Password::parse(raw)));
-        if let Some(password) = &new_password {
-            let attributes = [
-                UserAttribute {
-                    label: "username",
-                    value: user.username.as_str(),
-                },
-                UserAttribute {
-                    label: "email address",
-                    value: user.email.as_str(),
-                },
-                UserAttribute {
-                    label: "unit name",
-                    value: user.profile.unitname.as_str(),
-                },
-                UserAttribute {
-                    label: "designation",
-                    value: user.profile.designation.as_str(),
-                },
-            ];
-            for error in check_strength(password, &attributes) {
-                errors.add("new_password", error);
-            }
-        }
-        if let (Some(new_raw), Some(confirm)) = (new_raw, confirm) {
-            if !super::signup_form::constant_time_eq(new_raw.as_bytes(), confirm.as_bytes()) {
-                errors.add(
-                    CONFIRM_PASSWORD,
-                    FieldError::new(ErrorCode::PasswordMismatch, "Passwords do not match."),
-                );
-            }
-        }
+        let new_password = super::new_password::parse_new_password(&form, &mut errors, user);
         let Some(current) = current else {
             return Err(AccountError::Rejected(errors));
         };
@@ -293,7 +258,7 @@ impl ChangePassword<'_> {
             serde_json::json!({}),
         );
         self.users
-            .change_password(user, &hash, Some(session.id), now, &audit, &[changed])
+            .change_password(user, &hash, Some(session.id), now, &audit, &[changed], None)
             .await?;
         tracing::info!(user_id = %user.id, "password changed; other sessions ended");
         Ok(())

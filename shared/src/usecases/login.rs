@@ -9,8 +9,8 @@ use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::FieldErrors;
 use crate::domain::{
-    AuditAction, AuditOutcome, Device, LockoutPolicy, LoginThrottle, Quota, RateWindow, Session,
-    SessionPolicy, User, UserStatus,
+    AuditAction, AuditOutcome, Device, EventType, LockoutPolicy, LoginThrottle, NotificationEvent,
+    Quota, RateWindow, Session, SessionPolicy, User, UserStatus,
 };
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
@@ -31,6 +31,9 @@ pub enum LogInError {
     InvalidCredentials,
     #[error("account inactive")]
     Inactive,
+    /// The address is not confirmed and configuration requires it.
+    #[error("the email address is not confirmed")]
+    EmailNotVerified,
     #[error("login identifier locked")]
     Locked { retry_after: Duration },
     #[error("too many failed logins from this address")]
@@ -62,6 +65,8 @@ pub struct LogIn<'a> {
     pub session_policy: SessionPolicy,
     pub lockout: LockoutPolicy,
     pub ip_quota: Quota,
+    /// Whether accounts with an unconfirmed email may log in.
+    pub allow_unverified: bool,
 }
 
 impl LogIn<'_> {
@@ -97,9 +102,15 @@ impl LogIn<'_> {
         if let Some(wait) = lookup.throttle.locked_for(now) {
             return Err(LogInError::Locked { retry_after: wait });
         }
-        let user = match lookup.user_id {
-            Some(id) => self.users.get(id).await?,
-            None => None,
+        // With a device id, the same read says whether the device is new
+        // to the account.
+        let (user, new_device) = match (lookup.user_id, &form.device_id) {
+            (Some(id), Some(device)) => {
+                let (user, known) = self.users.get_with_device(id, device).await?;
+                (user, !known)
+            }
+            (Some(id), None) => (self.users.get(id).await?, false),
+            (None, _) => (None, false),
         };
         let verified = match (&user, &form.password) {
             (Some(user), Some(password)) => {
@@ -121,7 +132,16 @@ impl LogIn<'_> {
             }
             return Err(LogInError::Inactive);
         }
-        self.start_session(user, form, lookup.throttle, origin)
+        if !self.allow_unverified && !user.email_verified {
+            let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
+            audit.user_id = Some(user.id);
+            audit.reasons = vec!["non_field_errors:email_not_verified".into()];
+            if let Err(error) = self.audit.record(&audit).await {
+                tracing::error!(error = %error, "could not write the login audit record");
+            }
+            return Err(LogInError::EmailNotVerified);
+        }
+        self.start_session(user, form, lookup.throttle, new_device, origin)
             .await
     }
 
@@ -130,6 +150,7 @@ impl LogIn<'_> {
         user: User,
         form: LoginForm,
         throttle: LoginThrottle,
+        new_device: bool,
         origin: &Origin,
     ) -> Result<LoggedIn, LogInError> {
         let now = self.clock.now();
@@ -163,6 +184,22 @@ impl LogIn<'_> {
             device,
             audit,
             clear_throttle: (!throttle.is_clear()).then(|| form.identifier.clone()),
+            events: new_device
+                .then(|| {
+                    NotificationEvent::new(
+                        EventType::LoginNewDevice,
+                        user.id,
+                        now,
+                        serde_json::json!({
+                            "email": user.email.as_str(),
+                            "platform": form.device_info.platform,
+                            "model": form.device_info.model,
+                            "app_version": form.device_info.app_version,
+                        }),
+                    )
+                })
+                .into_iter()
+                .collect(),
         };
         self.sessions.start_session(&new).await?;
         let tokens = TokenPair::issue(

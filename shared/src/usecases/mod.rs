@@ -1,16 +1,26 @@
 //! Use cases: one module per operation, each with its own error type.
 
 pub mod account;
+pub mod cleanup;
 pub mod devices;
+pub mod email_links;
+pub mod email_templates;
 pub mod login;
 pub mod login_form;
+pub mod new_password;
+pub mod notify;
 pub mod phone_profile;
 pub mod phone_signup;
 pub mod phone_signup_form;
+pub mod pre_register;
 pub mod refresh;
+pub mod relay;
 pub mod session_tokens;
 pub mod signup;
 pub mod signup_form;
+pub mod task_runner;
+pub mod task_worker;
+pub mod tasks;
 
 use std::net::IpAddr;
 

@@ -22,6 +22,8 @@ pub enum SignUpError {
     Hashing(#[from] HashError),
     #[error("too many sign-ups from this address")]
     RateLimited { retry_after: time::Duration },
+    #[error("could not make the confirmation token")]
+    Token(#[from] crate::domain::one_time_token::OneTimeTokenError),
 }
 
 /// What sign-up needs, borrowed from the function's state.
@@ -96,9 +98,16 @@ impl SignUp<'_> {
             now,
             serde_json::json!({ "username": user.username.as_str(), "email": user.email.as_str() }),
         );
+        let confirmation = super::email_links::confirmation_request(&user, now)?;
         match self
             .users
-            .create(&user, &audit, window.as_ref(), &[registered])
+            .create(
+                &user,
+                &audit,
+                window.as_ref(),
+                &[registered, confirmation.event],
+                Some(&confirmation.record),
+            )
             .await
         {
             Ok(()) => {

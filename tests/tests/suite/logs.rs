@@ -125,3 +125,48 @@ async fn no_token_or_password_reaches_the_logs() {
         }
     }
 }
+
+/// The mailed links are secrets too: no confirmation or reset token, and
+/// no new password, reaches the logs on any path through those flows.
+#[tokio::test]
+async fn no_mailed_token_reaches_the_logs() {
+    let logs = capture();
+    let new_password = "Unl1kely-Reset-Phrase-5518";
+    for backend in Backend::both().await {
+        let world = integration_tests::world::World::new(backend);
+        world.sign_up("tokenlog", "tokenlog@example.com").await;
+        let post = |path: &'static str, body: serde_json::Value| {
+            let world = &world;
+            async move { world.call("POST", path, Some(&body), None).await }
+        };
+        post(
+            "/auth/password/reset",
+            json!({"email": "tokenlog@example.com"}),
+        )
+        .await;
+        world.app.settle().await;
+        let messages = world.app.mailbox.messages();
+        let confirm =
+            integration_tests::mail::last_token(&messages, "email.confirmation_requested")
+                .expect("confirmation link");
+        let reset = integration_tests::mail::last_token(&messages, "password.reset_requested")
+            .expect("reset link");
+        post("/auth/email/confirm", json!({ "token": confirm })).await;
+        post("/auth/email/confirm", json!({ "token": confirm })).await;
+        post(
+            "/auth/password/reset/confirm",
+            json!({"token": reset, "new_password": new_password, "confirm_password": "x"}),
+        )
+        .await;
+        post(
+            "/auth/password/reset/confirm",
+            json!({"token": reset, "new_password": new_password, "confirm_password": new_password}),
+        )
+        .await;
+        world.app.settle().await;
+        let text = logs.text();
+        for secret in [confirm.as_str(), reset.as_str(), new_password] {
+            assert!(!text.contains(secret), "{secret} found in logs");
+        }
+    }
+}

@@ -1,6 +1,9 @@
 //! The integration suite: one binary, so the workspace links it once.
 
+mod background;
+mod cleanup_job;
 mod concurrency;
+mod email_links;
 mod hostile;
 mod ip_blocks;
 mod keys;
@@ -14,3 +17,4 @@ mod routes_and_events;
 mod sessions;
 mod signup_api;
 mod store_contract;
+mod tasks;

@@ -53,7 +53,13 @@ async fn created_user_reads_back_identically(backend: &Backend) {
     let users = &backend.stores.users;
     let alice = user("Alice", "alice@example.com");
     users
-        .create(&alice, &audit_for(&alice, alice.created_at), None, &[])
+        .create(
+            &alice,
+            &audit_for(&alice, alice.created_at),
+            None,
+            &[],
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(users.get(alice.id).await.unwrap().as_ref(), Some(&alice));
@@ -73,12 +79,24 @@ async fn taken_username_conflicts_and_writes_nothing(backend: &Backend) {
     let users = &backend.stores.users;
     let first = user("carol", "carol@example.com");
     users
-        .create(&first, &audit_for(&first, first.created_at), None, &[])
+        .create(
+            &first,
+            &audit_for(&first, first.created_at),
+            None,
+            &[],
+            None,
+        )
         .await
         .unwrap();
     let second = user("CAROL", "other@example.com");
     let error = users
-        .create(&second, &audit_for(&second, second.created_at), None, &[])
+        .create(
+            &second,
+            &audit_for(&second, second.created_at),
+            None,
+            &[],
+            None,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -107,12 +125,24 @@ async fn taken_email_conflicts(backend: &Backend) {
     let users = &backend.stores.users;
     let first = user("dave", "dave@example.com");
     users
-        .create(&first, &audit_for(&first, first.created_at), None, &[])
+        .create(
+            &first,
+            &audit_for(&first, first.created_at),
+            None,
+            &[],
+            None,
+        )
         .await
         .unwrap();
     let second = user("david", "Dave@Example.com");
     let error = users
-        .create(&second, &audit_for(&second, second.created_at), None, &[])
+        .create(
+            &second,
+            &audit_for(&second, second.created_at),
+            None,
+            &[],
+            None,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -136,12 +166,24 @@ async fn both_taken_are_both_named(backend: &Backend) {
     let users = &backend.stores.users;
     let first = user("erin", "erin@example.com");
     users
-        .create(&first, &audit_for(&first, first.created_at), None, &[])
+        .create(
+            &first,
+            &audit_for(&first, first.created_at),
+            None,
+            &[],
+            None,
+        )
         .await
         .unwrap();
     let again = user("Erin", "ERIN@example.com");
     let error = users
-        .create(&again, &audit_for(&again, again.created_at), None, &[])
+        .create(
+            &again,
+            &audit_for(&again, again.created_at),
+            None,
+            &[],
+            None,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -160,7 +202,13 @@ async fn taken_reports_each_claim(backend: &Backend) {
     let users = &backend.stores.users;
     let frank = user("frank", "frank@example.com");
     users
-        .create(&frank, &audit_for(&frank, frank.created_at), None, &[])
+        .create(
+            &frank,
+            &audit_for(&frank, frank.created_at),
+            None,
+            &[],
+            None,
+        )
         .await
         .unwrap();
     let check = |u: Option<&'static str>, e: Option<&'static str>| {
@@ -221,7 +269,7 @@ async fn creation_writes_its_audit_record_and_a_conflict_does_not(backend: &Back
     backend
         .stores
         .users
-        .create(&heidi, &audit, None, &[])
+        .create(&heidi, &audit, None, &[], None)
         .await
         .unwrap();
     let clash = user("heidi", "heidi2@example.com");
@@ -229,7 +277,7 @@ async fn creation_writes_its_audit_record_and_a_conflict_does_not(backend: &Back
     backend
         .stores
         .users
-        .create(&clash, &clash_audit, None, &[])
+        .create(&clash, &clash_audit, None, &[], None)
         .await
         .unwrap_err();
     let records = backend.stores.audit.list_day(at.date()).await.unwrap();

@@ -8,7 +8,7 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
-use crate::domain::{DeviceId, LocationId, SessionId, UserId};
+use crate::domain::{DeviceId, LocationId, SessionId, TaskId, UserId};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -136,6 +136,64 @@ pub fn outbox_event(at: OffsetDateTime, id: Uuid) -> Key {
         outbox_partition(id.as_bytes()[0] % OUTBOX_SHARDS),
         format!("{stamp}#{id}"),
     )
+}
+
+fn sortable(at: OffsetDateTime) -> String {
+    at.to_offset(UtcOffset::UTC)
+        .format(SORTABLE_TIME)
+        .expect("every UTC time formats")
+}
+
+/// The sort-key bound of everything stamped before `at` (`sk < bound`).
+pub fn stamped_before(at: OffsetDateTime) -> String {
+    sortable(at)
+}
+
+pub fn task(id: TaskId) -> Key {
+    Key::new(format!("TASK#{id}"), "TASK")
+}
+
+/// Started tasks are indexed by deadline, so the clean-up job finds the
+/// overdue ones with a query per shard instead of a scan.
+pub const RUNNING_SHARDS: u8 = 4;
+
+pub fn running_partition(shard: u8) -> String {
+    format!("RUNNING#{shard}")
+}
+
+pub fn running_task(id: TaskId, deadline: OffsetDateTime) -> Key {
+    Key::new(
+        running_partition(id.as_uuid().as_bytes()[0] % RUNNING_SHARDS),
+        format!("{}#{id}", sortable(deadline)),
+    )
+}
+
+/// One-time tokens are found by the hash of the token in the link.
+pub fn one_time_token(hash: &str) -> Key {
+    Key::new(format!("OTT#{hash}"), "OTT")
+}
+
+/// Accounts that never confirmed their email, by creation time.
+pub const UNVERIFIED_SHARDS: u8 = 4;
+
+pub fn unverified_partition(shard: u8) -> String {
+    format!("UNVERIFIED#{shard}")
+}
+
+pub fn unverified(id: UserId, created_at: OffsetDateTime) -> Key {
+    Key::new(
+        unverified_partition(id.as_uuid().as_bytes()[0] % UNVERIFIED_SHARDS),
+        format!("{}#{id}", sortable(created_at)),
+    )
+}
+
+pub fn pre_registration(email: &str) -> Key {
+    Key::new(format!("PREREG#{email}"), "PREREG")
+}
+
+/// A notification event some worker claimed to deliver.
+pub fn delivery(event_id: Uuid) -> Key {
+    Key::new(format!("DELIVERY#{event_id}"), "DELIVERY")
 }
 
 /// The whole IP block list is one partition: it is small (entries are added

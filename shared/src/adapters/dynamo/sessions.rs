@@ -277,6 +277,9 @@ impl SessionStore for DynamoStore {
                 Expression::default(),
             )?);
         }
+        for event in &new.events {
+            writes.push(self.put_event(event)?);
+        }
         self.transact(writes)
             .await
             .map_err(TransactError::into_store_error)

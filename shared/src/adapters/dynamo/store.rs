@@ -164,6 +164,7 @@ impl UserStore for DynamoStore {
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
+        confirmation: Option<&crate::domain::OneTimeTokenRecord>,
     ) -> Result<(), CreateUserError> {
         // The order matters: cancellation reasons come back in this order.
         let mut writes = vec![
@@ -178,6 +179,10 @@ impl UserStore for DynamoStore {
         }
         for event in events {
             writes.push(self.put_event(event)?);
+        }
+        if let Some(token) = confirmation {
+            writes.push(self.put_one_time_token(token)?);
+            writes.push(self.put_unverified(user)?);
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
@@ -225,6 +230,26 @@ impl UserStore for DynamoStore {
             Account::Member(user) => Some(user),
             Account::Phone(_) => None,
         }))
+    }
+
+    async fn get_with_device(
+        &self,
+        id: UserId,
+        device: &crate::domain::DeviceId,
+    ) -> Result<(Option<User>, bool), StoreError> {
+        let (user_key, device_key) = (keys::user(id), keys::device(id, device));
+        let mut found = self
+            .batch_get(&[user_key.clone(), device_key.clone()])
+            .await?;
+        let known = found.contains_key(&(device_key.pk, device_key.sk));
+        let account = self
+            .open_optional_account(found.remove(&(user_key.pk, user_key.sk)))
+            .await?;
+        let user = account.and_then(|account| match account {
+            Account::Member(user) => Some(user),
+            Account::Phone(_) => None,
+        });
+        Ok((user, known))
     }
 
     async fn find_by_username(&self, username_key: &str) -> Result<Option<UserId>, StoreError> {
@@ -285,6 +310,7 @@ impl UserStore for DynamoStore {
         at: OffsetDateTime,
         audit: &AuditRecord,
         events: &[NotificationEvent],
+        reset: Option<&crate::domain::OneTimeTokenRecord>,
     ) -> Result<(), UpdateUserError> {
         let mut updated = user.clone();
         updated.password_hash = hash.clone();
@@ -293,6 +319,9 @@ impl UserStore for DynamoStore {
             self.replace_user(user, &updated).await?,
             self.put_audit(audit)?,
         ];
+        if let Some(token) = reset {
+            first.push(self.spend_reset_token(token)?);
+        }
         for event in events {
             first.push(self.put_event(event)?);
         }
@@ -362,5 +391,44 @@ impl Outbox for DynamoStore {
         }
         events.sort_by_key(|e: &NotificationEvent| (e.occurred_at, e.id));
         Ok(events)
+    }
+
+    async fn pending_before(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<NotificationEvent>, StoreError> {
+        let bound = keys::stamped_before(before);
+        let mut events = Vec::new();
+        for shard in 0..keys::OUTBOX_SHARDS {
+            for item in self
+                .query_below(&keys::outbox_partition(shard), &bound, limit)
+                .await?
+            {
+                let item: OutboxItem = from_item(item).map_err(mapping_error)?;
+                events.push(
+                    serde_json::from_str(&item.event)
+                        .map_err(|e| StoreError::Internal(Box::new(e)))?,
+                );
+            }
+        }
+        events.sort_by_key(|e: &NotificationEvent| (e.occurred_at, e.id));
+        events.truncate(limit);
+        Ok(events)
+    }
+
+    async fn remove(&self, events: &[NotificationEvent]) -> Result<(), StoreError> {
+        for event in events {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(
+                    keys::outbox_event(event.occurred_at, event.id).to_attributes(),
+                ))
+                .send()
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(())
     }
 }

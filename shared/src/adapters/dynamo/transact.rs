@@ -315,6 +315,43 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Up to `limit` items of partition `pk` whose sort key is below
+    /// `bound`, in sort-key order.
+    pub(super) async fn query_below(
+        &self,
+        pk: &str,
+        bound: &str,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        while items.len() < limit {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND #sk < :bound")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+                .expression_attribute_values(":bound", AttributeValue::S(bound.to_owned()))
+                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+}
+
 /// A few milliseconds of spread so that colliding retries do not collide again.
 fn jitter_ms() -> u64 {
     u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 16)

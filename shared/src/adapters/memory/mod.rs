@@ -4,8 +4,11 @@
 
 mod audit;
 mod ip_blocks;
+mod one_time;
 mod phone_users;
+pub mod queue;
 mod sessions;
+mod tasks;
 mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -44,6 +47,14 @@ struct Tables {
     /// Fixed-window counters: key → (count, window end).
     counters: HashMap<String, (u32, OffsetDateTime)>,
     outbox: Vec<NotificationEvent>,
+    tasks: HashMap<crate::domain::TaskId, crate::domain::Task>,
+    /// One-time tokens by hash.
+    tokens: HashMap<String, crate::domain::OneTimeTokenRecord>,
+    /// Accounts that never confirmed their email → created at.
+    unverified: HashMap<UserId, OffsetDateTime>,
+    pre_registrations: HashMap<String, crate::ports::one_time::PreRegistration>,
+    /// Events whose notification was claimed by a worker.
+    delivered: std::collections::HashSet<uuid::Uuid>,
     /// Network → its block, ordered by network as `list` returns them.
     ip_blocks: BTreeMap<ipnet::IpNet, crate::domain::ip_block::IpBlock>,
 }
@@ -103,5 +114,23 @@ impl Outbox for MemoryStore {
         let mut events = self.lock().outbox.clone();
         events.sort_by_key(|e| (e.occurred_at, e.id));
         Ok(events)
+    }
+
+    async fn pending_before(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<NotificationEvent>, StoreError> {
+        let mut events = self.pending().await?;
+        events.retain(|e| e.occurred_at < before);
+        events.truncate(limit);
+        Ok(events)
+    }
+
+    async fn remove(&self, events: &[NotificationEvent]) -> Result<(), StoreError> {
+        self.lock()
+            .outbox
+            .retain(|e| !events.iter().any(|gone| gone.id == e.id));
+        Ok(())
     }
 }

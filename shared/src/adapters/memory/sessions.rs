@@ -114,6 +114,7 @@ impl SessionStore for MemoryStore {
             tables.throttles.remove(identifier);
         }
         tables.audit.push(new.audit.clone());
+        tables.outbox.extend_from_slice(&new.events);
         Ok(())
     }
 

@@ -2,7 +2,8 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::domain::{
-    AuditRecord, NotificationEvent, PasswordHash, RateWindow, SessionId, User, UserId,
+    AuditRecord, NotificationEvent, OneTimeTokenRecord, PasswordHash, RateWindow, SessionId, User,
+    UserId,
 };
 use crate::ports::sessions::RevokeReason;
 use crate::ports::{Conflicts, CreateUserError, StoreError, UpdateUserError, UserStore};
@@ -15,6 +16,7 @@ impl UserStore for MemoryStore {
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
+        confirmation: Option<&OneTimeTokenRecord>,
     ) -> Result<(), CreateUserError> {
         let mut tables = self.lock();
         let conflicts = Conflicts {
@@ -45,6 +47,10 @@ impl UserStore for MemoryStore {
         tables.users.insert(user.id, user.clone());
         tables.audit.push(audit.clone());
         tables.outbox.extend_from_slice(events);
+        if let Some(token) = confirmation {
+            tables.tokens.insert(token.hash.clone(), token.clone());
+            tables.unverified.insert(user.id, user.created_at);
+        }
         Ok(())
     }
 
@@ -62,6 +68,18 @@ impl UserStore for MemoryStore {
 
     async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
         Ok(self.lock().users.get(&id).cloned())
+    }
+
+    async fn get_with_device(
+        &self,
+        id: UserId,
+        device: &crate::domain::DeviceId,
+    ) -> Result<(Option<User>, bool), StoreError> {
+        let tables = self.lock();
+        let known = tables
+            .devices
+            .contains_key(&(id, device.as_str().to_owned()));
+        Ok((tables.users.get(&id).cloned(), known))
     }
 
     async fn find_by_username(&self, username_key: &str) -> Result<Option<UserId>, StoreError> {
@@ -116,8 +134,14 @@ impl UserStore for MemoryStore {
         at: time::OffsetDateTime,
         audit: &AuditRecord,
         events: &[NotificationEvent],
+        reset: Option<&OneTimeTokenRecord>,
     ) -> Result<(), UpdateUserError> {
         let mut tables = self.lock();
+        if let Some(token) = reset {
+            if !tables.tokens.contains_key(&token.hash) {
+                return Err(UpdateUserError::Stale);
+            }
+        }
         let Some(stored) = tables.users.get_mut(&user.id) else {
             return Err(UpdateUserError::Stale);
         };
@@ -126,6 +150,9 @@ impl UserStore for MemoryStore {
         }
         stored.password_hash = hash.clone();
         stored.updated_at = at;
+        if let Some(token) = reset {
+            tables.tokens.remove(&token.hash);
+        }
         tables.audit.push(audit.clone());
         tables.outbox.extend_from_slice(events);
         super::sessions::revoke_all(

@@ -1,0 +1,19 @@
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let state = cleanup::State::from_env().await?;
+    let state = &state;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<EventBridgeEvent>| async move {
+            // A failed run is reported to Lambda, which retries the schedule.
+            cleanup::handle(state, event.payload)
+                .await
+                .map_err(|error| Error::from(shared::telemetry::error_chain(&error)))
+        },
+    ))
+    .await
+}

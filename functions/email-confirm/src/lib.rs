@@ -1,0 +1,30 @@
+//! `POST /auth/email/confirm`: `{token}` from the confirmation email;
+//! marks the address verified. Single use, valid 24 hours.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::app::{email_links, StoreState};
+use shared::http::body::json_object;
+use shared::http::{respond, ApiError, Reply};
+
+pub const ROUTE: &str = "POST /auth/email/confirm";
+
+pub type State = StoreState;
+
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |meta, request| async move {
+        let fields = json_object(&request)?;
+        let links = email_links(&state.stores, &state.config);
+        links
+            .confirm(&fields, &meta.origin())
+            .await
+            .map_err(ApiError::from)?;
+        Reply::new(
+            StatusCode::OK,
+            "Email confirmed",
+            &json!({ "email_verified": true }),
+        )
+    })
+    .await
+}

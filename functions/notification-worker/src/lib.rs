@@ -1,0 +1,67 @@
+//! The notification worker: an SQS-triggered function that turns each
+//! notification event into its email (`usecases::notify`) and sends it
+//! once; failed sends are delivered again, then dead-lettered.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use shared::adapters::email::LocalMailbox;
+use shared::app::{StartupError, Stores};
+use shared::background::email_sender;
+use shared::config::Config;
+use shared::ports::notifications::EmailSender;
+use shared::usecases::email_templates::LinkBase;
+use shared::usecases::notify::{Notifier, NotifyError};
+
+pub struct State {
+    pub stores: Stores,
+    pub sender: Arc<dyn EmailSender>,
+    pub links: LinkBase,
+}
+
+impl State {
+    pub fn new(stores: &Stores, config: &Config, sender: Arc<dyn EmailSender>) -> Self {
+        Self {
+            stores: stores.clone(),
+            sender,
+            links: config.link_base.clone(),
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let stores = Stores::from_config(&config).await?;
+        let sender = email_sender(&config, Arc::new(LocalMailbox::default())).await;
+        Ok(Self::new(&stores, &config, sender))
+    }
+}
+
+pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
+    let notifier = Notifier {
+        users: state.stores.users.as_ref(),
+        pre_registrations: state.stores.pre_registrations.as_ref(),
+        deliveries: state.stores.deliveries.as_ref(),
+        sender: state.sender.as_ref(),
+        clock: state.stores.clock.as_ref(),
+        links: &state.links,
+    };
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let body = record.body.as_deref().unwrap_or_default();
+        match notifier.handle(body).await {
+            Ok(outcome) => tracing::debug!(message_id = %id, ?outcome, "notification handled"),
+            Err(error) => {
+                if matches!(error, NotifyError::Malformed) {
+                    tracing::error!(message_id = %id, "not a notification event");
+                } else {
+                    tracing::warn!(message_id = %id, error = %error, "notification to be retried");
+                }
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    response
+}

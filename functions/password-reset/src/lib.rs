@@ -1,0 +1,31 @@
+//! `POST /auth/password/reset`: `{email}`; mails a reset link when an
+//! active account has that address. Always 202 with the same body and the
+//! same reads and writes, so the answer reveals no accounts.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::app::{email_links, StoreState};
+use shared::http::body::json_object;
+use shared::http::{respond, ApiError, Reply};
+
+pub const ROUTE: &str = "POST /auth/password/reset";
+
+pub type State = StoreState;
+
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |meta, request| async move {
+        let fields = json_object(&request)?;
+        let links = email_links(&state.stores, &state.config);
+        links
+            .request_reset(&fields, &meta.origin())
+            .await
+            .map_err(ApiError::from)?;
+        Reply::new(
+            StatusCode::ACCEPTED,
+            "If the address has an account, a reset link is on its way",
+            &json!({}),
+        )
+    })
+    .await
+}

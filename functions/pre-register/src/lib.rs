@@ -1,0 +1,35 @@
+//! `POST /auth/pre-register`: `{email}`; collects an address before
+//! sign-up. Idempotent: asking again answers the same and changes nothing.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::app::StoreState;
+use shared::http::body::json_object;
+use shared::http::{respond, ApiError, Reply};
+use shared::usecases::pre_register::PreRegister;
+
+pub const ROUTE: &str = "POST /auth/pre-register";
+
+pub type State = StoreState;
+
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |meta, request| async move {
+        let fields = json_object(&request)?;
+        let pre_register = PreRegister {
+            store: state.stores.pre_registrations.as_ref(),
+            clock: state.stores.clock.as_ref(),
+            quotas: state.config.link_quotas,
+        };
+        let email = pre_register
+            .run(&fields, &meta.origin())
+            .await
+            .map_err(ApiError::from)?;
+        Reply::new(
+            StatusCode::OK,
+            "Email pre-registered",
+            &json!({ "email": email.as_str() }),
+        )
+    })
+    .await
+}

@@ -1,0 +1,33 @@
+//! `GET /tasks/{id}`: the task's state, result or error; another user's
+//! task is a 404 like an unknown one.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::app::FunctionState;
+use shared::domain::TaskId;
+use shared::http::body::path_parameter;
+use shared::http::views::TaskView;
+use shared::http::{respond, ApiError, Reply};
+use shared::usecases::tasks::Tasks;
+
+pub const ROUTE: &str = "GET /tasks/{id}";
+
+/// Stores, keys and the authentication layer, built once per cold start.
+pub type State = FunctionState;
+
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |_, request| async move {
+        let principal = state.auth.authenticate(&request).await?;
+        let id = path_parameter(&request, "id", TaskId::parse)?;
+        let tasks = Tasks {
+            store: state.stores.tasks.as_ref(),
+            clock: state.stores.clock.as_ref(),
+        };
+        let task = tasks
+            .get(principal.account.id(), id)
+            .await
+            .map_err(ApiError::from)?;
+        Reply::new(StatusCode::OK, "Task found", &TaskView::new(&task))
+    })
+    .await
+}

@@ -1,0 +1,228 @@
+//! Tasks in the table: the task item, and a marker per STARTED task keyed
+//! by its deadline (`RUNNING#<shard>`), written and removed in the same
+//! transaction as the status change.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_dynamo::{from_item, to_item};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::errors::mapping_error;
+use super::keys::{self, Key};
+use super::transact::{n, Expression, TransactError, Write};
+use super::DynamoStore;
+use crate::domain::{Task, TaskId, TaskKind, TaskStatus, UserId};
+use crate::ports::tasks::{TaskStore, TaskUpdateError};
+use crate::ports::StoreError;
+
+/// Finished tasks stay readable this long, then TTL removes them.
+pub const FINISHED_TASK_RETENTION: time::Duration = time::Duration::days(30);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TaskItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    id: Uuid,
+    owner: Uuid,
+    /// JSON strings: numbers keep their exact JSON form.
+    kind: String,
+    status: TaskStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    progress: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    deadline: Option<OffsetDateTime>,
+    version: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RunningItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    task_id: Uuid,
+}
+
+fn json_error(error: serde_json::Error) -> StoreError {
+    StoreError::Internal(Box::new(error))
+}
+
+impl TaskItem {
+    fn new(task: &Task) -> Result<Self, StoreError> {
+        let Key { pk, sk } = keys::task(task.id);
+        let text = |value: &Option<serde_json::Value>| {
+            value
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(json_error)
+        };
+        Ok(Self {
+            pk,
+            sk,
+            entity: "task".into(),
+            id: task.id.as_uuid(),
+            owner: task.owner.as_uuid(),
+            kind: serde_json::to_string(&task.kind).map_err(json_error)?,
+            status: task.status,
+            result: text(&task.result)?,
+            error: task.error.clone(),
+            attempts: task.attempts,
+            progress: text(&task.progress)?,
+            deadline: task.deadline,
+            version: task.version,
+            created_at: task.created_at,
+            updated_at: task.updated_at,
+            expires_at: task
+                .status
+                .is_finished()
+                .then(|| (task.updated_at + FINISHED_TASK_RETENTION).unix_timestamp()),
+        })
+    }
+
+    fn into_task(self) -> Result<Task, StoreError> {
+        let value = |text: Option<String>| {
+            text.map(|t| serde_json::from_str(&t))
+                .transpose()
+                .map_err(json_error)
+        };
+        Ok(Task {
+            id: TaskId::from_uuid(self.id),
+            owner: UserId::from_uuid(self.owner),
+            kind: serde_json::from_str::<TaskKind>(&self.kind).map_err(json_error)?,
+            status: self.status,
+            result: value(self.result)?,
+            error: self.error,
+            attempts: self.attempts,
+            progress: value(self.progress)?,
+            deadline: self.deadline,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+impl DynamoStore {
+    fn task_item(&self, task: &Task) -> Result<super::transact::Item, StoreError> {
+        to_item(TaskItem::new(task)?).map_err(mapping_error)
+    }
+}
+
+fn running_marker(task: &Task) -> Option<Key> {
+    match (task.status, task.deadline) {
+        (TaskStatus::Started, Some(deadline)) => Some(keys::running_task(task.id, deadline)),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl TaskStore for DynamoStore {
+    async fn create_task(&self, task: &Task) -> Result<(), StoreError> {
+        self.transact(vec![Write::create(&self.table, self.task_item(task)?)?])
+            .await
+            .map_err(TransactError::into_store_error)
+    }
+
+    async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+        match self.get_item(keys::task(id)).await? {
+            Some(item) => Ok(Some(
+                from_item::<_, TaskItem>(item)
+                    .map_err(mapping_error)?
+                    .into_task()?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    async fn update_task(&self, current: &Task, next: &Task) -> Result<(), TaskUpdateError> {
+        let mut writes = vec![Write::put(
+            &self.table,
+            self.task_item(next)?,
+            Some("#version = :version"),
+            Expression::default()
+                .name("#version", "version")
+                .value(":version", n(current.version)),
+        )?];
+        let (before, after) = (running_marker(current), running_marker(next));
+        if before != after {
+            if let Some(key) = before {
+                writes.push(Write::delete(
+                    &self.table,
+                    &key,
+                    None,
+                    Expression::default(),
+                )?);
+            }
+            if let Some(Key { pk, sk }) = after {
+                let marker = RunningItem {
+                    pk,
+                    sk,
+                    entity: "running_task".into(),
+                    task_id: next.id.as_uuid(),
+                };
+                writes.push(Write::put(
+                    &self.table,
+                    to_item(marker).map_err(mapping_error)?,
+                    None,
+                    Expression::default(),
+                )?);
+            }
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+                Err(TaskUpdateError::Stale)
+            }
+            Err(error) => Err(error.into_store_error().into()),
+        }
+    }
+
+    async fn overdue_tasks(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Task>, StoreError> {
+        let bound = keys::stamped_before(now);
+        let mut ids = Vec::new();
+        for shard in 0..keys::RUNNING_SHARDS {
+            for item in self
+                .query_below(&keys::running_partition(shard), &bound, limit)
+                .await?
+            {
+                let marker: RunningItem = from_item(item).map_err(mapping_error)?;
+                ids.push(TaskId::from_uuid(marker.task_id));
+            }
+        }
+        // BatchGetItem takes at most 100 keys; the rest wait for the next run.
+        let wanted: Vec<Key> = ids.iter().take(100).map(|id| keys::task(*id)).collect();
+        let mut tasks = Vec::new();
+        for (_, item) in self.batch_get(&wanted).await? {
+            let task = from_item::<_, TaskItem>(item)
+                .map_err(mapping_error)?
+                .into_task()?;
+            if task.status == TaskStatus::Started && task.deadline.is_some_and(|d| d < now) {
+                tasks.push(task);
+            }
+        }
+        tasks.sort_by_key(|t| (t.deadline, t.id));
+        tasks.truncate(limit);
+        Ok(tasks)
+    }
+}

@@ -1,0 +1,51 @@
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::MemoryStore;
+use crate::domain::{Task, TaskId, TaskStatus};
+use crate::ports::tasks::{TaskStore, TaskUpdateError};
+use crate::ports::StoreError;
+
+#[async_trait]
+impl TaskStore for MemoryStore {
+    async fn create_task(&self, task: &Task) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        if tables.tasks.contains_key(&task.id) {
+            return Err(StoreError::internal("task id already exists"));
+        }
+        tables.tasks.insert(task.id, task.clone());
+        Ok(())
+    }
+
+    async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+        Ok(self.lock().tasks.get(&id).cloned())
+    }
+
+    async fn update_task(&self, current: &Task, next: &Task) -> Result<(), TaskUpdateError> {
+        let mut tables = self.lock();
+        match tables.tasks.get_mut(&current.id) {
+            Some(stored) if stored.version == current.version => {
+                *stored = next.clone();
+                Ok(())
+            }
+            _ => Err(TaskUpdateError::Stale),
+        }
+    }
+
+    async fn overdue_tasks(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Task>, StoreError> {
+        let tables = self.lock();
+        let mut overdue: Vec<Task> = tables
+            .tasks
+            .values()
+            .filter(|t| t.status == TaskStatus::Started && t.deadline.is_some_and(|d| d < now))
+            .cloned()
+            .collect();
+        overdue.sort_by_key(|t| (t.deadline, t.id));
+        overdue.truncate(limit);
+        Ok(overdue)
+    }
+}

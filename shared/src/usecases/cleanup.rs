@@ -1,0 +1,132 @@
+//! The scheduled clean-up: what TTL does not cover. Every step is a
+//! conditional write, so two runs at once remove each item once; each step
+//! works in pages and stops at a bound per run (the next run goes on).
+
+use serde::Serialize;
+use time::Duration;
+
+use super::relay::Relay;
+use crate::domain::TaskStatus;
+use crate::ports::one_time::UnverifiedAccounts;
+use crate::ports::tasks::{TaskStore, TaskUpdateError};
+use crate::ports::{Clock, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CleanupPolicy {
+    /// Accounts that never confirmed their email are removed this long
+    /// after sign-up.
+    pub unverified_max_age: Duration,
+    /// Outbox events older than this were missed by the stream relay.
+    pub outbox_grace: Duration,
+    /// Items handled per page, and pages per step and run.
+    pub page: usize,
+    pub max_pages: usize,
+}
+
+impl Default for CleanupPolicy {
+    fn default() -> Self {
+        Self {
+            unverified_max_age: Duration::days(7),
+            outbox_grace: Duration::minutes(2),
+            page: 25,
+            max_pages: 40,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CleanupReport {
+    pub unverified_accounts_removed: usize,
+    pub overdue_tasks_failed: usize,
+    pub outbox_events_relayed: usize,
+}
+
+pub struct Cleanup<'a> {
+    pub accounts: &'a dyn UnverifiedAccounts,
+    pub tasks: &'a dyn TaskStore,
+    pub relay: Relay<'a>,
+    pub clock: &'a dyn Clock,
+    pub policy: CleanupPolicy,
+}
+
+impl Cleanup<'_> {
+    #[tracing::instrument(name = "cleanup", skip_all)]
+    pub async fn run(&self) -> Result<CleanupReport, StoreError> {
+        let report = CleanupReport {
+            unverified_accounts_removed: self.remove_unverified().await?,
+            overdue_tasks_failed: self.fail_overdue_tasks().await?,
+            outbox_events_relayed: self.relay_missed_events().await?,
+        };
+        tracing::info!(
+            unverified_accounts_removed = report.unverified_accounts_removed,
+            overdue_tasks_failed = report.overdue_tasks_failed,
+            outbox_events_relayed = report.outbox_events_relayed,
+            "clean-up done"
+        );
+        Ok(report)
+    }
+
+    async fn remove_unverified(&self) -> Result<usize, StoreError> {
+        let cutoff = self.clock.now() - self.policy.unverified_max_age;
+        let mut removed = 0;
+        for _ in 0..self.policy.max_pages {
+            let ids = self
+                .accounts
+                .unverified_before(cutoff, self.policy.page)
+                .await?;
+            let mut progressed = false;
+            for id in &ids {
+                if self.accounts.remove_unverified(*id).await? {
+                    removed += 1;
+                    progressed = true;
+                }
+            }
+            // A short page is the last; a page of items another run took
+            // means that run is ahead: leave the rest to it.
+            if ids.len() < self.policy.page || !progressed {
+                break;
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn fail_overdue_tasks(&self) -> Result<usize, StoreError> {
+        let mut failed = 0;
+        for _ in 0..self.policy.max_pages {
+            let now = self.clock.now();
+            let overdue = self.tasks.overdue_tasks(now, self.policy.page).await?;
+            let mut progressed = false;
+            for task in &overdue {
+                let next = task.next(now, |t| {
+                    t.status = TaskStatus::Failure;
+                    t.error = Some("The worker did not finish in time.".into());
+                });
+                match self.tasks.update_task(task, &next).await {
+                    Ok(()) => {
+                        failed += 1;
+                        progressed = true;
+                    }
+                    Err(TaskUpdateError::Stale) => {}
+                    Err(TaskUpdateError::Store(error)) => return Err(error),
+                }
+            }
+            if overdue.len() < self.policy.page || !progressed {
+                break;
+            }
+        }
+        Ok(failed)
+    }
+
+    async fn relay_missed_events(&self) -> Result<usize, StoreError> {
+        let before = self.clock.now() - self.policy.outbox_grace;
+        let mut relayed = 0;
+        for _ in 0..self.policy.max_pages {
+            let count = self.relay.relay_pending(before, self.policy.page).await?;
+            relayed += count;
+            if count < self.policy.page {
+                break;
+            }
+        }
+        Ok(relayed)
+    }
+}

@@ -1,0 +1,364 @@
+//! The flows that mail a single-use link: email confirmation (and its
+//! resend) and password reset. Requests naming an unknown address cost
+//! the same reads and writes as known ones and get the same answer, so the
+//! routes reveal nothing about which addresses have accounts.
+
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+
+use super::new_password::parse_new_password;
+use super::Origin;
+use crate::crypto::password_hasher::{HashError, PasswordHasher};
+use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
+use crate::domain::form::Form;
+use crate::domain::one_time_token::OneTimeTokenError;
+use crate::domain::{
+    AuditAction, AuditOutcome, Email, EventType, NotificationEvent, OneTimeToken,
+    OneTimeTokenRecord, Quota, RateWindow, TokenPurpose, User, UserId, UserStatus,
+};
+use crate::ports::one_time::{ConfirmError, IssueError, OneTimeTokens};
+use crate::ports::{Clock, StoreError, UpdateUserError, UserStore};
+
+pub const TOKEN: &str = "token";
+pub const EMAIL: &str = "email";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmailLinkError {
+    #[error("request rejected")]
+    Rejected(FieldErrors),
+    #[error("the token is unknown, spent or for another purpose")]
+    TokenInvalid,
+    #[error("the token has expired")]
+    TokenExpired,
+    #[error("too many requests")]
+    RateLimited { retry_after: time::Duration },
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    #[error("password hashing failed")]
+    Hashing(#[from] HashError),
+    #[error("could not make a token")]
+    Token(#[from] OneTimeTokenError),
+}
+
+/// Requests per address and per source address, per window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkQuotas {
+    pub per_email: Quota,
+    pub per_ip: Quota,
+}
+
+impl Default for LinkQuotas {
+    fn default() -> Self {
+        Self {
+            per_email: Quota {
+                max: 3,
+                window: time::Duration::hours(1),
+            },
+            per_ip: Quota {
+                max: 20,
+                window: time::Duration::hours(1),
+            },
+        }
+    }
+}
+
+impl LinkQuotas {
+    /// The windows a request from `origin` about `email` counts in.
+    pub fn windows(
+        &self,
+        scope: &str,
+        email: &Email,
+        origin: &Origin,
+        now: OffsetDateTime,
+    ) -> Vec<RateWindow> {
+        let mut windows =
+            vec![self
+                .per_email
+                .window_at(&format!("{scope}-email"), email.as_str(), now)];
+        if let Some(ip) = origin.source_ip {
+            windows.push(
+                self.per_ip
+                    .window_at(&format!("{scope}-ip"), &ip.to_string(), now),
+            );
+        }
+        windows
+    }
+}
+
+/// A token to store and the event that mails it.
+pub struct IssuedToken {
+    pub record: OneTimeTokenRecord,
+    pub event: NotificationEvent,
+}
+
+fn issue(
+    purpose: TokenPurpose,
+    event_type: EventType,
+    user_id: UserId,
+    email: &Email,
+    now: OffsetDateTime,
+) -> Result<IssuedToken, OneTimeTokenError> {
+    let token = OneTimeToken::generate(purpose)?;
+    let record = OneTimeTokenRecord::new(&token, purpose, user_id, email.clone(), now);
+    let event = NotificationEvent::new(
+        event_type,
+        user_id,
+        now,
+        json!({
+            "email": email.as_str(),
+            "token": token.expose(),
+            "expires_at": record.expires_at.unix_timestamp(),
+        }),
+    );
+    Ok(IssuedToken { record, event })
+}
+
+/// The confirmation token and event of a new account.
+pub fn confirmation_request(
+    user: &User,
+    now: OffsetDateTime,
+) -> Result<IssuedToken, OneTimeTokenError> {
+    issue(
+        TokenPurpose::ConfirmEmail,
+        EventType::EmailConfirmationRequested,
+        user.id,
+        &user.email,
+        now,
+    )
+}
+
+fn parse_email(fields: &Map<String, Value>) -> Result<Email, EmailLinkError> {
+    Form::new(fields)
+        .required_text(EMAIL)
+        .and_then(Email::parse)
+        .map_err(|error| EmailLinkError::Rejected(FieldErrors::single(EMAIL, error)))
+}
+
+fn parse_token(
+    fields: &Map<String, Value>,
+    purpose: TokenPurpose,
+    errors: &mut FieldErrors,
+) -> Option<OneTimeToken> {
+    let raw = errors.collect(TOKEN, Form::new(fields).required_secret(TOKEN))?;
+    match OneTimeToken::parse(raw, purpose) {
+        Ok(token) => Some(token),
+        Err(_) => {
+            errors.add(
+                TOKEN,
+                FieldError::new(ErrorCode::TokenInvalid, "Token is invalid"),
+            );
+            None
+        }
+    }
+}
+
+/// What the link flows need, borrowed from the function's state.
+pub struct EmailLinks<'a> {
+    pub users: &'a dyn UserStore,
+    pub tokens: &'a dyn OneTimeTokens,
+    pub clock: &'a dyn Clock,
+    pub quotas: LinkQuotas,
+}
+
+impl EmailLinks<'_> {
+    /// The account an address belongs to. An unknown address costs the
+    /// same two reads as a known one.
+    async fn member_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let id = self.users.find_by_email(email.as_str()).await?;
+        let user = self
+            .users
+            .get(id.unwrap_or_else(UserId::new_random))
+            .await?;
+        Ok(user.filter(|u| id == Some(u.id)))
+    }
+
+    async fn request(
+        &self,
+        scope: &str,
+        email: &Email,
+        token: Option<IssuedToken>,
+        origin: &Origin,
+        now: OffsetDateTime,
+    ) -> Result<(), EmailLinkError> {
+        let windows = self.quotas.windows(scope, email, origin, now);
+        let (record, events) = match &token {
+            Some(issued) => (Some(&issued.record), vec![issued.event.clone()]),
+            None => (None, Vec::new()),
+        };
+        match self.tokens.issue_token(record, &events, &windows).await {
+            Ok(()) => Ok(()),
+            Err(IssueError::RateLimited(index)) => Err(EmailLinkError::RateLimited {
+                retry_after: windows[index].retry_after(now),
+            }),
+            Err(IssueError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    /// `POST /auth/password/reset`: mails a reset link to an active
+    /// account with this address; does the same work for any other.
+    #[tracing::instrument(name = "request_password_reset", skip_all)]
+    pub async fn request_reset(
+        &self,
+        fields: &Map<String, Value>,
+        origin: &Origin,
+    ) -> Result<(), EmailLinkError> {
+        let email = parse_email(fields)?;
+        let now = self.clock.now();
+        let user = self.member_by_email(&email).await?;
+        let token = match user.filter(|u| u.status == UserStatus::Active) {
+            Some(user) => Some(issue(
+                TokenPurpose::ResetPassword,
+                EventType::PasswordResetRequested,
+                user.id,
+                &user.email,
+                now,
+            )?),
+            None => None,
+        };
+        self.request("reset", &email, token, origin, now).await
+    }
+
+    /// `POST /auth/email/confirm/resend`: a new confirmation link for an
+    /// account whose address is not verified yet.
+    #[tracing::instrument(name = "resend_confirmation", skip_all)]
+    pub async fn resend_confirmation(
+        &self,
+        fields: &Map<String, Value>,
+        origin: &Origin,
+    ) -> Result<(), EmailLinkError> {
+        let email = parse_email(fields)?;
+        let now = self.clock.now();
+        let user = self.member_by_email(&email).await?;
+        let token = match user.filter(|u| !u.email_verified) {
+            Some(user) => Some(confirmation_request(&user, now)?),
+            None => None,
+        };
+        self.request("confirm", &email, token, origin, now).await
+    }
+
+    /// The stored token behind a presented one, if it is usable now.
+    async fn usable(
+        &self,
+        token: &OneTimeToken,
+        purpose: TokenPurpose,
+    ) -> Result<OneTimeTokenRecord, EmailLinkError> {
+        let record = self
+            .tokens
+            .find_token(&token.hash())
+            .await?
+            .filter(|r| r.purpose == purpose)
+            .ok_or(EmailLinkError::TokenInvalid)?;
+        if record.is_expired(self.clock.now()) {
+            return Err(EmailLinkError::TokenExpired);
+        }
+        Ok(record)
+    }
+
+    /// `POST /auth/email/confirm`: spends the token, marks the address
+    /// verified.
+    #[tracing::instrument(name = "confirm_email", skip_all)]
+    pub async fn confirm(
+        &self,
+        fields: &Map<String, Value>,
+        origin: &Origin,
+    ) -> Result<UserId, EmailLinkError> {
+        let mut errors = FieldErrors::new();
+        let Some(token) = parse_token(fields, TokenPurpose::ConfirmEmail, &mut errors) else {
+            return Err(EmailLinkError::Rejected(errors));
+        };
+        let record = self.usable(&token, TokenPurpose::ConfirmEmail).await?;
+        let now = self.clock.now();
+        let mut audit = origin.audit(AuditAction::EmailConfirmed, AuditOutcome::Success, now);
+        audit.user_id = Some(record.user_id);
+        let confirmed = NotificationEvent::new(
+            EventType::EmailConfirmed,
+            record.user_id,
+            now,
+            json!({ "email": record.email.as_str() }),
+        );
+        match self
+            .tokens
+            .confirm_email(&record, now, &audit, &[confirmed])
+            .await
+        {
+            Ok(()) => Ok(record.user_id),
+            Err(ConfirmError::Spent) => Err(EmailLinkError::TokenInvalid),
+            Err(ConfirmError::Store(error)) => Err(error.into()),
+        }
+    }
+}
+
+/// `POST /auth/password/reset/confirm`.
+pub struct ResetPassword<'a> {
+    pub links: EmailLinks<'a>,
+    pub hasher: &'a PasswordHasher,
+}
+
+impl ResetPassword<'_> {
+    /// Checks the token and the new password (every failing field at
+    /// once), then sets the password, spends the token and ends every
+    /// session in one write.
+    #[tracing::instrument(name = "reset_password", skip_all)]
+    pub async fn run(
+        &self,
+        fields: &Map<String, Value>,
+        origin: &Origin,
+    ) -> Result<UserId, EmailLinkError> {
+        let links = &self.links;
+        let mut errors = FieldErrors::new();
+        let token = parse_token(fields, TokenPurpose::ResetPassword, &mut errors);
+        let record = match token {
+            Some(token) => Some(links.usable(&token, TokenPurpose::ResetPassword).await?),
+            None => None,
+        };
+        let user = match &record {
+            Some(record) => Some(
+                links
+                    .users
+                    .get(record.user_id)
+                    .await?
+                    .ok_or(EmailLinkError::TokenInvalid)?,
+            ),
+            None => None,
+        };
+        let form = Form::new(fields);
+        let password = match &user {
+            Some(user) => parse_new_password(&form, &mut errors, user),
+            None => {
+                // No account to compare with: report what is missing.
+                for field in [super::new_password::NEW_PASSWORD, "confirm_password"] {
+                    errors.collect(field, form.required_secret(field));
+                }
+                None
+            }
+        };
+        let (Some(record), Some(user), Some(password)) = (record, user, password) else {
+            return Err(EmailLinkError::Rejected(errors));
+        };
+        let hash = self.hasher.hash(&password).await?;
+        let now = links.clock.now();
+        let mut audit = origin.audit(AuditAction::PasswordReset, AuditOutcome::Success, now);
+        audit.user_id = Some(user.id);
+        let changed = NotificationEvent::new(
+            EventType::PasswordChanged,
+            user.id,
+            now,
+            json!({ "email": user.email.as_str(), "via": "reset" }),
+        );
+        match links
+            .users
+            .change_password(&user, &hash, None, now, &audit, &[changed], Some(&record))
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(user_id = %user.id, "password reset; every session ended");
+                Ok(user.id)
+            }
+            // The token was spent meanwhile, or the password changed.
+            Err(UpdateUserError::Stale | UpdateUserError::Conflict(_)) => {
+                Err(EmailLinkError::TokenInvalid)
+            }
+            Err(UpdateUserError::Store(error)) => Err(error.into()),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The notification worker's handling of one event: side effects that
+//! belong to the event (a sign-up converts its pre-registration), then the
+//! email, sent once per event id however often the event is delivered.
+
+use serde_json::Value;
+
+use super::email_templates::{render, LinkBase};
+use crate::domain::{Email, EventType, NotificationEvent};
+use crate::ports::notifications::{DeliveryLog, EmailMessage, EmailSender};
+use crate::ports::one_time::PreRegistrations;
+use crate::ports::{Clock, StoreError, UserStore};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notified {
+    Sent,
+    /// Delivered before: not sent again.
+    Duplicate,
+    /// The event sends no email, or its account has no address.
+    NothingToSend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("the message is not a notification event")]
+    Malformed,
+    #[error("storage or sending failed")]
+    Store(#[from] StoreError),
+}
+
+pub struct Notifier<'a> {
+    pub users: &'a dyn UserStore,
+    pub pre_registrations: &'a dyn PreRegistrations,
+    pub deliveries: &'a dyn DeliveryLog,
+    pub sender: &'a dyn EmailSender,
+    pub clock: &'a dyn Clock,
+    pub links: &'a LinkBase,
+}
+
+impl Notifier<'_> {
+    #[tracing::instrument(name = "notification", skip_all, fields(event_id, event_type))]
+    pub async fn handle(&self, body: &str) -> Result<Notified, NotifyError> {
+        let event: NotificationEvent =
+            serde_json::from_str(body).map_err(|_| NotifyError::Malformed)?;
+        let span = tracing::Span::current();
+        span.record("event_id", tracing::field::display(event.id));
+        span.record("event_type", event.event_type.as_str());
+        if event.event_type == EventType::UserRegistered {
+            if let Some(email) = self.event_email(&event) {
+                self.pre_registrations
+                    .mark_converted(&email, event.user_id, event.occurred_at)
+                    .await?;
+            }
+        }
+        let Some(rendered) = render(&event, self.links) else {
+            return Ok(Notified::NothingToSend);
+        };
+        let Some(to) = self.recipient(&event).await? else {
+            return Ok(Notified::NothingToSend);
+        };
+        if !self
+            .deliveries
+            .claim_delivery(event.id, self.clock.now())
+            .await?
+        {
+            tracing::info!("event delivered before; not sent again");
+            return Ok(Notified::Duplicate);
+        }
+        let message = EmailMessage {
+            to: to.as_str().to_owned(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            event_id: event.id,
+            event_type: event.event_type.as_str().to_owned(),
+        };
+        if let Err(error) = self.sender.send(&message).await {
+            // Give the claim back so the redelivery sends it.
+            if let Err(release) = self.deliveries.release_delivery(event.id).await {
+                tracing::error!(error = %release, "could not release the delivery claim");
+            }
+            return Err(error.into());
+        }
+        tracing::info!("notification sent");
+        Ok(Notified::Sent)
+    }
+
+    fn event_email(&self, event: &NotificationEvent) -> Option<Email> {
+        event
+            .data
+            .get("email")
+            .and_then(Value::as_str)
+            .and_then(|e| Email::parse(e).ok())
+    }
+
+    /// The address in the event (links go to the address they were asked
+    /// for), else the account's current one.
+    async fn recipient(&self, event: &NotificationEvent) -> Result<Option<Email>, StoreError> {
+        if let Some(email) = self.event_email(event) {
+            return Ok(Some(email));
+        }
+        Ok(self.users.get(event.user_id).await?.map(|user| user.email))
+    }
+}

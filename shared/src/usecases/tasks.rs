@@ -1,0 +1,106 @@
+//! `POST /tasks`, `GET /tasks/{id}`, `DELETE /tasks/{id}`: a task is
+//! written PENDING, then its message goes to the tasks queue; the worker
+//! (`task_worker`) does the rest.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::domain::errors::FieldErrors;
+use crate::domain::{Task, TaskId, TaskKind, TaskStatus, UserId};
+use crate::ports::queues::MessageQueue;
+use crate::ports::tasks::{TaskStore, TaskUpdateError};
+use crate::ports::{Clock, StoreError};
+
+const STALE_ATTEMPTS: usize = 3;
+
+/// The tasks queue's message: the task is read from the table, so a
+/// message never carries more than an id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskMessage {
+    pub task_id: TaskId,
+}
+
+impl TaskMessage {
+    pub fn body(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    #[error("task rejected")]
+    Rejected(FieldErrors),
+    /// Unknown, or another user's.
+    #[error("no such task")]
+    NotFound,
+    #[error("the task has left the queue ({})", .0.as_str())]
+    NotRevocable(TaskStatus),
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+pub struct Tasks<'a> {
+    pub store: &'a dyn TaskStore,
+    pub clock: &'a dyn Clock,
+}
+
+impl Tasks<'_> {
+    /// Writes the task, then queues it. If the queue refuses, the task is
+    /// marked FAILURE (it would never run) and the caller gets the outage.
+    #[tracing::instrument(name = "create_task", skip_all, fields(task_id))]
+    pub async fn create(
+        &self,
+        queue: &dyn MessageQueue,
+        owner: UserId,
+        fields: &Map<String, Value>,
+    ) -> Result<Task, TaskError> {
+        let kind = TaskKind::parse(fields).map_err(TaskError::Rejected)?;
+        let task = Task::new(owner, kind, self.clock.now());
+        tracing::Span::current().record("task_id", tracing::field::display(task.id));
+        self.store.create_task(&task).await?;
+        let message = TaskMessage { task_id: task.id };
+        if let Err(error) = queue.send(&[message.body()]).await {
+            let failed = task.next(self.clock.now(), |t| {
+                t.status = TaskStatus::Failure;
+                t.error = Some("The task could not be queued.".into());
+            });
+            if let Err(mark) = self.store.update_task(&task, &failed).await {
+                tracing::error!(error = %mark, "could not mark the unqueued task failed");
+            }
+            return Err(error.into());
+        }
+        tracing::info!(kind = task.kind.name(), "task queued");
+        Ok(task)
+    }
+
+    /// The task, if `owner` created it.
+    pub async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, TaskError> {
+        self.store
+            .get_task(id)
+            .await?
+            .filter(|task| task.owner == owner)
+            .ok_or(TaskError::NotFound)
+    }
+
+    /// Revokes a task no worker has started (PENDING, or RETRY between
+    /// attempts); a worker that receives it later skips it.
+    #[tracing::instrument(name = "revoke_task", skip_all, fields(task_id = %id))]
+    pub async fn revoke(&self, owner: UserId, id: TaskId) -> Result<Task, TaskError> {
+        for _ in 0..STALE_ATTEMPTS {
+            let task = self.get(owner, id).await?;
+            if task.status == TaskStatus::Revoked {
+                return Ok(task);
+            }
+            if !task.status.is_waiting() {
+                return Err(TaskError::NotRevocable(task.status));
+            }
+            let revoked = task.next(self.clock.now(), |t| t.status = TaskStatus::Revoked);
+            match self.store.update_task(&task, &revoked).await {
+                Ok(()) => return Ok(revoked),
+                Err(TaskUpdateError::Stale) => continue,
+                Err(TaskUpdateError::Store(error)) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Unavailable("the task kept changing".into()).into())
+    }
+}

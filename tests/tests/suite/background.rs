@@ -1,0 +1,212 @@
+//! The queue, stream and schedule side: every non-HTTP sample in events/
+//! through its handler, and the transactional outbox surviving a queue
+//! outage.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::sqs::SqsEvent;
+use integration_tests::world::World;
+use integration_tests::Backend;
+use shared::adapters::email::LocalMailbox;
+use shared::adapters::memory::queue::MemoryQueue;
+use shared::domain::{Task, TaskKind, TaskStatus, UserId};
+use shared::ports::queues::MessageQueue;
+use shared::usecases::relay::Relay;
+
+/// The samples of the queue, stream and schedule triggers.
+pub const EVENT_SAMPLES: &[&str] = &[
+    "task-worker-sqs.json",
+    "notification-worker-sqs.json",
+    "outbox-relay-stream.json",
+    "cleanup-schedule.json",
+];
+
+fn sample(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(name);
+    std::fs::read_to_string(path).expect("sample event")
+}
+
+#[tokio::test]
+async fn task_worker_sample_runs_its_task_once() {
+    let backend = Backend::memory();
+    let task = Task::new(
+        UserId::new_random(),
+        TaskKind::Add {
+            x: 5.into(),
+            y: 3.into(),
+        },
+        time::OffsetDateTime::now_utc(),
+    );
+    backend.stores.tasks.create_task(&task).await.unwrap();
+    let queue = Arc::new(MemoryQueue::new(Duration::from_secs(30)));
+    let state = task_worker::State::new(
+        &backend.stores,
+        &integration_tests::default_config(),
+        queue,
+        Arc::new(shared::usecases::task_runner::StandardRunner::default()),
+    );
+    let text = sample("task-worker-sqs.json").replace("TASK_ID", &task.id.to_string());
+    for _ in 0..2 {
+        let event: SqsEvent = serde_json::from_str(&text).expect("SQS event");
+        let until = Instant::now() + Duration::from_secs(30);
+        let response = task_worker::handle(&state, event, until).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let stored = backend
+        .stores
+        .tasks
+        .get_task(task.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, TaskStatus::Success);
+    assert_eq!(stored.result, Some(serde_json::json!(8)));
+    assert_eq!(stored.attempts, 1);
+}
+
+#[tokio::test]
+async fn notification_worker_sample_sends_one_email_however_often_delivered() {
+    let backend = Backend::memory();
+    let mailbox = Arc::new(LocalMailbox::default());
+    let state = notification_worker::State::new(
+        &backend.stores,
+        &integration_tests::default_config(),
+        mailbox.clone(),
+    );
+    let text = sample("notification-worker-sqs.json")
+        .replace("USER_ID", &UserId::new_random().to_string());
+    for _ in 0..2 {
+        let event: SqsEvent = serde_json::from_str(&text).expect("SQS event");
+        let response = notification_worker::handle(&state, event).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let sent = mailbox.messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "alice@example.com");
+    assert_eq!(sent[0].subject, "Your password was changed");
+    // A body that is no event is retried (and dead-lettered in the end).
+    let mut event: SqsEvent = serde_json::from_str(&text).unwrap();
+    event.records[0].body = Some("{\"nope\": true}".into());
+    let response = notification_worker::handle(&state, event).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+}
+
+#[tokio::test]
+async fn outbox_relay_sample_sends_the_event_to_the_queue() {
+    let backend = Backend::memory();
+    let queue = Arc::new(MemoryQueue::new(Duration::from_secs(30)));
+    let state = outbox_relay::State {
+        stores: backend.stores.clone(),
+        queue: queue.clone(),
+    };
+    let event: StreamEvent =
+        serde_json::from_str(&sample("outbox-relay-stream.json")).expect("stream event");
+    let response = outbox_relay::handle(&state, event.clone()).await;
+    assert!(response.batch_item_failures.is_empty());
+    let sent = queue.receive(10, Duration::ZERO).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    let relayed: shared::domain::NotificationEvent = serde_json::from_str(&sent[0].body).unwrap();
+    assert_eq!(relayed.event_type.as_str(), "user.registered");
+
+    // The queue is down: the record is reported, so the stream retries it.
+    let state = outbox_relay::State {
+        stores: backend.stores.clone(),
+        queue: Arc::new(integration_tests::moto::dead_queue()),
+    };
+    let response = outbox_relay::handle(&state, event).await;
+    assert_eq!(
+        response.batch_item_failures[0].item_identifier.as_deref(),
+        Some("111100000000000000000001")
+    );
+}
+
+#[tokio::test]
+async fn cleanup_sample_runs_the_job() {
+    let backend = Backend::memory();
+    let state = cleanup::State {
+        stores: backend.stores.clone(),
+        notifications: Arc::new(MemoryQueue::new(Duration::from_secs(30))),
+        policy: Default::default(),
+    };
+    let event: EventBridgeEvent =
+        serde_json::from_str(&sample("cleanup-schedule.json")).expect("schedule event");
+    let report = cleanup::handle(&state, event).await.unwrap();
+    assert_eq!(report, Default::default());
+}
+
+/// Sign-up writes its events with the account; a queue outage at relay
+/// time loses none, and they go out once the queue is back.
+async fn outbox_survives_a_queue_outage(backend: &Backend) {
+    let world = World::new(backend.clone());
+    world.sign_up("olive", "olive@example.com").await;
+    let pending = backend.stores.outbox.pending().await.unwrap();
+    let kinds: Vec<&str> = pending.iter().map(|e| e.event_type.as_str()).collect();
+    assert!(kinds.contains(&"user.registered") && kinds.contains(&"email.confirmation_requested"));
+
+    let dead = integration_tests::moto::dead_queue();
+    let relay = Relay {
+        outbox: backend.stores.outbox.as_ref(),
+        queue: &dead,
+    };
+    let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(1);
+    assert!(relay.relay_pending(later, 100).await.is_err());
+    assert_eq!(backend.stores.outbox.pending().await.unwrap(), pending);
+
+    let live: Arc<dyn MessageQueue> = match backend.dynamo {
+        Some(_) => Arc::new(integration_tests::moto::fresh_queue("outbox", 5).await.0),
+        None => Arc::new(MemoryQueue::new(Duration::from_secs(30))),
+    };
+    let relay = Relay {
+        outbox: backend.stores.outbox.as_ref(),
+        queue: live.as_ref(),
+    };
+    assert_eq!(
+        relay.relay_pending(later, 100).await.unwrap(),
+        pending.len()
+    );
+    assert!(backend.stores.outbox.pending().await.unwrap().is_empty());
+    let mut bodies = Vec::new();
+    loop {
+        let batch = live.receive(10, Duration::ZERO).await.unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        for message in &batch {
+            live.delete(message).await.unwrap();
+            bodies.push(message.body.clone());
+        }
+    }
+    assert_eq!(bodies.len(), pending.len());
+    // Relaying again sends nothing: the outbox is empty.
+    assert_eq!(relay.relay_pending(later, 100).await.unwrap(), 0);
+}
+
+/// Relayed twice (the stream retried after a send that did go out), an
+/// event is still mailed once.
+async fn events_relayed_twice_are_mailed_once(backend: &Backend) {
+    let world = World::new(backend.clone());
+    world.sign_up("twice", "twice@example.com").await;
+    let events = backend.stores.outbox.pending().await.unwrap();
+    let bodies: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    world.app.queues.notifications.send(&bodies).await.unwrap();
+    world.app.settle().await;
+    let mailed = world.app.mailbox.messages().len();
+    assert_eq!(mailed, 2, "welcome and confirmation");
+    world.app.queues.notifications.send(&bodies).await.unwrap();
+    world.app.settle().await;
+    assert_eq!(world.app.mailbox.messages().len(), mailed);
+}
+
+integration_tests::contract_on_both_backends!(
+    outbox_survives_a_queue_outage,
+    events_relayed_twice_are_mailed_once,
+);

@@ -1,0 +1,82 @@
+//! The scheduled clean-up of unverified accounts, on both stores: old
+//! unconfirmed accounts go with their claims, two runs at once remove each
+//! once, confirmed and recent accounts stay.
+
+use integration_tests::mail::last_token_to;
+use integration_tests::world::{World, PASSWORD};
+use integration_tests::Backend;
+use serde_json::json;
+use shared::adapters::memory::queue::MemoryQueue;
+use shared::usecases::cleanup::{Cleanup, CleanupPolicy};
+use shared::usecases::relay::Relay;
+
+async fn old_unverified_accounts_are_removed_once(backend: &Backend) {
+    let world = World::new(backend.clone());
+    let stale = world.sign_up("stale", "stale@example.com").await;
+    let kept = world.sign_up("kept", "kept@example.com").await;
+    let tokens = world.log_in("stale", PASSWORD).await;
+    world.app.settle().await;
+    let token = last_token_to(
+        &world.app.mailbox.messages(),
+        "email.confirmation_requested",
+        "kept@example.com",
+    )
+    .expect("kept's link");
+    let confirmed = world
+        .call(
+            "POST",
+            "/auth/email/confirm",
+            Some(&json!({ "token": token })),
+            None,
+        )
+        .await;
+    assert_eq!(confirmed.status, 200);
+    world.clock.advance(time::Duration::days(8));
+    let recent = world.sign_up("recent", "recent@example.com").await;
+
+    // The world's stores: they run on its clock.
+    let stores = &world.backend.stores;
+    let queue = MemoryQueue::new(std::time::Duration::from_secs(30));
+    let policy = CleanupPolicy {
+        // Pages of one: the runs interleave item by item.
+        page: 1,
+        ..CleanupPolicy::default()
+    };
+    let cleanup = || Cleanup {
+        accounts: stores.unverified.as_ref(),
+        tasks: stores.tasks.as_ref(),
+        relay: Relay {
+            outbox: stores.outbox.as_ref(),
+            queue: &queue,
+        },
+        clock: stores.clock.as_ref(),
+        policy,
+    };
+    let (one, two) = (cleanup(), cleanup());
+    let (first, second) = tokio::join!(one.run(), two.run());
+    let removed =
+        first.unwrap().unverified_accounts_removed + second.unwrap().unverified_accounts_removed;
+    assert_eq!(removed, 1);
+    assert_eq!(
+        cleanup().run().await.unwrap().unverified_accounts_removed,
+        0
+    );
+
+    let id = |text: &str| shared::domain::UserId::from_uuid(text.parse().unwrap());
+    assert!(stores.users.get(id(&stale)).await.unwrap().is_none());
+    assert!(stores.users.get(id(&kept)).await.unwrap().is_some());
+    assert!(stores.users.get(id(&recent)).await.unwrap().is_some());
+    // Its sessions went with it.
+    assert_eq!(world.refresh(&tokens.refresh).await.status, 401);
+    // Its username and email are free again.
+    world.sign_up("stale", "stale@example.com").await;
+    if let Some(store) = &backend.dynamo {
+        let keys = integration_tests::moto::partition_keys(store).await;
+        assert!(
+            !keys.iter().any(|k| k == &format!("USER#{stale}")),
+            "items of the removed account remain: {keys:?}"
+        );
+    }
+}
+
+integration_tests::contract_on_both_backends!(old_unverified_accounts_are_removed_once);
