@@ -36,6 +36,9 @@ pub struct Stores {
     pub pre_registrations: Arc<dyn PreRegistrations>,
     pub unverified: Arc<dyn UnverifiedAccounts>,
     pub deliveries: Arc<dyn DeliveryLog>,
+    pub preferences: Arc<dyn crate::ports::settings::PreferencesStore>,
+    pub push_tokens: Arc<dyn crate::ports::settings::PushTokenStore>,
+    pub account_data: Arc<dyn crate::ports::account_data::AccountData>,
     /// Time, a port like the others: tests run the same code on a clock
     /// they move.
     pub clock: Arc<dyn Clock>,
@@ -83,6 +86,9 @@ impl Stores {
             + PreRegistrations
             + UnverifiedAccounts
             + DeliveryLog
+            + crate::ports::settings::PreferencesStore
+            + crate::ports::settings::PushTokenStore
+            + crate::ports::account_data::AccountData
             + 'static,
     >(
         store: Arc<S>,
@@ -99,6 +105,9 @@ impl Stores {
             pre_registrations: store.clone(),
             unverified: store.clone(),
             deliveries: store.clone(),
+            preferences: store.clone(),
+            push_tokens: store.clone(),
+            account_data: store.clone(),
             table_probe: store,
             clock: Arc::new(SystemClock),
         }
@@ -283,4 +292,24 @@ pub fn email_links<'a>(
         clock: stores.clock.as_ref(),
         quotas: config.link_quotas,
     }
+}
+
+/// The preference and push-token operations over these stores.
+pub fn settings(stores: &Stores) -> crate::usecases::settings::Settings<'_> {
+    crate::usecases::settings::Settings {
+        preferences: stores.preferences.as_ref(),
+        push_tokens: stores.push_tokens.as_ref(),
+        clock: stores.clock.as_ref(),
+    }
+}
+
+/// The task worker's runner over these stores: every kind, account
+/// deletion and export included.
+pub fn task_runner(stores: &Stores) -> Arc<dyn crate::usecases::task_runner::TaskRunner> {
+    Arc::new(crate::usecases::account_tasks::AccountRunner {
+        standard: Default::default(),
+        data: stores.account_data.clone(),
+        users: stores.users.clone(),
+        clock: stores.clock.clone(),
+    })
 }

@@ -291,6 +291,10 @@ impl Config {
                     "UNVERIFIED_MAX_AGE_SECONDS",
                     cleanup_defaults.unverified_max_age.whole_seconds(),
                 )?,
+                push_token_max_idle: seconds(
+                    "PUSH_TOKEN_MAX_IDLE_SECONDS",
+                    cleanup_defaults.push_token_max_idle.whole_seconds(),
+                )?,
                 ..cleanup_defaults
             },
         })

@@ -120,3 +120,24 @@ macro_rules! contract_on_both_backends {
         }
     };
 }
+
+/// The clean-up job over `stores`, relaying to and re-queueing on `queue`.
+pub fn cleanup<'a>(
+    stores: &'a Stores,
+    queue: &'a dyn shared::ports::queues::MessageQueue,
+    policy: shared::usecases::cleanup::CleanupPolicy,
+) -> shared::usecases::cleanup::Cleanup<'a> {
+    shared::usecases::cleanup::Cleanup {
+        accounts: stores.unverified.as_ref(),
+        tasks: stores.tasks.as_ref(),
+        push_tokens: stores.push_tokens.as_ref(),
+        account_data: stores.account_data.as_ref(),
+        tasks_queue: queue,
+        relay: shared::usecases::relay::Relay {
+            outbox: stores.outbox.as_ref(),
+            queue,
+        },
+        clock: stores.clock.as_ref(),
+        policy,
+    }
+}

@@ -10,7 +10,7 @@ use shared::background::Queues;
 use shared::ports::ManualClock;
 use shared::tokens::keyring::KeyRing;
 use shared::tokens::keyset::KeySet;
-use shared::usecases::task_runner::{StandardRunner, TaskRunner};
+use shared::usecases::task_runner::TaskRunner;
 use time::OffsetDateTime;
 
 use crate::requests::{read, request_from, signup_body, SOURCE_IP};
@@ -55,7 +55,7 @@ impl World {
         runner: Arc<dyn TaskRunner>,
     ) -> Self {
         let ring = Arc::new(KeyRing::fixed(KeySet::generate(OffsetDateTime::now_utc())));
-        Self::build_with(backend, ring, config, queues, runner)
+        Self::build_with(backend, ring, config, queues, Some(runner))
     }
 
     fn build(
@@ -64,13 +64,7 @@ impl World {
         config: shared::config::Config,
         queues: Option<Queues>,
     ) -> Self {
-        Self::build_with(
-            backend,
-            ring,
-            config,
-            queues,
-            Arc::new(StandardRunner::default()),
-        )
+        Self::build_with(backend, ring, config, queues, None)
     }
 
     fn build_with(
@@ -78,10 +72,12 @@ impl World {
         ring: Arc<KeyRing>,
         config: shared::config::Config,
         queues: Option<Queues>,
-        runner: Arc<dyn TaskRunner>,
+        runner: Option<Arc<dyn TaskRunner>>,
     ) -> Self {
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         backend.stores = backend.stores.clone().with_clock(clock.clone());
+        // The runner of a deployment (account tasks included), on this clock.
+        let runner = runner.unwrap_or_else(|| shared::app::task_runner(&backend.stores));
         let queues = queues.unwrap_or_else(|| Queues::memory(config.task_max_receives));
         let app =
             local_api::LocalApp::with_background(&backend.stores, &config, ring, queues, runner)

@@ -1,5 +1,6 @@
 //! The scheduled clean-up (EventBridge): unverified accounts past their
-//! age, tasks whose worker died, outbox events the stream relay missed.
+//! age, tasks whose worker died, outbox events the stream relay missed,
+//! push tokens long unused, account deletions that stalled.
 //! See `usecases::cleanup`; safe to run twice at once.
 
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use shared::usecases::relay::Relay;
 pub struct State {
     pub stores: Stores,
     pub notifications: Arc<dyn MessageQueue>,
+    /// Where stalled account deletions are queued again.
+    pub tasks: Arc<dyn MessageQueue>,
     pub policy: CleanupPolicy,
 }
 
@@ -24,9 +27,11 @@ impl State {
         let config = Config::from_env()?;
         let stores = Stores::from_config(&config).await?;
         let notifications = queue(&config, QueueName::Notifications).await?;
+        let tasks = queue(&config, QueueName::Tasks).await?;
         Ok(Self {
             stores,
             notifications,
+            tasks,
             policy: config.cleanup,
         })
     }
@@ -37,6 +42,9 @@ pub async fn handle(state: &State, _event: EventBridgeEvent) -> Result<CleanupRe
     Cleanup {
         accounts: state.stores.unverified.as_ref(),
         tasks: state.stores.tasks.as_ref(),
+        push_tokens: state.stores.push_tokens.as_ref(),
+        account_data: state.stores.account_data.as_ref(),
+        tasks_queue: state.tasks.as_ref(),
         relay: Relay {
             outbox: state.stores.outbox.as_ref(),
             queue: state.notifications.as_ref(),

@@ -11,14 +11,14 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::adapters::email::LocalMailbox;
 use shared::app::{FunctionState, StartupError, StoreState, Stores};
-use shared::background::{poll_forever, poll_once, relay_forever, Queues};
+use shared::background::{poll_forever, poll_once, relay_forever, Queues, TaskingState};
 use shared::config::Config;
 use shared::http::body::MAX_BODY_BYTES;
 use shared::http::routes::{match_route, RouteId, RouteMatch};
 use shared::http::{respond_error, ApiError};
 use shared::tokens::keyring::KeyRing;
 use shared::usecases::relay::Relay;
-use shared::usecases::task_runner::{StandardRunner, TaskRunner};
+use shared::usecases::task_runner::TaskRunner;
 
 /// The state of every function, built once, over one store and one key
 /// ring.
@@ -43,6 +43,16 @@ pub struct LocalApp {
     pub password_reset: password_reset::State,
     pub password_reset_confirm: password_reset_confirm::State,
     pub pre_register: pre_register::State,
+    pub preferences_get: preferences_get::State,
+    pub preferences_update: preferences_update::State,
+    pub push_tokens_list: push_tokens_list::State,
+    pub push_token_create: push_token_create::State,
+    pub push_token_get: push_token_get::State,
+    pub push_token_update: push_token_update::State,
+    pub push_token_delete: push_token_delete::State,
+    pub push_tokens_deactivate: push_tokens_deactivate::State,
+    pub account_delete: account_delete::State,
+    pub account_export: account_export::State,
     pub task_worker: task_worker::State,
     pub notification_worker: notification_worker::State,
     pub stores: Stores,
@@ -55,7 +65,7 @@ impl LocalApp {
     /// Over in-process queues and a local mailbox.
     pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Result<Self, StartupError> {
         let queues = Queues::memory(config.task_max_receives);
-        let runner = Arc::new(StandardRunner::default());
+        let runner = shared::app::task_runner(stores);
         Self::with_background(stores, config, ring, queues, runner)
     }
 
@@ -70,7 +80,7 @@ impl LocalApp {
         let plain = || StoreState::new(stores, config);
         let mailbox = Arc::new(LocalMailbox::default());
         Ok(Self {
-            tasks_create: tasks_create::State::new(base()?, queues.tasks.clone()),
+            tasks_create: TaskingState::new(base()?, queues.tasks.clone()),
             task_get: base()?,
             task_revoke: base()?,
             email_confirm: plain(),
@@ -78,6 +88,16 @@ impl LocalApp {
             password_reset: plain(),
             password_reset_confirm: base()?,
             pre_register: plain(),
+            preferences_get: base()?,
+            preferences_update: base()?,
+            push_tokens_list: base()?,
+            push_token_create: base()?,
+            push_token_get: base()?,
+            push_token_update: base()?,
+            push_token_delete: base()?,
+            push_tokens_deactivate: base()?,
+            account_delete: TaskingState::new(base()?, queues.tasks.clone()),
+            account_export: TaskingState::new(base()?, queues.tasks.clone()),
             task_worker: task_worker::State::new(stores, config, queues.tasks.clone(), runner),
             notification_worker: notification_worker::State::new(stores, config, mailbox.clone()),
             stores: stores.clone(),
@@ -143,6 +163,36 @@ impl LocalApp {
                         password_reset_confirm::handle(&self.password_reset_confirm, request).await
                     }
                     RouteId::PreRegister => pre_register::handle(&self.pre_register, request).await,
+                    RouteId::PreferencesGet => {
+                        preferences_get::handle(&self.preferences_get, request).await
+                    }
+                    RouteId::PreferencesUpdate => {
+                        preferences_update::handle(&self.preferences_update, request).await
+                    }
+                    RouteId::PushTokensList => {
+                        push_tokens_list::handle(&self.push_tokens_list, request).await
+                    }
+                    RouteId::PushTokenCreate => {
+                        push_token_create::handle(&self.push_token_create, request).await
+                    }
+                    RouteId::PushTokenGet => {
+                        push_token_get::handle(&self.push_token_get, request).await
+                    }
+                    RouteId::PushTokenUpdate => {
+                        push_token_update::handle(&self.push_token_update, request).await
+                    }
+                    RouteId::PushTokenDelete => {
+                        push_token_delete::handle(&self.push_token_delete, request).await
+                    }
+                    RouteId::PushTokensDeactivate => {
+                        push_tokens_deactivate::handle(&self.push_tokens_deactivate, request).await
+                    }
+                    RouteId::AccountDelete => {
+                        account_delete::handle(&self.account_delete, request).await
+                    }
+                    RouteId::AccountExport => {
+                        account_export::handle(&self.account_export, request).await
+                    }
                 }
             }
             RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => {

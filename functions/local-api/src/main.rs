@@ -12,7 +12,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stores = Stores::from_config(&config).await?;
     let ring = shared::app::key_ring(&config).await?;
     let queues = shared::background::Queues::from_config(&config).await?;
-    let runner = Arc::new(shared::usecases::task_runner::StandardRunner::default());
+    let runner = shared::app::task_runner(&stores);
     let app = Arc::new(local_api::LocalApp::with_background(
         &stores, &config, ring, queues, runner,
     )?);

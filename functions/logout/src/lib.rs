@@ -10,6 +10,7 @@ use shared::domain::form::Form;
 use shared::http::body::json_object;
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::account::Account;
+use shared::usecases::settings::drop_tokens_of_ended_sessions;
 
 pub const ROUTE: &str = "POST /auth/logout";
 
@@ -35,6 +36,13 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             .log_out(&principal.session, all, &origin)
             .await
             .map_err(ApiError::from)?;
+        drop_tokens_of_ended_sessions(
+            state.stores.push_tokens.as_ref(),
+            principal.session.user_id,
+            principal.session.device_id.as_ref(),
+            all,
+        )
+        .await;
         Reply::new(
             StatusCode::OK,
             "Logged out",

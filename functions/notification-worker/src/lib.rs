@@ -41,6 +41,7 @@ pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
         users: state.stores.users.as_ref(),
         pre_registrations: state.stores.pre_registrations.as_ref(),
         deliveries: state.stores.deliveries.as_ref(),
+        preferences: state.stores.preferences.as_ref(),
         sender: state.sender.as_ref(),
         clock: state.stores.clock.as_ref(),
         links: &state.links,

@@ -10,7 +10,7 @@ use shared::app::{StartupError, Stores};
 use shared::background::{queue, receive_count, QueueName};
 use shared::config::Config;
 use shared::ports::queues::MessageQueue;
-use shared::usecases::task_runner::{StandardRunner, TaskRunner};
+use shared::usecases::task_runner::TaskRunner;
 use shared::usecases::task_worker::TaskWorker;
 
 pub struct State {
@@ -40,12 +40,8 @@ impl State {
         let config = Config::from_env()?;
         let stores = Stores::from_config(&config).await?;
         let queue = queue(&config, QueueName::Tasks).await?;
-        Ok(Self::new(
-            &stores,
-            &config,
-            queue,
-            Arc::new(StandardRunner::default()),
-        ))
+        let runner = shared::app::task_runner(&stores);
+        Ok(Self::new(&stores, &config, queue, runner))
     }
 }
 

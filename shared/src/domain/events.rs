@@ -30,10 +30,12 @@ pub enum EventType {
     LoginNewDevice,
     #[serde(rename = "security.token_reuse")]
     TokenReuse,
+    #[serde(rename = "user.deleted")]
+    UserDeleted,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 8] = [
         Self::UserRegistered,
         Self::EmailConfirmationRequested,
         Self::EmailConfirmed,
@@ -41,6 +43,7 @@ impl EventType {
         Self::PasswordChanged,
         Self::LoginNewDevice,
         Self::TokenReuse,
+        Self::UserDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +55,22 @@ impl EventType {
             Self::PasswordChanged => "password.changed",
             Self::LoginNewDevice => "login.new_device",
             Self::TokenReuse => "security.token_reuse",
+            Self::UserDeleted => "user.deleted",
+        }
+    }
+
+    /// The preference category an event's notice belongs to; `None` for
+    /// links the user asked for, which are always sent.
+    pub fn category(self) -> Option<super::preferences::Category> {
+        use super::preferences::Category;
+        match self {
+            Self::EmailConfirmationRequested | Self::PasswordResetRequested => None,
+            Self::PasswordChanged | Self::LoginNewDevice | Self::TokenReuse => {
+                Some(Category::Security)
+            }
+            Self::UserRegistered | Self::EmailConfirmed | Self::UserDeleted => {
+                Some(Category::Account)
+            }
         }
     }
 }

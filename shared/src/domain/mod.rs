@@ -14,6 +14,8 @@ pub mod password_policy;
 pub mod phone;
 pub mod phone_number;
 pub mod phone_user;
+pub mod preferences;
+pub mod push_token;
 pub mod session;
 pub mod task;
 pub mod text;

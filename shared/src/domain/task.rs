@@ -48,9 +48,20 @@ impl fmt::Display for TaskId {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TaskKind {
-    Add { x: Number, y: Number },
-    LongRunning { seconds: u64 },
-    ProcessData { data: Value },
+    Add {
+        x: Number,
+        y: Number,
+    },
+    LongRunning {
+        seconds: u64,
+    },
+    ProcessData {
+        data: Value,
+    },
+    /// Erases an account (queued by `DELETE /users/me`, never by clients).
+    DeleteAccount,
+    /// Gathers an account's data (queued by `POST /users/me/export`).
+    ExportData,
 }
 
 impl TaskKind {
@@ -59,6 +70,8 @@ impl TaskKind {
             Self::Add { .. } => "add",
             Self::LongRunning { .. } => "long_running",
             Self::ProcessData { .. } => "process_data",
+            Self::DeleteAccount => "delete_account",
+            Self::ExportData => "export_data",
         }
     }
 
@@ -268,7 +281,8 @@ mod tests {
             parse(json!({})).unwrap_err().codes("type"),
             vec![ErrorCode::Required]
         );
-        for kind in ["ADD", "multiply", ""] {
+        // Internal kinds cannot be asked for.
+        for kind in ["delete_account", "export_data", "ADD", ""] {
             assert_eq!(
                 parse(json!({"type": kind})).unwrap_err().codes("type"),
                 vec![ErrorCode::Invalid]

@@ -58,6 +58,20 @@ pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+/// The body of an action that takes no fields: empty, or an empty JSON
+/// object; any field is refused rather than silently ignored.
+pub fn no_fields(request: &Request) -> Result<(), ApiError> {
+    let fields = json_object(request)?;
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let mut errors = FieldErrors::new();
+    for name in fields.keys() {
+        errors.add(name, FieldError::invalid("This request takes no fields."));
+    }
+    Err(ApiError::validation(errors))
+}
+
 /// `application/json` or any `application/*+json`, parameters ignored.
 fn is_json_media_type(request: &Request) -> bool {
     let Some(value) = request

@@ -234,3 +234,32 @@ impl From<crate::usecases::email_links::EmailLinkError> for ApiError {
         }
     }
 }
+
+impl From<crate::usecases::settings::SettingsError> for ApiError {
+    fn from(error: crate::usecases::settings::SettingsError) -> Self {
+        use crate::usecases::settings::SettingsError;
+        match error {
+            SettingsError::Rejected(errors) => ApiError::validation(errors),
+            SettingsError::NotFound => ApiError::not_found(),
+            SettingsError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::usecases::account_tasks::DeleteAccountError> for ApiError {
+    fn from(error: crate::usecases::account_tasks::DeleteAccountError) -> Self {
+        use crate::usecases::account_tasks::DeleteAccountError;
+        match error {
+            DeleteAccountError::Rejected(errors) => ApiError::validation(errors),
+            DeleteAccountError::Locked { retry_after } => locked(retry_after),
+            DeleteAccountError::Stale => ApiError::general(
+                StatusCode::CONFLICT,
+                ErrorCode::Invalid,
+                "Account changed",
+                "The account changed meanwhile; try again.",
+            ),
+            DeleteAccountError::Store(error) => error.into(),
+            DeleteAccountError::Hashing(error) => error.into(),
+        }
+    }
+}

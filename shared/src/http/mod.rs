@@ -7,6 +7,7 @@ pub mod error;
 pub mod error_mapping;
 pub mod headers;
 pub mod meta;
+pub mod pagination;
 pub mod pipeline;
 pub mod reply;
 pub mod routes;

@@ -23,6 +23,16 @@ pub enum RouteId {
     PasswordReset,
     PasswordResetConfirm,
     PreRegister,
+    PreferencesGet,
+    PreferencesUpdate,
+    PushTokensList,
+    PushTokenCreate,
+    PushTokenGet,
+    PushTokenUpdate,
+    PushTokenDelete,
+    PushTokensDeactivate,
+    AccountDelete,
+    AccountExport,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +68,16 @@ pub const ROUTES: &[Route] = &[
     Route { id: RouteId::PasswordReset, method: "POST", path: "/auth/password/reset", function: "PasswordResetFunction" },
     Route { id: RouteId::PasswordResetConfirm, method: "POST", path: "/auth/password/reset/confirm", function: "PasswordResetConfirmFunction" },
     Route { id: RouteId::PreRegister, method: "POST", path: "/auth/pre-register", function: "PreRegisterFunction" },
+    Route { id: RouteId::PreferencesGet, method: "GET", path: "/users/me/preferences", function: "PreferencesGetFunction" },
+    Route { id: RouteId::PreferencesUpdate, method: "PUT", path: "/users/me/preferences", function: "PreferencesUpdateFunction" },
+    Route { id: RouteId::PushTokensList, method: "GET", path: "/users/me/push-tokens", function: "PushTokensListFunction" },
+    Route { id: RouteId::PushTokenCreate, method: "POST", path: "/users/me/push-tokens", function: "PushTokenCreateFunction" },
+    Route { id: RouteId::PushTokensDeactivate, method: "POST", path: "/users/me/push-tokens/deactivate-all", function: "PushTokensDeactivateFunction" },
+    Route { id: RouteId::PushTokenGet, method: "GET", path: "/users/me/push-tokens/{id}", function: "PushTokenGetFunction" },
+    Route { id: RouteId::PushTokenUpdate, method: "PUT", path: "/users/me/push-tokens/{id}", function: "PushTokenUpdateFunction" },
+    Route { id: RouteId::PushTokenDelete, method: "DELETE", path: "/users/me/push-tokens/{id}", function: "PushTokenDeleteFunction" },
+    Route { id: RouteId::AccountDelete, method: "DELETE", path: "/users/me", function: "AccountDeleteFunction" },
+    Route { id: RouteId::AccountExport, method: "POST", path: "/users/me/export", function: "AccountExportFunction" },
 ];
 
 #[derive(Debug, PartialEq, Eq)]

@@ -156,3 +156,29 @@ impl<'a> TaskView<'a> {
         }
     }
 }
+
+/// A push token as API.md lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushTokenView {
+    pub id: String,
+    pub platform: crate::domain::push_token::Platform,
+    pub token: String,
+    pub device_id: Option<String>,
+    pub active: bool,
+    pub created_at: String,
+    pub last_used_at: String,
+}
+
+impl PushTokenView {
+    pub fn new(token: &crate::domain::push_token::PushToken) -> Self {
+        Self {
+            id: token.id.to_string(),
+            platform: token.platform,
+            token: token.token.as_str().to_owned(),
+            device_id: token.device_id.as_ref().map(|d| d.as_str().to_owned()),
+            active: token.active,
+            created_at: rfc3339(token.created_at),
+            last_used_at: rfc3339(token.last_used_at),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Ports: what the use cases need from the outside world. Every port has a
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
+pub mod account_data;
 pub mod ip_blocks;
 pub mod notifications;
 pub mod one_time;
@@ -8,6 +9,7 @@ pub mod phone_users;
 pub mod queues;
 pub mod secrets;
 pub mod sessions;
+pub mod settings;
 pub mod tasks;
 
 use async_trait::async_trait;

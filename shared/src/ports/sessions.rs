@@ -55,6 +55,9 @@ pub struct LoginFailure {
     pub next: LoginThrottle,
     pub ip_window: Option<RateWindow>,
     pub audit: AuditRecord,
+    /// The account the identifier names, when there is one: its lockout
+    /// state goes when the account is deleted.
+    pub owner: Option<UserId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +105,7 @@ pub enum RevokeReason {
     PasswordChanged,
     TokenReuse,
     DeviceRemoved,
+    AccountDeleted,
 }
 
 impl RevokeReason {
@@ -112,6 +116,7 @@ impl RevokeReason {
             Self::PasswordChanged => "password_changed",
             Self::TokenReuse => "token_reuse",
             Self::DeviceRemoved => "device_removed",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 }

@@ -226,6 +226,7 @@ impl ChangePassword<'_> {
             audit.user_id = Some(user.id);
             audit.reasons = vec!["current_password:invalid_credentials".into()];
             let failure = LoginFailure {
+                owner: Some(user.id),
                 identifier: identifier.clone(),
                 next: throttle.after_failure(&self.lockout, now),
                 previous: throttle,

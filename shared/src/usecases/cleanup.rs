@@ -6,8 +6,12 @@ use serde::Serialize;
 use time::Duration;
 
 use super::relay::Relay;
+use super::tasks::TaskMessage;
 use crate::domain::TaskStatus;
+use crate::ports::account_data::AccountData;
 use crate::ports::one_time::UnverifiedAccounts;
+use crate::ports::queues::MessageQueue;
+use crate::ports::settings::PushTokenStore;
 use crate::ports::tasks::{TaskStore, TaskUpdateError};
 use crate::ports::{Clock, StoreError};
 
@@ -18,6 +22,11 @@ pub struct CleanupPolicy {
     pub unverified_max_age: Duration,
     /// Outbox events older than this were missed by the stream relay.
     pub outbox_grace: Duration,
+    /// Push tokens not used (registered again) for this long are dropped.
+    pub push_token_max_idle: Duration,
+    /// A deletion still unfinished this long after it began is queued
+    /// again (its message was lost, or its worker died).
+    pub deletion_resume_after: Duration,
     /// Items handled per page, and pages per step and run.
     pub page: usize,
     pub max_pages: usize,
@@ -28,6 +37,8 @@ impl Default for CleanupPolicy {
         Self {
             unverified_max_age: Duration::days(7),
             outbox_grace: Duration::minutes(2),
+            push_token_max_idle: Duration::days(90),
+            deletion_resume_after: Duration::minutes(20),
             page: 25,
             max_pages: 40,
         }
@@ -39,11 +50,17 @@ pub struct CleanupReport {
     pub unverified_accounts_removed: usize,
     pub overdue_tasks_failed: usize,
     pub outbox_events_relayed: usize,
+    pub push_tokens_pruned: usize,
+    pub deletions_resumed: usize,
 }
 
 pub struct Cleanup<'a> {
     pub accounts: &'a dyn UnverifiedAccounts,
     pub tasks: &'a dyn TaskStore,
+    pub push_tokens: &'a dyn PushTokenStore,
+    pub account_data: &'a dyn AccountData,
+    /// Where stalled deletions are queued again.
+    pub tasks_queue: &'a dyn MessageQueue,
     pub relay: Relay<'a>,
     pub clock: &'a dyn Clock,
     pub policy: CleanupPolicy,
@@ -56,11 +73,15 @@ impl Cleanup<'_> {
             unverified_accounts_removed: self.remove_unverified().await?,
             overdue_tasks_failed: self.fail_overdue_tasks().await?,
             outbox_events_relayed: self.relay_missed_events().await?,
+            push_tokens_pruned: self.prune_push_tokens().await?,
+            deletions_resumed: self.resume_deletions().await?,
         };
         tracing::info!(
             unverified_accounts_removed = report.unverified_accounts_removed,
             overdue_tasks_failed = report.overdue_tasks_failed,
             outbox_events_relayed = report.outbox_events_relayed,
+            push_tokens_pruned = report.push_tokens_pruned,
+            deletions_resumed = report.deletions_resumed,
             "clean-up done"
         );
         Ok(report)
@@ -115,6 +136,46 @@ impl Cleanup<'_> {
             }
         }
         Ok(failed)
+    }
+
+    async fn prune_push_tokens(&self) -> Result<usize, StoreError> {
+        let before = self.clock.now() - self.policy.push_token_max_idle;
+        let mut pruned = 0;
+        for _ in 0..self.policy.max_pages {
+            let unused = self
+                .push_tokens
+                .unused_push_tokens(before, self.policy.page)
+                .await?;
+            let mut progressed = false;
+            for token in &unused {
+                if self.push_tokens.prune_push_token(token).await? {
+                    pruned += 1;
+                    progressed = true;
+                }
+            }
+            if unused.len() < self.policy.page || !progressed {
+                break;
+            }
+        }
+        Ok(pruned)
+    }
+
+    /// Queues stalled deletions again; the worker's conditional steps make
+    /// a duplicate harmless.
+    async fn resume_deletions(&self) -> Result<usize, StoreError> {
+        let before = self.clock.now() - self.policy.deletion_resume_after;
+        let stalled = self
+            .account_data
+            .unfinished_deletions(before, self.policy.page * self.policy.max_pages)
+            .await?;
+        let bodies: Vec<String> = stalled
+            .iter()
+            .map(|(_, task_id)| TaskMessage { task_id: *task_id }.body())
+            .collect();
+        if !bodies.is_empty() {
+            self.tasks_queue.send(&bodies).await?;
+        }
+        Ok(bodies.len())
     }
 
     async fn relay_missed_events(&self) -> Result<usize, StoreError> {

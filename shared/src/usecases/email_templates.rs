@@ -88,6 +88,15 @@ pub fn render(event: &NotificationEvent, links: &LinkBase) -> Option<Rendered> {
                 ],
                 None,
             ),
+            EventType::UserDeleted => (
+                "Your account has been deleted",
+                vec![
+                    "Your account and its data have been deleted, as you asked. This is the \
+                     last email we send you."
+                        .into(),
+                ],
+                None,
+            ),
             EventType::EmailConfirmed => return None,
         };
     let mut text = lines.join("\n\n");

@@ -118,8 +118,9 @@ impl LogIn<'_> {
             }
             _ => self.hasher.verify_nothing(form.password.as_ref()).await?,
         };
+        let owner = user.as_ref().map(|u| u.id);
         let Some(user) = user.filter(|_| verified) else {
-            self.record_failure(&keys, lookup.throttle, ip_window.clone(), origin)
+            self.record_failure(&keys, lookup.throttle, ip_window.clone(), owner, origin)
                 .await?;
             return Err(LogInError::InvalidCredentials);
         };
@@ -227,14 +228,19 @@ impl LogIn<'_> {
         keys: &LoginKeys<'_>,
         mut seen: LoginThrottle,
         ip_window: Option<RateWindow>,
+        owner: Option<crate::domain::UserId>,
         origin: &Origin,
     ) -> Result<(), LogInError> {
         for _ in 0..FAILURE_WRITE_ATTEMPTS {
             let now = self.clock.now();
             let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
             audit.subject = Some(keys.identifier.to_owned());
+            // Attempts on an existing account are part of its record (its
+            // export shows them, its deletion removes them).
+            audit.user_id = owner;
             audit.reasons = vec!["non_field_errors:invalid_credentials".into()];
             let failure = LoginFailure {
+                owner,
                 identifier: keys.identifier.to_owned(),
                 next: seen.after_failure(&self.lockout, now),
                 previous: seen.clone(),

@@ -1,6 +1,7 @@
 //! Use cases: one module per operation, each with its own error type.
 
 pub mod account;
+pub mod account_tasks;
 pub mod cleanup;
 pub mod devices;
 pub mod email_links;
@@ -16,6 +17,7 @@ pub mod pre_register;
 pub mod refresh;
 pub mod relay;
 pub mod session_tokens;
+pub mod settings;
 pub mod signup;
 pub mod signup_form;
 pub mod task_runner;

@@ -5,9 +5,11 @@
 use serde_json::Value;
 
 use super::email_templates::{render, LinkBase};
+use crate::domain::preferences::Channel;
 use crate::domain::{Email, EventType, NotificationEvent};
 use crate::ports::notifications::{DeliveryLog, EmailMessage, EmailSender};
 use crate::ports::one_time::PreRegistrations;
+use crate::ports::settings::PreferencesStore;
 use crate::ports::{Clock, StoreError, UserStore};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,7 @@ pub struct Notifier<'a> {
     pub users: &'a dyn UserStore,
     pub pre_registrations: &'a dyn PreRegistrations,
     pub deliveries: &'a dyn DeliveryLog,
+    pub preferences: &'a dyn PreferencesStore,
     pub sender: &'a dyn EmailSender,
     pub clock: &'a dyn Clock,
     pub links: &'a LinkBase,
@@ -57,6 +60,17 @@ impl Notifier<'_> {
         let Some(to) = self.recipient(&event).await? else {
             return Ok(Notified::NothingToSend);
         };
+        if let Some(category) = event.event_type.category() {
+            let preferences = self
+                .preferences
+                .preferences(event.user_id)
+                .await?
+                .unwrap_or_default();
+            if !preferences.allows(category, Channel::Email) {
+                tracing::info!("the user turned these emails off");
+                return Ok(Notified::NothingToSend);
+            }
+        }
         if !self
             .deliveries
             .claim_delivery(event.id, self.clock.now())

@@ -66,6 +66,9 @@ impl TaskRunner for StandardRunner {
         match &task.kind {
             TaskKind::Add { x, y } => add(x, y).map(Value::Number),
             TaskKind::ProcessData { data } => Ok(summarise(data)),
+            TaskKind::DeleteAccount | TaskKind::ExportData => Err(TaskFailure::Permanent(
+                "Account tasks need the account runner (usecases::account_tasks).".into(),
+            )),
             TaskKind::LongRunning { seconds } => {
                 let mut done = task
                     .progress

@@ -55,7 +55,12 @@ impl Tasks<'_> {
         fields: &Map<String, Value>,
     ) -> Result<Task, TaskError> {
         let kind = TaskKind::parse(fields).map_err(TaskError::Rejected)?;
-        let task = Task::new(owner, kind, self.clock.now());
+        self.enqueue(queue, Task::new(owner, kind, self.clock.now()))
+            .await
+    }
+
+    /// Writes `task` PENDING and queues it; see `create`.
+    pub async fn enqueue(&self, queue: &dyn MessageQueue, task: Task) -> Result<Task, TaskError> {
         tracing::Span::current().record("task_id", tracing::field::display(task.id));
         self.store.create_task(&task).await?;
         let message = TaskMessage { task_id: task.id };

@@ -132,6 +132,7 @@ async fn cleanup_sample_runs_the_job() {
     let state = cleanup::State {
         stores: backend.stores.clone(),
         notifications: Arc::new(MemoryQueue::new(Duration::from_secs(30))),
+        tasks: Arc::new(MemoryQueue::new(Duration::from_secs(30))),
         policy: Default::default(),
     };
     let event: EventBridgeEvent =

@@ -7,8 +7,7 @@ use integration_tests::world::{World, PASSWORD};
 use integration_tests::Backend;
 use serde_json::json;
 use shared::adapters::memory::queue::MemoryQueue;
-use shared::usecases::cleanup::{Cleanup, CleanupPolicy};
-use shared::usecases::relay::Relay;
+use shared::usecases::cleanup::CleanupPolicy;
 
 async fn old_unverified_accounts_are_removed_once(backend: &Backend) {
     let world = World::new(backend.clone());
@@ -42,16 +41,7 @@ async fn old_unverified_accounts_are_removed_once(backend: &Backend) {
         page: 1,
         ..CleanupPolicy::default()
     };
-    let cleanup = || Cleanup {
-        accounts: stores.unverified.as_ref(),
-        tasks: stores.tasks.as_ref(),
-        relay: Relay {
-            outbox: stores.outbox.as_ref(),
-            queue: &queue,
-        },
-        clock: stores.clock.as_ref(),
-        policy,
-    };
+    let cleanup = || integration_tests::cleanup(stores, &queue, policy);
     let (one, two) = (cleanup(), cleanup());
     let (first, second) = tokio::join!(one.run(), two.run());
     let removed =

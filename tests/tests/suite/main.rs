@@ -3,6 +3,7 @@
 mod background;
 mod cleanup_job;
 mod concurrency;
+mod deletion;
 mod email_links;
 mod hostile;
 mod ip_blocks;
@@ -15,6 +16,7 @@ mod phone_signup;
 mod round_trips;
 mod routes_and_events;
 mod sessions;
+mod settings;
 mod signup_api;
 mod store_contract;
 mod tasks;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use integration_tests::requests::read;
 use integration_tests::{local_app, Backend};
+use serde_json::json;
 use serde_yaml::Value;
 use shared::http::routes::ROUTES;
 
@@ -141,6 +142,19 @@ async fn every_event_sample_goes_through_its_handler() {
         ("task-get.json", 200),
         ("tasks-create.json", 202),
         ("task-get.json", 200),
+        // Its settings.
+        ("preferences-get.json", 200),
+        ("preferences-update.json", 200),
+        ("push-token-create.json", 201),
+        ("push-token-create.json", 200),
+        ("push-tokens-list.json", 200),
+        ("push-token-get.json", 200),
+        ("push-token-update.json", 200),
+        ("push-tokens-deactivate.json", 200),
+        ("push-token-delete.json", 200),
+        ("push-token-get.json", 404),
+        ("account-export.json", 202),
+        ("task-get.json", 200),
         // The mailed-link flows of the first account (alice).
         ("pre-register.json", 200),
         ("pre-register.json", 200),
@@ -150,6 +164,9 @@ async fn every_event_sample_goes_through_its_handler() {
         ("password-reset.json", 202),
         ("password-reset-confirm.json", 200),
         ("password-reset-confirm.json", 400),
+        // The phone account deletes itself; its token stops working.
+        ("account-delete.json", 202),
+        ("me.json", 401),
     ];
     let on_disk: BTreeSet<String> = std::fs::read_dir(workspace_file("events"))
         .expect("events/")
@@ -171,6 +188,7 @@ async fn every_event_sample_goes_through_its_handler() {
 
     let app = local_app(&Backend::memory());
     let (mut access, mut refresh, mut task_id) = (String::new(), String::new(), String::new());
+    let mut push_token_id = String::new();
     for (name, expected) in story {
         let text = std::fs::read_to_string(workspace_file("events").join(name)).unwrap();
         // Links arrive by email, tasks finish in the worker: let the
@@ -188,6 +206,7 @@ async fn every_event_sample_goes_through_its_handler() {
             .replace("ACCESS_TOKEN", &access)
             .replace("REFRESH_TOKEN", &refresh)
             .replace("TASK_ID", &task_id)
+            .replace("PUSH_TOKEN_ID", &push_token_id)
             .replace("CONFIRM_TOKEN", &mailed("email.confirmation_requested"))
             .replace("RESET_TOKEN", &mailed("password.reset_requested"));
         let request =
@@ -209,9 +228,26 @@ async fn every_event_sample_goes_through_its_handler() {
         if let Some(id) = body["data"]["task_id"].as_str() {
             task_id = id.to_owned();
         }
-        if *name == "task-get.json" && body["data"]["status"] != "REVOKED" {
-            assert_eq!(body["data"]["status"], "SUCCESS", "{body}");
-            assert_eq!(body["data"]["result"], 8, "{body}");
+        if *name == "push-token-create.json" {
+            push_token_id = body["data"]["id"].as_str().unwrap().to_owned();
+        }
+        if *name == "task-get.json" {
+            let data = &body["data"];
+            match data["type"].as_str() {
+                Some("add") if data["status"] != "REVOKED" => {
+                    assert_eq!(
+                        (&data["status"], &data["result"]),
+                        (&json!("SUCCESS"), &json!(8)),
+                        "{body}"
+                    );
+                }
+                Some("export_data") => {
+                    assert_eq!(data["status"], "SUCCESS", "{body}");
+                    assert_eq!(data["result"]["account"]["name"], "Asha Menon", "{body}");
+                    assert_eq!(data["result"]["preferences"]["marketing"]["email"], true);
+                }
+                _ => {}
+            }
         }
     }
 }

@@ -332,16 +332,7 @@ async fn overdue_task_is_failed_once(backend: &Backend) {
     };
     stores.tasks.update_task(&task, &started).await.unwrap();
     let queue = shared::adapters::memory::queue::MemoryQueue::new(Duration::from_secs(30));
-    let cleanup = || shared::usecases::cleanup::Cleanup {
-        accounts: stores.unverified.as_ref(),
-        tasks: stores.tasks.as_ref(),
-        relay: shared::usecases::relay::Relay {
-            outbox: stores.outbox.as_ref(),
-            queue: &queue,
-        },
-        clock: stores.clock.as_ref(),
-        policy: Default::default(),
-    };
+    let cleanup = || integration_tests::cleanup(stores, &queue, Default::default());
     let (one, two) = (cleanup(), cleanup());
     let (first, second) = tokio::join!(one.run(), two.run());
     let failed = first.unwrap().overdue_tasks_failed + second.unwrap().overdue_tasks_failed;

@@ -116,6 +116,9 @@ pub struct ClaimItem {
     pub sk: String,
     pub entity: String,
     pub user_id: Uuid,
+    /// See `keys::OWNER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl ClaimItem {
@@ -125,6 +128,7 @@ impl ClaimItem {
             sk: key.sk,
             entity: "claim".into(),
             user_id: user_id.as_uuid(),
+            owner: Some(keys::owner(user_id)),
         }
     }
 }
@@ -143,6 +147,8 @@ pub struct AuditItem {
     pub outcome: AuditOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,6 +173,7 @@ impl From<&AuditRecord> for AuditItem {
             action: record.action,
             outcome: record.outcome,
             user_id: record.user_id.map(|id| id.as_uuid()),
+            owner: record.user_id.map(keys::owner),
             subject: record.subject.clone(),
             source_ip: record.source_ip.clone(),
             device_id: record.device_id.clone(),

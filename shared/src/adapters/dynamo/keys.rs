@@ -8,12 +8,23 @@ use time::macros::format_description;
 use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
+use crate::domain::push_token::PushTokenId;
 use crate::domain::{DeviceId, LocationId, SessionId, TaskId, UserId};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
 /// The table's TTL attribute (epoch seconds).
 pub const EXPIRES_AT: &str = "expires_at";
+/// Items that belong to an account but live outside its partition (claims,
+/// tokens, tasks, audit records, index markers) carry `owner =
+/// USER#<id>`; the sparse `OwnerIndex` on it finds them all when the
+/// account is deleted or exported.
+pub const OWNER: &str = "owner";
+pub const OWNER_INDEX: &str = "OwnerIndex";
+
+pub fn owner(user: UserId) -> String {
+    user_partition(user)
+}
 
 /// Sort keys that order by time as strings: fixed width, UTC, microseconds.
 const SORTABLE_TIME: &[FormatItem<'static>] =
@@ -194,6 +205,52 @@ pub fn pre_registration(email: &str) -> Key {
 /// A notification event some worker claimed to deliver.
 pub fn delivery(event_id: Uuid) -> Key {
     Key::new(format!("DELIVERY#{event_id}"), "DELIVERY")
+}
+
+pub const PREFERENCES_SK: &str = "PREFS";
+
+pub fn preferences(user: UserId) -> Key {
+    Key::new(user_partition(user), PREFERENCES_SK)
+}
+
+pub const PUSH_PREFIX: &str = "PUSH#";
+
+pub fn push_token(user: UserId, id: PushTokenId) -> Key {
+    Key::new(user_partition(user), format!("{PUSH_PREFIX}{id}"))
+}
+
+/// A push token's uniqueness claim, keyed by the token's SHA-256.
+pub fn push_claim(token_hash: &str) -> Key {
+    Key::new(format!("PUSHTOKEN#{token_hash}"), "CLAIM")
+}
+
+/// Push tokens by last use, for the clean-up of unused ones.
+pub const PUSH_USED_SHARDS: u8 = 4;
+
+pub fn push_used_partition(shard: u8) -> String {
+    format!("PUSHUSED#{shard}")
+}
+
+pub fn push_used(id: PushTokenId, last_used: OffsetDateTime) -> Key {
+    Key::new(
+        push_used_partition(id.as_uuid().as_bytes()[0] % PUSH_USED_SHARDS),
+        format!("{}#{id}", sortable(last_used)),
+    )
+}
+
+/// Account deletions under way, by start time: the clean-up resumes the
+/// ones that stall.
+pub const DELETING_SHARDS: u8 = 4;
+
+pub fn deleting_partition(shard: u8) -> String {
+    format!("DELETING#{shard}")
+}
+
+pub fn deleting(user: UserId, since: OffsetDateTime) -> Key {
+    Key::new(
+        deleting_partition(user.as_uuid().as_bytes()[0] % DELETING_SHARDS),
+        format!("{}#{user}", sortable(since)),
+    )
 }
 
 /// The whole IP block list is one partition: it is small (entries are added

@@ -1,5 +1,6 @@
 //! The DynamoDB single-table adapter.
 
+mod account_data;
 mod accounts;
 pub mod errors;
 mod ip_blocks;
@@ -10,6 +11,7 @@ pub mod phone_items;
 mod phone_users;
 pub mod session_items;
 mod sessions;
+mod settings;
 mod store;
 pub mod table;
 mod tasks;

@@ -35,6 +35,7 @@ struct OneTimeTokenItem {
     hash: String,
     purpose: TokenPurpose,
     user_id: Uuid,
+    owner: String,
     email: String,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
@@ -52,6 +53,7 @@ struct MarkerItem {
     sk: String,
     entity: String,
     user_id: Uuid,
+    owner: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -95,6 +97,7 @@ impl DynamoStore {
             hash: token.hash.clone(),
             purpose: token.purpose,
             user_id: token.user_id.as_uuid(),
+            owner: keys::owner(token.user_id),
             email: token.email.as_str().into(),
             created_at: token.created_at,
             valid_until: token.expires_at,
@@ -112,6 +115,7 @@ impl DynamoStore {
             sk,
             entity: "unverified".into(),
             user_id: user.id.as_uuid(),
+            owner: keys::owner(user.id),
         };
         Write::create(&self.table, to_item(item).map_err(mapping_error)?)
     }
@@ -133,51 +137,13 @@ impl DynamoStore {
         self.spend_token(token)
     }
 
-    /// Every item of the account's partition, in batches of 25 deletes:
-    /// sessions, devices, locations. Refresh tokens are keyed by their
-    /// hash and expire by TTL; without the account they open nothing.
+    /// Every item of the account's partition: sessions, devices,
+    /// locations. Refresh tokens are keyed by their hash and expire by TTL;
+    /// without the account they open nothing.
     async fn delete_partition(&self, id: UserId) -> Result<(), StoreError> {
-        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
         let items = self.query_prefix(&keys::user_partition(id), "").await?;
-        for chunk in items.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .filter_map(Key::from_item)
-                .filter_map(|key| {
-                    DeleteRequest::builder()
-                        .set_key(Some(key.to_attributes()))
-                        .build()
-                        .ok()
-                        .map(|d| WriteRequest::builder().delete_request(d).build())
-                })
-                .collect();
-            for attempt in 0..5u32 {
-                if requests.is_empty() {
-                    break;
-                }
-                if attempt > 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-                }
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(store_error)?;
-                requests = output
-                    .unprocessed_items
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default();
-            }
-            if !requests.is_empty() {
-                return Err(StoreError::Unavailable(
-                    "deletes left unprocessed after retries".into(),
-                ));
-            }
-        }
-        Ok(())
+        self.delete_keys(items.iter().filter_map(Key::from_item).collect())
+            .await
     }
 }
 
@@ -468,6 +434,9 @@ impl UnverifiedAccounts for DynamoStore {
             Err(TransactError::Store(error)) => return Err(error),
         }
         self.delete_partition(id).await?;
+        // Its tokens, audit records and markers elsewhere in the table.
+        self.delete_keys(self.owned_keys(&keys::owner(id)).await?)
+            .await?;
         Ok(true)
     }
 }

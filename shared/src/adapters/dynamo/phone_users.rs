@@ -74,6 +74,7 @@ impl PhoneUserStore for DynamoStore {
         for event in &new.events {
             writes.push(self.put_event(event)?);
         }
+        writes.push(self.put_default_preferences(user.id, user.created_at)?);
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {

@@ -95,6 +95,9 @@ pub struct RefreshItem {
     pub entity: String,
     pub token_hash: String,
     pub user_id: Uuid,
+    /// See `keys::OWNER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     pub session_id: Uuid,
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
@@ -138,6 +141,7 @@ impl From<&RefreshRecord> for RefreshItem {
             entity: "refresh_token".into(),
             token_hash: record.hash.clone(),
             user_id: record.user_id.as_uuid(),
+            owner: Some(keys::owner(record.user_id)),
             session_id: record.session_id.as_uuid(),
             issued_at: record.issued_at,
             token_expires_at: record.expires_at,
@@ -257,6 +261,9 @@ pub struct ThrottleItem {
     #[serde(rename = "SK")]
     pub sk: String,
     pub entity: String,
+    /// See `keys::OWNER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     pub failures: u32,
     #[serde(
         default,
@@ -279,13 +286,19 @@ pub struct ThrottleItem {
 const THROTTLE_MEMORY: Duration = Duration::days(1);
 
 impl ThrottleItem {
-    pub fn new(identifier: &str, throttle: &LoginThrottle, now: OffsetDateTime) -> Self {
+    pub fn new(
+        identifier: &str,
+        throttle: &LoginThrottle,
+        now: OffsetDateTime,
+        owner: Option<UserId>,
+    ) -> Self {
         let Key { pk, sk } = keys::login_throttle(identifier);
         let last_event = throttle.locked_until.unwrap_or(now).max(now);
         Self {
             pk,
             sk,
             entity: "login_throttle".into(),
+            owner: owner.map(keys::owner),
             failures: throttle.failures,
             window_started_at: throttle.window_started_at,
             locked_until: throttle.locked_until,

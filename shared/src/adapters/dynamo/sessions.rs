@@ -73,15 +73,17 @@ impl DynamoStore {
         Write::update(
             &self.table,
             &keys::device_sighting(device_id),
-            "SET #first = if_not_exists(#first, :at), #last = :at, #user = :user, #entity = :entity",
+            "SET #first = if_not_exists(#first, :at), #last = :at, #user = :user, #entity = :entity, #owner = :owner",
             None,
             Expression::default()
                 .name("#first", "first_seen")
                 .name("#last", "last_seen")
                 .name("#user", "last_user_id")
                 .name("#entity", "entity")
+                .name("#owner", keys::OWNER)
                 .value(":at", s(format_time(at)))
                 .value(":user", s(user_id.to_string()))
+                .value(":owner", s(keys::owner(user_id)))
                 .value(":entity", s("device_sighting")),
         )
     }
@@ -286,7 +288,12 @@ impl SessionStore for DynamoStore {
     }
 
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
-        let item = ThrottleItem::new(&failure.identifier, &failure.next, failure.audit.at);
+        let item = ThrottleItem::new(
+            &failure.identifier,
+            &failure.next,
+            failure.audit.at,
+            failure.owner,
+        );
         let throttle = Write::put(
             &self.table,
             to_item(item).map_err(mapping_error)?,
@@ -491,6 +498,13 @@ impl SessionStore for DynamoStore {
             Some("attribute_exists(#pk)"),
             Expression::default().name("#pk", keys::PK),
         )?;
+        // The device's push tokens go in the same step.
+        let mut first = vec![forget];
+        for token in self.push_tokens_of(user_id).await? {
+            if token.device_id.as_ref() == Some(device_id) {
+                first.extend(self.delete_token_writes(&token)?);
+            }
+        }
         let on_device = |s: &Session| s.device_id.as_ref() == Some(device_id);
         match self
             .revoke_matching(
@@ -498,7 +512,7 @@ impl SessionStore for DynamoStore {
                 None,
                 RevokeReason::DeviceRemoved,
                 at,
-                vec![forget],
+                first,
                 on_device,
             )
             .await

@@ -184,6 +184,7 @@ impl UserStore for DynamoStore {
             writes.push(self.put_one_time_token(token)?);
             writes.push(self.put_unverified(user)?);
         }
+        writes.push(self.put_default_preferences(user.id, user.created_at)?);
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {

@@ -1,16 +1,17 @@
 //! Creating the table where local runs and tests ask for it. On AWS the
-//! SAM template owns the table; this mirrors its key schema and TTL.
+//! SAM template owns the table; this mirrors its key schema, owner index
+//! and TTL.
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
 use super::errors::store_error;
-use super::keys::{EXPIRES_AT, PK, SK};
+use super::keys::{EXPIRES_AT, OWNER, OWNER_INDEX, PK, SK};
 use crate::ports::StoreError;
 
 /// Creates the table (PK/SK strings, on-demand, TTL on `expires_at`) unless
@@ -44,8 +45,21 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attribute(PK))
         .attribute_definitions(attribute(SK))
+        .attribute_definitions(attribute(OWNER))
         .key_schema(key(PK, KeyType::Hash))
         .key_schema(key(SK, KeyType::Range))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(OWNER_INDEX)
+                .key_schema(key(OWNER, KeyType::Hash))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build(),
+                )
+                .build()
+                .expect("name and key set"),
+        )
         .send()
         .await;
     match created {

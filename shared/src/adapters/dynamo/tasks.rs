@@ -27,7 +27,9 @@ struct TaskItem {
     sk: String,
     entity: String,
     id: Uuid,
-    owner: Uuid,
+    owner_id: Uuid,
+    /// `USER#<owner id>`: see `keys::OWNER`.
+    owner: String,
     /// JSON strings: numbers keep their exact JSON form.
     kind: String,
     status: TaskStatus,
@@ -57,6 +59,7 @@ struct RunningItem {
     sk: String,
     entity: String,
     task_id: Uuid,
+    owner: String,
 }
 
 fn json_error(error: serde_json::Error) -> StoreError {
@@ -78,7 +81,8 @@ impl TaskItem {
             sk,
             entity: "task".into(),
             id: task.id.as_uuid(),
-            owner: task.owner.as_uuid(),
+            owner_id: task.owner.as_uuid(),
+            owner: keys::owner(task.owner),
             kind: serde_json::to_string(&task.kind).map_err(json_error)?,
             status: task.status,
             result: text(&task.result)?,
@@ -104,7 +108,7 @@ impl TaskItem {
         };
         Ok(Task {
             id: TaskId::from_uuid(self.id),
-            owner: UserId::from_uuid(self.owner),
+            owner: UserId::from_uuid(self.owner_id),
             kind: serde_json::from_str::<TaskKind>(&self.kind).map_err(json_error)?,
             status: self.status,
             result: value(self.result)?,
@@ -120,7 +124,7 @@ impl TaskItem {
 }
 
 impl DynamoStore {
-    fn task_item(&self, task: &Task) -> Result<super::transact::Item, StoreError> {
+    pub(super) fn task_item(&self, task: &Task) -> Result<super::transact::Item, StoreError> {
         to_item(TaskItem::new(task)?).map_err(mapping_error)
     }
 }
@@ -176,6 +180,7 @@ impl TaskStore for DynamoStore {
                     sk,
                     entity: "running_task".into(),
                     task_id: next.id.as_uuid(),
+                    owner: keys::owner(next.owner),
                 };
                 writes.push(Write::put(
                     &self.table,

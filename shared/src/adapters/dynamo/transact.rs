@@ -352,6 +352,86 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Deletes the items at `keys`, 25 to a BatchWriteItem, retrying what
+    /// DynamoDB leaves unprocessed. Absent items are no error.
+    pub(super) async fn delete_keys(&self, keys: Vec<Key>) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        for chunk in keys.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    built(
+                        DeleteRequest::builder()
+                            .set_key(Some(key.to_attributes()))
+                            .build(),
+                    )
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
+                })
+                .collect::<Result<_, _>>()?;
+            for attempt in 0..BATCH_ATTEMPTS {
+                if requests.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+                }
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(store_error)?;
+                requests = output
+                    .unprocessed_items
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default();
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Unavailable(
+                    "deletes left unprocessed after retries".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The keys of every item of `owner` outside its partition, from the
+    /// owner index (eventually consistent: items written a moment ago may
+    /// be missing).
+    pub(super) async fn owned_keys(&self, owner: &str) -> Result<Vec<Key>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(super::keys::OWNER_INDEX)
+                .key_condition_expression("#owner = :owner")
+                .expression_attribute_names("#owner", super::keys::OWNER)
+                .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            keys.extend(
+                output
+                    .items
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(Key::from_item),
+            );
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(keys),
+            }
+        }
+    }
+}
+
 /// A few milliseconds of spread so that colliding retries do not collide again.
 fn jitter_ms() -> u64 {
     u64::from(uuid::Uuid::new_v4().as_bytes()[0] % 16)

@@ -2,12 +2,14 @@
 //! semantics: all-or-nothing writes, per-claim conflicts, conditional
 //! updates, strong reads.
 
+mod account_data;
 mod audit;
 mod ip_blocks;
 mod one_time;
 mod phone_users;
 pub mod queue;
 mod sessions;
+mod settings;
 mod tasks;
 mod users;
 
@@ -55,6 +57,15 @@ struct Tables {
     pre_registrations: HashMap<String, crate::ports::one_time::PreRegistration>,
     /// Events whose notification was claimed by a worker.
     delivered: std::collections::HashSet<uuid::Uuid>,
+    preferences: HashMap<UserId, crate::domain::preferences::Preferences>,
+    push_tokens: BTreeMap<
+        (UserId, crate::domain::push_token::PushTokenId),
+        crate::domain::push_token::PushToken,
+    >,
+    /// Token hash → the token holding it.
+    push_claims: HashMap<String, (UserId, crate::domain::push_token::PushTokenId)>,
+    /// Accounts being deleted → their task and when it began.
+    deletions: HashMap<UserId, (crate::domain::TaskId, OffsetDateTime)>,
     /// Network → its block, ordered by network as `list` returns them.
     ip_blocks: BTreeMap<ipnet::IpNet, crate::domain::ip_block::IpBlock>,
 }

@@ -47,6 +47,7 @@ impl PhoneUserStore for MemoryStore {
             .phones
             .insert(user.phone.as_e164().to_owned(), user.id);
         tables.phone_users.insert(user.id, user.clone());
+        tables.preferences.insert(user.id, Default::default());
         if let Some(location) = &new.location {
             tables
                 .locations

@@ -45,6 +45,7 @@ impl UserStore for MemoryStore {
             .emails
             .insert(user.email.as_str().to_owned(), user.id);
         tables.users.insert(user.id, user.clone());
+        tables.preferences.insert(user.id, Default::default());
         tables.audit.push(audit.clone());
         tables.outbox.extend_from_slice(events);
         if let Some(token) = confirmation {

@@ -1,0 +1,24 @@
+//! `GET /users/me/preferences`: which channels carry which notices (the
+//! defaults until the user changes them).
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::app::{settings, FunctionState};
+use shared::http::{respond, ApiError, Reply};
+
+pub const ROUTE: &str = "GET /users/me/preferences";
+
+/// Stores, keys and the authentication layer, built once per cold start.
+pub type State = FunctionState;
+
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |_, request| async move {
+        let principal = state.auth.authenticate(&request).await?;
+        let preferences = settings(&state.stores)
+            .preferences(principal.account.id())
+            .await
+            .map_err(ApiError::from)?;
+        Reply::new(StatusCode::OK, "Notification preferences", &preferences)
+    })
+    .await
+}

@@ -1,0 +1,33 @@
+//! `POST /users/me/push-tokens`: `{platform: fcm|apns|web, token,
+//! device_id?}`. 201 for a new token; 200 when this account held it
+//! already (refreshed). A token another account held moves here.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::app::{settings, FunctionState};
+use shared::http::body::json_object;
+use shared::http::views::PushTokenView;
+use shared::http::{respond, ApiError, Reply};
+
+pub const ROUTE: &str = "POST /users/me/push-tokens";
+
+/// Stores, keys and the authentication layer, built once per cold start.
+pub type State = FunctionState;
+
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |_, request| async move {
+        let principal = state.auth.authenticate(&request).await?;
+        let fields = json_object(&request)?;
+        let (token, new) = settings(&state.stores)
+            .register_push_token(principal.account.id(), &fields)
+            .await
+            .map_err(ApiError::from)?;
+        let (status, message) = if new {
+            (StatusCode::CREATED, "Push token registered")
+        } else {
+            (StatusCode::OK, "Push token refreshed")
+        };
+        Reply::new(status, message, &PushTokenView::new(&token))
+    })
+    .await
+}

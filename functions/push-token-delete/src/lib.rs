@@ -1,0 +1,31 @@
+//! `DELETE /users/me/push-tokens/{id}`: drops the token and its claim.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::app::{settings, FunctionState};
+use shared::domain::push_token::PushTokenId;
+use shared::http::body::path_parameter;
+use shared::http::{respond, ApiError, Reply};
+
+pub const ROUTE: &str = "DELETE /users/me/push-tokens/{id}";
+
+/// Stores, keys and the authentication layer, built once per cold start.
+pub type State = FunctionState;
+
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |_, request| async move {
+        let principal = state.auth.authenticate(&request).await?;
+        let id = path_parameter(&request, "id", PushTokenId::parse)?;
+        settings(&state.stores)
+            .delete_push_token(principal.account.id(), id)
+            .await
+            .map_err(ApiError::from)?;
+        Reply::new(
+            StatusCode::OK,
+            "Push token deleted",
+            &json!({ "id": id.to_string() }),
+        )
+    })
+    .await
+}
