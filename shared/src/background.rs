@@ -289,3 +289,36 @@ impl TaskingState {
         ))
     }
 }
+
+/// A queue as a health check: it answers a depth request.
+pub struct QueueProbe {
+    pub name: &'static str,
+    pub queue: Arc<dyn MessageQueue>,
+}
+
+#[async_trait::async_trait]
+impl crate::ports::HealthProbe for QueueProbe {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn check(&self) -> Result<(), crate::ports::StoreError> {
+        self.queue.depth().await.map(|_| ())
+    }
+}
+
+impl Queues {
+    /// A health check per queue.
+    pub fn probes(&self) -> Vec<Arc<dyn crate::ports::HealthProbe>> {
+        vec![
+            Arc::new(QueueProbe {
+                name: "tasks_queue",
+                queue: self.tasks.clone(),
+            }),
+            Arc::new(QueueProbe {
+                name: "notifications_queue",
+                queue: self.notifications.clone(),
+            }),
+        ]
+    }
+}

@@ -26,6 +26,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let origin = meta.origin();
         let devices = Devices {
             sessions: state.stores.sessions.as_ref(),
+            push_tokens: state.stores.push_tokens.as_ref(),
             audit: state.stores.audit.as_ref(),
             clock: state.stores.clock.as_ref(),
         };

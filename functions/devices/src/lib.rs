@@ -1,4 +1,5 @@
-//! `GET /users/me/devices`: devices with their live sessions.
+//! `GET /users/me/devices`: devices with their live sessions and push
+//! tokens.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -16,6 +17,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let principal = state.auth.authenticate(&request).await?;
         let devices = Devices {
             sessions: state.stores.sessions.as_ref(),
+            push_tokens: state.stores.push_tokens.as_ref(),
             audit: state.stores.audit.as_ref(),
             clock: state.stores.clock.as_ref(),
         };

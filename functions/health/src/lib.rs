@@ -1,4 +1,5 @@
-//! `GET /health`: each dependency checked with a short timeout.
+//! `GET /health`: the table and both queues, each checked with a short
+//! timeout; 503 names the one that failed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::app::{StartupError, Stores};
+use shared::background::Queues;
 use shared::config::Config;
 use shared::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use shared::http::{respond, ApiError, Reply};
@@ -21,15 +23,18 @@ pub struct HealthState {
 }
 
 impl HealthState {
-    pub fn new(stores: &Stores) -> Self {
-        Self {
-            probes: vec![stores.table_probe.clone()],
-        }
+    /// The table and both queues.
+    pub fn new(stores: &Stores, queues: &Queues) -> Self {
+        let mut probes = vec![stores.table_probe.clone()];
+        probes.extend(queues.probes());
+        Self { probes }
     }
 
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
-        Ok(Self::new(&Stores::from_config(&config).await?))
+        let stores = Stores::from_config(&config).await?;
+        let queues = Queues::from_config(&config).await?;
+        Ok(Self::new(&stores, &queues))
     }
 }
 

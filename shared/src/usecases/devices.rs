@@ -29,6 +29,17 @@ pub struct DeviceSummary {
     pub first_seen: String,
     pub last_seen: String,
     pub sessions: Vec<SessionSummary>,
+    pub push_tokens: Vec<PushTokenSummary>,
+}
+
+/// A device's push token in the device list (the token itself is listed
+/// under `/users/me/push-tokens`).
+#[derive(Debug, Serialize)]
+pub struct PushTokenSummary {
+    pub id: String,
+    pub platform: crate::domain::push_token::Platform,
+    pub active: bool,
+    pub last_used_at: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -55,12 +66,13 @@ fn summary(session: &Session, current: crate::domain::SessionId) -> SessionSumma
 
 pub struct Devices<'a> {
     pub sessions: &'a dyn SessionStore,
+    pub push_tokens: &'a dyn crate::ports::settings::PushTokenStore,
     pub audit: &'a dyn AuditLog,
     pub clock: &'a dyn Clock,
 }
 
 impl Devices<'_> {
-    /// Devices with their live sessions (one query).
+    /// Devices with their live sessions and push tokens (two queries).
     pub async fn list(
         &self,
         user_id: UserId,
@@ -68,6 +80,7 @@ impl Devices<'_> {
     ) -> Result<DeviceList, StoreError> {
         let now = self.clock.now();
         let (sessions, devices) = self.sessions.sessions_and_devices(user_id).await?;
+        let push_tokens = self.push_tokens.push_tokens(user_id).await?;
         let live: Vec<&Session> = sessions.iter().filter(|s| s.is_live(now)).collect();
         let items = devices
             .iter()
@@ -84,6 +97,16 @@ impl Devices<'_> {
                     .iter()
                     .filter(|s| s.device_id.as_ref() == Some(&device.id))
                     .map(|s| summary(s, current))
+                    .collect(),
+                push_tokens: push_tokens
+                    .iter()
+                    .filter(|t| t.device_id.as_ref() == Some(&device.id))
+                    .map(|t| PushTokenSummary {
+                        id: t.id.to_string(),
+                        platform: t.platform,
+                        active: t.active,
+                        last_used_at: rfc3339(t.last_used_at),
+                    })
                     .collect(),
             })
             .collect();

@@ -211,3 +211,39 @@ integration_tests::contract_on_both_backends!(
     outbox_survives_a_queue_outage,
     events_relayed_twice_are_mailed_once,
 );
+
+/// Health names the dependency that fails: here the tasks queue points at
+/// an address where nothing listens.
+#[tokio::test]
+async fn health_names_a_dead_queue() {
+    let backend = Backend::dynamo().await;
+    let live = integration_tests::moto::fresh_queues(3).await;
+    let healthy = health::HealthState::new(&backend.stores, &live);
+    let request =
+        integration_tests::requests::request("GET", "/health", None, lambda_http::Body::Empty);
+    let (status, body) =
+        integration_tests::requests::read(&health::handle(&healthy, request).await);
+    assert_eq!(status, 200, "{body}");
+    let names: Vec<&str> = body["data"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["table", "tasks_queue", "notifications_queue"]);
+
+    let broken = shared::background::Queues {
+        tasks: Arc::new(integration_tests::moto::dead_queue()),
+        ..live
+    };
+    let sick = health::HealthState::new(&backend.stores, &broken);
+    let request =
+        integration_tests::requests::request("GET", "/health", None, lambda_http::Body::Empty);
+    let (status, body) = integration_tests::requests::read(&health::handle(&sick, request).await);
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["errors"]["tasks_queue"][0]["code"], "unavailable");
+    assert!(
+        body["errors"].get("table").is_none()
+            && body["errors"].get("notifications_queue").is_none()
+    );
+}

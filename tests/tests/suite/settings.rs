@@ -338,6 +338,30 @@ async fn ending_a_device_drops_its_push_tokens(backend: &Backend) {
         json!({"platform": "web", "token": "browser-token"}),
     )
     .await;
+    let devices = world
+        .call("GET", "/users/me/devices", None, Some(&phone.access))
+        .await;
+    let tablet_entry = devices.body["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device_id"] == "tablet")
+        .cloned()
+        .expect("tablet listed");
+    assert_eq!(tablet_entry["push_tokens"][0]["platform"], "fcm");
+    assert_eq!(tablet_entry["sessions"].as_array().unwrap().len(), 1);
+    // Another account cannot end this device.
+    world.sign_up("eve", "eve@example.com").await;
+    let eve = world.log_in("eve", PASSWORD).await;
+    let reply = world
+        .call(
+            "DELETE",
+            "/users/me/devices/tablet",
+            None,
+            Some(&eve.access),
+        )
+        .await;
+    assert_eq!(reply.status, 404);
     let reply = world
         .call(
             "DELETE",
