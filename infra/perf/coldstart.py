@@ -13,7 +13,8 @@ signing-key and phone-key secrets on moto_server), and measures:
 - peak RSS (VmHWM) after that first request.
 
 Prints p50/p95 per function as a Markdown table. New functions are picked up
-from template.yaml and events/ without edits. Usage: infra/perf/coldstart.sh;
+from template.yaml and events/ without edits: routes by their events'
+routeKey, queue/stream/schedule functions by samples named after the binary. Usage: infra/perf/coldstart.sh;
 COLDSTART_RUNS (default 30) and COLDSTART_FUNCTIONS (logical ids, comma-
 separated) narrow a run.
 """
@@ -71,11 +72,17 @@ def functions():
     return found
 
 
-def events_for(routes):
-    """Sample events whose routeKey is one of `routes` ($default: the rest)."""
+def events_for(routes, binary=None):
+    """Sample events whose routeKey is one of `routes` ($default: the rest);
+    for a function without routes (queue, stream, schedule), the samples
+    named after its binary (`task-worker-sqs.json`)."""
     chosen = []
     for path in sorted((ROOT / "events").glob("*.json")):
         event = json.loads(path.read_text())
+        if not routes:
+            if binary and path.name.startswith(binary + "-") and "routeKey" not in event:
+                chosen.append((path.name, event))
+            continue
         key = event.get("routeKey", "")
         # API Gateway sends `/x/` to the `/x` route.
         key = key.rstrip("/") if key.endswith("/") and key.count("/") > 1 else key
@@ -194,8 +201,12 @@ def fresh_account(local_api):
 def personalise(event, local_api):
     """A fresh account, number and token pair per run, so each first
     request takes its success path rather than a conflict or a 401."""
-    event = json.loads(json.dumps(event))
+    # Ids the samples leave to the caller: fresh ones name nothing, which
+    # each function answers without failing (404, or a skipped message).
     text = json.dumps(event)
+    for placeholder in ("TASK_ID", "USER_ID", "PUSH_TOKEN_ID"):
+        text = text.replace(placeholder, str(uuid.uuid4()))
+    event = json.loads(text)
     body = event.get("body") or ""
     fields = json.loads(body) if body.startswith("{") else None
     if "ACCESS_TOKEN" in text or "REFRESH_TOKEN" in text or (fields and "login" in fields):
@@ -260,6 +271,12 @@ def main():
                                       aws_access_key_id="testing", aws_secret_access_key="testing")
         for name, value in secrets.items():
             secretsmanager.create_secret(Name=name, SecretString=value.decode())
+        # The queues the background functions and the tasks routes use.
+        sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        for variable, queue in [("TASKS_QUEUE_URL", "coldstart-tasks"),
+                                ("NOTIFICATIONS_QUEUE_URL", "coldstart-notifications")]:
+            base_env[variable] = sqs.create_queue(QueueName=queue)["QueueUrl"]
 
         # The local server on the same table and secrets hands out tokens.
         api_port = free_port()
@@ -290,7 +307,7 @@ def main():
             if only and name not in only:
                 continue
             path = TARGET / binary
-            events = events_for(routes)
+            events = events_for(routes, binary)
             if not path.exists() or not events:
                 print(f"| {name} | (skipped: {'no binary' if not path.exists() else 'no event'}) |")
                 continue

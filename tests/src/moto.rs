@@ -214,3 +214,16 @@ pub fn dead_queue() -> shared::adapters::sqs::SqsQueue {
         "http://127.0.0.1:9/123456789012/gone",
     )
 }
+
+/// An SES (v2) client for the same moto server.
+pub fn ses_client() -> aws_sdk_sesv2::Client {
+    let config = aws_sdk_sesv2::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .build();
+    aws_sdk_sesv2::Client::from_conf(config)
+}

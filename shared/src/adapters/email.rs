@@ -79,8 +79,12 @@ mod ses {
 
     impl SesSender {
         pub async fn new(from: impl Into<String>) -> Self {
+            Self::with_client(Client::new(crate::app::sdk_config().await), from)
+        }
+
+        pub fn with_client(client: Client, from: impl Into<String>) -> Self {
             Self {
-                client: Client::new(crate::app::sdk_config().await),
+                client,
                 from: from.into(),
             }
         }

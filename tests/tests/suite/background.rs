@@ -247,3 +247,39 @@ async fn health_names_a_dead_queue() {
             && body["errors"].get("notifications_queue").is_none()
     );
 }
+
+/// The SES sender through the real SDK on moto: a verified sender's mail
+/// goes out; an unverified one is refused as a fault, not a retry.
+#[tokio::test]
+async fn ses_sender_sends_from_a_verified_identity() {
+    use shared::adapters::email::SesSender;
+    use shared::ports::notifications::{EmailMessage, EmailSender};
+    let client = integration_tests::moto::ses_client();
+    let from = format!("noreply-{}@example.com", uuid::Uuid::new_v4().simple());
+    client
+        .create_email_identity()
+        .email_identity(&from)
+        .send()
+        .await
+        .expect("verify the sender on moto");
+    let message = EmailMessage {
+        to: "reader@example.com".into(),
+        subject: "Subject".into(),
+        text: "Plain text".into(),
+        html: "<p>HTML</p>".into(),
+        event_id: uuid::Uuid::new_v4(),
+        event_type: "password.changed".into(),
+    };
+    SesSender::with_client(client.clone(), &from)
+        .send(&message)
+        .await
+        .expect("sent through SES");
+    let refused = SesSender::with_client(client, "stranger@example.org")
+        .send(&message)
+        .await
+        .expect_err("an unverified sender is refused");
+    assert!(
+        matches!(refused, shared::ports::StoreError::Internal(_)),
+        "{refused:?}"
+    );
+}
