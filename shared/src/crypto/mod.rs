@@ -1,3 +1,4 @@
+pub mod digest;
 pub mod password_hasher;
 pub mod phone_crypto;
 

@@ -18,6 +18,7 @@ pub enum AuditAction {
     DeviceRemoved,
     EmailConfirmed,
     PasswordReset,
+    AccountDelete,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::email::Email;
@@ -92,10 +91,7 @@ impl OneTimeToken {
 
     /// Lowercase hex SHA-256: what the table stores and looks up.
     pub fn hash(&self) -> String {
-        Sha256::digest(self.expose().as_bytes())
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        crate::crypto::digest::sha256_hex(self.expose().as_bytes())
     }
 
     /// The token text, for the notification event only.

@@ -4,7 +4,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -96,10 +95,7 @@ impl PushTokenValue {
 
     /// What the uniqueness claim is keyed by: the token never is a key.
     pub fn hash(&self) -> String {
-        Sha256::digest(self.0.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::crypto::digest::sha256_hex(self.0.as_bytes())
     }
 }
 

@@ -14,7 +14,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -109,10 +109,7 @@ impl RefreshToken {
 
     /// Lowercase hex SHA-256 of the token string: what the table stores.
     pub fn hash(&self) -> String {
-        Sha256::digest(self.expose().as_bytes())
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        crate::crypto::digest::sha256_hex(self.expose().as_bytes())
     }
 
     /// The token text, for the response body only.

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use super::current_password::{CurrentPassword, CurrentPasswordError};
 use super::signup_form::{
     DESIGNATION, EMAIL, MOBILE_NO, PERSONAL_NO, PHONE_NO, RANK, RANK_MAX_CHARS, UNITNAME,
     UNIT_MAX_CHARS, USERNAME,
@@ -13,11 +14,9 @@ use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::form::Form;
 use crate::domain::{
     AuditAction, AuditOutcome, ContactNumber, Email, EventType, LockoutPolicy, NotificationEvent,
-    Password, ProfileText, Session, User, Username,
+    ProfileText, Session, User, Username,
 };
-use crate::ports::sessions::{
-    LoginFailure, LoginFailureError, LoginKeys, RevokeReason, SessionStore,
-};
+use crate::ports::sessions::{RevokeReason, SessionStore};
 use crate::ports::{Clock, StoreError, UpdateUserError, UserStore};
 
 const STALE_ATTEMPTS: usize = 3;
@@ -204,39 +203,29 @@ impl ChangePassword<'_> {
         let Some(current) = current else {
             return Err(AccountError::Rejected(errors));
         };
-        let identifier = format!("password-change#{}", user.id);
-        let keys = LoginKeys {
-            username_key: None,
-            email: None,
-            identifier: &identifier,
-            ip_window: None,
-            now: self.clock.now(),
+        let checker = CurrentPassword {
+            sessions: self.sessions,
+            hasher: self.hasher,
+            clock: self.clock,
+            lockout: self.lockout,
         };
-        let throttle = self.sessions.lookup_login(&keys).await?.throttle;
-        if let Some(wait) = throttle.locked_for(self.clock.now()) {
-            return Err(AccountError::Locked { retry_after: wait });
-        }
-        let current_ok = match Password::presented(current) {
-            Some(presented) => self.hasher.verify(&presented, &user.password_hash).await?,
-            None => false,
-        };
+        let current_ok = checker
+            .check(
+                user,
+                current,
+                AuditAction::PasswordChange,
+                "current_password",
+                origin,
+            )
+            .await
+            .map_err(|error| match error {
+                CurrentPasswordError::Locked { retry_after } => {
+                    AccountError::Locked { retry_after }
+                }
+                CurrentPasswordError::Store(error) => AccountError::Store(error),
+                CurrentPasswordError::Hashing(error) => AccountError::Hashing(error),
+            })?;
         if !current_ok {
-            let now = self.clock.now();
-            let mut audit = origin.audit(AuditAction::PasswordChange, AuditOutcome::Rejected, now);
-            audit.user_id = Some(user.id);
-            audit.reasons = vec!["current_password:invalid_credentials".into()];
-            let failure = LoginFailure {
-                owner: Some(user.id),
-                identifier: identifier.clone(),
-                next: throttle.after_failure(&self.lockout, now),
-                previous: throttle,
-                ip_window: None,
-                audit,
-            };
-            match self.sessions.record_login_failure(&failure).await {
-                Ok(()) | Err(LoginFailureError::Concurrent) => {}
-                Err(LoginFailureError::Store(error)) => return Err(error.into()),
-            }
             errors.add(
                 "current_password",
                 FieldError::new(

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
+use super::current_password::{CurrentPassword, CurrentPasswordError};
 use super::task_runner::{Progress, StandardRunner, TaskFailure, TaskRunner};
 use super::tasks::TaskMessage;
 use super::Origin;
@@ -15,12 +16,12 @@ use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::form::Form;
 use crate::domain::{
-    Account, AuditAction, AuditOutcome, EventType, LockoutPolicy, NotificationEvent, Password,
-    PhoneNumber, PhoneRegion, Task, TaskKind,
+    Account, AuditAction, EventType, LockoutPolicy, NotificationEvent, PhoneNumber, PhoneRegion,
+    Task, TaskKind,
 };
 use crate::ports::account_data::{AccountData, AccountExport, BeginDeletionError};
 use crate::ports::queues::MessageQueue;
-use crate::ports::sessions::{LoginFailure, LoginFailureError, LoginKeys, SessionStore};
+use crate::ports::sessions::SessionStore;
 use crate::ports::{Clock, StoreError, UserStore};
 
 /// An export larger than this (DynamoDB items hold 400 KB) keeps only the
@@ -109,43 +110,24 @@ impl DeleteAccount<'_> {
                 let raw = form.required_secret("password").map_err(|e| {
                     DeleteAccountError::Rejected(FieldErrors::single("password", e))
                 })?;
-                // Wrong guesses count toward the lock that password
-                // changes use: one counter for the current password.
-                let identifier = format!("password-change#{}", user.id);
-                let keys = LoginKeys {
-                    username_key: None,
-                    email: None,
-                    identifier: &identifier,
-                    ip_window: None,
-                    now: self.clock.now(),
+                let checker = CurrentPassword {
+                    sessions: self.sessions,
+                    hasher: self.hasher,
+                    clock: self.clock,
+                    lockout: self.lockout,
                 };
-                let throttle = self.sessions.lookup_login(&keys).await?.throttle;
-                if let Some(wait) = throttle.locked_for(self.clock.now()) {
-                    return Err(DeleteAccountError::Locked { retry_after: wait });
-                }
-                let right = match Password::presented(raw) {
-                    Some(presented) => self.hasher.verify(&presented, &user.password_hash).await?,
-                    None => false,
-                };
+                let right = checker
+                    .check(user, raw, AuditAction::AccountDelete, "password", origin)
+                    .await
+                    .map_err(|error| match error {
+                        CurrentPasswordError::Locked { retry_after } => {
+                            DeleteAccountError::Locked { retry_after }
+                        }
+                        CurrentPasswordError::Store(error) => DeleteAccountError::Store(error),
+                        CurrentPasswordError::Hashing(error) => DeleteAccountError::Hashing(error),
+                    })?;
                 if right {
                     return Ok(());
-                }
-                let now = self.clock.now();
-                let mut audit =
-                    origin.audit(AuditAction::PasswordChange, AuditOutcome::Rejected, now);
-                audit.user_id = Some(user.id);
-                audit.reasons = vec!["password:invalid_credentials".into()];
-                let failure = LoginFailure {
-                    owner: Some(user.id),
-                    identifier,
-                    next: throttle.after_failure(&self.lockout, now),
-                    previous: throttle,
-                    ip_window: None,
-                    audit,
-                };
-                match self.sessions.record_login_failure(&failure).await {
-                    Ok(()) | Err(LoginFailureError::Concurrent) => {}
-                    Err(LoginFailureError::Store(error)) => return Err(error.into()),
                 }
                 Err(DeleteAccountError::Rejected(FieldErrors::single(
                     "password",

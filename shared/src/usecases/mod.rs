@@ -3,6 +3,7 @@
 pub mod account;
 pub mod account_tasks;
 pub mod cleanup;
+pub mod current_password;
 pub mod devices;
 pub mod email_links;
 pub mod email_templates;

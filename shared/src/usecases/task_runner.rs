@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde_json::{json, Number, Value};
-use sha2::{Digest, Sha256};
 
 use crate::domain::{Task, TaskKind};
 
@@ -149,10 +148,7 @@ fn summarise(data: &Value) -> Value {
     }
     let mut tally = Tally::default();
     walk(data, 0, &mut tally);
-    let digest: String = Sha256::digest(data.to_string().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = crate::crypto::digest::sha256_hex(data.to_string().as_bytes());
     let items = match data {
         Value::Array(items) => items.len(),
         Value::Object(map) => map.len(),

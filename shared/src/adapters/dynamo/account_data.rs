@@ -174,18 +174,14 @@ impl AccountData for DynamoStore {
     ) -> Result<Vec<(UserId, TaskId)>, StoreError> {
         let bound = keys::stamped_before(before);
         let mut found = Vec::new();
-        for shard in 0..keys::DELETING_SHARDS {
-            for item in self
-                .query_below(&keys::deleting_partition(shard), &bound, limit)
-                .await?
-            {
-                let marker: DeletionMarker = from_item(item).map_err(mapping_error)?;
-                found.push((
-                    marker.since,
-                    UserId::from_uuid(marker.user_id),
-                    TaskId::from_uuid(marker.task_id),
-                ));
-            }
+        let partitions = (0..keys::DELETING_SHARDS).map(keys::deleting_partition);
+        for item in self.query_below_each(partitions, &bound, limit).await? {
+            let marker: DeletionMarker = from_item(item).map_err(mapping_error)?;
+            found.push((
+                marker.since,
+                UserId::from_uuid(marker.user_id),
+                TaskId::from_uuid(marker.task_id),
+            ));
         }
         found.sort();
         Ok(found

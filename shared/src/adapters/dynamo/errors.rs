@@ -37,3 +37,24 @@ where
 pub fn mapping_error(error: serde_dynamo::Error) -> StoreError {
     StoreError::Internal(Box::new(error))
 }
+
+/// The outcome of a conditional single-item write: true when it happened,
+/// false when its condition failed.
+pub fn conditional<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error)
+            if error
+                .as_service_error()
+                .and_then(ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(store_error(error)),
+    }
+}

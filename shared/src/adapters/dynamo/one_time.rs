@@ -8,7 +8,7 @@ use serde_dynamo::{from_item, to_item};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::errors::{mapping_error, store_error};
+use super::errors::{conditional, mapping_error, store_error};
 use super::keys::{self, Key, EXPIRES_AT};
 use super::transact::{s, Expression, TransactError, Write};
 use super::DynamoStore;
@@ -349,17 +349,7 @@ impl PreRegistrations for DynamoStore {
             .expression_attribute_values(":at", s(super::store::format_time(at)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(store_error(error)),
-        }
+        conditional(result)
     }
 }
 
@@ -372,15 +362,11 @@ impl UnverifiedAccounts for DynamoStore {
     ) -> Result<Vec<UserId>, StoreError> {
         let bound = keys::stamped_before(cutoff);
         let mut found = Vec::new();
-        for shard in 0..keys::UNVERIFIED_SHARDS {
-            for item in self
-                .query_below(&keys::unverified_partition(shard), &bound, limit)
-                .await?
-            {
-                let marker: MarkerItem = from_item(item).map_err(mapping_error)?;
-                let key = Key::from_item(&to_item(&marker).map_err(mapping_error)?);
-                found.push((key.map(|k| k.sk), UserId::from_uuid(marker.user_id)));
-            }
+        let partitions = (0..keys::UNVERIFIED_SHARDS).map(keys::unverified_partition);
+        for item in self.query_below_each(partitions, &bound, limit).await? {
+            let marker: MarkerItem = from_item(item).map_err(mapping_error)?;
+            let key = Key::from_item(&to_item(&marker).map_err(mapping_error)?);
+            found.push((key.map(|k| k.sk), UserId::from_uuid(marker.user_id)));
         }
         // Oldest first across shards (the sort key starts with the time).
         found.sort();
@@ -461,17 +447,7 @@ impl DeliveryLog for DynamoStore {
             .expression_attribute_names("#pk", keys::PK)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(store_error(error)),
-        }
+        conditional(result)
     }
 
     async fn release_delivery(&self, id: Uuid) -> Result<(), StoreError> {

@@ -433,17 +433,13 @@ impl PushTokenStore for DynamoStore {
     ) -> Result<Vec<PushToken>, StoreError> {
         let bound = keys::stamped_before(before);
         let mut wanted = Vec::new();
-        for shard in 0..keys::PUSH_USED_SHARDS {
-            for item in self
-                .query_below(&keys::push_used_partition(shard), &bound, limit)
-                .await?
-            {
-                let marker: TokenPointer = from_item(item).map_err(mapping_error)?;
-                wanted.push(keys::push_token(
-                    UserId::from_uuid(marker.user_id),
-                    PushTokenId::from_uuid(marker.token_id),
-                ));
-            }
+        let partitions = (0..keys::PUSH_USED_SHARDS).map(keys::push_used_partition);
+        for item in self.query_below_each(partitions, &bound, limit).await? {
+            let marker: TokenPointer = from_item(item).map_err(mapping_error)?;
+            wanted.push(keys::push_token(
+                UserId::from_uuid(marker.user_id),
+                PushTokenId::from_uuid(marker.token_id),
+            ));
         }
         wanted.truncate(100);
         let mut tokens = Vec::new();

@@ -401,17 +401,12 @@ impl Outbox for DynamoStore {
     ) -> Result<Vec<NotificationEvent>, StoreError> {
         let bound = keys::stamped_before(before);
         let mut events = Vec::new();
-        for shard in 0..keys::OUTBOX_SHARDS {
-            for item in self
-                .query_below(&keys::outbox_partition(shard), &bound, limit)
-                .await?
-            {
-                let item: OutboxItem = from_item(item).map_err(mapping_error)?;
-                events.push(
-                    serde_json::from_str(&item.event)
-                        .map_err(|e| StoreError::Internal(Box::new(e)))?,
-                );
-            }
+        let partitions = (0..keys::OUTBOX_SHARDS).map(keys::outbox_partition);
+        for item in self.query_below_each(partitions, &bound, limit).await? {
+            let item: OutboxItem = from_item(item).map_err(mapping_error)?;
+            events.push(
+                serde_json::from_str(&item.event).map_err(|e| StoreError::Internal(Box::new(e)))?,
+            );
         }
         events.sort_by_key(|e: &NotificationEvent| (e.occurred_at, e.id));
         events.truncate(limit);

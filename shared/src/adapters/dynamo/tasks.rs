@@ -206,14 +206,10 @@ impl TaskStore for DynamoStore {
     ) -> Result<Vec<Task>, StoreError> {
         let bound = keys::stamped_before(now);
         let mut ids = Vec::new();
-        for shard in 0..keys::RUNNING_SHARDS {
-            for item in self
-                .query_below(&keys::running_partition(shard), &bound, limit)
-                .await?
-            {
-                let marker: RunningItem = from_item(item).map_err(mapping_error)?;
-                ids.push(TaskId::from_uuid(marker.task_id));
-            }
+        let partitions = (0..keys::RUNNING_SHARDS).map(keys::running_partition);
+        for item in self.query_below_each(partitions, &bound, limit).await? {
+            let marker: RunningItem = from_item(item).map_err(mapping_error)?;
+            ids.push(TaskId::from_uuid(marker.task_id));
         }
         // BatchGetItem takes at most 100 keys; the rest wait for the next run.
         let wanted: Vec<Key> = ids.iter().take(100).map(|id| keys::task(*id)).collect();

@@ -316,6 +316,21 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
+    /// `query_below` over each of `partitions` (the shards of an index),
+    /// up to `limit` items from each.
+    pub(super) async fn query_below_each(
+        &self,
+        partitions: impl IntoIterator<Item = String>,
+        bound: &str,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        for pk in partitions {
+            items.extend(self.query_below(&pk, bound, limit).await?);
+        }
+        Ok(items)
+    }
+
     /// Up to `limit` items of partition `pk` whose sort key is below
     /// `bound`, in sort-key order.
     pub(super) async fn query_below(
