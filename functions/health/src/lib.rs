@@ -1,5 +1,5 @@
-//! `GET /health`: the table and both queues, each checked with a short
-//! timeout; 503 names the one that failed.
+//! `GET /health`: the table, both queues and the secrets, each checked
+//! with a short timeout; 503 names the one that failed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,9 +8,10 @@ use futures::future::join_all;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use shared::adapters::secretsmanager::{secrets_client, SecretProbe};
 use shared::app::{StartupError, Stores};
 use shared::background::Queues;
-use shared::config::Config;
+use shared::config::{Config, PhoneKeysSource, SigningKeysSource};
 use shared::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use shared::http::{respond, ApiError, Reply};
 use shared::ports::HealthProbe;
@@ -30,11 +31,31 @@ impl HealthState {
         Self { probes }
     }
 
+    /// The table, both queues and, where they live in Secrets Manager,
+    /// the signing and phone keys.
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
         let stores = Stores::from_config(&config).await?;
         let queues = Queues::from_config(&config).await?;
-        Ok(Self::new(&stores, &queues))
+        let mut state = Self::new(&stores, &queues);
+        let mut secrets = Vec::new();
+        if let SigningKeysSource::SecretsManager { secret_id, .. } = &config.signing_keys {
+            secrets.push(("signing_keys", secret_id.clone()));
+        }
+        if let PhoneKeysSource::SecretsManager { secret_id } = &config.phone_keys {
+            secrets.push(("phone_keys", secret_id.clone()));
+        }
+        if !secrets.is_empty() {
+            let client = secrets_client().await;
+            for (name, secret_id) in secrets {
+                state.probes.push(Arc::new(SecretProbe {
+                    name,
+                    client: client.clone(),
+                    secret_id,
+                }));
+            }
+        }
+        Ok(state)
     }
 }
 

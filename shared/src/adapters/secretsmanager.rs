@@ -80,6 +80,40 @@ where
     }
 }
 
+/// A secret as a health check: it exists and can be described (its value
+/// is not read).
+pub struct SecretProbe {
+    pub name: &'static str,
+    pub client: aws_sdk_secretsmanager::Client,
+    pub secret_id: String,
+}
+
+#[async_trait]
+impl crate::ports::HealthProbe for SecretProbe {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_secret()
+            .secret_id(&self.secret_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| {
+                StoreError::Unavailable(
+                    format!(
+                        "describing secret {:?} failed: {}",
+                        self.secret_id,
+                        DisplayErrorContext(&error)
+                    )
+                    .into(),
+                )
+            })
+    }
+}
+
 /// A Secrets Manager client over the process's shared AWS configuration.
 pub async fn secrets_client() -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::new(crate::app::sdk_config().await)

@@ -30,11 +30,15 @@ where
     }
     let method = request.method().clone();
     async move {
+        let mut codes = Vec::new();
         let (status, body, extra_headers) = match handler(meta.clone(), request).await {
             Ok(reply) => (reply.status, reply.body, reply.headers),
             Err(error) => {
                 if error.status.is_server_error() {
                     log_cause(&error);
+                }
+                for field in error.errors.fields() {
+                    codes.extend(error.errors.codes(field));
                 }
                 let body = error.body(&meta.request_id);
                 (error.status, body, error.headers)
@@ -49,12 +53,14 @@ where
         for (name, value) in extra_headers {
             headers.insert(name, value);
         }
+        let latency_ms = meta.started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
             method = %method,
             status = status.as_u16(),
-            latency_ms = meta.started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms,
             "request completed"
         );
+        crate::metrics::record_request(route, status.as_u16(), &codes, latency_ms);
         response
     }
     .instrument(span)

@@ -146,6 +146,13 @@ impl TaskWorker<'_> {
             attempts = next.attempts,
             "task attempt ended"
         );
+        let outcome = match (&answer, next.status) {
+            (Ok(Handled::Continued), _) => "Continued",
+            (_, TaskStatus::Success) => "Succeeded",
+            (_, TaskStatus::Retry) => "Retried",
+            _ => "Failed",
+        };
+        crate::metrics::record_task(next.kind.name(), outcome);
         answer
     }
 

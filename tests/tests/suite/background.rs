@@ -283,3 +283,31 @@ async fn ses_sender_sends_from_a_verified_identity() {
         "{refused:?}"
     );
 }
+
+/// A secret that exists passes the health check; one that does not (a
+/// deployment that lost it) is named.
+#[tokio::test]
+async fn health_names_a_missing_secret() {
+    use shared::adapters::secretsmanager::SecretProbe;
+    let backend = Backend::memory();
+    let client = integration_tests::moto::secrets_client();
+    let present = integration_tests::moto::create_secret(&client, "health", "{}").await;
+    let mut state =
+        health::HealthState::new(&backend.stores, &shared::background::Queues::memory(3));
+    state.probes.push(Arc::new(SecretProbe {
+        name: "signing_keys",
+        client: client.clone(),
+        secret_id: present,
+    }));
+    state.probes.push(Arc::new(SecretProbe {
+        name: "phone_keys",
+        client,
+        secret_id: "users-test/never-created".into(),
+    }));
+    let request =
+        integration_tests::requests::request("GET", "/health", None, lambda_http::Body::Empty);
+    let (status, body) = integration_tests::requests::read(&health::handle(&state, request).await);
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["errors"]["phone_keys"][0]["code"], "unavailable");
+    assert!(body["errors"].get("signing_keys").is_none(), "{body}");
+}
