@@ -1,10 +1,13 @@
 //! JSON logs through `tracing`, one object per line, for CloudWatch.
 
+pub mod redact;
+
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
 /// The subscriber every binary uses; tests pass their own writer to read
-/// exactly what production would print.
+/// exactly what production would print. Every line goes through
+/// [`redact::Redacting`] on its way to `writer`.
 pub fn json_subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
@@ -21,7 +24,7 @@ where
         .with_target(false)
         .with_ansi(false)
         .with_env_filter(filter)
-        .with_writer(writer)
+        .with_writer(redact::Redacting(writer))
         .finish()
 }
 

@@ -170,3 +170,125 @@ async fn no_mailed_token_reaches_the_logs() {
         }
     }
 }
+
+/// Every route, driven with secrets in its body and its Authorization
+/// header, plus an event and a span that name secrets as fields: none of
+/// the values appears anywhere in the captured output, because the
+/// subscriber's redaction step rewrites such fields whatever the code logs.
+#[tokio::test]
+async fn no_secret_reaches_the_logs_on_any_route() {
+    use integration_tests::world::{World, PASSWORD};
+    use shared::http::routes::ROUTES;
+    use shared::tokens::refresh::RefreshToken;
+
+    let logs = capture();
+    let world = World::new(integration_tests::Backend::memory());
+    world.sign_up("redactlog", "redactlog@example.com").await;
+    let wrong_password = "Unl1kely-Wrong-Phrase-4410";
+    let new_password = "Unl1kely-New-Phrase-8852";
+    let mismatch = "Unl1kely-Mismatch-Phrase-3307";
+    let phone = "+919812377441";
+    let mailed_token = "ec_Q2xlYXJseU5vdEFSZWFsVG9rZW5CdXRTZWNyZXQxMjM0";
+    let push_token = "fcm-Unl1kelyPushTokenValue-5521";
+    let stray_refresh =
+        RefreshToken::generate(uuid::Uuid::new_v4(), uuid::Uuid::new_v4()).expect("randomness");
+    let mut secrets = vec![
+        PASSWORD.to_owned(),
+        wrong_password.to_owned(),
+        new_password.to_owned(),
+        mismatch.to_owned(),
+        phone.to_owned(),
+        phone.trim_start_matches("+91").to_owned(),
+        mailed_token.to_owned(),
+        push_token.to_owned(),
+        stray_refresh.expose().to_owned(),
+    ];
+    let mut request_ids = Vec::new();
+    for route in ROUTES {
+        // A live session for each call: an earlier route may have ended it.
+        let session = world.log_in("redactlog", PASSWORD).await;
+        secrets.push(session.access.clone());
+        secrets.push(session.refresh.clone());
+        let path = route
+            .path
+            .replace("{id}", &uuid::Uuid::new_v4().to_string());
+        // The account's password only where it cannot change or delete it.
+        let current = match route.path {
+            "/auth/login" | "/auth/password/change" => PASSWORD,
+            _ => wrong_password,
+        };
+        let body = json!({
+            // The account's own names: a profile update must leave it reachable.
+            "login": "redactlog", "username": "redactlog", "email": "redactlog@example.com",
+            "password": current, "current_password": current,
+            "new_password": new_password, "confirm_password": mismatch,
+            "refresh_token": session.refresh, "token": mailed_token,
+            "name": "Redact Log", "phone_number": phone,
+            "mobileNo": phone, "personalNo": phone, "phoneNo": phone,
+            "rank": "Captain", "unitname": "Signals", "designation": "Officer",
+            "platform": "fcm", "type": "add", "x": 1, "y": 2,
+        });
+        let body = match route.path {
+            "/users/me/push-tokens" => json!({"platform": "fcm", "token": push_token}),
+            _ => body,
+        };
+        let reply = world
+            .call(route.method, &path, Some(&body), Some(&session.access))
+            .await;
+        assert!(
+            reply.status < 500,
+            "{} {}: {} {}",
+            route.method,
+            route.path,
+            reply.status,
+            reply.body
+        );
+        let id = reply.headers["x-request-id"].to_str().unwrap().to_owned();
+        request_ids.push(id);
+    }
+    world.app.settle().await;
+    {
+        let span = tracing::info_span!(
+            "redaction_probe",
+            authorization = %format!("Bearer {}", secrets[secrets.len() - 2]),
+            session_cookie = "sid=Unl1kely-Cookie-7713",
+        );
+        let _entered = span.enter();
+        tracing::info!(
+            password = PASSWORD,
+            refresh_token = %secrets[secrets.len() - 1],
+            client_secret = "Unl1kely-Client-Secret-6604",
+            phone_number = phone,
+            otp = 918_273_645_501u64,
+            "redaction probe"
+        );
+    }
+    secrets.extend(
+        [
+            "sid=Unl1kely-Cookie-7713",
+            "Unl1kely-Client-Secret-6604",
+            "918273645501",
+        ]
+        .map(String::from),
+    );
+    let text = logs.text();
+    for id in &request_ids {
+        assert!(
+            text.lines()
+                .any(|line| line.contains(id.as_str()) && line.contains("request completed")),
+            "no log line for {id}"
+        );
+    }
+    let probe = text
+        .lines()
+        .find(|line| line.contains("redaction probe"))
+        .expect("the probe event was captured");
+    assert!(probe.contains(r#""password":"[redacted]""#), "{probe}");
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a secret reached the logs: {:.12}…",
+            secret
+        );
+    }
+}
