@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Dependency audit with cargo-deny (configuration: deny.toml): licences,
 # bans (duplicate major versions are listed as warnings) and sources.
-# Kept out of infra/test.sh: installing cargo-deny compiles it, which took
-# 17 minutes on the shared 2-core machine (5 min of CPU).
+# Run by infra/test.sh. The first run on a machine compiles cargo-deny
+# (about 5 minutes of CPU on 2 cores); later runs reuse ~/.cargo/bin.
 # DENY_ADVISORIES=1 adds the RustSec advisory check, which clones its
 # database from github.com: run it where that is reachable.
 set -euo pipefail

@@ -14,6 +14,9 @@ cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "==> dependency audit (cargo deny: licences, bans, sources)"
+infra/deny.sh
+
 source infra/moto.sh
 
 echo "==> cargo test"
