@@ -8,6 +8,8 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod ports;
 pub mod telemetry;
 pub mod tokens;
