@@ -11,6 +11,7 @@ mod keys;
 mod local_server;
 mod login;
 mod logs;
+mod openapi;
 mod phone_numbers;
 mod phone_signup;
 mod round_trips;
