@@ -4,6 +4,7 @@ use serde_json::json;
 use utoipa::openapi::path::Operation;
 
 use super::operation::Op;
+use super::response_schemas::*;
 use super::schemas::*;
 use crate::usecases::session_tokens::TokenPairView;
 

@@ -6,6 +6,7 @@
 
 mod auth_paths;
 mod operation;
+pub mod response_schemas;
 pub mod schemas;
 mod service_paths;
 mod user_paths;
@@ -17,6 +18,7 @@ use utoipa::OpenApi;
 
 use crate::http::routes::{Route, RouteId, ROUTES};
 use operation::{http_method, BEARER};
+use response_schemas::*;
 use schemas::*;
 
 #[derive(OpenApi)]

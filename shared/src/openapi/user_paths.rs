@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use utoipa::openapi::path::Operation;
 
 use super::operation::Op;
+use super::response_schemas::*;
 use super::schemas::*;
 use crate::http::views::PushTokenView;
 use crate::usecases::devices::DeviceList;
