@@ -6,5 +6,7 @@ window.addEventListener("load", function () {
     url: "/openapi.json",
     dom_id: "#swagger-ui",
     deepLinking: true,
+    // The default validator badge is an image from a third-party host.
+    validatorUrl: null,
   });
 });

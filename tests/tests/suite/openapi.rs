@@ -126,3 +126,61 @@ async fn what_the_routes_answer_is_documented() {
         }
     }
 }
+
+fn text_of(response: &lambda_http::Response<Body>) -> (u16, String, String) {
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = match response.body() {
+        Body::Text(text) => text.clone(),
+        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        _ => String::new(),
+    };
+    (response.status().as_u16(), content_type, text)
+}
+
+/// The page loads its renderer from this service only: every script and
+/// style sheet it names is a path here, served with its content type.
+#[tokio::test]
+async fn the_docs_page_loads_only_its_own_files() {
+    let app = local_app(&Backend::memory());
+    let (status, content_type, page) = text_of(
+        &app.dispatch(request("GET", "/docs", None, Body::Empty))
+            .await,
+    );
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/html; charset=utf-8")
+    );
+    let references: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|part| part.ends_with(".js") || part.ends_with(".css"))
+        .collect();
+    assert_eq!(references.len(), 3, "{references:?}");
+    for reference in references {
+        assert!(reference.starts_with("/docs/assets/"), "{reference}");
+        let (status, content_type, text) = text_of(
+            &app.dispatch(request("GET", reference, None, Body::Empty))
+                .await,
+        );
+        let expected = if reference.ends_with(".css") {
+            "text/css"
+        } else {
+            "application/javascript"
+        };
+        assert_eq!(status, 200, "{reference}");
+        assert!(
+            content_type.starts_with(expected),
+            "{reference}: {content_type}"
+        );
+        assert!(!text.is_empty(), "{reference}");
+    }
+    let (_, _, starter) = text_of(
+        &app.dispatch(request("GET", "/docs/assets/docs.js", None, Body::Empty))
+            .await,
+    );
+    assert!(starter.contains("\"/openapi.json\""), "{starter}");
+}
