@@ -53,7 +53,7 @@ pub struct DeviceInfo {
 #[derive(Serialize, ToSchema)]
 pub struct SignUpRequest {
     /// Letters, digits and `@ . + - _`; unique, case-insensitively.
-    #[schema(min_length = 1, max_length = 150)]
+    #[schema(min_length = 1, max_length = 150, pattern = r"^[\w.@+-]+$")]
     pub username: String,
     /// Unique, case-insensitively; stored lower-cased.
     #[schema(format = Email, max_length = 254)]
