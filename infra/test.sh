@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints, unit and integration tests (DynamoDB on
-# moto_server, started and stopped here), and the SAM template lint.
+# moto_server, started and stopped here), schemathesis against the local
+# server's OpenAPI document, and the SAM template lint.
 # Sets up what it needs on a fresh machine: rustfmt, clippy, .venv.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +23,10 @@ source infra/moto.sh
 echo "==> cargo test"
 test_log="$root/target/test-output.log"
 cargo test --workspace --locked 2>&1 | tee "$test_log"
+
+echo "==> schemathesis against the local server's OpenAPI document"
+cargo build -p local-api --locked
+infra/schemathesis.sh
 
 echo "==> arm64 release build of one function (the deploy path: cargo-lambda, zig)"
 # The smallest function proves the cross-build works; every function builds

@@ -9,6 +9,8 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod metrics;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod ports;
 pub mod telemetry;
 pub mod tokens;

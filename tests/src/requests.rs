@@ -83,6 +83,21 @@ pub fn read(response: &Response<Body>) -> (u16, Value) {
     (response.status().as_u16(), value)
 }
 
+/// Status and JSON body, or `Null` for a body of another content type (the
+/// docs page and its files).
+pub fn read_any(response: &Response<Body>) -> (u16, Value) {
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if json {
+        read(response)
+    } else {
+        (response.status().as_u16(), Value::Null)
+    }
+}
+
 /// The error codes of one field of an error envelope.
 pub fn codes(body: &Value, field: &str) -> Vec<String> {
     body["errors"][field]

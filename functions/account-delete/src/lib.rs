@@ -20,17 +20,12 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let base = &state.base;
         let principal = base.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
-        let region = base
-            .config
-            .phone_region()
-            .map_err(|e| ApiError::internal(Box::new(e)))?;
         let delete = DeleteAccount {
             data: base.stores.account_data.as_ref(),
             sessions: base.stores.sessions.as_ref(),
             hasher: &base.hasher,
             clock: base.stores.clock.as_ref(),
             lockout: base.config.lockout,
-            region,
         };
         let task = delete
             .run(

@@ -53,6 +53,7 @@ pub struct LocalApp {
     pub push_tokens_deactivate: push_tokens_deactivate::State,
     pub account_delete: account_delete::State,
     pub account_export: account_export::State,
+    pub openapi: openapi::State,
     pub task_worker: task_worker::State,
     pub notification_worker: notification_worker::State,
     pub stores: Stores,
@@ -98,6 +99,7 @@ impl LocalApp {
             push_tokens_deactivate: base()?,
             account_delete: TaskingState::new(base()?, queues.tasks.clone()),
             account_export: TaskingState::new(base()?, queues.tasks.clone()),
+            openapi: openapi::State::new(),
             task_worker: task_worker::State::new(stores, config, queues.tasks.clone(), runner),
             notification_worker: notification_worker::State::new(stores, config, mailbox.clone()),
             stores: stores.clone(),
@@ -193,6 +195,9 @@ impl LocalApp {
                     RouteId::AccountExport => {
                         account_export::handle(&self.account_export, request).await
                     }
+                    RouteId::OpenApi => openapi::handle(&self.openapi, request).await,
+                    RouteId::Docs => docs::page(request).await,
+                    RouteId::DocsAsset => docs::asset(request).await,
                 }
             }
             RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => {

@@ -195,6 +195,26 @@ impl PhoneNumber {
         )
     }
 
+    /// Whether `written` is this number as a person would type it: E.164
+    /// (`+91 98765 43210`, `0091…`) or the national number alone, spaces,
+    /// dashes, dots and brackets ignored. Compares digits only, so it
+    /// needs no numbering plan (which would add about a megabyte to the
+    /// functions that only confirm a number they hold).
+    pub fn is_written_as(&self, written: &str) -> bool {
+        let trimmed = written.trim();
+        if trimmed.is_empty()
+            || !trimmed
+                .chars()
+                .all(|c| c.is_ascii_digit() || " -.()+".contains(c))
+            || trimmed.chars().skip(1).any(|c| c == '+')
+        {
+            return false;
+        }
+        let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+        let international = digits.strip_prefix("00").unwrap_or(&digits);
+        international == &self.e164[1..] || digits == self.national_number()
+    }
+
     fn calling_code_len(&self) -> usize {
         self.country_code.to_string().len()
     }
@@ -301,6 +321,30 @@ mod tests {
 
     fn us() -> PhoneRegion {
         "US".parse().unwrap()
+    }
+
+    #[test]
+    fn numbers_are_recognised_as_people_write_them() {
+        let number = PhoneNumber::from_stored("+919876543210", 91).unwrap();
+        for written in [
+            "+919876543210",
+            "+91 98765 43210",
+            "0091-98765-43210",
+            "9876543210",
+            " (98765) 43210 ",
+        ] {
+            assert!(number.is_written_as(written), "{written}");
+        }
+        for written in [
+            "",
+            "+91987654321",
+            "919876543211",
+            "98765 4321x",
+            "9+876543210",
+            "43210",
+        ] {
+            assert!(!number.is_written_as(written), "{written}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub struct PageRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageMeta {
     pub total: usize,
     pub limit: usize,

@@ -33,6 +33,9 @@ pub enum RouteId {
     PushTokensDeactivate,
     AccountDelete,
     AccountExport,
+    OpenApi,
+    Docs,
+    DocsAsset,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +81,9 @@ pub const ROUTES: &[Route] = &[
     Route { id: RouteId::PushTokenDelete, method: "DELETE", path: "/users/me/push-tokens/{id}", function: "PushTokenDeleteFunction" },
     Route { id: RouteId::AccountDelete, method: "DELETE", path: "/users/me", function: "AccountDeleteFunction" },
     Route { id: RouteId::AccountExport, method: "POST", path: "/users/me/export", function: "AccountExportFunction" },
+    Route { id: RouteId::OpenApi, method: "GET", path: "/openapi.json", function: "OpenApiFunction" },
+    Route { id: RouteId::Docs, method: "GET", path: "/docs", function: "DocsFunction" },
+    Route { id: RouteId::DocsAsset, method: "GET", path: "/docs/assets/{file}", function: "DocsFunction" },
 ];
 
 #[derive(Debug, PartialEq, Eq)]

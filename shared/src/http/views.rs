@@ -11,6 +11,7 @@ fn rfc3339(at: time::OffsetDateTime) -> String {
 
 /// The user object of the username sign-up (`data.user`).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView<'a> {
     #[serde(rename = "userId")]
     pub user_id: String,
@@ -56,6 +57,7 @@ impl<'a> UserView<'a> {
 /// The signed-in user (`GET /users/me`, login): the sign-up user object
 /// plus verification state and timestamps.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountView<'a> {
     #[serde(flatten)]
     pub user: UserView<'a>,
@@ -78,6 +80,7 @@ impl<'a> AccountView<'a> {
 /// A phone account as its owner sees it. The number is the owner's own:
 /// it belongs in this response (and nowhere else).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhoneAccountView<'a> {
     pub id: String,
     pub phone_number: &'a str,
@@ -108,6 +111,7 @@ impl<'a> PhoneAccountView<'a> {
 
 /// `data.user` of `GET /users/me`, whichever kind the account is.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum SignedInView<'a> {
     Member(AccountView<'a>),
@@ -125,10 +129,13 @@ impl<'a> SignedInView<'a> {
 
 /// A task as `GET /tasks/{id}` shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskView<'a> {
     pub task_id: String,
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::schemas::TaskType))]
     pub kind: &'static str,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::domain::TaskStatus))]
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<&'a serde_json::Value>,
@@ -159,6 +166,7 @@ impl<'a> TaskView<'a> {
 
 /// A push token as API.md lists it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushTokenView {
     pub id: String,
     pub platform: crate::domain::push_token::Platform,

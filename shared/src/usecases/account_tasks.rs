@@ -16,8 +16,7 @@ use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::form::Form;
 use crate::domain::{
-    Account, AuditAction, EventType, LockoutPolicy, NotificationEvent, PhoneNumber, PhoneRegion,
-    Task, TaskKind,
+    Account, AuditAction, EventType, LockoutPolicy, NotificationEvent, Task, TaskKind,
 };
 use crate::ports::account_data::{AccountData, AccountExport, BeginDeletionError};
 use crate::ports::queues::MessageQueue;
@@ -49,7 +48,6 @@ pub struct DeleteAccount<'a> {
     pub hasher: &'a PasswordHasher,
     pub clock: &'a dyn Clock,
     pub lockout: LockoutPolicy,
-    pub region: PhoneRegion,
 }
 
 impl DeleteAccount<'_> {
@@ -89,13 +87,10 @@ impl DeleteAccount<'_> {
         let form = Form::new(fields);
         match account {
             Account::Phone(user) => {
-                let number = form
-                    .required_text("phone_number")
-                    .and_then(|raw| PhoneNumber::parse(raw, self.region))
-                    .map_err(|e| {
-                        DeleteAccountError::Rejected(FieldErrors::single("phone_number", e))
-                    })?;
-                if number.as_e164() != user.phone.as_e164() {
+                let written = form.required_text("phone_number").map_err(|e| {
+                    DeleteAccountError::Rejected(FieldErrors::single("phone_number", e))
+                })?;
+                if !user.phone.is_written_as(written) {
                     return Err(DeleteAccountError::Rejected(FieldErrors::single(
                         "phone_number",
                         FieldError::new(

@@ -9,6 +9,7 @@ use crate::ports::sessions::SessionStore;
 use crate::ports::{AuditLog, Clock, StoreError};
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionSummary {
     pub session_id: String,
     pub created_at: String,
@@ -19,6 +20,7 @@ pub struct SessionSummary {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceSummary {
     pub device_id: String,
     pub platform: Option<String>,
@@ -35,6 +37,7 @@ pub struct DeviceSummary {
 /// A device's push token in the device list (the token itself is listed
 /// under `/users/me/push-tokens`).
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushTokenSummary {
     pub id: String,
     pub platform: crate::domain::push_token::Platform,
@@ -43,6 +46,7 @@ pub struct PushTokenSummary {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceList {
     pub items: Vec<DeviceSummary>,
     /// Live sessions started without a device id.

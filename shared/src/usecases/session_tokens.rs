@@ -95,9 +95,11 @@ impl TokenPair {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenPairView<'a> {
     pub access_token: &'a str,
     pub refresh_token: &'a str,
+    #[cfg_attr(feature = "openapi", schema(example = "Bearer"))]
     pub token_type: &'static str,
     pub expires_in: i64,
 }

@@ -12,6 +12,7 @@ mod local_server;
 mod login;
 mod logs;
 mod metrics;
+mod openapi;
 mod phone_numbers;
 mod phone_signup;
 mod round_trips;

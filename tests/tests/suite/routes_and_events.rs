@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use integration_tests::requests::read;
+use integration_tests::requests::{read, read_any};
 use integration_tests::{local_app, Backend};
 use serde_json::json;
 use serde_yaml::Value;
@@ -24,7 +24,7 @@ fn untag(value: &Value) -> &Value {
 }
 
 /// `(function, method, path)` for every HttpApi event of the template.
-fn template_routes() -> BTreeSet<(String, String, String)> {
+pub(crate) fn template_routes() -> BTreeSet<(String, String, String)> {
     let text = std::fs::read_to_string(workspace_file("template.yaml")).expect("template.yaml");
     let template: Value = serde_yaml::from_str(&text).expect("template parses");
     let mut routes = BTreeSet::new();
@@ -84,7 +84,9 @@ async fn local_server_serves_every_route() {
     let app = local_app(&Backend::memory());
     for route in ROUTES {
         for path in [route.path.to_owned(), format!("{}/", route.path)] {
-            let path = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+            let path = path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{file}", "swagger-ui.css");
             let request = integration_tests::requests::request(
                 route.method,
                 &path,
@@ -92,7 +94,7 @@ async fn local_server_serves_every_route() {
                 lambda_http::Body::from("{}"),
             );
             let response = app.dispatch(request).await;
-            let (status, body) = read(&response);
+            let (status, body) = read_any(&response);
             let routed = !matches!(status, 404 | 405)
                 || body["errors"]["non_field_errors"][0]["code"] != "not_found";
             assert!(
@@ -119,6 +121,9 @@ async fn every_event_sample_goes_through_its_handler() {
         ("fallback-not-found.json", 404),
         ("fallback-method-not-allowed.json", 405),
         ("jwks.json", 200),
+        ("openapi.json", 200),
+        ("docs.json", 200),
+        ("docs-asset.json", 200),
         ("login.json", 200),
         ("me.json", 200),
         ("me-update.json", 200),
@@ -211,7 +216,7 @@ async fn every_event_sample_goes_through_its_handler() {
             .replace("RESET_TOKEN", &mailed("password.reset_requested"));
         let request =
             lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let (status, body) = read(&app.dispatch(request).await);
+        let (status, body) = read_any(&app.dispatch(request).await);
         assert_eq!(status, *expected, "{name}: {body}");
         // The phone sign-up answers with top-level tokens.
         let tokens = if body["data"].is_object() {

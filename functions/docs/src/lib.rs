@@ -1,0 +1,82 @@
+//! `GET /docs`: the API reference page, and `GET /docs/assets/{file}`: the
+//! files it loads. The renderer (Swagger UI from `swagger-ui-dist` 5.35.0,
+//! see `assets/README.md`) is compiled in, so the page needs no
+//! third-party host and a deployment cannot lose it.
+
+use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::body::path_parameter;
+use shared::http::routes::{match_route, RouteId, RouteMatch};
+use shared::http::{respond, Reply};
+
+pub const PAGE_ROUTE: &str = "GET /docs";
+pub const ASSET_ROUTE: &str = "GET /docs/assets/{file}";
+
+const PAGE: &str = include_str!("../assets/index.html");
+
+/// `(file name, content type, content)` of every file the page loads.
+pub const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "swagger-ui-bundle.js",
+        "application/javascript; charset=utf-8",
+        include_str!("../assets/swagger-ui-bundle.js"),
+    ),
+    (
+        "swagger-ui.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/swagger-ui.css"),
+    ),
+    (
+        "docs.js",
+        "application/javascript; charset=utf-8",
+        include_str!("../assets/docs.js"),
+    ),
+];
+
+/// Only this service's own files run on the page; Swagger UI sets inline
+/// styles and draws icons as data URIs.
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
+
+fn text_reply(content_type: &'static str, text: &str) -> Reply {
+    Reply {
+        status: StatusCode::OK,
+        body: text.as_bytes().to_vec(),
+        headers: Vec::new(),
+    }
+    .with_header(CONTENT_TYPE, HeaderValue::from_static(content_type))
+}
+
+pub async fn page(request: Request) -> Response<Body> {
+    respond(PAGE_ROUTE, request, |_, _| async move {
+        Ok(text_reply("text/html; charset=utf-8", PAGE).with_header(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static(PAGE_POLICY),
+        ))
+    })
+    .await
+}
+
+pub async fn asset(request: Request) -> Response<Body> {
+    respond(ASSET_ROUTE, request, |_, request| async move {
+        let (_, content_type, content) = *path_parameter(&request, "file", |name| {
+            ASSETS.iter().find(|(file, ..)| *file == name)
+        })?;
+        // The files change only with a deployment; a day of caching spares
+        // the browser 2 MB per visit.
+        Ok(text_reply(content_type, content).with_header(
+            CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        ))
+    })
+    .await
+}
+
+/// The Lambda's entry point: API Gateway sends it both routes.
+pub async fn handle(request: Request) -> Response<Body> {
+    match match_route(request.method().as_str(), request.uri().path()) {
+        RouteMatch::Found { route, .. } if route.id == RouteId::DocsAsset => asset(request).await,
+        _ => page(request).await,
+    }
+}

@@ -1,0 +1,41 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 document, bare (no envelope), as
+//! renderers and API testing tools read it.
+
+use http::header::{HeaderValue, CACHE_CONTROL};
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{respond, Reply};
+
+pub const ROUTE: &str = "GET /openapi.json";
+
+pub struct State {
+    /// Serialised once per cold start: the document never changes while
+    /// the code runs.
+    document: serde_json::Value,
+}
+
+impl State {
+    pub fn new() -> Self {
+        // A document that does not serialise is a bug every test would see.
+        let document = serde_json::to_value(shared::openapi::document())
+            .expect("the OpenAPI document serialises");
+        Self { document }
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(ROUTE, request, |_, _| async move {
+        // Public and the same for every caller until the next deployment.
+        Ok(Reply::bare(StatusCode::OK, &state.document)?.with_header(
+            CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        ))
+    })
+    .await
+}

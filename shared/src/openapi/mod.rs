@@ -1,0 +1,246 @@
+//! The OpenAPI 3.1 document of the service, built from the route table and
+//! the request and response types. Every route of `ROUTES` must have an
+//! operation here (the `match` below is exhaustive), so the document
+//! cannot fall behind the routes that template.yaml and the local server
+//! follow.
+
+mod auth_paths;
+mod operation;
+pub mod response_schemas;
+pub mod schemas;
+mod service_paths;
+mod user_paths;
+
+use utoipa::openapi::path::{Operation, Paths};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::OpenApi;
+
+use crate::http::routes::{Route, RouteId, ROUTES};
+use operation::{http_method, BEARER};
+use response_schemas::*;
+use schemas::*;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "users-service",
+        description = "User accounts and authentication. Every JSON answer uses one envelope: \
+            `{success: true, message, data, meta?}` or `{success: false, message, errors, \
+            request_id}`, where `errors` maps a field name (as the client sent it, or \
+            `non_field_errors`, or `system`) to a list of `{message, code}`. Every route \
+            also answers with a trailing slash."
+    ),
+    components(schemas(
+        ErrorEnvelope,
+        crate::domain::errors::ErrorCode,
+        crate::domain::errors::FieldError,
+        SignUpRequest,
+        SignUpData,
+        PhoneSignUpRequest,
+        PhoneSignUpResponse,
+        LoginRequest,
+        LoginData,
+        RefreshRequest,
+        crate::usecases::session_tokens::TokenPairView,
+        LogoutRequest,
+        SessionsEndedCount,
+        PasswordChangeRequest,
+        OtherSessionsEnded,
+        Jwks,
+        EmailConfirmRequest,
+        EmailVerified,
+        EmailRequest,
+        Empty,
+        PasswordResetConfirmRequest,
+        SessionsEnded,
+        PreRegistered,
+        MeData,
+        ProfileUpdateRequest,
+        MeUpdateData,
+        crate::usecases::devices::DeviceList,
+        DeviceRemoved,
+        NotificationPreferences,
+        PreferencesUpdateRequest,
+        PushTokenPage,
+        crate::http::pagination::PageMeta,
+        PushTokenCreateRequest,
+        crate::http::views::PushTokenView,
+        PushTokenUpdateRequest,
+        PushTokenDeleted,
+        DeactivatedCount,
+        AccountDeleteRequest,
+        TaskQueued,
+        TaskCreateRequest,
+        crate::http::views::TaskView,
+        Health,
+        OpenApiDocument,
+    ))
+)]
+struct Components;
+
+/// The whole document, as `GET /openapi.json` serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut document = Components::openapi();
+    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    if let Some(components) = document.components.as_mut() {
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from login, phone sign-up or refresh (15 minutes).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+    document.tags = Some(
+        [
+            ("auth", "Sign-up, sessions and mailed links"),
+            ("users", "The signed-in user"),
+            ("tasks", "Background tasks"),
+            ("operations", "Health and documentation"),
+        ]
+        .into_iter()
+        .map(|(name, description)| {
+            TagBuilder::new()
+                .name(name)
+                .description(Some(description))
+                .build()
+        })
+        .collect(),
+    );
+    let mut paths = Paths::new();
+    for route in ROUTES {
+        paths.add_path_operation(
+            route.path,
+            vec![http_method(route.method)],
+            operation(route),
+        );
+    }
+    document.paths = paths;
+    document
+}
+
+fn operation(route: &Route) -> Operation {
+    match route.id {
+        RouteId::SignUp => auth_paths::sign_up(),
+        RouteId::PhoneSignUp => auth_paths::phone_sign_up(),
+        RouteId::Login => auth_paths::login(),
+        RouteId::TokenRefresh => auth_paths::token_refresh(),
+        RouteId::Logout => auth_paths::logout(),
+        RouteId::PasswordChange => auth_paths::password_change(),
+        RouteId::Jwks => auth_paths::jwks(),
+        RouteId::EmailConfirm => auth_paths::email_confirm(),
+        RouteId::EmailConfirmResend => auth_paths::email_confirm_resend(),
+        RouteId::PasswordReset => auth_paths::password_reset(),
+        RouteId::PasswordResetConfirm => auth_paths::password_reset_confirm(),
+        RouteId::PreRegister => auth_paths::pre_register(),
+        RouteId::Me => user_paths::me(),
+        RouteId::MeUpdate => user_paths::me_update(),
+        RouteId::Devices => user_paths::devices(),
+        RouteId::DeviceDelete => user_paths::device_delete(),
+        RouteId::PreferencesGet => user_paths::preferences_get(),
+        RouteId::PreferencesUpdate => user_paths::preferences_update(),
+        RouteId::PushTokensList => user_paths::push_tokens_list(),
+        RouteId::PushTokenCreate => user_paths::push_token_create(),
+        RouteId::PushTokenGet => user_paths::push_token_get(),
+        RouteId::PushTokenUpdate => user_paths::push_token_update(),
+        RouteId::PushTokenDelete => user_paths::push_token_delete(),
+        RouteId::PushTokensDeactivate => user_paths::push_tokens_deactivate(),
+        RouteId::AccountDelete => user_paths::account_delete(),
+        RouteId::AccountExport => user_paths::account_export(),
+        RouteId::TaskCreate => service_paths::task_create(),
+        RouteId::TaskGet => service_paths::task_get(),
+        RouteId::TaskRevoke => service_paths::task_revoke(),
+        RouteId::Health => service_paths::health(),
+        RouteId::OpenApi => service_paths::openapi(),
+        RouteId::Docs => service_paths::docs(),
+        RouteId::DocsAsset => service_paths::docs_asset(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    fn document_json() -> Value {
+        serde_json::to_value(document()).unwrap()
+    }
+
+    fn collect_refs(value: &Value, refs: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner) {
+                        ("$ref", Value::String(target)) => {
+                            refs.insert(target.clone());
+                        }
+                        _ => collect_refs(inner, refs),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| collect_refs(item, refs)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn is_openapi_3_1_and_every_reference_resolves() {
+        let document = document_json();
+        assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+        let mut refs = BTreeSet::new();
+        collect_refs(&document, &mut refs);
+        assert!(refs.len() > 20, "{refs:?}");
+        for target in refs {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected reference {target}"));
+            assert!(
+                document["components"]["schemas"][name].is_object(),
+                "{target} is referenced but not defined"
+            );
+        }
+    }
+
+    #[test]
+    fn every_request_body_has_an_example_and_every_error_the_envelope() {
+        let document = document_json();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let body = &operation["requestBody"]["content"]["application/json"];
+                if !operation["requestBody"].is_null() {
+                    assert!(body["example"].is_object(), "{method} {path}: no example");
+                }
+                for (status, response) in operation["responses"].as_object().unwrap() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        assert_eq!(
+                            response["content"]["application/json"]["schema"]["$ref"],
+                            "#/components/schemas/ErrorEnvelope",
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn error_codes_are_those_of_the_contract() {
+        let document = document_json();
+        let codes = document["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .unwrap();
+        for code in ["required", "email_conflict", "token_reused", "unavailable"] {
+            assert!(codes.iter().any(|c| c == code), "{code} missing");
+        }
+        assert_eq!(codes.len(), 30);
+    }
+}

@@ -1,0 +1,258 @@
+//! Schemas of the request bodies, which the handlers read as plain JSON
+//! objects (`serde_json::Map`), and of the error envelope. Documentation
+//! only: the handlers keep parsing field by field, so that every failing
+//! field is reported at once.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::errors::FieldError;
+use crate::domain::push_token::Platform;
+
+/// Every error, whatever the status: `errors` maps the field name as the
+/// client sent it (or `non_field_errors`, or `system` for server faults)
+/// to its problems. Some routes add top-level fields (`user_exists` on a
+/// taken phone number, `checks` on an unhealthy `/health`).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "success": false,
+    "message": "Validation failed",
+    "errors": {"email": [{"message": "Email already registered", "code": "email_conflict"}]},
+    "request_id": "0f8e3c52-9d7e-4a55-b0b4-3c8f7f0d1a2b"
+}))]
+pub struct ErrorEnvelope {
+    /// Always `false`.
+    pub success: bool,
+    pub message: String,
+    pub errors: BTreeMap<String, Vec<FieldError>>,
+    /// Also sent as the `x-request-id` header.
+    pub request_id: String,
+}
+
+/// The device a client signs in from; every part optional.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceInfo {
+    #[schema(max_length = 100, example = "android")]
+    pub platform: Option<String>,
+    #[schema(max_length = 100, example = "Pixel 8")]
+    pub model: Option<String>,
+    #[schema(max_length = 100)]
+    pub os_version: Option<String>,
+    #[schema(max_length = 100, example = "2.3.1")]
+    pub app_version: Option<String>,
+    #[schema(max_length = 100)]
+    pub language_code: Option<String>,
+    #[schema(max_length = 100)]
+    pub timezone: Option<String>,
+}
+
+/// `POST /auth/signup`: every field is checked and every failure reported
+/// at once.
+#[derive(Serialize, ToSchema)]
+pub struct SignUpRequest {
+    /// Letters, digits and `@ . + - _`; unique, case-insensitively.
+    #[schema(min_length = 1, max_length = 150, pattern = r"^[\w.@+-]+$")]
+    pub username: String,
+    /// Unique, case-insensitively; stored lower-cased.
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    /// Not too common, not entirely numeric, not too similar to the
+    /// username, email or names.
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: String,
+    /// Equal to `password` (else `password_mismatch`).
+    pub confirm_password: String,
+    #[schema(max_length = 100)]
+    pub rank: String,
+    #[schema(max_length = 200)]
+    pub unitname: String,
+    #[schema(max_length = 200)]
+    pub designation: String,
+    #[serde(rename = "mobileNo")]
+    #[schema(pattern = r"^\+?1?\d{9,15}$")]
+    pub mobile_no: String,
+    #[serde(rename = "personalNo")]
+    #[schema(pattern = r"^\+?1?\d{9,15}$")]
+    pub personal_no: String,
+    #[serde(rename = "phoneNo")]
+    #[schema(pattern = r"^\+?1?\d{9,15}$")]
+    pub phone_no: String,
+    /// Default `true` (ACTIVE).
+    pub status: Option<bool>,
+}
+
+/// `POST /auth/phone/signup`.
+#[derive(Serialize, ToSchema)]
+pub struct PhoneSignUpRequest {
+    #[schema(max_length = 100)]
+    pub name: String,
+    /// E.164; 10 digits without `+` take the configured default country.
+    pub phone_number: String,
+    #[schema(max_length = 100)]
+    pub state: Option<String>,
+    #[schema(max_length = 100)]
+    pub district: Option<String>,
+    #[schema(max_length = 150)]
+    pub city_village: Option<String>,
+    pub device_id: Option<String>,
+    pub device_info: Option<DeviceInfo>,
+}
+
+/// `POST /auth/login`: one of `login`, `username` or `email`.
+#[derive(Serialize, ToSchema)]
+pub struct LoginRequest {
+    /// A username or an email address.
+    pub login: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password: String,
+    pub device_id: Option<String>,
+    pub device_info: Option<DeviceInfo>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LogoutRequest {
+    /// End every session of the user, not only this one.
+    pub all: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChangeRequest {
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+    pub confirm_password: String,
+}
+
+/// An address for a mailed link or a pre-registration.
+#[derive(Serialize, ToSchema)]
+pub struct EmailRequest {
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+}
+
+/// The token of a confirmation link.
+#[derive(Serialize, ToSchema)]
+pub struct EmailConfirmRequest {
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordResetConfirmRequest {
+    /// The token of the reset link (single use, one hour).
+    pub token: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+    pub confirm_password: String,
+}
+
+/// `PATCH /users/me`: the fields to change. Username accounts take the
+/// sign-up profile fields under the sign-up rules; phone accounts take
+/// `name` and the location parts (`null` or `""` clears one).
+#[derive(Serialize, ToSchema)]
+pub struct ProfileUpdateRequest {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub rank: Option<String>,
+    pub unitname: Option<String>,
+    pub designation: Option<String>,
+    #[serde(rename = "mobileNo")]
+    pub mobile_no: Option<String>,
+    #[serde(rename = "personalNo")]
+    pub personal_no: Option<String>,
+    #[serde(rename = "phoneNo")]
+    pub phone_no: Option<String>,
+    pub name: Option<String>,
+    pub state: Option<String>,
+    pub district: Option<String>,
+    pub city_village: Option<String>,
+}
+
+/// `POST /tasks`, by `type`.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TaskCreateRequest {
+    /// Adds two numbers; `result` is the sum.
+    Add { x: f64, y: f64 },
+    /// Runs for 1–3600 seconds, reporting progress.
+    LongRunning {
+        #[schema(minimum = 1, maximum = 3600)]
+        seconds: u32,
+    },
+    /// Processes any JSON value.
+    ProcessData { data: serde_json::Value },
+}
+
+/// The `type` of a task as `GET /tasks/{id}` shows it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskType {
+    Add,
+    LongRunning,
+    ProcessData,
+    DeleteAccount,
+    ExportData,
+}
+
+/// One category's channels.
+#[derive(Serialize, ToSchema)]
+pub struct ChannelPreferences {
+    pub email: bool,
+    pub push: bool,
+    pub sms: bool,
+}
+
+/// Notification preferences per category and channel.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationPreferences {
+    /// Email cannot be turned off here.
+    pub security: ChannelPreferences,
+    pub account: ChannelPreferences,
+    pub marketing: ChannelPreferences,
+    pub reminders: ChannelPreferences,
+}
+
+/// Some channels of one category.
+#[derive(Serialize, ToSchema)]
+pub struct ChannelPreferencesUpdate {
+    pub email: Option<bool>,
+    pub push: Option<bool>,
+    pub sms: Option<bool>,
+}
+
+/// `PUT /users/me/preferences`: a partial update; unknown names are 400.
+#[derive(Serialize, ToSchema)]
+pub struct PreferencesUpdateRequest {
+    pub security: Option<ChannelPreferencesUpdate>,
+    pub account: Option<ChannelPreferencesUpdate>,
+    pub marketing: Option<ChannelPreferencesUpdate>,
+    pub reminders: Option<ChannelPreferencesUpdate>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PushTokenCreateRequest {
+    pub platform: Platform,
+    pub token: String,
+    pub device_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PushTokenUpdateRequest {
+    pub active: Option<bool>,
+    pub platform: Option<Platform>,
+    pub device_id: Option<String>,
+}
+
+/// `DELETE /users/me`: the password, or a phone account's own number.
+#[derive(Serialize, ToSchema)]
+pub struct AccountDeleteRequest {
+    pub password: Option<String>,
+    pub phone_number: Option<String>,
+}
