@@ -13,7 +13,7 @@ use shared::tokens::keyset::KeySet;
 use shared::usecases::task_runner::TaskRunner;
 use time::OffsetDateTime;
 
-use crate::requests::{read, request_from, signup_body, SOURCE_IP};
+use crate::requests::{read_any, request_from, signup_body, SOURCE_IP};
 use crate::{default_config, Backend};
 
 pub const PASSWORD: &str = "Tr1cky-Vole-Lantern";
@@ -109,7 +109,7 @@ impl World {
             );
         }
         let response = self.app.dispatch(request).await;
-        let (status, body) = read(&response);
+        let (status, body) = read_any(&response);
         Reply {
             status,
             body,
