@@ -105,23 +105,24 @@ type Sink = Box<dyn Write + Send>;
 /// Stdout inside Lambda (where CloudWatch reads it) or with
 /// `EMF_METRICS=stdout`; elsewhere nowhere, so local runs and tests print
 /// only their logs.
-fn sink() -> &'static Mutex<Sink> {
-    static SINK: OnceLock<Mutex<Sink>> = OnceLock::new();
+/// `None` when metrics go nowhere: then no document is even built, so the
+/// local server's hot path pays nothing for them.
+fn sink() -> &'static Mutex<Option<Sink>> {
+    static SINK: OnceLock<Mutex<Option<Sink>>> = OnceLock::new();
     SINK.get_or_init(|| {
         let to_stdout = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some()
             || std::env::var("EMF_METRICS").as_deref() == Ok("stdout");
-        let sink: Sink = if to_stdout {
-            Box::new(std::io::stdout())
-        } else {
-            Box::new(std::io::sink())
-        };
-        Mutex::new(sink)
+        Mutex::new(to_stdout.then(|| Box::new(std::io::stdout()) as Sink))
     })
+}
+
+fn enabled() -> bool {
+    sink().lock().unwrap_or_else(|p| p.into_inner()).is_some()
 }
 
 /// Sends the metric lines somewhere else (tests read them back).
 pub fn set_sink(writer: impl Write + Send + 'static) {
-    *sink().lock().unwrap_or_else(|p| p.into_inner()) = Box::new(writer);
+    *sink().lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(writer));
 }
 
 fn emit(document: &Value) {
@@ -129,7 +130,9 @@ fn emit(document: &Value) {
     line.push('\n');
     let mut sink = sink().lock().unwrap_or_else(|p| p.into_inner());
     // A metric that cannot be written is not worth failing a request for.
-    let _ = sink.write_all(line.as_bytes());
+    if let Some(sink) = sink.as_mut() {
+        let _ = sink.write_all(line.as_bytes());
+    }
 }
 
 fn now_ms() -> i64 {
@@ -138,6 +141,9 @@ fn now_ms() -> i64 {
 
 /// A finished request: its latency under `Route`, and its outcome counters.
 pub fn record_request(route: &'static str, status: u16, codes: &[ErrorCode], latency_ms: f64) {
+    if !enabled() {
+        return;
+    }
     let mut metrics = vec![("Latency", "Milliseconds", latency_ms)];
     let outcomes = outcomes(route, status, codes);
     metrics.extend(outcomes.iter().map(|o| (o.name(), "Count", 1.0)));
@@ -147,6 +153,9 @@ pub fn record_request(route: &'static str, status: u16, codes: &[ErrorCode], lat
 /// A task attempt's end (`Succeeded`, `Failed`, `Retried`, `Continued`)
 /// per task kind.
 pub fn record_task(kind: &str, outcome: &str) {
+    if !enabled() {
+        return;
+    }
     let name = format!("Tasks{outcome}");
     emit(&document(
         &[("TaskKind", kind)],
