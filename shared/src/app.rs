@@ -21,27 +21,70 @@ use crate::tokens::keyring::KeyRing;
 use crate::tokens::keyset::{KeySet, KeySetError};
 
 /// The storage ports, all backed by one store (one table, or one memory).
+///
+/// Each port is read through its own accessor rather than held as a
+/// trait-object field: turning the store into a `dyn Port` instantiates the
+/// vtable of every method of that port, so a field per port linked every
+/// adapter method into every function (phone-signup crossed its 8 MiB
+/// budget that way). An accessor a function never calls is dropped at link
+/// time with the vtables it would have needed.
 #[derive(Clone)]
 pub struct Stores {
-    pub users: Arc<dyn UserStore>,
-    pub phone_users: Arc<dyn PhoneUserStore>,
-    pub audit: Arc<dyn AuditLog>,
-    pub sessions: Arc<dyn SessionStore>,
-    pub table_probe: Arc<dyn HealthProbe>,
-    pub outbox: Arc<dyn Outbox>,
-    /// The IP block list (read through `ports::ip_blocks::BlockListCache`).
-    pub ip_blocks: Arc<dyn IpBlockStore>,
-    pub tasks: Arc<dyn TaskStore>,
-    pub tokens: Arc<dyn OneTimeTokens>,
-    pub pre_registrations: Arc<dyn PreRegistrations>,
-    pub unverified: Arc<dyn UnverifiedAccounts>,
-    pub deliveries: Arc<dyn DeliveryLog>,
-    pub preferences: Arc<dyn crate::ports::settings::PreferencesStore>,
-    pub push_tokens: Arc<dyn crate::ports::settings::PushTokenStore>,
-    pub account_data: Arc<dyn crate::ports::account_data::AccountData>,
+    backend: Backend,
     /// Time, a port like the others: tests run the same code on a clock
     /// they move.
     pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Memory(Arc<MemoryStore>),
+    Dynamo(Arc<DynamoStore>),
+}
+
+/// For each port: `name()` borrows it, `name_handle()` is an owned handle
+/// for what outlives the borrow (caches, spawned tasks).
+macro_rules! ports {
+    ($($(#[$doc:meta])* $name:ident, $handle:ident: $port:path;)*) => {
+        impl Stores {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> &dyn $port {
+                    match &self.backend {
+                        Backend::Memory(store) => store.as_ref(),
+                        Backend::Dynamo(store) => store.as_ref(),
+                    }
+                }
+
+                pub fn $handle(&self) -> Arc<dyn $port> {
+                    match &self.backend {
+                        Backend::Memory(store) => store.clone(),
+                        Backend::Dynamo(store) => store.clone(),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+ports! {
+    users, users_handle: UserStore;
+    phone_users, phone_users_handle: PhoneUserStore;
+    audit, audit_handle: AuditLog;
+    sessions, sessions_handle: SessionStore;
+    /// The table (or memory) as a health check.
+    table_probe, table_probe_handle: HealthProbe;
+    outbox, outbox_handle: Outbox;
+    /// The IP block list (read through `ports::ip_blocks::BlockListCache`).
+    ip_blocks, ip_blocks_handle: IpBlockStore;
+    tasks, tasks_handle: TaskStore;
+    tokens, tokens_handle: OneTimeTokens;
+    pre_registrations, pre_registrations_handle: PreRegistrations;
+    unverified, unverified_handle: UnverifiedAccounts;
+    deliveries, deliveries_handle: DeliveryLog;
+    preferences, preferences_handle: crate::ports::settings::PreferencesStore;
+    push_tokens, push_tokens_handle: crate::ports::settings::PushTokenStore;
+    account_data, account_data_handle: crate::ports::account_data::AccountData;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,49 +109,16 @@ pub enum StartupError {
 
 impl Stores {
     pub fn memory() -> Self {
-        Self::from_store(Arc::new(MemoryStore::new()))
+        Self::with_backend(Backend::Memory(Arc::new(MemoryStore::new())))
     }
 
     pub fn dynamo(store: DynamoStore) -> Self {
-        Self::from_store(Arc::new(store))
+        Self::with_backend(Backend::Dynamo(Arc::new(store)))
     }
 
-    fn from_store<
-        S: UserStore
-            + PhoneUserStore
-            + AuditLog
-            + SessionStore
-            + Outbox
-            + IpBlockStore
-            + HealthProbe
-            + TaskStore
-            + OneTimeTokens
-            + PreRegistrations
-            + UnverifiedAccounts
-            + DeliveryLog
-            + crate::ports::settings::PreferencesStore
-            + crate::ports::settings::PushTokenStore
-            + crate::ports::account_data::AccountData
-            + 'static,
-    >(
-        store: Arc<S>,
-    ) -> Self {
+    fn with_backend(backend: Backend) -> Self {
         Self {
-            users: store.clone(),
-            phone_users: store.clone(),
-            audit: store.clone(),
-            sessions: store.clone(),
-            outbox: store.clone(),
-            ip_blocks: store.clone(),
-            tasks: store.clone(),
-            tokens: store.clone(),
-            pre_registrations: store.clone(),
-            unverified: store.clone(),
-            deliveries: store.clone(),
-            preferences: store.clone(),
-            push_tokens: store.clone(),
-            account_data: store.clone(),
-            table_probe: store,
+            backend,
             clock: Arc::new(SystemClock),
         }
     }
@@ -222,7 +232,7 @@ pub fn authenticator(config: &Config, stores: &Stores, ring: Arc<KeyRing>) -> Au
     Authenticator {
         ring,
         settings: config.tokens.clone(),
-        sessions: stores.sessions.clone(),
+        sessions: stores.sessions_handle(),
         clock: stores.clock.clone(),
     }
 }
@@ -287,8 +297,8 @@ pub fn email_links<'a>(
     config: &Config,
 ) -> crate::usecases::email_links::EmailLinks<'a> {
     crate::usecases::email_links::EmailLinks {
-        users: stores.users.as_ref(),
-        tokens: stores.tokens.as_ref(),
+        users: stores.users(),
+        tokens: stores.tokens(),
         clock: stores.clock.as_ref(),
         quotas: config.link_quotas,
     }
@@ -297,8 +307,8 @@ pub fn email_links<'a>(
 /// The preference and push-token operations over these stores.
 pub fn settings(stores: &Stores) -> crate::usecases::settings::Settings<'_> {
     crate::usecases::settings::Settings {
-        preferences: stores.preferences.as_ref(),
-        push_tokens: stores.push_tokens.as_ref(),
+        preferences: stores.preferences(),
+        push_tokens: stores.push_tokens(),
         clock: stores.clock.as_ref(),
     }
 }
@@ -308,8 +318,8 @@ pub fn settings(stores: &Stores) -> crate::usecases::settings::Settings<'_> {
 pub fn task_runner(stores: &Stores) -> Arc<dyn crate::usecases::task_runner::TaskRunner> {
     Arc::new(crate::usecases::account_tasks::AccountRunner {
         standard: Default::default(),
-        data: stores.account_data.clone(),
-        users: stores.users.clone(),
+        data: stores.account_data_handle(),
+        users: stores.users_handle(),
         clock: stores.clock.clone(),
     })
 }

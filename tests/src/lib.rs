@@ -128,13 +128,13 @@ pub fn cleanup<'a>(
     policy: shared::usecases::cleanup::CleanupPolicy,
 ) -> shared::usecases::cleanup::Cleanup<'a> {
     shared::usecases::cleanup::Cleanup {
-        accounts: stores.unverified.as_ref(),
-        tasks: stores.tasks.as_ref(),
-        push_tokens: stores.push_tokens.as_ref(),
-        account_data: stores.account_data.as_ref(),
+        accounts: stores.unverified(),
+        tasks: stores.tasks(),
+        push_tokens: stores.push_tokens(),
+        account_data: stores.account_data(),
         tasks_queue: queue,
         relay: shared::usecases::relay::Relay {
-            outbox: stores.outbox.as_ref(),
+            outbox: stores.outbox(),
             queue,
         },
         clock: stores.clock.as_ref(),

@@ -21,8 +21,8 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let principal = base.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
         let delete = DeleteAccount {
-            data: base.stores.account_data.as_ref(),
-            sessions: base.stores.sessions.as_ref(),
+            data: base.stores.account_data(),
+            sessions: base.stores.sessions(),
             hasher: &base.hasher,
             clock: base.stores.clock.as_ref(),
             lockout: base.config.lockout,

@@ -21,7 +21,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let principal = base.auth.authenticate(&request).await?;
         no_fields(&request)?;
         let tasks = Tasks {
-            store: base.stores.tasks.as_ref(),
+            store: base.stores.tasks(),
             clock: base.stores.clock.as_ref(),
         };
         let task = Task::new(

@@ -40,13 +40,13 @@ impl State {
 /// The schedule's event carries nothing the job needs; any event runs it.
 pub async fn handle(state: &State, _event: EventBridgeEvent) -> Result<CleanupReport, StoreError> {
     Cleanup {
-        accounts: state.stores.unverified.as_ref(),
-        tasks: state.stores.tasks.as_ref(),
-        push_tokens: state.stores.push_tokens.as_ref(),
-        account_data: state.stores.account_data.as_ref(),
+        accounts: state.stores.unverified(),
+        tasks: state.stores.tasks(),
+        push_tokens: state.stores.push_tokens(),
+        account_data: state.stores.account_data(),
         tasks_queue: state.tasks.as_ref(),
         relay: Relay {
-            outbox: state.stores.outbox.as_ref(),
+            outbox: state.stores.outbox(),
             queue: state.notifications.as_ref(),
         },
         clock: state.stores.clock.as_ref(),

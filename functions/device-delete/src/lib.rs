@@ -25,9 +25,9 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             .ok_or_else(ApiError::not_found)?;
         let origin = meta.origin();
         let devices = Devices {
-            sessions: state.stores.sessions.as_ref(),
-            push_tokens: state.stores.push_tokens.as_ref(),
-            audit: state.stores.audit.as_ref(),
+            sessions: state.stores.sessions(),
+            push_tokens: state.stores.push_tokens(),
+            audit: state.stores.audit(),
             clock: state.stores.clock.as_ref(),
         };
         if !devices

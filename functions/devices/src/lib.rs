@@ -16,9 +16,9 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(ROUTE, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let devices = Devices {
-            sessions: state.stores.sessions.as_ref(),
-            push_tokens: state.stores.push_tokens.as_ref(),
-            audit: state.stores.audit.as_ref(),
+            sessions: state.stores.sessions(),
+            push_tokens: state.stores.push_tokens(),
+            audit: state.stores.audit(),
             clock: state.stores.clock.as_ref(),
         };
         let list = devices

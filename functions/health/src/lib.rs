@@ -26,7 +26,7 @@ pub struct HealthState {
 impl HealthState {
     /// The table and both queues.
     pub fn new(stores: &Stores, queues: &Queues) -> Self {
-        let mut probes = vec![stores.table_probe.clone()];
+        let mut probes = vec![stores.table_probe_handle()];
         probes.extend(queues.probes());
         Self { probes }
     }

@@ -214,7 +214,7 @@ impl LocalApp {
         let mut handled = 0;
         loop {
             let relay = Relay {
-                outbox: self.stores.outbox.as_ref(),
+                outbox: self.stores.outbox(),
                 queue: self.queues.notifications.as_ref(),
             };
             let now = self.stores.clock.now() + time::Duration::seconds(1);
@@ -245,7 +245,7 @@ impl LocalApp {
     /// the stream, the SQS triggers and the workers do on AWS.
     pub fn spawn_background(self: &Arc<Self>) {
         tokio::spawn(relay_forever(
-            self.stores.outbox.clone(),
+            self.stores.outbox_handle(),
             self.queues.notifications.clone(),
             self.stores.clock.clone(),
             std::time::Duration::from_millis(200),

@@ -21,9 +21,9 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let keys = state.ring.current().await?;
         let origin = meta.origin();
         let log_in = LogIn {
-            users: state.stores.users.as_ref(),
-            sessions: state.stores.sessions.as_ref(),
-            audit: state.stores.audit.as_ref(),
+            users: state.stores.users(),
+            sessions: state.stores.sessions(),
+            audit: state.stores.audit(),
             hasher: &state.hasher,
             clock: state.stores.clock.as_ref(),
             keys: &keys,

@@ -27,9 +27,9 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             .unwrap_or(false);
         let origin = meta.origin();
         let account = Account {
-            users: state.stores.users.as_ref(),
-            sessions: state.stores.sessions.as_ref(),
-            audit: state.stores.audit.as_ref(),
+            users: state.stores.users(),
+            sessions: state.stores.sessions(),
+            audit: state.stores.audit(),
             clock: state.stores.clock.as_ref(),
         };
         let ended = account
@@ -37,7 +37,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             .await
             .map_err(ApiError::from)?;
         drop_tokens_of_ended_sessions(
-            state.stores.push_tokens.as_ref(),
+            state.stores.push_tokens(),
             principal.session.user_id,
             principal.session.device_id.as_ref(),
             all,

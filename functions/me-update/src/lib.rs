@@ -26,9 +26,9 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         match &principal.account {
             SignedIn::Member(member) => {
                 let account = Account {
-                    users: state.stores.users.as_ref(),
-                    sessions: state.stores.sessions.as_ref(),
-                    audit: state.stores.audit.as_ref(),
+                    users: state.stores.users(),
+                    sessions: state.stores.sessions(),
+                    audit: state.stores.audit(),
                     clock: state.stores.clock.as_ref(),
                 };
                 let user = account
@@ -43,7 +43,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             }
             SignedIn::Phone(phone_user) => {
                 let profile = PhoneProfile {
-                    phone_users: state.stores.phone_users.as_ref(),
+                    phone_users: state.stores.phone_users(),
                     clock: state.stores.clock.as_ref(),
                 };
                 let (user, location) = profile

@@ -38,10 +38,10 @@ impl State {
 
 pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
     let notifier = Notifier {
-        users: state.stores.users.as_ref(),
-        pre_registrations: state.stores.pre_registrations.as_ref(),
-        deliveries: state.stores.deliveries.as_ref(),
-        preferences: state.stores.preferences.as_ref(),
+        users: state.stores.users(),
+        pre_registrations: state.stores.pre_registrations(),
+        deliveries: state.stores.deliveries(),
+        preferences: state.stores.preferences(),
         sender: state.sender.as_ref(),
         clock: state.stores.clock.as_ref(),
         links: &state.links,

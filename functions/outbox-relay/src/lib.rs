@@ -51,7 +51,7 @@ fn outbox_event(record: &EventRecord) -> Option<Result<NotificationEvent, String
 
 pub async fn handle(state: &State, event: Event) -> DynamoDbEventResponse {
     let relay = Relay {
-        outbox: state.stores.outbox.as_ref(),
+        outbox: state.stores.outbox(),
         queue: state.queue.as_ref(),
     };
     let mut response = DynamoDbEventResponse::default();

@@ -21,8 +21,8 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let fields = json_object(&request)?;
         let origin = meta.origin();
         let change = ChangePassword {
-            users: state.stores.users.as_ref(),
-            sessions: state.stores.sessions.as_ref(),
+            users: state.stores.users(),
+            sessions: state.stores.sessions(),
             hasher: &state.hasher,
             clock: state.stores.clock.as_ref(),
             lockout: state.config.lockout,

@@ -37,7 +37,7 @@ impl PhoneSignUpState {
             stores: stores.clone(),
             ring,
             region: config.phone_region()?,
-            blocks: BlockListCache::new(stores.ip_blocks.clone(), config.ip_blocks_refresh),
+            blocks: BlockListCache::new(stores.ip_blocks_handle(), config.ip_blocks_refresh),
         })
     }
 
@@ -107,8 +107,8 @@ pub async fn handle(state: &PhoneSignUpState, request: Request) -> Response<Body
         let keys = state.ring.current().await?;
         let origin = meta.origin();
         let sign_up = PhoneSignUp {
-            phone_users: state.stores.phone_users.as_ref(),
-            audit: state.stores.audit.as_ref(),
+            phone_users: state.stores.phone_users(),
+            audit: state.stores.audit(),
             blocks: &state.blocks,
             clock: state.stores.clock.as_ref(),
             keys: &keys,

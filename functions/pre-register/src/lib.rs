@@ -17,7 +17,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(ROUTE, request, |meta, request| async move {
         let fields = json_object(&request)?;
         let pre_register = PreRegister {
-            store: state.stores.pre_registrations.as_ref(),
+            store: state.stores.pre_registrations(),
             clock: state.stores.clock.as_ref(),
             quotas: state.config.link_quotas,
         };

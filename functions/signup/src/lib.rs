@@ -29,8 +29,8 @@ pub struct SignUpState {
 impl SignUpState {
     pub fn new(stores: &Stores, config: &Config) -> Result<Self, StartupError> {
         Ok(Self {
-            users: stores.users.clone(),
-            audit: stores.audit.clone(),
+            users: stores.users_handle(),
+            audit: stores.audit_handle(),
             hasher: PasswordHasher::new(config.argon2)?,
             clock: stores.clock.clone(),
             quota: config.signup_ip_quota,

@@ -20,7 +20,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let principal = state.auth.authenticate(&request).await?;
         let id = path_parameter(&request, "id", TaskId::parse)?;
         let tasks = Tasks {
-            store: state.stores.tasks.as_ref(),
+            store: state.stores.tasks(),
             clock: state.stores.clock.as_ref(),
         };
         let task = tasks

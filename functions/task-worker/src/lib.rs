@@ -55,7 +55,7 @@ pub fn until(deadline_ms: u64) -> Instant {
 
 pub async fn handle(state: &State, event: SqsEvent, until: Instant) -> SqsBatchResponse {
     let worker = TaskWorker {
-        store: state.stores.tasks.as_ref(),
+        store: state.stores.tasks(),
         queue: state.queue.as_ref(),
         clock: state.stores.clock.as_ref(),
         runner: state.runner.as_ref(),

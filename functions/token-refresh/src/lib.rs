@@ -29,7 +29,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let keys = state.ring.current().await?;
         let origin = meta.origin();
         let refresh = Refresh {
-            sessions: state.stores.sessions.as_ref(),
+            sessions: state.stores.sessions(),
             clock: state.stores.clock.as_ref(),
             keys: &keys,
             token_settings: &state.config.tokens,

@@ -115,7 +115,7 @@ async fn execute(args: &[String]) -> Result<(), AdminError> {
     let mut out = std::io::stdout().lock();
     commands::run(
         &command,
-        stores.ip_blocks,
+        stores.ip_blocks_handle(),
         &mut out,
         &mut notes,
         OffsetDateTime::now_utc(),

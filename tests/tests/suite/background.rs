@@ -43,7 +43,7 @@ async fn task_worker_sample_runs_its_task_once() {
         },
         time::OffsetDateTime::now_utc(),
     );
-    backend.stores.tasks.create_task(&task).await.unwrap();
+    backend.stores.tasks().create_task(&task).await.unwrap();
     let queue = Arc::new(MemoryQueue::new(Duration::from_secs(30)));
     let state = task_worker::State::new(
         &backend.stores,
@@ -60,7 +60,7 @@ async fn task_worker_sample_runs_its_task_once() {
     }
     let stored = backend
         .stores
-        .tasks
+        .tasks()
         .get_task(task.id)
         .await
         .unwrap()
@@ -146,32 +146,32 @@ async fn cleanup_sample_runs_the_job() {
 async fn outbox_survives_a_queue_outage(backend: &Backend) {
     let world = World::new(backend.clone());
     world.sign_up("olive", "olive@example.com").await;
-    let pending = backend.stores.outbox.pending().await.unwrap();
+    let pending = backend.stores.outbox().pending().await.unwrap();
     let kinds: Vec<&str> = pending.iter().map(|e| e.event_type.as_str()).collect();
     assert!(kinds.contains(&"user.registered") && kinds.contains(&"email.confirmation_requested"));
 
     let dead = integration_tests::moto::dead_queue();
     let relay = Relay {
-        outbox: backend.stores.outbox.as_ref(),
+        outbox: backend.stores.outbox(),
         queue: &dead,
     };
     let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(1);
     assert!(relay.relay_pending(later, 100).await.is_err());
-    assert_eq!(backend.stores.outbox.pending().await.unwrap(), pending);
+    assert_eq!(backend.stores.outbox().pending().await.unwrap(), pending);
 
     let live: Arc<dyn MessageQueue> = match backend.dynamo {
         Some(_) => Arc::new(integration_tests::moto::fresh_queue("outbox", 5).await.0),
         None => Arc::new(MemoryQueue::new(Duration::from_secs(30))),
     };
     let relay = Relay {
-        outbox: backend.stores.outbox.as_ref(),
+        outbox: backend.stores.outbox(),
         queue: live.as_ref(),
     };
     assert_eq!(
         relay.relay_pending(later, 100).await.unwrap(),
         pending.len()
     );
-    assert!(backend.stores.outbox.pending().await.unwrap().is_empty());
+    assert!(backend.stores.outbox().pending().await.unwrap().is_empty());
     let mut bodies = Vec::new();
     loop {
         let batch = live.receive(10, Duration::ZERO).await.unwrap();
@@ -193,7 +193,7 @@ async fn outbox_survives_a_queue_outage(backend: &Backend) {
 async fn events_relayed_twice_are_mailed_once(backend: &Backend) {
     let world = World::new(backend.clone());
     world.sign_up("twice", "twice@example.com").await;
-    let events = backend.stores.outbox.pending().await.unwrap();
+    let events = backend.stores.outbox().pending().await.unwrap();
     let bodies: Vec<String> = events
         .iter()
         .map(|e| serde_json::to_string(e).unwrap())

@@ -53,9 +53,9 @@ async fn old_unverified_accounts_are_removed_once(backend: &Backend) {
     );
 
     let id = |text: &str| shared::domain::UserId::from_uuid(text.parse().unwrap());
-    assert!(stores.users.get(id(&stale)).await.unwrap().is_none());
-    assert!(stores.users.get(id(&kept)).await.unwrap().is_some());
-    assert!(stores.users.get(id(&recent)).await.unwrap().is_some());
+    assert!(stores.users().get(id(&stale)).await.unwrap().is_none());
+    assert!(stores.users().get(id(&kept)).await.unwrap().is_some());
+    assert!(stores.users().get(id(&recent)).await.unwrap().is_some());
     // Its sessions went with it.
     assert_eq!(world.refresh(&tokens.refresh).await.status, 401);
     // Its username and email are free again.

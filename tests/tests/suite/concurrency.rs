@@ -104,14 +104,14 @@ async fn fifty_sign_ups_for_one_username_in_memory() {
     let id = winner.1["data"]["user"]["userId"].as_str().unwrap();
     let owner = backend
         .stores
-        .users
+        .users()
         .find_by_username("racer")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(owner.to_string(), id);
     let claimed_emails = futures::future::join_all((0..RACERS).map(|i| {
-        let users = backend.stores.users.clone();
+        let users = backend.stores.users_handle();
         async move {
             users
                 .find_by_email(&format!("racer{i}@example.com"))

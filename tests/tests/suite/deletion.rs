@@ -105,7 +105,7 @@ async fn deletion_ends_access_at_once_and_erases_everything(backend: &Backend) {
     world.app.settle().await;
     assert!(backend
         .stores
-        .users
+        .users()
         .get(shared::domain::UserId::from_uuid(id.parse().unwrap()))
         .await
         .unwrap()
@@ -207,9 +207,9 @@ async fn lost_deletion_is_resumed_by_the_cleanup(backend: &Backend) {
     assert_eq!(report.deletions_resumed, 1);
     world.app.settle().await;
     let user = shared::domain::UserId::from_uuid(id.parse().unwrap());
-    assert!(stores.users.get(user).await.unwrap().is_none());
+    assert!(stores.users().get(user).await.unwrap().is_none());
     assert!(stores
-        .account_data
+        .account_data()
         .unfinished_deletions(world.clock.now(), 10)
         .await
         .unwrap()
@@ -273,7 +273,7 @@ async fn deletion_interrupted_halfway_is_finished() {
         serde_json::from_str(&message[0].body).unwrap();
     let stores = &world.backend.stores;
     let task = stores
-        .tasks
+        .tasks()
         .get_task(task_id.task_id)
         .await
         .unwrap()
@@ -286,7 +286,7 @@ async fn deletion_interrupted_halfway_is_finished() {
             t.attempts = 1;
         })
     };
-    stores.tasks.update_task(&task, &started).await.unwrap();
+    stores.tasks().update_task(&task, &started).await.unwrap();
     world.app.queues.tasks.release(&message[0]).await.unwrap();
     world.app.settle().await;
     let traces = traces_of(&backend, &id, "hal").await;

@@ -323,7 +323,7 @@ async fn pre_registration_is_idempotent_and_converted_by_sign_up(backend: &Backe
     let email = shared::domain::Email::parse("nina@example.com").unwrap();
     let stored = backend
         .stores
-        .pre_registrations
+        .pre_registrations()
         .pre_registration(&email)
         .await
         .unwrap()
@@ -333,7 +333,7 @@ async fn pre_registration_is_idempotent_and_converted_by_sign_up(backend: &Backe
     world.app.settle().await;
     let stored = backend
         .stores
-        .pre_registrations
+        .pre_registrations()
         .pre_registration(&email)
         .await
         .unwrap()

@@ -55,7 +55,7 @@ struct ProbeStore {
 impl ProbeStore {
     fn new(backend: &Backend, gate: Option<Semaphore>) -> Arc<Self> {
         Arc::new(Self {
-            inner: backend.stores.ip_blocks.clone(),
+            inner: backend.stores.ip_blocks_handle(),
             reads: AtomicUsize::new(0),
             failing: AtomicBool::new(false),
             gate,
@@ -94,7 +94,7 @@ impl IpBlockStore for ProbeStore {
 }
 
 async fn added_blocks_list_back_identically_in_network_order(backend: &Backend) {
-    let store = &backend.stores.ip_blocks;
+    let store = backend.stores.ip_blocks();
     assert!(store.list().await.unwrap().is_empty());
     let wanted = [
         block("2001:db8:abcd::/48", "botnet"),
@@ -126,7 +126,7 @@ async fn added_blocks_list_back_identically_in_network_order(backend: &Backend) 
 }
 
 async fn adding_again_replaces_the_entry(backend: &Backend) {
-    let store = &backend.stores.ip_blocks;
+    let store = backend.stores.ip_blocks();
     store.add(&block("192.0.2.0/24", "first")).await.unwrap();
     let later = IpBlock {
         created_at: AT + time::Duration::hours(1),
@@ -138,7 +138,7 @@ async fn adding_again_replaces_the_entry(backend: &Backend) {
 }
 
 async fn remove_says_whether_an_entry_existed(backend: &Backend) {
-    let store = &backend.stores.ip_blocks;
+    let store = backend.stores.ip_blocks();
     assert!(!store.remove(&net("192.0.2.1")).await.unwrap());
     store.add(&block("192.0.2.1", "x")).await.unwrap();
     store.add(&block("192.0.2.0/24", "y")).await.unwrap();
@@ -150,7 +150,7 @@ async fn remove_says_whether_an_entry_existed(backend: &Backend) {
 }
 
 async fn entries_are_keyed_by_their_canonical_network(backend: &Backend) {
-    let store = &backend.stores.ip_blocks;
+    let store = backend.stores.ip_blocks();
     // Built by hand, not parsed: host bits set, IPv4 written mapped.
     let sloppy = IpBlock {
         network: "::ffff:203.0.113.7/120".parse().unwrap(),
@@ -168,7 +168,7 @@ async fn entries_are_keyed_by_their_canonical_network(backend: &Backend) {
 async fn dynamodb_items_have_the_documented_layout() {
     let backend = Backend::dynamo().await;
     let table = backend.dynamo.as_ref().expect("a DynamoDB backend");
-    let store = &backend.stores.ip_blocks;
+    let store = backend.stores.ip_blocks();
     store
         .add(&block("2001:DB8:0::7/64", "v6 range"))
         .await
@@ -204,7 +204,7 @@ async fn dynamodb_items_have_the_documented_layout() {
 }
 
 async fn the_cache_matches_addresses_and_ranges_of_both_families(backend: &Backend) {
-    let store = &backend.stores.ip_blocks;
+    let store = backend.stores.ip_blocks();
     for entry in [
         block("203.0.113.7", "v4 address"),
         block("198.51.100.0/24", "v4 range"),
@@ -213,7 +213,7 @@ async fn the_cache_matches_addresses_and_ranges_of_both_families(backend: &Backe
     ] {
         store.add(&entry).await.unwrap();
     }
-    let cache = BlockListCache::new(store.clone(), LONG);
+    let cache = BlockListCache::new(backend.stores.ip_blocks_handle(), LONG);
     let cases = [
         ("203.0.113.7", Some("203.0.113.7/32")),
         ("203.0.113.8", None),

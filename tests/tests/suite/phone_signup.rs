@@ -42,7 +42,7 @@ async fn block(world: &World, network: &str) {
     world
         .backend
         .stores
-        .ip_blocks
+        .ip_blocks()
         .add(&block)
         .await
         .expect("add block");
@@ -72,7 +72,7 @@ async fn full_request_creates_everything(world: World) {
     let location = world
         .backend
         .stores
-        .phone_users
+        .phone_users()
         .location(user_id, location_id)
         .await
         .unwrap()
@@ -340,7 +340,7 @@ async fn concurrent_sign_ups_make_one_account(world: World) {
     let owner = world
         .backend
         .stores
-        .phone_users
+        .phone_users()
         .find_by_phone(&phone)
         .await
         .unwrap()
@@ -419,12 +419,20 @@ async fn every_attempt_is_audited(world: World) {
     let mut all = world
         .backend
         .stores
-        .audit
+        .audit()
         .list_day(first_day)
         .await
         .unwrap();
     if last_day != first_day {
-        all.extend(world.backend.stores.audit.list_day(last_day).await.unwrap());
+        all.extend(
+            world
+                .backend
+                .stores
+                .audit()
+                .list_day(last_day)
+                .await
+                .unwrap(),
+        );
     }
     let records: Vec<_> = all
         .into_iter()
@@ -505,7 +513,7 @@ async fn a_refused_creation_leaves_nothing(world: World) {
     assert!(world
         .backend
         .stores
-        .phone_users
+        .phone_users()
         .find_by_phone(&phone)
         .await
         .unwrap()
@@ -765,7 +773,7 @@ mod store {
     /// The claim decides, not the lookup before it: a second account with
     /// the number is refused whole, and the first one reads back intact.
     async fn a_taken_number_is_refused_whole(backend: &Backend) {
-        let store = &backend.stores.phone_users;
+        let store = backend.stores.phone_users();
         let first = account("+919876543210");
         store.create_phone_user(&first).await.expect("first");
         let second = account("9876543210");
@@ -780,7 +788,7 @@ mod store {
             .is_none());
         let (account, session) = backend
             .stores
-            .sessions
+            .sessions()
             .user_and_session(second.user.id, second.session.id)
             .await
             .unwrap();
@@ -798,7 +806,7 @@ mod store {
         // A phone account is not a username account.
         assert!(backend
             .stores
-            .users
+            .users()
             .get(first.user.id)
             .await
             .unwrap()

@@ -74,7 +74,7 @@ async fn reuse_after_the_grace_window_ends_the_session(world: World) {
     );
     // The theft is announced: a security.token_reuse event in the outbox,
     // written with the revocation.
-    let events = world.backend.stores.outbox.pending().await.unwrap();
+    let events = world.backend.stores.outbox().pending().await.unwrap();
     let reuse: Vec<_> = events
         .iter()
         .filter(|e| e.event_type == EventType::TokenReuse)
@@ -237,7 +237,7 @@ async fn password_change_keeps_this_session_and_ends_the_others(world: World) {
         401
     );
     world.log_in("grace", new).await;
-    let events = world.backend.stores.outbox.pending().await.unwrap();
+    let events = world.backend.stores.outbox().pending().await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     // The sign-up's two events share a time; the change comes after.
     assert_eq!(kinds.len(), 3, "{kinds:?}");
@@ -318,7 +318,7 @@ async fn profile_update_moves_claims_in_one_step(world: World) {
     assert_eq!(user["email_verified"], false);
     // The old name and email are free again; the new ones are taken.
     world.sign_up("ivan", "ivan@example.com").await;
-    let users = &world.backend.stores.users;
+    let users = world.backend.stores.users();
     assert!(users.find_by_username("ivan2").await.unwrap().is_some());
     assert!(users
         .find_by_email("ivan2@example.com")
@@ -398,7 +398,7 @@ async fn devices_can_be_removed_only_by_their_owner(world: World) {
 async fn deactivated_users_can_neither_refresh_nor_call(world: World) {
     let id = world.sign_up("pete", "pete@example.com").await;
     let pair = world.log_in("pete", PASSWORD).await;
-    let users = &world.backend.stores.users;
+    let users = world.backend.stores.users();
     let user = users
         .get(id.parse().map(shared::domain::UserId::from_uuid).unwrap())
         .await

@@ -261,7 +261,7 @@ async fn every_attempt_is_audited_without_the_password() {
                 .0,
             400
         );
-        let records = backend.stores.audit.list_day(today).await.unwrap();
+        let records = backend.stores.audit().list_day(today).await.unwrap();
         let outcomes: Vec<AuditOutcome> = records.iter().map(|r| r.outcome).collect();
         assert_eq!(
             outcomes,

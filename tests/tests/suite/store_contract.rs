@@ -50,7 +50,7 @@ fn audit_for(user: &User, at: OffsetDateTime) -> AuditRecord {
 }
 
 async fn created_user_reads_back_identically(backend: &Backend) {
-    let users = &backend.stores.users;
+    let users = backend.stores.users();
     let alice = user("Alice", "alice@example.com");
     users
         .create(
@@ -76,7 +76,7 @@ async fn created_user_reads_back_identically(backend: &Backend) {
 }
 
 async fn taken_username_conflicts_and_writes_nothing(backend: &Backend) {
-    let users = &backend.stores.users;
+    let users = backend.stores.users();
     let first = user("carol", "carol@example.com");
     users
         .create(
@@ -122,7 +122,7 @@ async fn taken_username_conflicts_and_writes_nothing(backend: &Backend) {
 }
 
 async fn taken_email_conflicts(backend: &Backend) {
-    let users = &backend.stores.users;
+    let users = backend.stores.users();
     let first = user("dave", "dave@example.com");
     users
         .create(
@@ -163,7 +163,7 @@ async fn taken_email_conflicts(backend: &Backend) {
 }
 
 async fn both_taken_are_both_named(backend: &Backend) {
-    let users = &backend.stores.users;
+    let users = backend.stores.users();
     let first = user("erin", "erin@example.com");
     users
         .create(
@@ -199,7 +199,7 @@ async fn both_taken_are_both_named(backend: &Backend) {
 }
 
 async fn taken_reports_each_claim(backend: &Backend) {
-    let users = &backend.stores.users;
+    let users = backend.stores.users();
     let frank = user("frank", "frank@example.com");
     users
         .create(
@@ -211,9 +211,8 @@ async fn taken_reports_each_claim(backend: &Backend) {
         )
         .await
         .unwrap();
-    let check = |u: Option<&'static str>, e: Option<&'static str>| {
-        let users = users.clone();
-        async move { users.taken(u, e).await.unwrap() }
+    let check = |u: Option<&'static str>, e: Option<&'static str>| async move {
+        users.taken(u, e).await.unwrap()
     };
     assert_eq!(
         check(Some("frank"), Some("frank@example.com")).await,
@@ -247,7 +246,7 @@ async fn taken_reports_each_claim(backend: &Backend) {
 }
 
 async fn audit_records_by_day_in_order(backend: &Backend) {
-    let audit = &backend.stores.audit;
+    let audit = backend.stores.audit();
     let grace = user("grace", "grace@example.com");
     let later = audit_for(&grace, datetime!(2031-05-06 10:00:00.5 UTC));
     let earlier = audit_for(&grace, datetime!(2031-05-06 09:00 UTC));
@@ -268,7 +267,7 @@ async fn creation_writes_its_audit_record_and_a_conflict_does_not(backend: &Back
     let audit = audit_for(&heidi, at);
     backend
         .stores
-        .users
+        .users()
         .create(&heidi, &audit, None, &[], None)
         .await
         .unwrap();
@@ -276,11 +275,11 @@ async fn creation_writes_its_audit_record_and_a_conflict_does_not(backend: &Back
     let clash_audit = audit_for(&clash, at);
     backend
         .stores
-        .users
+        .users()
         .create(&clash, &clash_audit, None, &[], None)
         .await
         .unwrap_err();
-    let records = backend.stores.audit.list_day(at.date()).await.unwrap();
+    let records = backend.stores.audit().list_day(at.date()).await.unwrap();
     assert_eq!(records, vec![audit]);
 }
 

@@ -322,7 +322,7 @@ async fn overdue_task_is_failed_once(backend: &Backend) {
         shared::domain::TaskKind::LongRunning { seconds: 5 },
         now,
     );
-    stores.tasks.create_task(&task).await.unwrap();
+    stores.tasks().create_task(&task).await.unwrap();
     let started = Task {
         deadline: Some(now - time::Duration::minutes(1)),
         ..task.next(now, |t| {
@@ -330,21 +330,21 @@ async fn overdue_task_is_failed_once(backend: &Backend) {
             t.attempts = 1;
         })
     };
-    stores.tasks.update_task(&task, &started).await.unwrap();
+    stores.tasks().update_task(&task, &started).await.unwrap();
     let queue = shared::adapters::memory::queue::MemoryQueue::new(Duration::from_secs(30));
     let cleanup = || integration_tests::cleanup(stores, &queue, Default::default());
     let (one, two) = (cleanup(), cleanup());
     let (first, second) = tokio::join!(one.run(), two.run());
     let failed = first.unwrap().overdue_tasks_failed + second.unwrap().overdue_tasks_failed;
     assert_eq!(failed, 1);
-    let stored = stores.tasks.get_task(task.id).await.unwrap().unwrap();
+    let stored = stores.tasks().get_task(task.id).await.unwrap().unwrap();
     assert_eq!(stored.status, TaskStatus::Failure);
     assert_eq!(
         stored.error.as_deref(),
         Some("The worker did not finish in time.")
     );
     assert!(stores
-        .tasks
+        .tasks()
         .overdue_tasks(now, 10)
         .await
         .unwrap()
