@@ -162,6 +162,26 @@ class Runtime:
         return Handler
 
 
+def outcome(response):
+    """An HTTP response's status; a queue batch's failed-item count
+    (`SqsBatchResponse`); "ok" for the rest (stream, schedule)."""
+    if not isinstance(response, dict):
+        return "ok"
+    if "statusCode" in response:
+        return response["statusCode"]
+    if "batchItemFailures" in response:
+        return f"{len(response['batchItemFailures'])} failed"
+    return "ok"
+
+
+def runtime_api_server(runtime):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), runtime.handler())
+    # Killed processes reset their connections: nothing to report.
+    server.handle_error = lambda request, address: None
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def peak_rss_kib(pid):
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -258,7 +278,7 @@ def main():
             "STORAGE": "dynamodb", "TABLE_NAME": "coldstart",
             "SIGNING_KEYS_SECRET_ID": "coldstart/signing-keys",
             "PHONE_KEYS_SECRET_ID": "coldstart/phone-keys",
-            "LOG_LEVEL": "warn",
+            "LOG_LEVEL": os.environ.get("COLDSTART_LOG_LEVEL", "warn"),
             # Every run signs up from one address.
             "SIGNUP_IP_LIMIT": "0",
         }
@@ -274,11 +294,14 @@ def main():
         # The queues the background functions and the tasks routes use.
         sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
                            aws_access_key_id="testing", aws_secret_access_key="testing")
-        for variable, queue in [("TASKS_QUEUE_URL", "coldstart-tasks"),
-                                ("NOTIFICATIONS_QUEUE_URL", "coldstart-notifications")]:
-            base_env[variable] = sqs.create_queue(QueueName=queue)["QueueUrl"]
+        queues = {variable: sqs.create_queue(QueueName=queue)["QueueUrl"]
+                  for variable, queue in [("TASKS_QUEUE_URL", "coldstart-tasks"),
+                                          ("NOTIFICATIONS_QUEUE_URL", "coldstart-notifications")]}
 
         # The local server on the same table and secrets hands out tokens.
+        # It keeps its queues in memory: on SQS it would long-poll both
+        # queues, and moto_server (one request at a time) would make every
+        # measured call wait behind those polls.
         api_port = free_port()
         local = subprocess.Popen([str(TARGET / "local-api")],
                                  env={**base_env, "CREATE_TABLE": "true", "LOCAL_API_ADDR": f"127.0.0.1:{api_port}"},
@@ -291,13 +314,6 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
-
-        runtime = Runtime()
-        server = ThreadingHTTPServer(("127.0.0.1", free_port()), runtime.handler())
-        # Killed processes reset their connections: nothing to report.
-        server.handle_error = lambda request, address: None
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        runtime_api = f"127.0.0.1:{server.server_address[1]}"
 
         print(f"{RUNS} cold starts per function; binaries from {TARGET}\n")
         print("| function | event | init p50 | init p95 | first response p50 | first response p95 | statuses | peak RSS (max) | size |")
@@ -314,8 +330,14 @@ def main():
             event_name, event = events[0]
             inits, firsts, peaks, statuses = [], [], [], {}
             for run in range(RUNS):
+                # A Runtime API of its own per run: a killed process's last
+                # `next` can still be in the socket when the next run starts,
+                # and on a shared server it would take the new run's event.
+                runtime = Runtime()
                 runtime.reset(personalise(event, local_api))
-                env = {**base_env, "AWS_LAMBDA_RUNTIME_API": runtime_api,
+                server = runtime_api_server(runtime)
+                runtime_api = f"127.0.0.1:{server.server_address[1]}"
+                env = {**base_env, **queues, "AWS_LAMBDA_RUNTIME_API": runtime_api,
                        "AWS_LAMBDA_FUNCTION_NAME": binary, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
                 started = time.perf_counter()
@@ -323,22 +345,28 @@ def main():
                 with runtime.lock:
                     runtime.lock.wait_for(lambda: runtime.responded is not None or proc.poll() is not None, timeout=20)
                 peak = peak_rss_kib(proc.pid)
+                if runtime.responded is None and os.environ.get("COLDSTART_DEBUG"):
+                    print(subprocess.run(["ss", "-tnpi"], capture_output=True, text=True).stdout, file=sys.stderr)
+                    print(Path(f"/proc/{proc.pid}/status").read_text(), file=sys.stderr)
                 proc.kill()
                 _, stderr = proc.communicate()
+                server.shutdown()
+                server.server_close()
                 if runtime.response is None:
-                    sys.exit(f"{name}: no response (error {runtime.error!r}); stderr:\n{stderr.decode()[-2000:]}")
+                    state = "never asked for an event" if runtime.first_next is None else "took the event"
+                    sys.exit(f"{name}: run {run + 1}: no response in 20 s ({state}, exit status {proc.returncode}, "
+                             f"error {runtime.error!r}); stderr:\n{stderr.decode()[-4000:]}")
                 inits.append((runtime.first_next - started) * 1000)
                 firsts.append((runtime.responded - runtime.first_next) * 1000)
                 if peak:
                     peaks.append(peak)
-                status = json.loads(runtime.response).get("statusCode")
+                status = outcome(json.loads(runtime.response))
                 statuses[status] = statuses.get(status, 0) + 1
             size = path.stat().st_size / (1024 * 1024)
             print(f"| {name} | {event_name} | {percentile(inits, .5):.1f} ms | {percentile(inits, .95):.1f} ms "
                   f"| {percentile(firsts, .5):.1f} ms | {percentile(firsts, .95):.1f} ms "
-                  f"| {', '.join(f'{k}×{v}' for k, v in sorted(statuses.items()))} "
+                  f"| {', '.join(f'{k}×{v}' for k, v in sorted(statuses.items(), key=str))} "
                   f"| {max(peaks) / 1024 if peaks else 0:.1f} MiB | {size:.2f} MiB |")
-        server.shutdown()
     finally:
         for proc in procs:
             proc.kill()
