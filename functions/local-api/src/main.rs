@@ -16,8 +16,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Arc::new(local_api::LocalApp::with_background(
         &stores, &config, ring, queues, runner,
     )?);
-    // The outbox relay and both queue workers, in this process.
-    app.spawn_background();
+    // The outbox relay and both queue workers, in this process, unless
+    // LOCAL_BACKGROUND=off: the cold-start harness uses this server only to
+    // hand out accounts and tokens, and the relay's polling of a moto table
+    // would take CPU from the functions it times.
+    if !matches!(
+        std::env::var("LOCAL_BACKGROUND").as_deref(),
+        Ok("off" | "false" | "0")
+    ) {
+        app.spawn_background();
+    }
     let addr = std::env::var("LOCAL_API_ADDR").unwrap_or_else(|_| {
         let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
         format!("127.0.0.1:{port}")
