@@ -16,7 +16,8 @@ Prints p50/p95 per function as a Markdown table. New functions are picked up
 from template.yaml and events/ without edits: routes by their events'
 routeKey, queue/stream/schedule functions by samples named after the binary. Usage: infra/perf/coldstart.sh;
 COLDSTART_RUNS (default 30) and COLDSTART_FUNCTIONS (logical ids, comma-
-separated) narrow a run.
+separated) narrow a run; COLDSTART_LOG_LEVEL (default warn) sets the timed
+functions' LOG_LEVEL.
 """
 
 import json
