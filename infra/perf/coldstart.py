@@ -23,6 +23,7 @@ functions' LOG_LEVEL.
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -41,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Tr1cky-Vole-Lantern"
 RUNS = int(os.environ.get("COLDSTART_RUNS", "30"))
 TARGET = Path(os.environ.get("COLDSTART_BIN_DIR", ROOT / "target" / "release"))
+# moto_server's slow requests and, after a hang, its thread stacks.
+MOTO_LOG = ROOT / "target" / "coldstart-moto.log"
 
 
 def free_port():
@@ -164,14 +167,25 @@ class Runtime:
         return Handler
 
 
-def report_hang(name, run, pid, runtime):
+def report_stall(pid, moto):
+    """The sockets of a stalled process and of moto_server; moto's thread
+    stacks go to MOTO_LOG."""
+    sockets = subprocess.run(["ss", "-tnpi"], capture_output=True, text=True).stdout
+    for owner in (pid, moto.pid):
+        print(f"sockets of pid {owner}:", file=sys.stderr)
+        print("\n".join(line for line in sockets.splitlines() if f"pid={owner}," in line), file=sys.stderr)
+    moto.send_signal(signal.SIGUSR1)
+    print(f"moto_server's thread stacks: {MOTO_LOG}", file=sys.stderr)
+
+
+def report_hang(name, run, pid, runtime, moto):
     """A run that took no event or gave no answer in 20 s is counted in the
-    table, and what the process was doing goes to stderr: its sockets and,
-    where gdb is installed, every thread's stack."""
+    table, and what the process was doing goes to stderr: its sockets and
+    moto_server's, moto's thread stacks (in MOTO_LOG) and, where gdb is
+    installed, every thread's stack of the hung process."""
     state = "never asked for an event" if runtime.first_next is None else "took the event"
     print(f"{name}: run {run + 1}: no response in 20 s ({state})", file=sys.stderr)
-    sockets = subprocess.run(["ss", "-tnp"], capture_output=True, text=True).stdout
-    print("\n".join(line for line in sockets.splitlines() if f"pid={pid}," in line), file=sys.stderr)
+    report_stall(pid, moto)
     if shutil.which("gdb"):
         stacks = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
                                 capture_output=True, text=True, timeout=60).stdout
@@ -269,6 +283,28 @@ def personalise(event, local_api):
     return event
 
 
+def start_local_server(env):
+    """The local server on the timed functions' table and secrets, which
+    hands out accounts and tokens: (process, base URL). It keeps its queues
+    in memory and runs no relay or workers: on SQS it would long-poll both
+    queues, and moto_server (one request at a time) would make every timed
+    call wait behind those polls; its relay would query the table every
+    200 ms and take the CPU the timed functions need."""
+    port = free_port()
+    local = subprocess.Popen([str(TARGET / "local-api")],
+                             env={**env, "CREATE_TABLE": "true", "LOCAL_BACKGROUND": "off",
+                                  "LOCAL_API_ADDR": f"127.0.0.1:{port}"},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return local, url
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round((len(ordered) - 1) * p))]
@@ -277,7 +313,8 @@ def percentile(values, p):
 def main():
     moto_port = free_port()
     moto = subprocess.Popen([sys.executable, str(ROOT / "infra" / "moto_server.py"), "-H", "127.0.0.1",
-                             "-p", str(moto_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "-p", str(moto_port)], stdout=subprocess.DEVNULL,
+                            stderr=MOTO_LOG.open("w"))
     procs = [moto]
     try:
         endpoint = f"http://127.0.0.1:{moto_port}"
@@ -291,7 +328,7 @@ def main():
             "PATH": os.environ.get("PATH", ""),
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-            "STORAGE": "dynamodb", "TABLE_NAME": "coldstart",
+            "STORAGE": "dynamodb",
             "SIGNING_KEYS_SECRET_ID": "coldstart/signing-keys",
             "PHONE_KEYS_SECRET_ID": "coldstart/phone-keys",
             "LOG_LEVEL": os.environ.get("COLDSTART_LOG_LEVEL", "warn"),
@@ -314,26 +351,6 @@ def main():
                   for variable, queue in [("TASKS_QUEUE_URL", "coldstart-tasks"),
                                           ("NOTIFICATIONS_QUEUE_URL", "coldstart-notifications")]}
 
-        # The local server on the same table and secrets hands out tokens.
-        # It keeps its queues in memory and runs no relay or workers: on SQS it
-        # would long-poll both queues, and moto_server (one request at a time)
-        # would make every measured call wait behind those polls; its relay
-        # would query the growing table every 200 ms and take the CPU the
-        # measured functions need.
-        api_port = free_port()
-        local = subprocess.Popen([str(TARGET / "local-api")],
-                                 env={**base_env, "CREATE_TABLE": "true", "LOCAL_BACKGROUND": "off",
-                                      "LOCAL_API_ADDR": f"127.0.0.1:{api_port}"},
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(local)
-        local_api = f"http://127.0.0.1:{api_port}"
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{local_api}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-
         print(f"{RUNS} cold starts per function; binaries from {TARGET}\n")
         print("| function | event | init p50 | init p95 | first response p50 | first response p95 | statuses | peak RSS (max) | size |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -347,16 +364,28 @@ def main():
                 print(f"| {name} | (skipped: {'no binary' if not path.exists() else 'no event'}) |")
                 continue
             event_name, event = events[0]
+            # A table of its own per function, so every function meets a
+            # table of the same size: moto copies the whole table on every
+            # transaction, and one table for every run made the last
+            # functions' first responses slower than the first ones'.
+            table = {"TABLE_NAME": f"coldstart-{binary}"}
+            local, local_api = start_local_server({**base_env, **table})
+            procs.append(local)
             inits, firsts, peaks, statuses = [], [], [], {}
             for run in range(RUNS):
                 # A Runtime API of its own per run: a killed process's last
                 # `next` can still be in the socket when the next run starts,
                 # and on a shared server it would take the new run's event.
                 runtime = Runtime()
-                runtime.reset(personalise(event, local_api))
+                try:
+                    runtime.reset(personalise(event, local_api))
+                except (TimeoutError, urllib.error.URLError):
+                    print(f"{name}: run {run + 1}: the local server did not answer in 60 s", file=sys.stderr)
+                    report_stall(local.pid, moto)
+                    raise
                 server = runtime_api_server(runtime)
                 runtime_api = f"127.0.0.1:{server.server_address[1]}"
-                env = {**base_env, **queues, "AWS_LAMBDA_RUNTIME_API": runtime_api,
+                env = {**base_env, **table, **queues, "AWS_LAMBDA_RUNTIME_API": runtime_api,
                        "AWS_LAMBDA_FUNCTION_NAME": binary, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
                 started = time.perf_counter()
@@ -366,7 +395,7 @@ def main():
                 peak = peak_rss_kib(proc.pid)
                 hung = runtime.responded is None and proc.poll() is None
                 if hung:
-                    report_hang(name, run, proc.pid, runtime)
+                    report_hang(name, run, proc.pid, runtime, moto)
                 proc.kill()
                 _, stderr = proc.communicate()
                 server.shutdown()
@@ -384,6 +413,8 @@ def main():
                     peaks.append(peak)
                 status = outcome(json.loads(runtime.response))
                 statuses[status] = statuses.get(status, 0) + 1
+            local.kill()
+            local.wait()
             size = path.stat().st_size / (1024 * 1024)
             print(f"| {name} | {event_name} | {percentile(inits, .5):.1f} ms | {percentile(inits, .95):.1f} ms "
                   f"| {percentile(firsts, .5):.1f} ms | {percentile(firsts, .95):.1f} ms "

@@ -14,6 +14,9 @@ pub async fn sqs_client() -> Client {
     Client::new(crate::app::sdk_config().await)
 }
 
+/// SQS waits at most 20 s for a message.
+const MAX_LONG_POLL: Duration = Duration::from_secs(20);
+
 #[derive(Clone)]
 pub struct SqsQueue {
     client: Client,
@@ -90,13 +93,20 @@ impl MessageQueue for SqsQueue {
     }
 
     async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<QueueMessage>, StoreError> {
+        let wait = wait.min(MAX_LONG_POLL);
+        // A long poll answers after `wait`: the usual attempt limit would cut it off.
+        let long_poll = aws_sdk_sqs::Config::builder().timeout_config(crate::app::sdk_timeouts(
+            wait + crate::app::SDK_ATTEMPT_TIMEOUT,
+        ));
         let output = self
             .client
             .receive_message()
             .queue_url(&self.url)
             .max_number_of_messages(i32::try_from(max.clamp(1, 10)).unwrap_or(10))
-            .wait_time_seconds(i32::try_from(wait.as_secs().min(20)).unwrap_or(20))
+            .wait_time_seconds(i32::try_from(wait.as_secs()).unwrap_or(20))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .customize()
+            .config_override(long_poll)
             .send()
             .await
             .map_err(queue_error)?;
