@@ -326,6 +326,8 @@ def main():
                 time.sleep(0.2)
         base_env = {
             "PATH": os.environ.get("PATH", ""),
+            # Where the TLS roots are (template.yaml sets the Lambda image's bundle).
+            **{name: os.environ[name] for name in ("SSL_CERT_FILE", "SSL_CERT_DIR") if name in os.environ},
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
             "STORAGE": "dynamodb",

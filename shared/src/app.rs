@@ -158,7 +158,7 @@ pub const SDK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long one AWS call may take with its retries: under the functions'
 /// 10 s timeout (template.yaml), so a failing dependency is answered with
-/// 503 `service_unavailable` instead of a Lambda timeout (a 503 without
+/// 503 (code `unavailable`) instead of a Lambda timeout (a 503 without
 /// the envelope from API Gateway).
 pub const SDK_OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
 
