@@ -264,8 +264,11 @@ async fn task_bodies_are_validated(backend: &Backend) {
 }
 
 async fn long_task_reports_progress_and_continues(backend: &Backend) {
+    // Steps long enough that the invocation below fits at least one after
+    // its store writes even on a loaded machine (on moto, 30 ms steps in a
+    // 70 ms invocation sometimes fitted none), and too short a time for all four.
     let runner = Arc::new(StandardRunner {
-        step: Duration::from_millis(30),
+        step: Duration::from_millis(250),
         margin: Duration::ZERO,
     });
     let world = world_with(backend, runner).await;
@@ -283,7 +286,7 @@ async fn long_task_reports_progress_and_continues(backend: &Backend) {
             task_worker::handle(
                 &world.app.task_worker,
                 event,
-                Instant::now() + Duration::from_millis(70),
+                Instant::now() + Duration::from_millis(800),
             )
         })
         .await
