@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from loopback import free_port, wait_until_answers
+
 import boto3
 import yaml
 
@@ -44,12 +45,6 @@ RUNS = int(os.environ.get("COLDSTART_RUNS", "30"))
 TARGET = Path(os.environ.get("COLDSTART_BIN_DIR", ROOT / "target" / "release"))
 # moto_server's slow requests and, after a hang, its thread stacks.
 MOTO_LOG = ROOT / "target" / "coldstart-moto.log"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Loader(yaml.SafeLoader):
@@ -308,12 +303,7 @@ def start_local_server(env):
                                   "LOCAL_API_ADDR": f"127.0.0.1:{port}"},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{url}/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_answers(f"{url}/health")
     return local, url
 
 
@@ -330,15 +320,10 @@ def main():
     procs = [moto]
     try:
         endpoint = f"http://127.0.0.1:{moto_port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_answers(f"{endpoint}/moto-api/", attempts=100, pause=0.2)
         base_env = {
             "PATH": os.environ.get("PATH", ""),
-            # Where the TLS roots are (template.yaml sets the Lambda image's bundle).
+            # Where the TLS roots are, when this environment says (see PERFORMANCE.md, "Where init goes").
             **{name: os.environ[name] for name in ("SSL_CERT_FILE", "SSL_CERT_DIR") if name in os.environ},
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",

@@ -8,7 +8,6 @@ server's peak RSS. Usage: infra/perf/load.sh.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,17 +16,13 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from loopback import free_port, wait_until_answers
+
 ROOT = Path(__file__).resolve().parents[2]
 SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
 CONCURRENCY = [int(c) for c in os.environ.get("LOAD_CONCURRENCY", "1,10,50").split(",")]
 ROUTES = os.environ.get("LOAD_ROUTES", "me,refresh,login,signup").split(",")
 PASSWORD = "Tr1cky-Vole-Lantern"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(url, body=None):
@@ -54,12 +49,7 @@ def main():
     server = subprocess.Popen([str(ROOT / "target" / "release" / "local-api")], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_until_answers(f"{base}/health", pause=0.05)
         call(f"{base}/auth/signup", {
             "username": "loadtest", "email": "loadtest@example.com", "password": PASSWORD,
             "confirm_password": PASSWORD, "rank": "Captain", "unitname": "Signals",
