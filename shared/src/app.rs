@@ -8,7 +8,7 @@ use crate::adapters::memory::MemoryStore;
 use secrecy::ExposeSecret;
 
 use crate::config::{Config, ConfigError, PhoneKeysSource, SigningKeysSource, StorageKind};
-use crate::crypto::password_hasher::{HashError, PasswordHasher};
+use crate::crypto::password_hasher::HashError;
 use crate::crypto::phone_crypto::{PhoneKeyRing, PhoneKeys};
 use crate::http::auth::Authenticator;
 use crate::ports::ip_blocks::IpBlockStore;
@@ -106,6 +106,10 @@ pub enum StartupError {
     SecretsManagerNotLinked,
     #[error("SQS queues need the `sqs` feature of the shared crate")]
     SqsNotLinked,
+    /// A function's state asked for what its `Endpoint::NEEDS` does not
+    /// declare: a wiring fault, caught by the test that builds every route.
+    #[error("{0} were not loaded for this function (see its Endpoint::NEEDS)")]
+    NotProvided(&'static str),
 }
 
 impl Stores {
@@ -262,70 +266,16 @@ pub fn authenticator(config: &Config, stores: &Stores, ring: Arc<KeyRing>) -> Au
     }
 }
 
-/// What a function that neither issues nor checks tokens holds: its
-/// configuration and the stores, built once per cold start.
-pub struct StoreState {
-    pub config: Config,
-    pub stores: Stores,
-}
-
-impl StoreState {
-    pub fn new(stores: &Stores, config: &Config) -> Self {
-        Self {
-            config: config.clone(),
-            stores: stores.clone(),
-        }
-    }
-
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
-        let stores = Stores::from_config(&config).await?;
-        Ok(Self::new(&stores, &config))
-    }
-}
-
-/// What a token-aware function holds: its configuration, the stores (with
-/// the clock), the signing keys and the authentication layer over them.
-/// Built once per cold start; functions that also hash keep a
-/// `PasswordHasher` beside it.
-pub struct FunctionState {
-    pub config: Config,
-    pub stores: Stores,
-    pub ring: Arc<KeyRing>,
-    pub auth: Authenticator,
-    /// Cheap to hold: memory is taken only while a hash runs.
-    pub hasher: PasswordHasher,
-}
-
-impl FunctionState {
-    pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Result<Self, StartupError> {
-        Ok(Self {
-            config: config.clone(),
-            stores: stores.clone(),
-            auth: authenticator(config, stores, ring.clone()),
-            ring,
-            hasher: PasswordHasher::new(config.argon2)?,
-        })
-    }
-
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
-        let stores = Stores::from_config(&config).await?;
-        let ring = key_ring(&config).await?;
-        Self::new(&stores, &config, ring)
-    }
-}
-
 /// The mailed-link flows over these stores.
-pub fn email_links<'a>(
-    stores: &'a Stores,
-    config: &Config,
-) -> crate::usecases::email_links::EmailLinks<'a> {
+pub fn email_links(
+    stores: &Stores,
+    quotas: crate::usecases::email_links::LinkQuotas,
+) -> crate::usecases::email_links::EmailLinks<'_> {
     crate::usecases::email_links::EmailLinks {
         users: stores.users(),
         tokens: stores.tokens(),
         clock: stores.clock.as_ref(),
-        quotas: config.link_quotas,
+        quotas,
     }
 }
 

@@ -266,30 +266,6 @@ pub async fn relay_forever(
     }
 }
 
-/// What a token-aware function that queues tasks holds: the function
-/// state and the tasks queue.
-pub struct TaskingState {
-    pub base: crate::app::FunctionState,
-    pub queue: Arc<dyn MessageQueue>,
-}
-
-impl TaskingState {
-    pub fn new(base: crate::app::FunctionState, queue: Arc<dyn MessageQueue>) -> Self {
-        Self { base, queue }
-    }
-
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
-        let stores = crate::app::Stores::from_config(&config).await?;
-        let ring = crate::app::key_ring(&config).await?;
-        let queue = queue(&config, QueueName::Tasks).await?;
-        Ok(Self::new(
-            crate::app::FunctionState::new(&stores, &config, ring)?,
-            queue,
-        ))
-    }
-}
-
 /// A queue as a health check: it answers a depth request.
 pub struct QueueProbe {
     pub name: &'static str,

@@ -12,6 +12,7 @@ pub mod metrics;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod ports;
+pub mod serve;
 pub mod telemetry;
 pub mod tokens;
 pub mod usecases;

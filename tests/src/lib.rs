@@ -51,8 +51,9 @@ pub fn default_config() -> Config {
     Config::from_lookup(|_| None).expect("defaults are valid")
 }
 
-pub fn signup_state(backend: &Backend) -> signup::SignUpState {
-    signup::SignUpState::new(&backend.stores, &default_config()).expect("valid state")
+pub fn signup_state(backend: &Backend) -> signup::State {
+    use shared::serve::{Endpoint, Resources};
+    signup::State::build(&Resources::new(&default_config(), &backend.stores)).expect("valid state")
 }
 
 pub fn local_app(backend: &Backend) -> Arc<local_api::LocalApp> {

@@ -5,42 +5,64 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::background::TaskingState;
+use shared::app::StartupError;
+use shared::crypto::PasswordHasher;
+use shared::domain::LockoutPolicy;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
+use shared::serve::{Endpoint, Needs, Resources, TaskingState};
 use shared::usecases::account_tasks::DeleteAccount;
 
-pub const ROUTE: &str = "DELETE /users/me";
+/// The tasking state, the hasher and the lockout policy (the password
+/// confirms the deletion), built once per cold start.
+pub struct State {
+    pub tasking: TaskingState,
+    pub hasher: PasswordHasher,
+    pub lockout: LockoutPolicy,
+}
 
-/// The function state and the tasks queue, built once per cold start.
-pub type State = TaskingState;
+impl Endpoint for State {
+    const NEEDS: Needs = TaskingState::NEEDS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            tasking: TaskingState::build(resources)?,
+            hasher: resources.hasher()?,
+            lockout: resources.config.lockout,
+        })
+    }
+}
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
-        let base = &state.base;
-        let principal = base.auth.authenticate(&request).await?;
-        let fields = json_object(&request)?;
-        let delete = DeleteAccount {
-            data: base.stores.account_data(),
-            sessions: base.stores.sessions(),
-            hasher: &base.hasher,
-            clock: base.stores.clock.as_ref(),
-            lockout: base.config.lockout,
-        };
-        let task = delete
-            .run(
-                &principal.account,
-                &fields,
-                state.queue.as_ref(),
-                &meta.origin(),
+    respond(
+        RouteId::AccountDelete,
+        request,
+        |meta, request| async move {
+            let principal = state.tasking.auth.authenticate(&request).await?;
+            let fields = json_object(&request)?;
+            let delete = DeleteAccount {
+                data: state.tasking.stores.account_data(),
+                sessions: state.tasking.stores.sessions(),
+                hasher: &state.hasher,
+                clock: state.tasking.stores.clock.as_ref(),
+                lockout: state.lockout,
+            };
+            let task = delete
+                .run(
+                    &principal.account,
+                    &fields,
+                    state.tasking.queue.as_ref(),
+                    &meta.origin(),
+                )
+                .await
+                .map_err(ApiError::from)?;
+            Reply::new(
+                StatusCode::ACCEPTED,
+                "Account deletion started",
+                &json!({ "task_id": task.id.to_string(), "status": task.status.as_str() }),
             )
-            .await
-            .map_err(ApiError::from)?;
-        Reply::new(
-            StatusCode::ACCEPTED,
-            "Account deletion started",
-            &json!({ "task_id": task.id.to_string(), "status": task.status.as_str() }),
-        )
-    })
+        },
+    )
     .await
 }

@@ -4,18 +4,16 @@ use http::StatusCode;
 use lambda_http::RequestExt;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::FunctionState;
 use shared::domain::DeviceId;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::devices::Devices;
 
-pub const ROUTE: &str = "DELETE /users/me/devices/{id}";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
+    respond(RouteId::DeviceDelete, request, |meta, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         // Another user's device, or none: the same 404.
         let device_id = request

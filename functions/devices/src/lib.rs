@@ -3,17 +3,15 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::FunctionState;
+use shared::http::routes::RouteId;
 use shared::http::{respond, Reply};
 use shared::usecases::devices::Devices;
 
-pub const ROUTE: &str = "GET /users/me/devices";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
+    respond(RouteId::Devices, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let devices = Devices {
             sessions: state.stores.sessions(),

@@ -6,12 +6,25 @@
 use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::StartupError;
 use shared::http::body::path_parameter;
 use shared::http::routes::{match_route, RouteId, RouteMatch};
 use shared::http::{respond, Reply};
+use shared::serve::{Endpoint, Resources};
 
-pub const PAGE_ROUTE: &str = "GET /docs";
-pub const ASSET_ROUTE: &str = "GET /docs/assets/{file}";
+/// The page and its files are compiled in: the function holds nothing.
+#[derive(Debug, Default)]
+pub struct State;
+
+impl Endpoint for State {
+    fn build(_: &Resources) -> Result<Self, StartupError> {
+        Ok(Self)
+    }
+
+    async fn from_env() -> Result<Self, StartupError> {
+        Ok(Self)
+    }
+}
 
 const PAGE: &str = include_str!("../assets/index.html");
 
@@ -48,8 +61,8 @@ fn text_reply(content_type: &'static str, text: &str) -> Reply {
     .with_header(CONTENT_TYPE, HeaderValue::from_static(content_type))
 }
 
-pub async fn page(request: Request) -> Response<Body> {
-    respond(PAGE_ROUTE, request, |_, _| async move {
+pub async fn page(_: &State, request: Request) -> Response<Body> {
+    respond(RouteId::Docs, request, |_, _| async move {
         Ok(text_reply("text/html; charset=utf-8", PAGE).with_header(
             HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static(PAGE_POLICY),
@@ -58,8 +71,8 @@ pub async fn page(request: Request) -> Response<Body> {
     .await
 }
 
-pub async fn asset(request: Request) -> Response<Body> {
-    respond(ASSET_ROUTE, request, |_, request| async move {
+pub async fn asset(_: &State, request: Request) -> Response<Body> {
+    respond(RouteId::DocsAsset, request, |_, request| async move {
         let (_, content_type, content) = *path_parameter(&request, "file", |name| {
             ASSETS.iter().find(|(file, ..)| *file == name)
         })?;
@@ -74,9 +87,11 @@ pub async fn asset(request: Request) -> Response<Body> {
 }
 
 /// The Lambda's entry point: API Gateway sends it both routes.
-pub async fn handle(request: Request) -> Response<Body> {
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
     match match_route(request.method().as_str(), request.uri().path()) {
-        RouteMatch::Found { route, .. } if route.id == RouteId::DocsAsset => asset(request).await,
-        _ => page(request).await,
+        RouteMatch::Found { route, .. } if route.id == RouteId::DocsAsset => {
+            asset(state, request).await
+        }
+        _ => page(state, request).await,
     }
 }

@@ -1,10 +1,6 @@
-use lambda_http::{service_fn, Error};
+//! The Lambda: wiring only (see `shared::serve`).
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    lambda_http::run(service_fn(move |request| async move {
-        Ok::<_, std::convert::Infallible>(docs::handle(request).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::serve::http(docs::handle).await
 }

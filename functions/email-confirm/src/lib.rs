@@ -4,18 +4,17 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::{email_links, StoreState};
+use shared::app::email_links;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 
-pub const ROUTE: &str = "POST /auth/email/confirm";
-
-pub type State = StoreState;
+pub type State = shared::serve::LinkState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
+    respond(RouteId::EmailConfirm, request, |meta, request| async move {
         let fields = json_object(&request)?;
-        let links = email_links(&state.stores, &state.config);
+        let links = email_links(&state.stores, state.link_quotas);
         links
             .confirm(&fields, &meta.origin())
             .await

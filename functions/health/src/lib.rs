@@ -11,33 +11,44 @@ use serde::Serialize;
 use shared::adapters::secretsmanager::{secrets_client, SecretProbe};
 use shared::app::{StartupError, Stores};
 use shared::background::Queues;
-use shared::config::{Config, PhoneKeysSource, SigningKeysSource};
+use shared::config::{PhoneKeysSource, SigningKeysSource};
 use shared::domain::errors::{ErrorCode, FieldError, FieldErrors};
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::ports::HealthProbe;
+use shared::serve::{Endpoint, Needs, Resources};
 
-pub const ROUTE: &str = "GET /health";
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub struct HealthState {
+pub struct State {
     pub probes: Vec<Arc<dyn HealthProbe>>,
 }
 
-impl HealthState {
+impl State {
     /// The table and both queues.
     pub fn new(stores: &Stores, queues: &Queues) -> Self {
         let mut probes = vec![stores.table_probe_handle()];
         probes.extend(queues.probes());
         Self { probes }
     }
+}
+
+impl Endpoint for State {
+    const NEEDS: Needs = Needs {
+        queues: true,
+        ..Needs::STORES
+    };
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self::new(&resources.stores, resources.queues()?))
+    }
 
     /// The table, both queues and, where they live in Secrets Manager,
     /// the signing and phone keys.
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
-        let stores = Stores::from_config(&config).await?;
-        let queues = Queues::from_config(&config).await?;
-        let mut state = Self::new(&stores, &queues);
+    async fn from_env() -> Result<Self, StartupError> {
+        let resources = Resources::from_env::<Self>().await?;
+        let config = &resources.config;
+        let mut state = Self::build(&resources)?;
         let mut secrets = Vec::new();
         if let SigningKeysSource::SecretsManager { secret_id, .. } = &config.signing_keys {
             secrets.push(("signing_keys", secret_id.clone()));
@@ -66,8 +77,8 @@ struct Check {
     latency_ms: f64,
 }
 
-pub async fn handle(state: &HealthState, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, _| async move {
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(RouteId::Health, request, |_, _| async move {
         // Concurrently: the slowest check bounds the response time.
         let checks = join_all(state.probes.iter().map(|probe| run_check(probe.as_ref()))).await;
         let failed: Vec<&Check> = checks.iter().filter(|c| c.status != "ok").collect();

@@ -8,17 +8,26 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::{key_ring, StartupError};
 use shared::config::Config;
+use shared::http::routes::RouteId;
 use shared::http::{respond, Reply};
+use shared::serve::{Endpoint, Needs, Resources};
 use shared::tokens::keyring::KeyRing;
-
-pub const ROUTE: &str = "GET /.well-known/jwks.json";
 
 pub struct State {
     pub ring: Arc<KeyRing>,
 }
 
-impl State {
-    pub async fn from_env() -> Result<Self, StartupError> {
+impl Endpoint for State {
+    const NEEDS: Needs = Needs::KEYS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            ring: resources.signing_keys()?,
+        })
+    }
+
+    /// The keys only: the function reads no table.
+    async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
         Ok(Self {
             ring: key_ring(&config).await?,
@@ -27,7 +36,7 @@ impl State {
 }
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, _| async move {
+    respond(RouteId::Jwks, request, |_, _| async move {
         let keys = state.ring.current().await?;
         // Cacheable for five minutes: JWT libraries and API Gateway
         // authorizers fetch again when a token names a kid they lack.

@@ -10,50 +10,73 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::adapters::email::LocalMailbox;
-use shared::app::{FunctionState, StartupError, StoreState, Stores};
-use shared::background::{poll_forever, poll_once, relay_forever, Queues, TaskingState};
+use shared::app::{StartupError, Stores};
+use shared::background::{poll_forever, poll_once, relay_forever, Queues};
 use shared::config::Config;
 use shared::http::body::MAX_BODY_BYTES;
 use shared::http::routes::{match_route, RouteId, RouteMatch};
 use shared::http::{respond_error, ApiError};
+use shared::serve::{Endpoint, Needs, Resources};
 use shared::tokens::keyring::KeyRing;
 use shared::usecases::relay::Relay;
 use shared::usecases::task_runner::TaskRunner;
 
-/// The state of every function, built once, over one store and one key
-/// ring.
+/// Derives, from the rows of `shared::route_table!`, the state of every
+/// route (`Routes`, one field per route id, each built by the function's
+/// own `Endpoint::build`) and the dispatch to its handler.
+macro_rules! local_routes {
+    ($($id:ident $method:ident $path:literal => $function:ident, $krate:ident :: $handler:ident, $paths:ident :: $operation:ident;)*) => {
+        /// The state of every route, built once from one set of resources.
+        #[allow(non_snake_case)]
+        pub struct Routes {
+            $(pub $id: $krate::State,)*
+        }
+
+        impl Routes {
+            pub fn build(resources: &Resources) -> Result<Self, StartupError> {
+                Ok(Self {
+                    $($id: <$krate::State as Endpoint>::build(resources)?,)*
+                })
+            }
+
+            /// The resources each route declares it needs, by route: a
+            /// test builds every route's state from exactly these.
+            pub fn needs() -> Vec<(RouteId, Needs)> {
+                vec![$((RouteId::$id, <$krate::State as Endpoint>::NEEDS),)*]
+            }
+
+            /// Builds one route's state alone, as its Lambda would from
+            /// these resources.
+            pub fn build_one(id: RouteId, resources: &Resources) -> Result<(), StartupError> {
+                match id {
+                    $(RouteId::$id => <$krate::State as Endpoint>::build(resources).map(drop),)*
+                }
+            }
+
+            /// Builds one route's state as its Lambda does, from the
+            /// environment.
+            pub async fn one_from_env(id: RouteId) -> Result<(), StartupError> {
+                match id {
+                    $(RouteId::$id => <$krate::State as Endpoint>::from_env().await.map(drop),)*
+                }
+            }
+
+            async fn dispatch(&self, id: RouteId, request: Request) -> Response<Body> {
+                match id {
+                    $(RouteId::$id => $krate::$handler(&self.$id, request).await,)*
+                }
+            }
+        }
+    };
+}
+
+shared::route_table!(local_routes);
+
+/// Every route, the background workers and the local mailbox, over one
+/// set of resources.
 pub struct LocalApp {
-    pub signup: signup::SignUpState,
-    pub phone_signup: phone_signup::PhoneSignUpState,
-    pub health: health::HealthState,
-    pub login: login::State,
-    pub token_refresh: token_refresh::State,
-    pub logout: logout::State,
-    pub password_change: password_change::State,
-    pub jwks: jwks::State,
-    pub me: me::State,
-    pub me_update: me_update::State,
-    pub devices: devices::State,
-    pub device_delete: device_delete::State,
-    pub tasks_create: tasks_create::State,
-    pub task_get: task_get::State,
-    pub task_revoke: task_revoke::State,
-    pub email_confirm: email_confirm::State,
-    pub email_confirm_resend: email_confirm_resend::State,
-    pub password_reset: password_reset::State,
-    pub password_reset_confirm: password_reset_confirm::State,
-    pub pre_register: pre_register::State,
-    pub preferences_get: preferences_get::State,
-    pub preferences_update: preferences_update::State,
-    pub push_tokens_list: push_tokens_list::State,
-    pub push_token_create: push_token_create::State,
-    pub push_token_get: push_token_get::State,
-    pub push_token_update: push_token_update::State,
-    pub push_token_delete: push_token_delete::State,
-    pub push_tokens_deactivate: push_tokens_deactivate::State,
-    pub account_delete: account_delete::State,
-    pub account_export: account_export::State,
-    pub openapi: openapi::State,
+    pub routes: Routes,
+    pub resources: Resources,
     pub task_worker: task_worker::State,
     pub notification_worker: notification_worker::State,
     pub stores: Stores,
@@ -77,46 +100,18 @@ impl LocalApp {
         queues: Queues,
         runner: Arc<dyn TaskRunner>,
     ) -> Result<Self, StartupError> {
-        let base = || FunctionState::new(stores, config, ring.clone());
-        let plain = || StoreState::new(stores, config);
+        let resources = Resources::new(config, stores)
+            .with_signing_keys(ring)
+            .with_queues(queues.clone());
         let mailbox = Arc::new(LocalMailbox::default());
         Ok(Self {
-            tasks_create: TaskingState::new(base()?, queues.tasks.clone()),
-            task_get: base()?,
-            task_revoke: base()?,
-            email_confirm: plain(),
-            email_confirm_resend: plain(),
-            password_reset: plain(),
-            password_reset_confirm: base()?,
-            pre_register: plain(),
-            preferences_get: base()?,
-            preferences_update: base()?,
-            push_tokens_list: base()?,
-            push_token_create: base()?,
-            push_token_get: base()?,
-            push_token_update: base()?,
-            push_token_delete: base()?,
-            push_tokens_deactivate: base()?,
-            account_delete: TaskingState::new(base()?, queues.tasks.clone()),
-            account_export: TaskingState::new(base()?, queues.tasks.clone()),
-            openapi: openapi::State::new(),
+            routes: Routes::build(&resources)?,
             task_worker: task_worker::State::new(stores, config, queues.tasks.clone(), runner),
             notification_worker: notification_worker::State::new(stores, config, mailbox.clone()),
+            resources,
             stores: stores.clone(),
-            queues: queues.clone(),
+            queues,
             mailbox,
-            signup: signup::SignUpState::new(stores, config)?,
-            phone_signup: phone_signup::PhoneSignUpState::new(stores, config, ring.clone())?,
-            health: health::HealthState::new(stores, &queues),
-            login: base()?,
-            token_refresh: base()?,
-            logout: base()?,
-            password_change: base()?,
-            jwks: jwks::State { ring: ring.clone() },
-            me: base()?,
-            me_update: base()?,
-            devices: base()?,
-            device_delete: base()?,
         })
     }
 
@@ -130,75 +125,7 @@ impl LocalApp {
                         .map(|(k, v)| (k.to_owned(), v))
                         .collect::<std::collections::HashMap<_, _>>(),
                 );
-                match route.id {
-                    RouteId::SignUp => signup::handle(&self.signup, request).await,
-                    RouteId::PhoneSignUp => phone_signup::handle(&self.phone_signup, request).await,
-                    RouteId::Health => health::handle(&self.health, request).await,
-                    RouteId::Login => login::handle(&self.login, request).await,
-                    RouteId::TokenRefresh => {
-                        token_refresh::handle(&self.token_refresh, request).await
-                    }
-                    RouteId::Logout => logout::handle(&self.logout, request).await,
-                    RouteId::PasswordChange => {
-                        password_change::handle(&self.password_change, request).await
-                    }
-                    RouteId::Jwks => jwks::handle(&self.jwks, request).await,
-                    RouteId::Me => me::handle(&self.me, request).await,
-                    RouteId::MeUpdate => me_update::handle(&self.me_update, request).await,
-                    RouteId::Devices => devices::handle(&self.devices, request).await,
-                    RouteId::DeviceDelete => {
-                        device_delete::handle(&self.device_delete, request).await
-                    }
-                    RouteId::TaskCreate => tasks_create::handle(&self.tasks_create, request).await,
-                    RouteId::TaskGet => task_get::handle(&self.task_get, request).await,
-                    RouteId::TaskRevoke => task_revoke::handle(&self.task_revoke, request).await,
-                    RouteId::EmailConfirm => {
-                        email_confirm::handle(&self.email_confirm, request).await
-                    }
-                    RouteId::EmailConfirmResend => {
-                        email_confirm_resend::handle(&self.email_confirm_resend, request).await
-                    }
-                    RouteId::PasswordReset => {
-                        password_reset::handle(&self.password_reset, request).await
-                    }
-                    RouteId::PasswordResetConfirm => {
-                        password_reset_confirm::handle(&self.password_reset_confirm, request).await
-                    }
-                    RouteId::PreRegister => pre_register::handle(&self.pre_register, request).await,
-                    RouteId::PreferencesGet => {
-                        preferences_get::handle(&self.preferences_get, request).await
-                    }
-                    RouteId::PreferencesUpdate => {
-                        preferences_update::handle(&self.preferences_update, request).await
-                    }
-                    RouteId::PushTokensList => {
-                        push_tokens_list::handle(&self.push_tokens_list, request).await
-                    }
-                    RouteId::PushTokenCreate => {
-                        push_token_create::handle(&self.push_token_create, request).await
-                    }
-                    RouteId::PushTokenGet => {
-                        push_token_get::handle(&self.push_token_get, request).await
-                    }
-                    RouteId::PushTokenUpdate => {
-                        push_token_update::handle(&self.push_token_update, request).await
-                    }
-                    RouteId::PushTokenDelete => {
-                        push_token_delete::handle(&self.push_token_delete, request).await
-                    }
-                    RouteId::PushTokensDeactivate => {
-                        push_tokens_deactivate::handle(&self.push_tokens_deactivate, request).await
-                    }
-                    RouteId::AccountDelete => {
-                        account_delete::handle(&self.account_delete, request).await
-                    }
-                    RouteId::AccountExport => {
-                        account_export::handle(&self.account_export, request).await
-                    }
-                    RouteId::OpenApi => openapi::handle(&self.openapi, request).await,
-                    RouteId::Docs => docs::page(request).await,
-                    RouteId::DocsAsset => docs::asset(request).await,
-                }
+                self.routes.dispatch(route.id, request).await
             }
             RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => {
                 fallback::handle(request).await

@@ -1,22 +1,54 @@
 //! `POST /auth/login`: the handler and the state it needs.
 
+use std::sync::Arc;
+
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::FunctionState;
+use shared::app::{StartupError, Stores};
+use shared::crypto::PasswordHasher;
+use shared::domain::{LockoutPolicy, Quota, SessionPolicy};
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::views::AccountView;
 use shared::http::{respond, ApiError, Reply};
+use shared::serve::{Endpoint, Needs, Resources};
+use shared::tokens::jwt::TokenSettings;
+use shared::tokens::keyring::KeyRing;
 use shared::usecases::login::LogIn;
 
-pub const ROUTE: &str = "POST /auth/login";
+/// What a login uses, built once per cold start.
+pub struct State {
+    pub stores: Stores,
+    pub ring: Arc<KeyRing>,
+    pub hasher: PasswordHasher,
+    pub tokens: TokenSettings,
+    pub sessions: SessionPolicy,
+    pub lockout: LockoutPolicy,
+    pub ip_quota: Quota,
+    pub allow_unverified: bool,
+}
 
-/// Stores, keys, the authentication layer and the hasher, built once per
-/// cold start.
-pub type State = FunctionState;
+impl Endpoint for State {
+    const NEEDS: Needs = Needs::KEYS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        let config = &resources.config;
+        Ok(Self {
+            stores: resources.stores.clone(),
+            ring: resources.signing_keys()?,
+            hasher: resources.hasher()?,
+            tokens: config.tokens.clone(),
+            sessions: config.sessions,
+            lockout: config.lockout,
+            ip_quota: config.login_ip_quota,
+            allow_unverified: config.allow_unverified_login,
+        })
+    }
+}
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
+    respond(RouteId::Login, request, |meta, request| async move {
         let fields = json_object(&request)?;
         let keys = state.ring.current().await?;
         let origin = meta.origin();
@@ -27,11 +59,11 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             hasher: &state.hasher,
             clock: state.stores.clock.as_ref(),
             keys: &keys,
-            token_settings: &state.config.tokens,
-            session_policy: state.config.sessions,
-            lockout: state.config.lockout,
-            ip_quota: state.config.login_ip_quota,
-            allow_unverified: state.config.allow_unverified_login,
+            token_settings: &state.tokens,
+            session_policy: state.sessions,
+            lockout: state.lockout,
+            ip_quota: state.ip_quota,
+            allow_unverified: state.allow_unverified,
         };
         let logged_in = log_in.run(&fields, &origin).await.map_err(ApiError::from)?;
         tracing::Span::current().record("user_id", tracing::field::display(logged_in.user.id));

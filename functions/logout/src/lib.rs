@@ -4,21 +4,19 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::FunctionState;
 use shared::domain::errors::FieldErrors;
 use shared::domain::form::Form;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::account::Account;
 use shared::usecases::settings::drop_tokens_of_ended_sessions;
 
-pub const ROUTE: &str = "POST /auth/logout";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
+    respond(RouteId::Logout, request, |meta, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
         let all = Form::new(&fields)

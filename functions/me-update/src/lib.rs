@@ -5,21 +5,19 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::FunctionState;
 use shared::domain::Account as SignedIn;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::views::{AccountView, PhoneAccountView};
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::account::Account;
 use shared::usecases::phone_profile::PhoneProfile;
 
-pub const ROUTE: &str = "PATCH /users/me";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
+    respond(RouteId::MeUpdate, request, |meta, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
         let origin = meta.origin();

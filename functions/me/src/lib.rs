@@ -3,17 +3,15 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::FunctionState;
+use shared::http::routes::RouteId;
 use shared::http::views::SignedInView;
 use shared::http::{respond, Reply};
 
-pub const ROUTE: &str = "GET /users/me";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
+    respond(RouteId::Me, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         Reply::new(
             StatusCode::OK,

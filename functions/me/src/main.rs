@@ -1,12 +1,6 @@
-use lambda_http::{service_fn, Error};
+//! The Lambda: wiring only (see `shared::serve`).
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = me::State::from_env().await?;
-    let state = &state;
-    lambda_http::run(service_fn(move |request| async move {
-        Ok::<_, std::convert::Infallible>(me::handle(state, request).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::serve::http(me::handle).await
 }

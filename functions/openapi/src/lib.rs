@@ -4,9 +4,10 @@
 use http::header::{HeaderValue, CACHE_CONTROL};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::app::StartupError;
+use shared::http::routes::RouteId;
 use shared::http::{respond, Reply};
-
-pub const ROUTE: &str = "GET /openapi.json";
+use shared::serve::{Endpoint, Resources};
 
 pub struct State {
     /// Serialised once per cold start: the document never changes while
@@ -29,8 +30,19 @@ impl Default for State {
     }
 }
 
+impl Endpoint for State {
+    fn build(_: &Resources) -> Result<Self, StartupError> {
+        Ok(Self::new())
+    }
+
+    /// The document only: the function reads no table.
+    async fn from_env() -> Result<Self, StartupError> {
+        Ok(Self::new())
+    }
+}
+
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, _| async move {
+    respond(RouteId::OpenApi, request, |_, _| async move {
         // Public and the same for every caller until the next deployment.
         Ok(Reply::bare(StatusCode::OK, &state.document)?.with_header(
             CACHE_CONTROL,

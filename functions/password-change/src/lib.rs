@@ -4,38 +4,62 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::FunctionState;
+use shared::app::{StartupError, Stores};
+use shared::crypto::PasswordHasher;
+use shared::domain::LockoutPolicy;
+use shared::http::auth::Authenticator;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
+use shared::serve::{Endpoint, Needs, Resources};
 use shared::usecases::account::ChangePassword;
 
-pub const ROUTE: &str = "POST /auth/password/change";
+/// What a password change uses, built once per cold start.
+pub struct State {
+    pub auth: Authenticator,
+    pub stores: Stores,
+    pub hasher: PasswordHasher,
+    pub lockout: LockoutPolicy,
+}
 
-/// Stores, keys, the authentication layer and the hasher, built once per
-/// cold start.
-pub type State = FunctionState;
+impl Endpoint for State {
+    const NEEDS: Needs = Needs::KEYS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            auth: resources.authenticator()?,
+            stores: resources.stores.clone(),
+            hasher: resources.hasher()?,
+            lockout: resources.config.lockout,
+        })
+    }
+}
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
-        let principal = state.auth.authenticate(&request).await?;
-        let fields = json_object(&request)?;
-        let origin = meta.origin();
-        let change = ChangePassword {
-            users: state.stores.users(),
-            sessions: state.stores.sessions(),
-            hasher: &state.hasher,
-            clock: state.stores.clock.as_ref(),
-            lockout: state.config.lockout,
-        };
-        change
-            .run(principal.member()?, &principal.session, &fields, &origin)
-            .await
-            .map_err(ApiError::from)?;
-        Reply::new(
-            StatusCode::OK,
-            "Password changed",
-            &json!({ "other_sessions_ended": true }),
-        )
-    })
+    respond(
+        RouteId::PasswordChange,
+        request,
+        |meta, request| async move {
+            let principal = state.auth.authenticate(&request).await?;
+            let fields = json_object(&request)?;
+            let origin = meta.origin();
+            let change = ChangePassword {
+                users: state.stores.users(),
+                sessions: state.stores.sessions(),
+                hasher: &state.hasher,
+                clock: state.stores.clock.as_ref(),
+                lockout: state.lockout,
+            };
+            change
+                .run(principal.member()?, &principal.session, &fields, &origin)
+                .await
+                .map_err(ApiError::from)?;
+            Reply::new(
+                StatusCode::OK,
+                "Password changed",
+                &json!({ "other_sessions_ended": true }),
+            )
+        },
+    )
     .await
 }

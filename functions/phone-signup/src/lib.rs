@@ -5,19 +5,22 @@ use std::sync::Arc;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use shared::app::{key_ring, StartupError, Stores};
-use shared::config::Config;
+use shared::app::{StartupError, Stores};
 use shared::domain::phone_number::{load_numbering_plans, PhoneRegion};
+use shared::domain::{Quota, SessionPolicy};
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::ports::ip_blocks::BlockListCache;
+use shared::serve::{Endpoint, Needs, Resources};
+use shared::tokens::jwt::TokenSettings;
 use shared::tokens::keyring::KeyRing;
 use shared::usecases::phone_signup::{PhoneSignUp, PhoneSignedUp};
 
-pub const ROUTE: &str = "POST /auth/phone/signup";
-
-pub struct PhoneSignUpState {
-    pub config: Config,
+pub struct State {
+    pub tokens: TokenSettings,
+    pub sessions: SessionPolicy,
+    pub quota: Option<Quota>,
     pub stores: Stores,
     pub ring: Arc<KeyRing>,
     pub region: PhoneRegion,
@@ -25,27 +28,25 @@ pub struct PhoneSignUpState {
     pub blocks: BlockListCache,
 }
 
-impl PhoneSignUpState {
-    pub fn new(stores: &Stores, config: &Config, ring: Arc<KeyRing>) -> Result<Self, StartupError> {
+impl Endpoint for State {
+    const NEEDS: Needs = Needs::KEYS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        let (stores, config) = (&resources.stores, &resources.config);
         // The numbering plans take about 80 ms to load (thousands of
         // regexes checked). A thread loads them while the runtime starts and
         // asks for the first event, so init does not wait for them; a
         // request arriving sooner waits only for the rest of the load.
         std::thread::spawn(load_numbering_plans);
         Ok(Self {
-            config: config.clone(),
+            tokens: config.tokens.clone(),
+            sessions: config.sessions,
+            quota: config.signup_ip_quota,
             stores: stores.clone(),
-            ring,
+            ring: resources.signing_keys()?,
             region: config.phone_region()?,
             blocks: BlockListCache::new(stores.ip_blocks_handle(), config.ip_blocks_refresh),
         })
-    }
-
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
-        let stores = Stores::from_config(&config).await?;
-        let ring = key_ring(&config).await?;
-        Self::new(&stores, &config, ring)
     }
 }
 
@@ -101,8 +102,8 @@ fn body(signed_up: &PhoneSignedUp) -> SignedUpBody<'_> {
     }
 }
 
-pub async fn handle(state: &PhoneSignUpState, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(RouteId::PhoneSignUp, request, |meta, request| async move {
         let fields = json_object(&request)?;
         let keys = state.ring.current().await?;
         let origin = meta.origin();
@@ -112,10 +113,10 @@ pub async fn handle(state: &PhoneSignUpState, request: Request) -> Response<Body
             blocks: &state.blocks,
             clock: state.stores.clock.as_ref(),
             keys: &keys,
-            token_settings: &state.config.tokens,
-            session_policy: state.config.sessions,
+            token_settings: &state.tokens,
+            session_policy: state.sessions,
             region: state.region,
-            quota: state.config.signup_ip_quota,
+            quota: state.quota,
         };
         let signed_up = sign_up
             .run(&fields, &origin)

@@ -4,22 +4,20 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::StoreState;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::pre_register::PreRegister;
 
-pub const ROUTE: &str = "POST /auth/pre-register";
-
-pub type State = StoreState;
+pub type State = shared::serve::LinkState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
+    respond(RouteId::PreRegister, request, |meta, request| async move {
         let fields = json_object(&request)?;
         let pre_register = PreRegister {
             store: state.stores.pre_registrations(),
             clock: state.stores.clock.as_ref(),
-            quotas: state.config.link_quotas,
+            quotas: state.link_quotas,
         };
         let email = pre_register
             .run(&fields, &meta.origin())

@@ -3,16 +3,15 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{settings, FunctionState};
+use shared::app::settings;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 
-pub const ROUTE: &str = "GET /users/me/preferences";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
+    respond(RouteId::PreferencesGet, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let preferences = settings(&state.stores)
             .preferences(principal.account.id())

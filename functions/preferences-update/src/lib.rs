@@ -4,28 +4,31 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{settings, FunctionState};
+use shared::app::settings;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 
-pub const ROUTE: &str = "PUT /users/me/preferences";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
-        let principal = state.auth.authenticate(&request).await?;
-        let fields = json_object(&request)?;
-        let preferences = settings(&state.stores)
-            .update_preferences(principal.account.id(), &fields)
-            .await
-            .map_err(ApiError::from)?;
-        Reply::new(
-            StatusCode::OK,
-            "Notification preferences updated",
-            &preferences,
-        )
-    })
+    respond(
+        RouteId::PreferencesUpdate,
+        request,
+        |_, request| async move {
+            let principal = state.auth.authenticate(&request).await?;
+            let fields = json_object(&request)?;
+            let preferences = settings(&state.stores)
+                .update_preferences(principal.account.id(), &fields)
+                .await
+                .map_err(ApiError::from)?;
+            Reply::new(
+                StatusCode::OK,
+                "Notification preferences updated",
+                &preferences,
+            )
+        },
+    )
     .await
 }

@@ -4,18 +4,17 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{settings, FunctionState};
+use shared::app::settings;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::views::PushTokenView;
 use shared::http::{respond, ApiError, Reply};
 
-pub const ROUTE: &str = "POST /users/me/push-tokens";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
+    respond(RouteId::PushTokenCreate, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
         let (token, new) = settings(&state.stores)

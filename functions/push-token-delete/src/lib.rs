@@ -3,18 +3,17 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::{settings, FunctionState};
+use shared::app::settings;
 use shared::domain::push_token::PushTokenId;
 use shared::http::body::path_parameter;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 
-pub const ROUTE: &str = "DELETE /users/me/push-tokens/{id}";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
+    respond(RouteId::PushTokenDelete, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let id = path_parameter(&request, "id", PushTokenId::parse)?;
         settings(&state.stores)

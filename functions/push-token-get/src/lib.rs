@@ -2,19 +2,18 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::{settings, FunctionState};
+use shared::app::settings;
 use shared::domain::push_token::PushTokenId;
 use shared::http::body::path_parameter;
+use shared::http::routes::RouteId;
 use shared::http::views::PushTokenView;
 use shared::http::{respond, ApiError, Reply};
 
-pub const ROUTE: &str = "GET /users/me/push-tokens/{id}";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
+    respond(RouteId::PushTokenGet, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let id = path_parameter(&request, "id", PushTokenId::parse)?;
         let token = settings(&state.stores)

@@ -4,28 +4,31 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::{settings, FunctionState};
+use shared::app::settings;
 use shared::http::body::no_fields;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 
-pub const ROUTE: &str = "POST /users/me/push-tokens/deactivate-all";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
-        let principal = state.auth.authenticate(&request).await?;
-        no_fields(&request)?;
-        let changed = settings(&state.stores)
-            .deactivate_push_tokens(principal.account.id())
-            .await
-            .map_err(ApiError::from)?;
-        Reply::new(
-            StatusCode::OK,
-            "Push tokens deactivated",
-            &json!({ "deactivated": changed }),
-        )
-    })
+    respond(
+        RouteId::PushTokensDeactivate,
+        request,
+        |_, request| async move {
+            let principal = state.auth.authenticate(&request).await?;
+            no_fields(&request)?;
+            let changed = settings(&state.stores)
+                .deactivate_push_tokens(principal.account.id())
+                .await
+                .map_err(ApiError::from)?;
+            Reply::new(
+                StatusCode::OK,
+                "Push tokens deactivated",
+                &json!({ "deactivated": changed }),
+            )
+        },
+    )
     .await
 }

@@ -4,18 +4,17 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::{settings, FunctionState};
+use shared::app::settings;
 use shared::http::pagination::PageRequest;
+use shared::http::routes::RouteId;
 use shared::http::views::PushTokenView;
 use shared::http::{respond, ApiError, Reply};
 
-pub const ROUTE: &str = "GET /users/me/push-tokens";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
+    respond(RouteId::PushTokensList, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let page = PageRequest::from_request(&request)?;
         let tokens = settings(&state.stores)

@@ -5,20 +5,19 @@ use std::sync::Arc;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::{StartupError, Stores};
-use shared::config::Config;
+use shared::app::StartupError;
 use shared::crypto::PasswordHasher;
 use shared::domain::Quota;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::views::UserView;
 use shared::http::{respond, ApiError, Reply};
 use shared::ports::{AuditLog, Clock, UserStore};
+use shared::serve::{Endpoint, Resources};
 use shared::usecases::signup::SignUp;
 use shared::usecases::Origin;
 
-pub const ROUTE: &str = "POST /auth/signup";
-
-pub struct SignUpState {
+pub struct State {
     pub users: Arc<dyn UserStore>,
     pub audit: Arc<dyn AuditLog>,
     pub hasher: PasswordHasher,
@@ -26,26 +25,21 @@ pub struct SignUpState {
     pub quota: Option<Quota>,
 }
 
-impl SignUpState {
-    pub fn new(stores: &Stores, config: &Config) -> Result<Self, StartupError> {
+impl Endpoint for State {
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        let stores = &resources.stores;
         Ok(Self {
             users: stores.users_handle(),
             audit: stores.audit_handle(),
-            hasher: PasswordHasher::new(config.argon2)?,
+            hasher: resources.hasher()?,
             clock: stores.clock.clone(),
-            quota: config.signup_ip_quota,
+            quota: resources.config.signup_ip_quota,
         })
-    }
-
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
-        let stores = Stores::from_config(&config).await?;
-        Self::new(&stores, &config)
     }
 }
 
-pub async fn handle(state: &SignUpState, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
+pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    respond(RouteId::SignUp, request, |meta, request| async move {
         let fields = json_object(&request)?;
         let origin = Origin {
             request_id: meta.request_id,

@@ -3,20 +3,18 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::FunctionState;
 use shared::domain::TaskId;
 use shared::http::body::path_parameter;
+use shared::http::routes::RouteId;
 use shared::http::views::TaskView;
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::tasks::Tasks;
 
-pub const ROUTE: &str = "GET /tasks/{id}";
-
 /// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+pub type State = shared::serve::SignedInState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |_, request| async move {
+    respond(RouteId::TaskGet, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let id = path_parameter(&request, "id", TaskId::parse)?;
         let tasks = Tasks {

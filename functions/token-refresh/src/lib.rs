@@ -1,21 +1,44 @@
 //! `POST /auth/token/refresh`: the handler and the state it needs.
 
+use std::sync::Arc;
+
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::FunctionState;
+use shared::app::{StartupError, Stores};
 use shared::domain::errors::{FieldError, FieldErrors};
 use shared::domain::form::Form;
+use shared::domain::SessionPolicy;
 use shared::http::body::json_object;
+use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
+use shared::serve::{Endpoint, Needs, Resources};
+use shared::tokens::jwt::TokenSettings;
+use shared::tokens::keyring::KeyRing;
 use shared::usecases::refresh::Refresh;
 
-pub const ROUTE: &str = "POST /auth/token/refresh";
+/// What a refresh uses, built once per cold start.
+pub struct State {
+    pub stores: Stores,
+    pub ring: Arc<KeyRing>,
+    pub tokens: TokenSettings,
+    pub sessions: SessionPolicy,
+}
 
-/// Stores, keys and the authentication layer, built once per cold start.
-pub type State = FunctionState;
+impl Endpoint for State {
+    const NEEDS: Needs = Needs::KEYS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            stores: resources.stores.clone(),
+            ring: resources.signing_keys()?,
+            tokens: resources.config.tokens.clone(),
+            sessions: resources.config.sessions,
+        })
+    }
+}
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(ROUTE, request, |meta, request| async move {
+    respond(RouteId::TokenRefresh, request, |meta, request| async move {
         let fields = json_object(&request)?;
         let form = Form::new(&fields);
         let token = match fields.get("refresh_token") {
@@ -32,8 +55,8 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             sessions: state.stores.sessions(),
             clock: state.stores.clock.as_ref(),
             keys: &keys,
-            token_settings: &state.config.tokens,
-            policy: state.config.sessions,
+            token_settings: &state.tokens,
+            policy: state.sessions,
         };
         let pair = refresh.run(token, &origin).await.map_err(ApiError::from)?;
         Reply::new(StatusCode::OK, "Token refreshed", &pair.view())

@@ -1,4 +1,5 @@
 pub mod digest;
+pub(crate) mod key_file;
 pub mod password_hasher;
 pub mod phone_crypto;
 

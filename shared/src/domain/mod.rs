@@ -7,6 +7,7 @@ pub mod email;
 pub mod errors;
 pub mod events;
 pub mod form;
+mod id;
 pub mod ip_block;
 pub mod one_time_token;
 pub mod password;

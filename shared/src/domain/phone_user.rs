@@ -1,11 +1,10 @@
 //! Accounts created by the phone-number sign-up, their location, and the
 //! `Account` every authenticated request resolves to.
 
-use std::fmt;
 
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
+
+pub use super::id::LocationId;
 
 use super::phone_number::PhoneNumber;
 use super::text::ProfileText;
@@ -30,30 +29,6 @@ pub struct PhoneUser {
     pub needs_profile: bool,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct LocationId(Uuid);
-
-impl LocationId {
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    pub fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl fmt::Display for LocationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
 }
 
 /// Where a phone user lives, as far as they said.

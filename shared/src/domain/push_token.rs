@@ -5,7 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use uuid::Uuid;
+
+pub use super::id::PushTokenId;
 
 use super::device::DeviceId;
 use super::errors::{FieldError, FieldErrors};
@@ -15,34 +16,6 @@ use super::user::UserId;
 /// Long enough for a Web Push subscription endpoint; FCM tokens are about
 /// 160 characters, APNs tokens 64.
 pub const MAX_TOKEN_CHARS: usize = 4096;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PushTokenId(Uuid);
-
-impl PushTokenId {
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    pub fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Uuid::parse_str(text).ok().map(Self)
-    }
-}
-
-impl fmt::Display for PushTokenId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,41 +1,12 @@
 //! Sessions (one per login) and the refresh tokens that keep them alive.
 
-use std::fmt;
 
-use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
+
+pub use super::id::SessionId;
 
 use super::device::DeviceId;
 use super::user::UserId;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SessionId(Uuid);
-
-impl SessionId {
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    pub fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Uuid::parse_str(raw).ok().map(Self)
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// How long sessions and refresh tokens live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,47 +1,18 @@
 //! Background tasks: what a client may ask for (`TaskKind`, parsed from the
 //! `POST /tasks` body), and the life of a task (`TaskStatus`).
 
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 use time::OffsetDateTime;
-use uuid::Uuid;
+
+pub use super::id::TaskId;
 
 use super::errors::{FieldError, FieldErrors};
 use super::user::UserId;
 
 /// `long_running` tasks may ask for at most this many seconds of work.
 pub const MAX_LONG_RUNNING_SECONDS: u64 = 3600;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TaskId(Uuid);
-
-impl TaskId {
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    pub fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-
-    /// A path parameter: anything but a UUID names no task.
-    pub fn parse(text: &str) -> Option<Self> {
-        Uuid::parse_str(text).ok().map(Self)
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// What a task does, with its validated input. Stored and queued as the
 /// same JSON the client sent (`{"type": "add", "x": 5, "y": 3}`).

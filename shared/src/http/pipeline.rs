@@ -10,9 +10,20 @@ use super::error::ApiError;
 use super::headers::apply_security_headers;
 use super::meta::RequestMeta;
 use super::reply::Reply;
+use super::routes::RouteId;
 use crate::telemetry::error_chain;
 
-pub async fn respond<F, Fut>(route: &'static str, request: Request, handler: F) -> Response<Body>
+pub async fn respond<F, Fut>(route: RouteId, request: Request, handler: F) -> Response<Body>
+where
+    F: FnOnce(RequestMeta, Request) -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    respond_as(route.label(), request, handler).await
+}
+
+/// `respond` under a label that names no route of the table (`$default`,
+/// the local server's own answers).
+async fn respond_as<F, Fut>(route: &'static str, request: Request, handler: F) -> Response<Body>
 where
     F: FnOnce(RequestMeta, Request) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
@@ -84,5 +95,5 @@ pub async fn respond_error(
     request: Request,
     error: ApiError,
 ) -> Response<Body> {
-    respond(route, request, |_, _| async move { Err::<Reply, _>(error) }).await
+    respond_as(route, request, |_, _| async move { Err::<Reply, _>(error) }).await
 }

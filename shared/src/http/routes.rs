@@ -1,42 +1,96 @@
 //! The route table: the one list of routes, which template.yaml, the local
 //! server and the fallback function all follow (tests hold them to it).
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RouteId {
-    Health,
-    SignUp,
-    PhoneSignUp,
-    Login,
-    TokenRefresh,
-    Logout,
-    PasswordChange,
-    Jwks,
-    Me,
-    MeUpdate,
-    Devices,
-    DeviceDelete,
-    TaskCreate,
-    TaskGet,
-    TaskRevoke,
-    EmailConfirm,
-    EmailConfirmResend,
-    PasswordReset,
-    PasswordResetConfirm,
-    PreRegister,
-    PreferencesGet,
-    PreferencesUpdate,
-    PushTokensList,
-    PushTokenCreate,
-    PushTokenGet,
-    PushTokenUpdate,
-    PushTokenDelete,
-    PushTokensDeactivate,
-    AccountDelete,
-    AccountExport,
-    OpenApi,
-    Docs,
-    DocsAsset,
+/// The route table, written once: for each route its id, method, path (no
+/// trailing slash; `{name}` marks a path parameter), the SAM logical id of
+/// the function serving it, that function's handler (crate `::` function)
+/// and its OpenAPI operation (module of `crate::openapi` `::` function).
+///
+/// `route_table!(callback)` hands the rows to a macro of the caller's; this
+/// module derives `RouteId`, `ROUTES` and the OpenAPI mapping from them,
+/// the local server its dispatch (so a new route is one row here, its
+/// function crate and the template, which a test holds to this table).
+#[macro_export]
+macro_rules! route_table {
+    ($callback:ident) => {
+        $callback! {
+            Health GET "/health" => HealthFunction, health::handle, service_paths::health;
+            SignUp POST "/auth/signup" => SignUpFunction, signup::handle, auth_paths::sign_up;
+            PhoneSignUp POST "/auth/phone/signup" => PhoneSignUpFunction, phone_signup::handle, auth_paths::phone_sign_up;
+            Login POST "/auth/login" => LoginFunction, login::handle, auth_paths::login;
+            TokenRefresh POST "/auth/token/refresh" => TokenRefreshFunction, token_refresh::handle, auth_paths::token_refresh;
+            Logout POST "/auth/logout" => LogoutFunction, logout::handle, auth_paths::logout;
+            PasswordChange POST "/auth/password/change" => PasswordChangeFunction, password_change::handle, auth_paths::password_change;
+            Jwks GET "/.well-known/jwks.json" => JwksFunction, jwks::handle, auth_paths::jwks;
+            Me GET "/users/me" => MeFunction, me::handle, user_paths::me;
+            MeUpdate PATCH "/users/me" => MeUpdateFunction, me_update::handle, user_paths::me_update;
+            Devices GET "/users/me/devices" => DevicesFunction, devices::handle, user_paths::devices;
+            DeviceDelete DELETE "/users/me/devices/{id}" => DeviceDeleteFunction, device_delete::handle, user_paths::device_delete;
+            TaskCreate POST "/tasks" => TaskCreateFunction, tasks_create::handle, service_paths::task_create;
+            TaskGet GET "/tasks/{id}" => TaskGetFunction, task_get::handle, service_paths::task_get;
+            TaskRevoke DELETE "/tasks/{id}" => TaskRevokeFunction, task_revoke::handle, service_paths::task_revoke;
+            EmailConfirm POST "/auth/email/confirm" => EmailConfirmFunction, email_confirm::handle, auth_paths::email_confirm;
+            EmailConfirmResend POST "/auth/email/confirm/resend" => EmailConfirmResendFunction, email_confirm_resend::handle, auth_paths::email_confirm_resend;
+            PasswordReset POST "/auth/password/reset" => PasswordResetFunction, password_reset::handle, auth_paths::password_reset;
+            PasswordResetConfirm POST "/auth/password/reset/confirm" => PasswordResetConfirmFunction, password_reset_confirm::handle, auth_paths::password_reset_confirm;
+            PreRegister POST "/auth/pre-register" => PreRegisterFunction, pre_register::handle, auth_paths::pre_register;
+            PreferencesGet GET "/users/me/preferences" => PreferencesGetFunction, preferences_get::handle, user_paths::preferences_get;
+            PreferencesUpdate PUT "/users/me/preferences" => PreferencesUpdateFunction, preferences_update::handle, user_paths::preferences_update;
+            PushTokensList GET "/users/me/push-tokens" => PushTokensListFunction, push_tokens_list::handle, user_paths::push_tokens_list;
+            PushTokenCreate POST "/users/me/push-tokens" => PushTokenCreateFunction, push_token_create::handle, user_paths::push_token_create;
+            PushTokensDeactivate POST "/users/me/push-tokens/deactivate-all" => PushTokensDeactivateFunction, push_tokens_deactivate::handle, user_paths::push_tokens_deactivate;
+            PushTokenGet GET "/users/me/push-tokens/{id}" => PushTokenGetFunction, push_token_get::handle, user_paths::push_token_get;
+            PushTokenUpdate PUT "/users/me/push-tokens/{id}" => PushTokenUpdateFunction, push_token_update::handle, user_paths::push_token_update;
+            PushTokenDelete DELETE "/users/me/push-tokens/{id}" => PushTokenDeleteFunction, push_token_delete::handle, user_paths::push_token_delete;
+            AccountDelete DELETE "/users/me" => AccountDeleteFunction, account_delete::handle, user_paths::account_delete;
+            AccountExport POST "/users/me/export" => AccountExportFunction, account_export::handle, user_paths::account_export;
+            OpenApi GET "/openapi.json" => OpenApiFunction, openapi::handle, service_paths::openapi;
+            Docs GET "/docs" => DocsFunction, docs::page, service_paths::docs;
+            DocsAsset GET "/docs/assets/{file}" => DocsFunction, docs::asset, service_paths::docs_asset;
+        }
+    };
 }
+
+/// Derives the route ids, the table and each route's label and OpenAPI
+/// operation from the rows of `route_table!`.
+macro_rules! define_routes {
+    ($($id:ident $method:ident $path:literal => $function:ident, $krate:ident :: $handler:ident, $paths:ident :: $operation:ident;)*) => {
+        /// One route of the API (a row of `route_table!`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum RouteId {
+            $($id,)*
+        }
+
+        /// Every route, in the order of `route_table!`.
+        pub const ROUTES: &[Route] = &[
+            $(Route {
+                id: RouteId::$id,
+                method: stringify!($method),
+                path: $path,
+                function: stringify!($function),
+            },)*
+        ];
+
+        impl RouteId {
+            /// `METHOD /path`, as logs and metrics name the route.
+            pub const fn label(self) -> &'static str {
+                match self {
+                    $(RouteId::$id => concat!(stringify!($method), " ", $path),)*
+                }
+            }
+
+            /// The route's operation in the OpenAPI document.
+            #[cfg(feature = "openapi")]
+            pub(crate) fn operation(self) -> utoipa::openapi::path::Operation {
+                match self {
+                    $(RouteId::$id => crate::openapi::$paths::$operation(),)*
+                }
+            }
+        }
+    };
+}
+
+crate::route_table!(define_routes);
 
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
@@ -48,43 +102,6 @@ pub struct Route {
     /// The SAM logical id of the function serving it.
     pub function: &'static str,
 }
-
-#[rustfmt::skip]
-pub const ROUTES: &[Route] = &[
-    Route { id: RouteId::Health, method: "GET", path: "/health", function: "HealthFunction" },
-    Route { id: RouteId::SignUp, method: "POST", path: "/auth/signup", function: "SignUpFunction" },
-    Route { id: RouteId::PhoneSignUp, method: "POST", path: "/auth/phone/signup", function: "PhoneSignUpFunction" },
-    Route { id: RouteId::Login, method: "POST", path: "/auth/login", function: "LoginFunction" },
-    Route { id: RouteId::TokenRefresh, method: "POST", path: "/auth/token/refresh", function: "TokenRefreshFunction" },
-    Route { id: RouteId::Logout, method: "POST", path: "/auth/logout", function: "LogoutFunction" },
-    Route { id: RouteId::PasswordChange, method: "POST", path: "/auth/password/change", function: "PasswordChangeFunction" },
-    Route { id: RouteId::Jwks, method: "GET", path: "/.well-known/jwks.json", function: "JwksFunction" },
-    Route { id: RouteId::Me, method: "GET", path: "/users/me", function: "MeFunction" },
-    Route { id: RouteId::MeUpdate, method: "PATCH", path: "/users/me", function: "MeUpdateFunction" },
-    Route { id: RouteId::Devices, method: "GET", path: "/users/me/devices", function: "DevicesFunction" },
-    Route { id: RouteId::DeviceDelete, method: "DELETE", path: "/users/me/devices/{id}", function: "DeviceDeleteFunction" },
-    Route { id: RouteId::TaskCreate, method: "POST", path: "/tasks", function: "TaskCreateFunction" },
-    Route { id: RouteId::TaskGet, method: "GET", path: "/tasks/{id}", function: "TaskGetFunction" },
-    Route { id: RouteId::TaskRevoke, method: "DELETE", path: "/tasks/{id}", function: "TaskRevokeFunction" },
-    Route { id: RouteId::EmailConfirm, method: "POST", path: "/auth/email/confirm", function: "EmailConfirmFunction" },
-    Route { id: RouteId::EmailConfirmResend, method: "POST", path: "/auth/email/confirm/resend", function: "EmailConfirmResendFunction" },
-    Route { id: RouteId::PasswordReset, method: "POST", path: "/auth/password/reset", function: "PasswordResetFunction" },
-    Route { id: RouteId::PasswordResetConfirm, method: "POST", path: "/auth/password/reset/confirm", function: "PasswordResetConfirmFunction" },
-    Route { id: RouteId::PreRegister, method: "POST", path: "/auth/pre-register", function: "PreRegisterFunction" },
-    Route { id: RouteId::PreferencesGet, method: "GET", path: "/users/me/preferences", function: "PreferencesGetFunction" },
-    Route { id: RouteId::PreferencesUpdate, method: "PUT", path: "/users/me/preferences", function: "PreferencesUpdateFunction" },
-    Route { id: RouteId::PushTokensList, method: "GET", path: "/users/me/push-tokens", function: "PushTokensListFunction" },
-    Route { id: RouteId::PushTokenCreate, method: "POST", path: "/users/me/push-tokens", function: "PushTokenCreateFunction" },
-    Route { id: RouteId::PushTokensDeactivate, method: "POST", path: "/users/me/push-tokens/deactivate-all", function: "PushTokensDeactivateFunction" },
-    Route { id: RouteId::PushTokenGet, method: "GET", path: "/users/me/push-tokens/{id}", function: "PushTokenGetFunction" },
-    Route { id: RouteId::PushTokenUpdate, method: "PUT", path: "/users/me/push-tokens/{id}", function: "PushTokenUpdateFunction" },
-    Route { id: RouteId::PushTokenDelete, method: "DELETE", path: "/users/me/push-tokens/{id}", function: "PushTokenDeleteFunction" },
-    Route { id: RouteId::AccountDelete, method: "DELETE", path: "/users/me", function: "AccountDeleteFunction" },
-    Route { id: RouteId::AccountExport, method: "POST", path: "/users/me/export", function: "AccountExportFunction" },
-    Route { id: RouteId::OpenApi, method: "GET", path: "/openapi.json", function: "OpenApiFunction" },
-    Route { id: RouteId::Docs, method: "GET", path: "/docs", function: "DocsFunction" },
-    Route { id: RouteId::DocsAsset, method: "GET", path: "/docs/assets/{file}", function: "DocsFunction" },
-];
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum RouteMatch {

@@ -4,19 +4,19 @@
 //! cannot fall behind the routes that template.yaml and the local server
 //! follow.
 
-mod auth_paths;
+pub(crate) mod auth_paths;
 mod operation;
 pub mod response_schemas;
 pub mod schemas;
-mod service_paths;
-mod user_paths;
+pub(crate) mod service_paths;
+pub(crate) mod user_paths;
 
-use utoipa::openapi::path::{Operation, Paths};
+use utoipa::openapi::path::Paths;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::OpenApi;
 
-use crate::http::routes::{Route, RouteId, ROUTES};
+use crate::http::routes::ROUTES;
 use operation::{http_method, BEARER};
 use response_schemas::*;
 use schemas::*;
@@ -118,49 +118,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
         paths.add_path_operation(
             route.path,
             vec![http_method(route.method)],
-            operation(route),
+            route.id.operation(),
         );
     }
     document.paths = paths;
     document
-}
-
-fn operation(route: &Route) -> Operation {
-    match route.id {
-        RouteId::SignUp => auth_paths::sign_up(),
-        RouteId::PhoneSignUp => auth_paths::phone_sign_up(),
-        RouteId::Login => auth_paths::login(),
-        RouteId::TokenRefresh => auth_paths::token_refresh(),
-        RouteId::Logout => auth_paths::logout(),
-        RouteId::PasswordChange => auth_paths::password_change(),
-        RouteId::Jwks => auth_paths::jwks(),
-        RouteId::EmailConfirm => auth_paths::email_confirm(),
-        RouteId::EmailConfirmResend => auth_paths::email_confirm_resend(),
-        RouteId::PasswordReset => auth_paths::password_reset(),
-        RouteId::PasswordResetConfirm => auth_paths::password_reset_confirm(),
-        RouteId::PreRegister => auth_paths::pre_register(),
-        RouteId::Me => user_paths::me(),
-        RouteId::MeUpdate => user_paths::me_update(),
-        RouteId::Devices => user_paths::devices(),
-        RouteId::DeviceDelete => user_paths::device_delete(),
-        RouteId::PreferencesGet => user_paths::preferences_get(),
-        RouteId::PreferencesUpdate => user_paths::preferences_update(),
-        RouteId::PushTokensList => user_paths::push_tokens_list(),
-        RouteId::PushTokenCreate => user_paths::push_token_create(),
-        RouteId::PushTokenGet => user_paths::push_token_get(),
-        RouteId::PushTokenUpdate => user_paths::push_token_update(),
-        RouteId::PushTokenDelete => user_paths::push_token_delete(),
-        RouteId::PushTokensDeactivate => user_paths::push_tokens_deactivate(),
-        RouteId::AccountDelete => user_paths::account_delete(),
-        RouteId::AccountExport => user_paths::account_export(),
-        RouteId::TaskCreate => service_paths::task_create(),
-        RouteId::TaskGet => service_paths::task_get(),
-        RouteId::TaskRevoke => service_paths::task_revoke(),
-        RouteId::Health => service_paths::health(),
-        RouteId::OpenApi => service_paths::openapi(),
-        RouteId::Docs => service_paths::docs(),
-        RouteId::DocsAsset => service_paths::docs_asset(),
-    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! Private key material lives only in zeroize-on-drop buffers
 //! (`SecretSlice`, `EncodingKey`), and no `Debug` or error prints it.
 
+use crate::crypto::key_file;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -31,8 +32,6 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 
 /// The only JOSE algorithm a key set holds.
 pub const ALGORITHM: &str = "EdDSA";
-
-const MAX_KID_LEN: usize = 64;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeySetError {
@@ -161,25 +160,16 @@ struct KeySetDocument {
 impl KeySet {
     /// Parses the secret's JSON (see the module documentation).
     pub fn parse(json: &str) -> Result<KeySet, KeySetError> {
-        let document: KeySetDocument = serde_json::from_str(json).map_err(|error| {
-            KeySetError::Json(format!(
-                "{:?} error at line {} column {}",
-                error.classify(),
-                error.line(),
-                error.column()
-            ))
-        })?;
+        let document: KeySetDocument = key_file::parse_document(json).map_err(KeySetError::Json)?;
         if document.keys.is_empty() {
             return Err(KeySetError::Empty);
         }
-        let mut keys: Vec<SigningKey> = Vec::with_capacity(document.keys.len());
-        for (position, entry) in document.keys.iter().enumerate() {
-            let key = parse_entry(position, entry)?;
-            if keys.iter().any(|known| known.kid == key.kid) {
-                return Err(KeySetError::DuplicateKid { kid: key.kid });
-            }
-            keys.push(key);
-        }
+        let keys = key_file::parse_unique(
+            &document.keys,
+            parse_entry,
+            |key| &key.kid,
+            |kid| KeySetError::DuplicateKid { kid },
+        )?;
         Ok(Self::from_keys(keys))
     }
 
@@ -289,7 +279,7 @@ impl KeySet {
 }
 
 fn parse_entry(position: usize, entry: &KeyEntry) -> Result<SigningKey, KeySetError> {
-    if !is_valid_kid(&entry.kid) {
+    if !key_file::is_valid_kid(&entry.kid) {
         return Err(KeySetError::BadKid { position });
     }
     let kid = entry.kid.clone();
@@ -299,22 +289,14 @@ fn parse_entry(position: usize, entry: &KeyEntry) -> Result<SigningKey, KeySetEr
             alg: entry.alg.chars().take(32).collect(),
         });
     }
-    let created_at = OffsetDateTime::parse(&entry.created_at, &Rfc3339)
-        .map_err(|_| KeySetError::BadTimestamp { kid: kid.clone() })?
-        .to_offset(UtcOffset::UTC);
+    let created_at = key_file::created_at(&entry.created_at)
+        .ok_or_else(|| KeySetError::BadTimestamp { kid: kid.clone() })?;
     let der = Zeroizing::new(
         STANDARD
             .decode(entry.private_key.trim())
             .map_err(|_| KeySetError::BadBase64 { kid: kid.clone() })?,
     );
     SigningKey::from_pkcs8_der(kid.clone(), created_at, &der).ok_or(KeySetError::BadKey { kid })
-}
-
-fn is_valid_kid(kid: &str) -> bool {
-    (1..=MAX_KID_LEN).contains(&kid.len())
-        && kid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// A new key created at `created_at`, with a kid none of `taken` has:

@@ -218,7 +218,7 @@ integration_tests::contract_on_both_backends!(
 async fn health_names_a_dead_queue() {
     let backend = Backend::dynamo().await;
     let live = integration_tests::moto::fresh_queues(3).await;
-    let healthy = health::HealthState::new(&backend.stores, &live);
+    let healthy = health::State::new(&backend.stores, &live);
     let request =
         integration_tests::requests::request("GET", "/health", None, lambda_http::Body::Empty);
     let (status, body) =
@@ -236,7 +236,7 @@ async fn health_names_a_dead_queue() {
         tasks: Arc::new(integration_tests::moto::dead_queue()),
         ..live
     };
-    let sick = health::HealthState::new(&backend.stores, &broken);
+    let sick = health::State::new(&backend.stores, &broken);
     let request =
         integration_tests::requests::request("GET", "/health", None, lambda_http::Body::Empty);
     let (status, body) = integration_tests::requests::read(&health::handle(&sick, request).await);
@@ -292,8 +292,7 @@ async fn health_names_a_missing_secret() {
     let backend = Backend::memory();
     let client = integration_tests::moto::secrets_client();
     let present = integration_tests::moto::create_secret(&client, "health", "{}").await;
-    let mut state =
-        health::HealthState::new(&backend.stores, &shared::background::Queues::memory(3));
+    let mut state = health::State::new(&backend.stores, &shared::background::Queues::memory(3));
     state.probes.push(Arc::new(SecretProbe {
         name: "signing_keys",
         client: client.clone(),

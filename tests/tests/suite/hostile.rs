@@ -6,7 +6,7 @@ use integration_tests::{signup_state, Backend};
 use lambda_http::Body;
 use serde_json::{json, Value};
 
-async fn send(state: &signup::SignUpState, content_type: Option<&str>, body: Body) -> (u16, Value) {
+async fn send(state: &signup::State, content_type: Option<&str>, body: Body) -> (u16, Value) {
     read(&signup::handle(state, request("POST", "/auth/signup/", content_type, body)).await)
 }
 

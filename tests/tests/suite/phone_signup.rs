@@ -491,12 +491,9 @@ async fn a_refused_creation_leaves_nothing(world: World) {
         max: 1,
         window: time::Duration::hours(1),
     });
-    let state = phone_signup::PhoneSignUpState::new(
-        &world.backend.stores,
-        &config,
-        world.app.phone_signup.ring.clone(),
-    )
-    .expect("state");
+    let resources = shared::serve::Resources::new(&config, &world.backend.stores)
+        .with_signing_keys(world.app.resources.signing_keys().expect("keys"));
+    let state = <phone_signup::State as shared::serve::Endpoint>::build(&resources).expect("state");
     let send = |number: &str| {
         let body =
             json!({"name": "A", "phone_number": number, "state": "Goa", "device_id": "dev-q"});

@@ -106,6 +106,51 @@ async fn local_server_serves_every_route() {
     }
 }
 
+/// Each route's state builds from exactly the resources its
+/// `Endpoint::NEEDS` declares (what its Lambda loads at cold start), and
+/// not from less where it declares more.
+#[tokio::test]
+async fn every_route_builds_from_what_it_declares() {
+    use local_api::Routes;
+    use shared::serve::Resources;
+    let backend = Backend::memory();
+    let config = integration_tests::default_config();
+    let ring = std::sync::Arc::new(shared::tokens::keyring::KeyRing::fixed(
+        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    ));
+    for (id, needs) in Routes::needs() {
+        let mut resources = Resources::new(&config, &backend.stores);
+        if needs.signing_keys {
+            resources = resources.with_signing_keys(ring.clone());
+        }
+        if needs.queues || needs.tasks_queue {
+            resources = resources.with_queues(shared::background::Queues::memory(3));
+        }
+        if let Err(error) = Routes::build_one(id, &resources) {
+            panic!("{id:?} does not build from {needs:?}: {error}");
+        }
+        if needs.signing_keys {
+            let without_keys = Resources::new(&config, &backend.stores)
+                .with_queues(shared::background::Queues::memory(3));
+            assert!(
+                Routes::build_one(id, &without_keys).is_err(),
+                "{id:?} declares signing keys it does not use"
+            );
+        }
+    }
+}
+
+/// Each route's state builds as its Lambda builds it, from the
+/// environment (a local run's: in-memory storage, generated keys).
+#[tokio::test]
+async fn every_route_builds_from_the_environment() {
+    for route in ROUTES {
+        if let Err(error) = local_api::Routes::one_from_env(route.id).await {
+            panic!("{:?}: {error}", route.id);
+        }
+    }
+}
+
 /// Every API Gateway file in events/ goes through its handler, in an order
 /// that makes a story: sign up, log in, use the tokens (the samples hold
 /// the placeholders `ACCESS_TOKEN`, `REFRESH_TOKEN`, `TASK_ID`,

@@ -529,7 +529,14 @@ async fn forged_and_foreign_access_tokens_are_refused() {
         audience: "someone-else".into(),
         ..TokenSettings::default()
     };
-    let own_keys = world.app.jwks.ring.current().await.unwrap();
+    let own_keys = world
+        .app
+        .resources
+        .signing_keys()
+        .unwrap()
+        .current()
+        .await
+        .unwrap();
     let other_audience = issue(&own_keys, &wrong_audience, &sub.0, &sub.1, now).unwrap();
     let mut tampered = pair.access.clone();
     tampered.replace_range(tampered.len() - 3.., "AAA");

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use shared::domain::AuditOutcome;
 use time::OffsetDateTime;
 
-async fn sign_up(state: &signup::SignUpState, body: &Value) -> (u16, Value) {
+async fn sign_up(state: &signup::State, body: &Value) -> (u16, Value) {
     let response = signup::handle(state, json_request("POST", "/auth/signup/", body)).await;
     read(&response)
 }

@@ -38,6 +38,7 @@
 //! secret's JSON text is wiped after parsing, and no `Debug` or error
 //! message shows a key, a plaintext or a phone number.
 
+use crate::crypto::key_file;
 use aes_gcm::aead::{Aead, Nonce, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit};
 use base64::engine::general_purpose::STANDARD;
@@ -69,7 +70,6 @@ pub const CONTACT_PURPOSE: &str = "contact";
 /// personal fields, not documents.
 pub const MAX_PLAINTEXT_BYTES: usize = 4096;
 
-const MAX_KID_LEN: usize = 64;
 const MAX_PURPOSE_LEN: usize = 32;
 const NONCE_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;
@@ -147,25 +147,17 @@ impl Drop for PhoneKeysDocument {
 impl PhoneKeys {
     /// Parses the secret's JSON (see the module documentation).
     pub fn parse(json: &str) -> Result<PhoneKeys, PhoneKeysError> {
-        let document: PhoneKeysDocument = serde_json::from_str(json).map_err(|error| {
-            PhoneKeysError::Json(format!(
-                "{:?} error at line {} column {}",
-                error.classify(),
-                error.line(),
-                error.column()
-            ))
-        })?;
+        let document: PhoneKeysDocument =
+            key_file::parse_document(json).map_err(PhoneKeysError::Json)?;
         if document.encryption_keys.is_empty() {
             return Err(PhoneKeysError::NoEncryptionKeys);
         }
-        let mut encryption: Vec<EncryptionKey> = Vec::with_capacity(document.encryption_keys.len());
-        for (position, entry) in document.encryption_keys.iter().enumerate() {
-            let key = parse_entry(position, entry)?;
-            if encryption.iter().any(|known| known.kid == key.kid) {
-                return Err(PhoneKeysError::DuplicateKid { kid: key.kid });
-            }
-            encryption.push(key);
-        }
+        let encryption = key_file::parse_unique(
+            &document.encryption_keys,
+            parse_entry,
+            |key| &key.kid,
+            |kid| PhoneKeysError::DuplicateKid { kid },
+        )?;
         let lookup = decode_key(
             document
                 .lookup_key
@@ -344,7 +336,7 @@ impl PhoneKeys {
         let key = self
             .find(&encrypted.kid)
             .ok_or_else(|| PhoneCryptoError::UnknownKey {
-                kid: encrypted.kid.chars().take(MAX_KID_LEN).collect(),
+                kid: encrypted.kid.chars().take(key_file::MAX_KID_LEN).collect(),
             })?;
         if encrypted.ciphertext.len() > MAX_CIPHERTEXT_CHARS {
             return Err(PhoneCryptoError::Malformed);
@@ -430,13 +422,12 @@ impl std::fmt::Debug for PhoneKeys {
 }
 
 fn parse_entry(position: usize, entry: &KeyEntry) -> Result<EncryptionKey, PhoneKeysError> {
-    if !is_valid_kid(&entry.kid) {
+    if !key_file::is_valid_kid(&entry.kid) {
         return Err(PhoneKeysError::BadKid { position });
     }
     let kid = entry.kid.clone();
-    let created_at = OffsetDateTime::parse(&entry.created_at, &Rfc3339)
-        .map_err(|_| PhoneKeysError::BadTimestamp { kid: kid.clone() })?
-        .to_offset(UtcOffset::UTC);
+    let created_at = key_file::created_at(&entry.created_at)
+        .ok_or_else(|| PhoneKeysError::BadTimestamp { kid: kid.clone() })?;
     let key = decode_key(&entry.key, || KeyName::Encryption { kid: kid.clone() })?;
     Ok(EncryptionKey {
         kid,
@@ -470,13 +461,6 @@ fn associated_data(purpose: &str) -> Result<String, PhoneCryptoError> {
         return Err(PhoneCryptoError::BadPurpose);
     }
     Ok(format!("users-service/{purpose}/v1"))
-}
-
-fn is_valid_kid(kid: &str) -> bool {
-    (1..=MAX_KID_LEN).contains(&kid.len())
-        && kid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// 32 bytes from the operating system.

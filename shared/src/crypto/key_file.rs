@@ -1,0 +1,56 @@
+//! What the two key secrets (signing keys, phone keys) share in their JSON
+//! form: parse errors that never echo the secret, key ids, creation times,
+//! and one entry per key id.
+
+use serde::de::DeserializeOwned;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The longest key id either secret accepts.
+pub(crate) const MAX_KID_LEN: usize = 64;
+
+/// Parses a key document. The error says where the JSON is wrong, never
+/// what it holds: the text around the error is key material.
+pub(crate) fn parse_document<D: DeserializeOwned>(json: &str) -> Result<D, String> {
+    serde_json::from_str(json).map_err(|error| {
+        format!(
+            "{:?} error at line {} column {}",
+            error.classify(),
+            error.line(),
+            error.column()
+        )
+    })
+}
+
+/// 1 to 64 characters of letters, digits, `.`, `_` and `-`.
+pub(crate) fn is_valid_kid(kid: &str) -> bool {
+    (1..=MAX_KID_LEN).contains(&kid.len())
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// An RFC 3339 creation time, in UTC.
+pub(crate) fn created_at(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .map(|at| at.to_offset(UtcOffset::UTC))
+}
+
+/// Parses every entry in order, refusing a key id seen before.
+pub(crate) fn parse_unique<Entry, Key, Error>(
+    entries: &[Entry],
+    parse: impl Fn(usize, &Entry) -> Result<Key, Error>,
+    kid: impl Fn(&Key) -> &str,
+    duplicate: impl Fn(String) -> Error,
+) -> Result<Vec<Key>, Error> {
+    let mut keys: Vec<Key> = Vec::with_capacity(entries.len());
+    for (position, entry) in entries.iter().enumerate() {
+        let key = parse(position, entry)?;
+        if keys.iter().any(|known| kid(known) == kid(&key)) {
+            return Err(duplicate(kid(&key).to_owned()));
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}

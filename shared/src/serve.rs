@@ -1,0 +1,228 @@
+//! One way to build and run an HTTP function: its state implements
+//! [`Endpoint`] (built from [`Resources`]), its handler is a plain async
+//! function of that state, and its `main` is one call of [`http`].
+//!
+//! The same `build` serves a Lambda (resources read from the environment,
+//! only those the function declares in [`Endpoint::NEEDS`]) and the local
+//! server (one set of resources for every route).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use lambda_http::{service_fn, Body, Request, Response};
+
+use crate::app::{authenticator, key_ring, StartupError, Stores};
+use crate::background::{queue, QueueName, Queues};
+use crate::config::Config;
+use crate::crypto::PasswordHasher;
+use crate::http::auth::Authenticator;
+use crate::ports::queues::MessageQueue;
+use crate::tokens::keyring::KeyRing;
+
+/// What a function needs at cold start beyond its configuration and the
+/// stores. Each is a network call or a secret read on Lambda, so a function
+/// loads only what it declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// The signing keys (Secrets Manager on AWS): issuing or checking tokens.
+    pub signing_keys: bool,
+    /// The tasks queue: functions that start background work.
+    pub tasks_queue: bool,
+    /// Both queues and their dead letters: the health check.
+    pub queues: bool,
+}
+
+impl Needs {
+    /// Configuration and stores only.
+    pub const STORES: Self = Self {
+        signing_keys: false,
+        tasks_queue: false,
+        queues: false,
+    };
+    /// Plus the signing keys.
+    pub const KEYS: Self = Self {
+        signing_keys: true,
+        ..Self::STORES
+    };
+    /// Plus the signing keys and the tasks queue.
+    pub const KEYS_AND_TASKS: Self = Self {
+        signing_keys: true,
+        tasks_queue: true,
+        ..Self::STORES
+    };
+}
+
+/// What a process has built once, from which each function takes the part
+/// its state holds.
+pub struct Resources {
+    pub config: Config,
+    pub stores: Stores,
+    ring: Option<Arc<KeyRing>>,
+    tasks_queue: Option<Arc<dyn MessageQueue>>,
+    queues: Option<Queues>,
+}
+
+impl Resources {
+    pub fn new(config: &Config, stores: &Stores) -> Self {
+        Self {
+            config: config.clone(),
+            stores: stores.clone(),
+            ring: None,
+            tasks_queue: None,
+            queues: None,
+        }
+    }
+
+    pub fn with_signing_keys(mut self, ring: Arc<KeyRing>) -> Self {
+        self.ring = Some(ring);
+        self
+    }
+
+    /// Both queues; the tasks queue among them serves `tasks_queue()` too.
+    pub fn with_queues(mut self, queues: Queues) -> Self {
+        self.tasks_queue = Some(queues.tasks.clone());
+        self.queues = Some(queues);
+        self
+    }
+
+    fn with_tasks_queue(mut self, tasks: Arc<dyn MessageQueue>) -> Self {
+        self.tasks_queue = Some(tasks);
+        self
+    }
+
+    /// Reads the configuration and builds what `E` declares it needs.
+    /// Generic so that each function links only the loaders it uses.
+    pub async fn from_env<E: Endpoint>() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let stores = Stores::from_config(&config).await?;
+        let mut resources = Self::new(&config, &stores);
+        if E::NEEDS.signing_keys {
+            resources = resources.with_signing_keys(key_ring(&config).await?);
+        }
+        if E::NEEDS.queues {
+            resources = resources.with_queues(Queues::from_config(&config).await?);
+        } else if E::NEEDS.tasks_queue {
+            resources = resources.with_tasks_queue(queue(&config, QueueName::Tasks).await?);
+        }
+        Ok(resources)
+    }
+
+    pub fn signing_keys(&self) -> Result<Arc<KeyRing>, StartupError> {
+        self.ring
+            .clone()
+            .ok_or(StartupError::NotProvided("the signing keys"))
+    }
+
+    /// The authentication layer: signing keys, sessions, clock.
+    pub fn authenticator(&self) -> Result<Authenticator, StartupError> {
+        Ok(authenticator(
+            &self.config,
+            &self.stores,
+            self.signing_keys()?,
+        ))
+    }
+
+    /// A password hasher with the configured Argon2id parameters.
+    pub fn hasher(&self) -> Result<PasswordHasher, StartupError> {
+        Ok(PasswordHasher::new(self.config.argon2)?)
+    }
+
+    pub fn tasks_queue(&self) -> Result<Arc<dyn MessageQueue>, StartupError> {
+        self.tasks_queue
+            .clone()
+            .ok_or(StartupError::NotProvided("the tasks queue"))
+    }
+
+    pub fn queues(&self) -> Result<&Queues, StartupError> {
+        self.queues
+            .as_ref()
+            .ok_or(StartupError::NotProvided("the queues"))
+    }
+}
+
+/// The state of one HTTP function, built once per cold start.
+pub trait Endpoint: Sized + Send + Sync + 'static {
+    /// What `build` takes from the resources beyond configuration and
+    /// stores (a test builds every route's state from exactly this).
+    const NEEDS: Needs = Needs::STORES;
+
+    /// Takes what the function holds from the process's resources.
+    fn build(resources: &Resources) -> Result<Self, StartupError>;
+
+    /// The Lambda's state, from the environment.
+    fn from_env() -> impl Future<Output = Result<Self, StartupError>> + Send {
+        async { Self::build(&Resources::from_env::<Self>().await?) }
+    }
+}
+
+/// A Lambda `main`: telemetry, the state once, then `handler` for every
+/// request. The state lives as long as the process, so it is leaked to a
+/// `'static` borrow rather than reference-counted per request.
+pub async fn http<S, F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    S: Endpoint,
+    F: Fn(&'static S, Request) -> Fut + Send + Sync,
+    Fut: Future<Output = Response<Body>> + Send,
+{
+    crate::telemetry::init();
+    let state: &'static S = Box::leak(Box::new(S::from_env().await?));
+    let handler = &handler;
+    lambda_http::run(service_fn(move |request| async move {
+        Ok::<_, std::convert::Infallible>(handler(state, request).await)
+    }))
+    .await
+}
+
+/// The state of a function that only needs the caller and the stores:
+/// the authentication layer and the store handles, nothing else.
+pub struct SignedInState {
+    pub auth: Authenticator,
+    pub stores: Stores,
+}
+
+impl Endpoint for SignedInState {
+    const NEEDS: Needs = Needs::KEYS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            auth: resources.authenticator()?,
+            stores: resources.stores.clone(),
+        })
+    }
+}
+
+/// The state of the mailed-link functions (confirmation, reset request,
+/// pre-registration): the stores and the link quotas.
+pub struct LinkState {
+    pub stores: Stores,
+    pub link_quotas: crate::usecases::email_links::LinkQuotas,
+}
+
+impl Endpoint for LinkState {
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            stores: resources.stores.clone(),
+            link_quotas: resources.config.link_quotas,
+        })
+    }
+}
+
+/// The state of a function that queues work for the caller: the
+/// authentication layer, the stores and the tasks queue.
+pub struct TaskingState {
+    pub auth: Authenticator,
+    pub stores: Stores,
+    pub queue: Arc<dyn MessageQueue>,
+}
+
+impl Endpoint for TaskingState {
+    const NEEDS: Needs = Needs::KEYS_AND_TASKS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            auth: resources.authenticator()?,
+            stores: resources.stores.clone(),
+            queue: resources.tasks_queue()?,
+        })
+    }
+}
