@@ -28,6 +28,9 @@ echo "==> schemathesis against the local server's OpenAPI document"
 cargo build -p local-api --locked
 infra/schemathesis.sh
 
+echo "==> access tokens verified by PyJWT and jose across a key rotation"
+infra/verify-tokens.sh
+
 echo "==> arm64 release build of one function (the deploy path: cargo-lambda, zig)"
 # The smallest function proves the cross-build works; every function builds
 # the same way with infra/build-lambda.sh (see docs/PERFORMANCE.md).
@@ -35,6 +38,8 @@ infra/build-lambda.sh health
 
 echo "==> sam validate --lint"
 SAM_CLI_TELEMETRY=0 "$venv/bin/sam" validate --lint --region us-east-1 --template template.yaml
+SAM_CLI_TELEMETRY=0 "$venv/bin/sam" validate --lint --region us-east-1 \
+  --template examples/downstream-api/template.yaml
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$test_log"

@@ -211,7 +211,8 @@ pub async fn key_ring(config: &Config) -> Result<Arc<KeyRing>, StartupError> {
         SigningKeysSource::Inline(json) => Ok(Arc::new(KeyRing::fixed(KeySet::parse(
             json.expose_secret(),
         )?))),
-        SigningKeysSource::Generated => Ok(Arc::new(KeyRing::fixed(KeySet::generate(
+        SigningKeysSource::Generated => Ok(Arc::new(KeyRing::fixed(KeySet::generate_with(
+            config.jwt_algorithm,
             time::OffsetDateTime::now_utc(),
         )))),
     }

@@ -30,6 +30,13 @@ pub struct Config {
     pub signup_ip_quota: Option<Quota>,
     pub tokens: TokenSettings,
     pub signing_keys: SigningKeysSource,
+    /// `JWT_ALGORITHM`: the kind of the keys this service generates (a
+    /// local run's key set, the scheduled rotation's new keys).
+    pub jwt_algorithm: crate::tokens::KeyAlgorithm,
+    /// `PUBLIC_BASE_URL` without a trailing slash: where clients reach the
+    /// API, the tokens' issuer and the discovery document's base (https in
+    /// Lambda; a local run sets its own address).
+    pub public_base_url: Option<String>,
     /// Keys that encrypt and hash phone numbers at rest.
     pub phone_keys: PhoneKeysSource,
     /// `PHONE_DEFAULT_REGION` as set: resolved by [`Config::phone_region`]
@@ -190,6 +197,29 @@ impl Config {
             }
             (None, _) => SigningKeysSource::Generated,
         };
+        let jwt_algorithm = match get("JWT_ALGORITHM") {
+            None => crate::tokens::keyset::DEFAULT_ALGORITHM,
+            Some(name) => {
+                crate::tokens::KeyAlgorithm::from_name(&name).ok_or_else(|| ConfigError {
+                    variable: "JWT_ALGORITHM",
+                    problem: format!("expected ES256 or EdDSA, got {name:?}"),
+                })?
+            }
+        };
+        let public_base_url =
+            get("PUBLIC_BASE_URL").map(|url| url.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_base_url {
+            let scheme_ok =
+                url.starts_with("https://") || (!in_lambda && url.starts_with("http://"));
+            if !scheme_ok || url.contains(['?', '#']) {
+                return Err(ConfigError {
+                    variable: "PUBLIC_BASE_URL",
+                    problem: format!(
+                        "expected an https URL without query or fragment (http only outside Lambda), got {url:?}"
+                    ),
+                });
+            }
+        }
         let signup_limit = number("SIGNUP_IP_LIMIT", 5)?;
         let link_defaults = crate::usecases::email_links::LinkQuotas::default();
         let cleanup_defaults = crate::usecases::cleanup::CleanupPolicy::default();
@@ -253,6 +283,8 @@ impl Config {
                 .transpose()?,
             tokens: TokenSettings::from_lookup(&lookup)?,
             signing_keys,
+            jwt_algorithm,
+            public_base_url,
             phone_keys,
             phone_region_code: get(crate::domain::phone_number::DEFAULT_REGION_VARIABLE),
             ip_blocks_refresh: std::time::Duration::from_secs(u64::from(number(

@@ -57,8 +57,16 @@ pub fn signup_state(backend: &Backend) -> signup::State {
 }
 
 pub fn local_app(backend: &Backend) -> Arc<local_api::LocalApp> {
+    local_app_signing_with(backend, shared::tokens::keyset::DEFAULT_ALGORITHM)
+}
+
+/// The local app over a key set of one `alg` key.
+pub fn local_app_signing_with(
+    backend: &Backend,
+    alg: shared::tokens::KeyAlgorithm,
+) -> Arc<local_api::LocalApp> {
     let ring = Arc::new(shared::tokens::keyring::KeyRing::fixed(
-        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+        shared::tokens::keyset::KeySet::generate_with(alg, time::OffsetDateTime::now_utc()),
     ));
     Arc::new(local_api::LocalApp::new(&backend.stores, &default_config(), ring).expect("valid app"))
 }

@@ -46,6 +46,15 @@ impl World {
         Self::build(backend, ring, default_config(), None)
     }
 
+    /// With these keys and this configuration.
+    pub fn with_config(
+        backend: Backend,
+        ring: Arc<KeyRing>,
+        config: shared::config::Config,
+    ) -> Self {
+        Self::build(backend, ring, config, None)
+    }
+
     /// With these queues and task runner instead of in-process queues and
     /// the standard tasks, and this configuration.
     pub fn with_background(

@@ -8,7 +8,19 @@ use shared::config::{Config, StorageKind};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     shared::telemetry::init();
-    let config = Config::from_env()?;
+    let addr = std::env::var("LOCAL_API_ADDR").unwrap_or_else(|_| {
+        let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
+        format!("127.0.0.1:{port}")
+    });
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    // The server's own address is its public base URL unless one is set:
+    // the tokens' issuer and the discovery document name it.
+    let config = Config::from_lookup(|name| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| (name == "PUBLIC_BASE_URL").then(|| url.clone()))
+    })?;
     let stores = Stores::from_config(&config).await?;
     let ring = shared::app::key_ring(&config).await?;
     let queues = shared::background::Queues::from_config(&config).await?;
@@ -26,12 +38,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ) {
         app.spawn_background();
     }
-    let addr = std::env::var("LOCAL_API_ADDR").unwrap_or_else(|_| {
-        let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-        format!("127.0.0.1:{port}")
-    });
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let url = format!("http://{}", listener.local_addr()?);
     let storage = match config.storage {
         StorageKind::Memory => "in-memory storage (data is lost on exit)".to_owned(),
         StorageKind::DynamoDb => format!("DynamoDB table {}", config.table_name),

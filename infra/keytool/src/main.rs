@@ -1,40 +1,45 @@
-//! `keytool`: makes and maintains the Ed25519 key set that signs access
-//! tokens (the secret's JSON format is documented in
-//! `shared::tokens::keyset`). It reads the current set on stdin and prints
-//! the new one on stdout, so it never talks to AWS itself; the AWS CLI
-//! moves the JSON in and out of Secrets Manager. Write key files with a
-//! private umask and delete them afterwards: they hold private keys.
+//! `keytool`: makes and maintains the key set that signs access tokens
+//! (ES256 by default, or EdDSA; the secret's JSON format and the key
+//! lifecycle are documented in `shared::tokens::keyset`) and the phone-number
+//! keys. It reads the current set on stdin and prints the new one on stdout,
+//! so it never talks to AWS itself; the AWS CLI moves the JSON in and out of
+//! Secrets Manager. Write key files with a private umask and delete them
+//! afterwards: they hold private keys.
 //!
 //! ```sh
 //! umask 077
 //! SECRET=users-service/jwt-signing-keys
+//! get() { aws secretsmanager get-secret-value --secret-id "$SECRET" --query SecretString --output text; }
+//! put() { aws secretsmanager put-secret-value --secret-id "$SECRET" --secret-string file://keys.json; }
 //!
-//! # First deployment: a set of one key.
+//! # First deployment: a set of one ES256 key, signing at once.
 //! cargo run -q -p keytool -- generate > keys.json
 //! aws secretsmanager create-secret --name "$SECRET" --secret-string file://keys.json
 //!
-//! # Rotation: a new key signs from now on; the old keys keep verifying the
-//! # tokens they signed. Running functions pick the new set up at their next
-//! # key refresh, or at once when they meet a token of the new key.
-//! aws secretsmanager get-secret-value --secret-id "$SECRET" \
-//!     --query SecretString --output text \
-//!   | cargo run -q -p keytool -- rotate > keys.json
-//! aws secretsmanager put-secret-value --secret-id "$SECRET" --secret-string file://keys.json
+//! # Rotation, step 1: a pending key, published now (in the JWKS), signing
+//! # by itself an hour later, once every verifier's JWKS cache and every
+//! # function's key reload has seen it. Nothing else to do for it to sign.
+//! get | cargo run -q -p keytool -- add > keys.json && put
+//! get | cargo run -q -p keytool -- list          # pending / active / retired
 //!
-//! # Retirement: drop keys created more than N days ago (never the newest).
-//! # Only once the newest key has signed for longer than the access-token
-//! # lifetime plus the key refresh interval, so no valid token needs them.
-//! aws secretsmanager get-secret-value --secret-id "$SECRET" \
-//!     --query SecretString --output text \
-//!   | cargo run -q -p keytool -- retire --older-than-days 30 > keys.json
-//! aws secretsmanager put-secret-value --secret-id "$SECRET" --secret-string file://keys.json
+//! # (Optional) sign with it before its time, once published long enough.
+//! get | cargo run -q -p keytool -- promote KID > keys.json && put
+//!
+//! # Step 2, any time later: drop the keys retired long enough that no
+//! # token they signed is still valid (the signer and pending keys stay).
+//! get | cargo run -q -p keytool -- prune > keys.json && put
+//!
+//! # Cancel a pending key (it never signs); the signer cannot be retired,
+//! # only replaced by promoting its successor.
+//! get | cargo run -q -p keytool -- retire KID > keys.json && put
 //!
 //! # The public JWKS document (what GET /.well-known/jwks.json serves).
-//! aws secretsmanager get-secret-value --secret-id "$SECRET" \
-//!     --query SecretString --output text | cargo run -q -p keytool -- jwks
-//!
+//! get | cargo run -q -p keytool -- jwks
 //! rm -f keys.json
 //! ```
+//!
+//! A migration between algorithms is the same rotation with `add --alg`:
+//! tokens of both kinds verify by their `kid` meanwhile.
 //!
 //! The phone-number keys (`shared::crypto::phone_crypto`: AES-256-GCM
 //! encryption keys and the HMAC lookup key) live in a second secret:
@@ -62,37 +67,36 @@ use std::process::ExitCode;
 use secrecy::zeroize::Zeroizing;
 use secrecy::ExposeSecret;
 use shared::crypto::phone_crypto::PhoneKeys;
-use shared::tokens::KeySet;
+#[cfg(test)]
+use shared::tokens::KeyAlgorithm;
+use shared::tokens::{KeySet, KeyState};
 use time::{Duration, OffsetDateTime};
+
+mod args;
+#[cfg(test)]
+mod tests;
+
+use args::{parse_args, Command};
 
 /// Secrets Manager's limit for one secret value.
 const MAX_INPUT_BYTES: usize = 65_536;
 
-/// After a rotation, how long old keys are likely to still verify live
-/// tokens (a generous bound on access-token lifetime plus key refresh).
-const RECENT_ROTATION: Duration = Duration::hours(1);
+/// The shortest time a key must be published before it signs: the JWKS
+/// document's cache lifetime (`max-age=300`) plus the functions' default
+/// key reload (`SIGNING_KEYS_REFRESH_SECONDS=300`).
+const MIN_PUBLISHED: Duration = Duration::seconds(600);
 
-const USAGE: &str = "usage:
-  keytool generate                                  print a new key set
-  keytool rotate < current.json                     print the set with a new signing key
-  keytool retire --older-than-days N < current.json print the set without keys older than N days
-  keytool jwks < current.json                       print the public JWKS document
-  keytool phone-keys generate                       print a new phone-number key set
-  keytool phone-keys rotate < current.json          print the phone keys with a new encryption key";
+/// How long `add` publishes a key before it signs by default: the minimum
+/// with a wide margin for verifiers that cache longer.
+const DEFAULT_PUBLISH: Duration = Duration::hours(1);
 
-#[derive(Debug, PartialEq, Eq)]
-enum Command {
-    Generate,
-    Rotate,
-    Retire { older_than_days: u32 },
-    Jwks,
-    PhoneKeysGenerate,
-    PhoneKeysRotate,
-}
+/// How long `prune` keeps a retired key by default: the default access-token
+/// lifetime (900 s) and leeway (30 s), the key reload (300 s), with margin.
+const DEFAULT_RETENTION: Duration = Duration::hours(1);
 
 #[derive(Debug, thiserror::Error)]
 enum ToolError {
-    #[error("{0}\n{USAGE}")]
+    #[error("{0}\n{usage}", usage = args::USAGE)]
     Usage(String),
     #[error("{0}")]
     Input(String),
@@ -113,8 +117,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = parse_args(&args).and_then(|command| {
         let stdin = std::io::stdin();
-        let generates = matches!(command, Command::Generate | Command::PhoneKeysGenerate);
-        if !generates && stdin.is_terminal() {
+        if command.reads_stdin() && stdin.is_terminal() {
             return Err(ToolError::Input(
                 "expected the current key-set JSON on stdin (pipe or redirect it)".to_owned(),
             ));
@@ -137,43 +140,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse_args(args: &[String]) -> Result<Command, ToolError> {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        ["generate"] => Ok(Command::Generate),
-        ["rotate"] => Ok(Command::Rotate),
-        ["jwks"] => Ok(Command::Jwks),
-        ["phone-keys", "generate"] => Ok(Command::PhoneKeysGenerate),
-        ["phone-keys", "rotate"] => Ok(Command::PhoneKeysRotate),
-        ["phone-keys", ..] => Err(ToolError::Usage(
-            "phone-keys needs generate or rotate".to_owned(),
-        )),
-        ["retire", "--older-than-days", days] => parse_days(days),
-        ["retire", flag] if flag.starts_with("--older-than-days=") => {
-            parse_days(&flag["--older-than-days=".len()..])
-        }
-        ["retire", ..] => Err(ToolError::Usage(
-            "retire needs --older-than-days N".to_owned(),
-        )),
-        [] => Err(ToolError::Usage("no command given".to_owned())),
-        [other, ..] => Err(ToolError::Usage(format!(
-            "unknown command or extra arguments: {other:?}"
-        ))),
-    }
-}
-
-fn parse_days(days: &str) -> Result<Command, ToolError> {
-    days.parse()
-        .map(|older_than_days| Command::Retire { older_than_days })
-        .map_err(|_| {
-            ToolError::Usage(format!(
-                "--older-than-days expects a whole number of days, got {days:?}"
-            ))
-        })
-}
-
-/// Runs `command`: the key set JSON (or JWKS) goes to `output`, notes for
-/// the operator go to `report`.
+/// Runs `command`: the key set JSON (or JWKS, or the listing) goes to
+/// `output`, notes for the operator go to `report`.
 fn run(
     command: &Command,
     input: &mut dyn Read,
@@ -181,46 +149,69 @@ fn run(
     report: &mut dyn Write,
     now: OffsetDateTime,
 ) -> Result<(), ToolError> {
-    let document = match command {
-        Command::Generate => {
-            let keys = KeySet::generate(now);
+    let lifecycle = |error: shared::tokens::LifecycleError| ToolError::Input(error.to_string());
+    let keys = match command {
+        Command::Generate { alg } => {
+            let keys = KeySet::generate_with(*alg, now);
             note(
                 report,
-                &format!("new key set; signer {}", keys.signer().kid()),
+                &format!("new {alg} key set; signer {}", keys.latest().kid()),
             );
-            keys.to_secret_json()
+            keys
         }
-        Command::Rotate => {
-            let keys = read_key_set(input)?.rotate(now);
+        Command::Add { alg, publish } => {
+            if *publish < MIN_PUBLISHED {
+                return Err(ToolError::Usage(format!(
+                    "--publish-seconds must be at least {} (JWKS cache plus key reload)",
+                    MIN_PUBLISHED.whole_seconds()
+                )));
+            }
+            let current = read_key_set(input)?;
+            let alg = alg.or_else(|| current.signer_at(now).map(|key| key.algorithm()));
+            let keys = current.with_pending_key(
+                alg.unwrap_or(shared::tokens::keyset::DEFAULT_ALGORITHM),
+                now,
+                *publish,
+            );
+            let added = keys.latest();
             note(
                 report,
                 &format!(
-                    "rotated: signer {}, {} keys",
-                    keys.signer().kid(),
-                    keys.keys().len()
+                    "added pending {} key {}; it signs from {}",
+                    added.algorithm(),
+                    added.kid(),
+                    format_time(added.activates_at())
                 ),
             );
-            keys.to_secret_json()
+            keys
         }
-        Command::Retire { older_than_days } => {
-            let current = read_key_set(input)?;
-            let cutoff = now
-                .checked_sub(Duration::days((*older_than_days).into()))
-                .ok_or_else(|| ToolError::Usage("--older-than-days is too large".to_owned()))?;
-            let kept = current.retire_older_than(cutoff);
-            let dropped = current.keys().len() - kept.keys().len();
+        Command::Promote { kid } => {
+            let keys = read_key_set(input)?
+                .promote(kid, now, MIN_PUBLISHED)
+                .map_err(lifecycle)?;
+            note(report, &format!("{kid} signs from now on"));
+            keys
+        }
+        Command::Retire { kid } => {
+            let keys = read_key_set(input)?.retire(kid, now).map_err(lifecycle)?;
+            note(report, &format!("{kid} will not sign"));
+            keys
+        }
+        Command::Prune { retention } => {
+            let (kept, removed) = read_key_set(input)?.prune(now, *retention);
             note(
                 report,
-                &format!("retired {dropped} keys, kept {}", kept.keys().len()),
+                &format!(
+                    "removed {} keys {removed:?}, kept {}",
+                    removed.len(),
+                    kept.keys().len()
+                ),
             );
-            if dropped > 0 && now - kept.signer().created_at() < RECENT_ROTATION {
-                note(
-                    report,
-                    "warning: the newest key was created less than an hour ago; tokens signed \
-                     by the retired keys may still be valid",
-                );
-            }
-            kept.to_secret_json()
+            kept
+        }
+        Command::List => {
+            let keys = read_key_set(input)?;
+            return write_line(output, &listing(&keys, now));
         }
         Command::PhoneKeysGenerate => {
             let keys = PhoneKeys::generate(now);
@@ -228,7 +219,7 @@ fn run(
                 report,
                 &format!("new phone key set; encrypting key {}", keys.current_kid()),
             );
-            keys.to_secret_json()
+            return write_line(output, keys.to_secret_json().expose_secret());
         }
         Command::PhoneKeysRotate => {
             let keys = read_phone_keys(input)?.rotate(now);
@@ -240,7 +231,7 @@ fn run(
                     keys.kids().len()
                 ),
             );
-            keys.to_secret_json()
+            return write_line(output, keys.to_secret_json().expose_secret());
         }
         Command::Jwks => {
             let jwks = read_key_set(input)?.jwks();
@@ -249,7 +240,37 @@ fn run(
             return write_line(output, &text);
         }
     };
-    write_line(output, document.expose_secret())
+    write_line(output, keys.to_secret_json().expose_secret())
+}
+
+/// One line a key: kid, algorithm, state at `now`, and its times.
+fn listing(keys: &KeySet, now: OffsetDateTime) -> String {
+    let mut lines = vec![format!(
+        "{:<24} {:<6} {:<8} {:<21} {:<21} {}",
+        "KID", "ALG", "STATE", "PUBLISHED", "SIGNS FROM", "RETIRED SINCE"
+    )];
+    for (key, state) in keys.states_at(now) {
+        let (name, since) = match state {
+            KeyState::Pending => ("pending", String::new()),
+            KeyState::Active => ("active", String::new()),
+            KeyState::Retired { since } => ("retired", format_time(since)),
+            KeyState::Cancelled => ("cancelled", String::new()),
+        };
+        lines.push(format!(
+            "{:<24} {:<6} {:<8} {:<21} {:<21} {since}",
+            key.kid(),
+            key.algorithm().name(),
+            name,
+            format_time(key.created_at()),
+            format_time(key.activates_at()),
+        ));
+    }
+    lines.join("\n")
+}
+
+fn format_time(time: OffsetDateTime) -> String {
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn read_key_set(input: &mut dyn Read) -> Result<KeySet, ToolError> {
@@ -297,175 +318,4 @@ fn write_line(output: &mut dyn Write, text: &str) -> Result<(), ToolError> {
 /// Operator notes are best effort: a closed stderr must not lose the keys.
 fn note(report: &mut dyn Write, message: &str) {
     let _ = writeln!(report, "keytool: {message}");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    const NOW: OffsetDateTime = datetime!(2025-06-01 09:30:00 UTC);
-
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    /// (stdout, stderr) of a successful run.
-    fn run_ok(command: Command, stdin: &str, now: OffsetDateTime) -> (String, String) {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        run(&command, &mut stdin.as_bytes(), &mut out, &mut err, now).unwrap();
-        (
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
-    }
-
-    fn run_err(command: Command, stdin: &[u8]) -> ToolError {
-        let mut sink = Vec::new();
-        run(&command, &mut &stdin[..], &mut sink, &mut Vec::new(), NOW).unwrap_err()
-    }
-
-    #[test]
-    fn arguments() {
-        assert_eq!(parse_args(&args(&["generate"])).unwrap(), Command::Generate);
-        assert_eq!(parse_args(&args(&["rotate"])).unwrap(), Command::Rotate);
-        assert_eq!(parse_args(&args(&["jwks"])).unwrap(), Command::Jwks);
-        assert_eq!(
-            parse_args(&args(&["phone-keys", "generate"])).unwrap(),
-            Command::PhoneKeysGenerate
-        );
-        assert_eq!(
-            parse_args(&args(&["phone-keys", "rotate"])).unwrap(),
-            Command::PhoneKeysRotate
-        );
-        for form in [
-            &["retire", "--older-than-days", "30"][..],
-            &["retire", "--older-than-days=30"],
-        ] {
-            assert_eq!(
-                parse_args(&args(form)).unwrap(),
-                Command::Retire {
-                    older_than_days: 30
-                }
-            );
-        }
-        for bad in [
-            &[][..],
-            &["rotate", "now"],
-            &["destroy"],
-            &["retire"],
-            &["retire", "--older-than-days"],
-            &["retire", "--older-than-days", "-1"],
-            &["retire", "--older-than-days", "ten"],
-            &["phone-keys"],
-            &["phone-keys", "retire"],
-            &["phone-keys", "rotate", "now"],
-        ] {
-            let error = parse_args(&args(bad)).unwrap_err();
-            assert!(matches!(error, ToolError::Usage(_)), "{bad:?}");
-            assert_eq!(error.exit_code(), ExitCode::from(2));
-            assert!(error.to_string().contains("usage:"), "{error}");
-        }
-    }
-
-    #[test]
-    fn generate_rotate_retire_and_jwks_chain_together() {
-        let (generated, note) = run_ok(Command::Generate, "", NOW - Duration::days(40));
-        let first = KeySet::parse(&generated).unwrap();
-        assert!(note.contains(first.signer().kid()), "{note}");
-
-        let (rotated, _) = run_ok(Command::Rotate, &generated, NOW - Duration::days(10));
-        let second = KeySet::parse(&rotated).unwrap();
-        assert_eq!(second.keys().len(), 2);
-        assert_ne!(second.signer().kid(), first.signer().kid());
-
-        let (kept, note) = run_ok(
-            Command::Retire {
-                older_than_days: 30,
-            },
-            &rotated,
-            NOW,
-        );
-        let third = KeySet::parse(&kept).unwrap();
-        assert_eq!(third.keys().len(), 1);
-        assert_eq!(third.signer().kid(), second.signer().kid());
-        assert!(note.contains("retired 1 keys"), "{note}");
-        assert!(!note.contains("warning"), "{note}");
-
-        let (jwks, _) = run_ok(Command::Jwks, &rotated, NOW);
-        let jwks: serde_json::Value = serde_json::from_str(&jwks).unwrap();
-        assert_eq!(jwks, second.jwks());
-        assert!(!jwks.to_string().contains("private_key"));
-    }
-
-    #[test]
-    fn phone_keys_generate_and_rotate() {
-        let (generated, note) = run_ok(Command::PhoneKeysGenerate, "", NOW - Duration::days(40));
-        let first = PhoneKeys::parse(&generated).unwrap();
-        assert!(note.contains(first.current_kid()), "{note}");
-        assert!(!note.contains("lookup_key"), "{note}");
-
-        let (rotated, note) = run_ok(Command::PhoneKeysRotate, &generated, NOW);
-        let second = PhoneKeys::parse(&rotated).unwrap();
-        assert_eq!(second.kids().len(), 2);
-        assert_ne!(second.current_kid(), first.current_kid());
-        assert!(second.kids().contains(&first.current_kid()));
-        assert!(note.contains("2 encryption keys"), "{note}");
-
-        // The lookup key is carried over unchanged.
-        let lookup = |json: &str| {
-            serde_json::from_str::<serde_json::Value>(json).unwrap()["lookup_key"].clone()
-        };
-        assert_eq!(lookup(&rotated), lookup(&generated));
-
-        // A signing key set is not a phone key set, and the reverse.
-        let (signing, _) = run_ok(Command::Generate, "", NOW);
-        let error = run_err(Command::PhoneKeysRotate, signing.as_bytes());
-        assert!(
-            error.to_string().contains("invalid phone key set"),
-            "{error}"
-        );
-        let error = run_err(Command::Rotate, generated.as_bytes());
-        assert!(error.to_string().contains("invalid key set"), "{error}");
-        for (stdin, expected) in [(&b""[..], "got nothing"), (b"not json", "not JSON")] {
-            let error = run_err(Command::PhoneKeysRotate, stdin);
-            assert!(matches!(error, ToolError::Input(_)), "{error:?}");
-            assert!(error.to_string().contains(expected), "{error}");
-        }
-    }
-
-    #[test]
-    fn retiring_right_after_a_rotation_warns() {
-        let (generated, _) = run_ok(Command::Generate, "", NOW - Duration::days(40));
-        let (rotated, _) = run_ok(Command::Rotate, &generated, NOW - Duration::minutes(5));
-        let (_, note) = run_ok(Command::Retire { older_than_days: 0 }, &rotated, NOW);
-        assert!(note.contains("warning"), "{note}");
-    }
-
-    #[test]
-    fn bad_input_is_a_clear_error_not_a_panic() {
-        let big = vec![b' '; MAX_INPUT_BYTES + 10];
-        let cases: [(&[u8], &str); 5] = [
-            (b"", "got nothing"),
-            (b"  \n", "got nothing"),
-            (b"{\"keys\": []}", "no keys"),
-            (b"not json", "not JSON"),
-            (b"\xff\xfe", "UTF-8"),
-        ];
-        for (stdin, expected) in cases {
-            for command in [
-                Command::Rotate,
-                Command::Jwks,
-                Command::Retire { older_than_days: 1 },
-            ] {
-                let error = run_err(command, stdin);
-                assert!(matches!(error, ToolError::Input(_)), "{error:?}");
-                assert_eq!(error.exit_code(), ExitCode::from(2));
-                assert!(error.to_string().contains(expected), "{error}");
-            }
-        }
-        assert!(run_err(Command::Rotate, &big)
-            .to_string()
-            .contains("larger"));
-    }
 }

@@ -1,7 +1,6 @@
 //! Accounts created by the phone-number sign-up, their location, and the
 //! `Account` every authenticated request resolves to.
 
-
 use time::OffsetDateTime;
 
 pub use super::id::LocationId;

@@ -1,6 +1,5 @@
 //! Sessions (one per login) and the refresh tokens that keep them alive.
 
-
 use time::{Duration, OffsetDateTime};
 
 pub use super::id::SessionId;

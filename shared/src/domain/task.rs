@@ -1,7 +1,6 @@
 //! Background tasks: what a client may ask for (`TaskKind`, parsed from the
 //! `POST /tasks` body), and the life of a task (`TaskStatus`).
 
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 use time::OffsetDateTime;

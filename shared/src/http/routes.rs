@@ -22,6 +22,7 @@ macro_rules! route_table {
             Logout POST "/auth/logout" => LogoutFunction, logout::handle, auth_paths::logout;
             PasswordChange POST "/auth/password/change" => PasswordChangeFunction, password_change::handle, auth_paths::password_change;
             Jwks GET "/.well-known/jwks.json" => JwksFunction, jwks::handle, auth_paths::jwks;
+            OpenIdConfiguration GET "/.well-known/openid-configuration" => OpenIdConfigurationFunction, openid_configuration::handle, auth_paths::openid_configuration;
             Me GET "/users/me" => MeFunction, me::handle, user_paths::me;
             MeUpdate PATCH "/users/me" => MeUpdateFunction, me_update::handle, user_paths::me_update;
             Devices GET "/users/me/devices" => DevicesFunction, devices::handle, user_paths::devices;

@@ -189,8 +189,31 @@ pub fn jwks() -> Operation {
     .bare::<Jwks>(
         200,
         "The key set",
-        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
-                         "kid": "2026-01-01", "alg": "EdDSA", "use": "sig"}]}),
+        json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                         "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+                         "kid": "2026-12-03-9f86d081", "alg": "ES256", "use": "sig"}]}),
+    )
+    .uses_storage()
+    .build()
+}
+
+pub fn openid_configuration() -> Operation {
+    Op::new(
+        "openidConfiguration",
+        TAG,
+        "The OpenID discovery document",
+        "Bare JSON (no envelope), cacheable for five minutes: the issuer (equal to the access \
+         tokens' `iss`) and the JWKS address, so API Gateway JWT authorizers, load balancers \
+         and JWT libraries verify this service's tokens with configuration alone.",
+    )
+    .bare::<OpenIdConfiguration>(
+        200,
+        "The provider metadata",
+        json!({"issuer": "https://auth.example.com",
+               "jwks_uri": "https://auth.example.com/.well-known/jwks.json",
+               "response_types_supported": ["token"], "subject_types_supported": ["public"],
+               "id_token_signing_alg_values_supported": ["ES256"],
+               "claims_supported": ["sub", "sid", "iat", "nbf", "exp", "iss", "aud", "jti"]}),
     )
     .uses_storage()
     .build()

@@ -48,6 +48,7 @@ use schemas::*;
         PasswordChangeRequest,
         OtherSessionsEnded,
         Jwks,
+        OpenIdConfiguration,
         EmailConfirmRequest,
         EmailVerified,
         EmailRequest,

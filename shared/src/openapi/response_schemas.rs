@@ -151,20 +151,42 @@ pub struct Health {
     pub checks: Vec<HealthCheck>,
 }
 
-/// An Ed25519 public key (RFC 8037).
+/// A public signing key: a P-256 key (`kty` `EC`, `x` and `y`; RFC 7518)
+/// for `ES256`, or an Ed25519 key (`kty` `OKP`, `x`; RFC 8037) for `EdDSA`.
 #[derive(Serialize, ToSchema)]
 pub struct Jwk {
-    #[schema(example = "OKP")]
+    /// `EC` or `OKP`.
+    #[schema(example = "EC")]
     pub kty: String,
-    #[schema(example = "Ed25519")]
+    /// `P-256` or `Ed25519`.
+    #[schema(example = "P-256")]
     pub crv: String,
     pub x: String,
+    /// `EC` keys only.
+    pub y: Option<String>,
     pub kid: String,
-    #[schema(example = "EdDSA")]
+    /// `ES256` or `EdDSA`: the only algorithm this key verifies.
+    #[schema(example = "ES256")]
     pub alg: String,
     #[serde(rename = "use")]
     #[schema(example = "sig")]
     pub key_use: String,
+}
+
+/// The OpenID Provider metadata (OpenID Connect Discovery 1.0 §3) that JWT
+/// verifiers need: the issuer and where its keys are.
+#[derive(Serialize, ToSchema)]
+pub struct OpenIdConfiguration {
+    /// Equal to the access tokens' `iss`.
+    #[schema(example = "https://auth.example.com")]
+    pub issuer: String,
+    #[schema(example = "https://auth.example.com/.well-known/jwks.json")]
+    pub jwks_uri: String,
+    pub response_types_supported: Vec<String>,
+    pub subject_types_supported: Vec<String>,
+    /// The algorithms of the published keys (`ES256`, `EdDSA`).
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    pub claims_supported: Vec<String>,
 }
 
 /// The bare RFC 7517 key set (no envelope).

@@ -1,10 +1,11 @@
-//! Access tokens: short-lived JWTs signed with the key set's newest Ed25519
-//! key (header `alg: EdDSA`, `typ: JWT`, `kid`).
+//! Access tokens: short-lived JWTs signed with the key set's active key
+//! (header `alg: ES256` or `EdDSA`, `typ: JWT`, `kid`).
 //!
 //! Verification trusts nothing before the signature: the header is decoded
-//! by hand first so that only `EdDSA` is ever considered (no `none`, no
-//! HMAC with a public key as the secret, no RSA), the `kid` picks the key,
-//! and time is checked against the caller's `now`, not the system clock.
+//! by hand first, the `kid` picks the key, and the header's `alg` must be
+//! that key's own algorithm (no `none`, no HMAC with a public key as the
+//! secret, no RSA, no switching between ES256 and EdDSA); time is checked
+//! against the caller's `now`, not the system clock.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -18,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::config::ConfigError;
-use crate::tokens::keyset::{KeySet, ALGORITHM};
+use crate::tokens::keyset::KeySet;
+use crate::tokens::signing_key::KeyAlgorithm;
 
 /// Longer tokens are refused before any parsing: ours are under 1 KiB.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -46,7 +48,12 @@ pub struct AccessClaims {
 
 #[derive(Debug, Clone)]
 pub struct TokenSettings {
+    /// The `iss` of issued tokens: the deployment's public base URL (what
+    /// the discovery document names), or `DEFAULT_ISSUER` without one.
     pub issuer: String,
+    /// Issuers of earlier configurations still accepted, so tokens issued
+    /// before a change of issuer verify until they expire.
+    pub previous_issuers: Vec<String>,
     pub audience: String,
     pub access_ttl: Duration,
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
@@ -57,6 +64,7 @@ impl Default for TokenSettings {
     fn default() -> Self {
         Self {
             issuer: DEFAULT_ISSUER.to_owned(),
+            previous_issuers: Vec::new(),
             audience: DEFAULT_AUDIENCE.to_owned(),
             access_ttl: Duration::seconds(DEFAULT_ACCESS_TTL_SECONDS.into()),
             leeway_seconds: DEFAULT_LEEWAY_SECONDS,
@@ -69,8 +77,11 @@ impl TokenSettings {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads `JWT_ISSUER`, `JWT_AUDIENCE` and `ACCESS_TOKEN_TTL_SECONDS`
-    /// (1–86400); `lookup` returns a variable's value, tests pass a map.
+    /// Reads `JWT_ISSUER` (else `PUBLIC_BASE_URL`, else `DEFAULT_ISSUER`),
+    /// `JWT_PREVIOUS_ISSUERS` (comma-separated; by default `DEFAULT_ISSUER`
+    /// when the issuer is another, the issuer of earlier versions),
+    /// `JWT_AUDIENCE` and `ACCESS_TOKEN_TTL_SECONDS` (1–86400); `lookup`
+    /// returns a variable's value, tests pass a map.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             lookup(name)
@@ -90,8 +101,22 @@ impl TokenSettings {
                     ),
                 })?,
         };
+        let issuer = get("JWT_ISSUER")
+            .or_else(|| get("PUBLIC_BASE_URL").map(|url| url.trim_end_matches('/').to_owned()))
+            .unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
+        let previous_issuers = match get("JWT_PREVIOUS_ISSUERS") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None if issuer != DEFAULT_ISSUER => vec![DEFAULT_ISSUER.to_owned()],
+            None => Vec::new(),
+        };
         Ok(Self {
-            issuer: get("JWT_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned()),
+            issuer,
+            previous_issuers,
             audience: get("JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned()),
             access_ttl: Duration::seconds(ttl_seconds.into()),
             leeway_seconds: DEFAULT_LEEWAY_SECONDS,
@@ -128,6 +153,8 @@ pub enum TokenError {
     AlgorithmNotAllowed,
     #[error("signing the token failed: {0}")]
     Signing(String),
+    #[error("no key of the set signs at this time")]
+    NoSigner,
 }
 
 impl TokenError {
@@ -166,8 +193,8 @@ pub fn issue(
         aud: settings.audience.clone(),
         jti: random_uuid()?.to_string(),
     };
-    let signer = keys.signer();
-    let mut header = Header::new(Algorithm::EdDSA);
+    let signer = keys.signer_at(now).ok_or(TokenError::NoSigner)?;
+    let mut header = Header::new(signer.algorithm().jose());
     header.kid = Some(signer.kid().to_owned());
     let token = jsonwebtoken::encode(&header, &claims, signer.encoding_key())
         .map_err(|error| TokenError::Signing(error.to_string()))?;
@@ -190,9 +217,7 @@ pub fn verify(
         return Err(TokenError::Malformed);
     }
     let header = read_header(token)?;
-    if header.alg != ALGORITHM {
-        return Err(TokenError::AlgorithmNotAllowed);
-    }
+    let alg = KeyAlgorithm::from_name(&header.alg).ok_or(TokenError::AlgorithmNotAllowed)?;
     // No extension is understood, so any critical one must be refused
     // (RFC 7515 §4.1.11); only JWTs are access tokens.
     if header.crit.is_some() || header.typ.as_deref().is_some_and(|typ| typ != "JWT") {
@@ -203,7 +228,15 @@ pub fn verify(
         .as_deref()
         .and_then(|kid| keys.find(kid))
         .ok_or(TokenError::UnknownKey)?;
-    let claims = jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), &SIGNATURE_ONLY)
+    // A key verifies only with its own algorithm.
+    if key.algorithm() != alg {
+        return Err(TokenError::AlgorithmNotAllowed);
+    }
+    let validation = match alg {
+        KeyAlgorithm::Es256 => &*ES256_SIGNATURE_ONLY,
+        KeyAlgorithm::EdDsa => &*EDDSA_SIGNATURE_ONLY,
+    };
+    let claims = jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), validation)
         .map_err(|error| match error.kind() {
             ErrorKind::InvalidSignature => TokenError::BadSignature,
             ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
@@ -242,17 +275,22 @@ fn read_header(token: &str) -> Result<JoseHeader, TokenError> {
     serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)
 }
 
-/// jsonwebtoken checks the signature only (EdDSA, nothing else); every
-/// claim is checked by `check_claims` against the caller's clock.
-static SIGNATURE_ONLY: LazyLock<Validation> = LazyLock::new(|| {
-    let mut validation = Validation::new(Algorithm::EdDSA);
+/// jsonwebtoken checks the signature only (of the key's one algorithm);
+/// every claim is checked by `check_claims` against the caller's clock.
+fn signature_only(algorithm: Algorithm) -> Validation {
+    let mut validation = Validation::new(algorithm);
     validation.required_spec_claims = HashSet::new();
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.leeway = 0;
     validation
-});
+}
+
+static ES256_SIGNATURE_ONLY: LazyLock<Validation> =
+    LazyLock::new(|| signature_only(Algorithm::ES256));
+static EDDSA_SIGNATURE_ONLY: LazyLock<Validation> =
+    LazyLock::new(|| signature_only(Algorithm::EdDSA));
 
 fn check_claims(
     claims: &AccessClaims,
@@ -262,7 +300,7 @@ fn check_claims(
     if claims.sub.is_empty() || claims.sid.is_empty() || claims.jti.is_empty() {
         return Err(TokenError::Malformed);
     }
-    if claims.iss != settings.issuer {
+    if claims.iss != settings.issuer && !settings.previous_issuers.contains(&claims.iss) {
         return Err(TokenError::WrongIssuer);
     }
     if claims.aud != settings.audience {
@@ -306,7 +344,7 @@ mod tests {
     }
 
     fn keys() -> KeySet {
-        KeySet::generate(T0 - Duration::days(1))
+        KeySet::generate_with(KeyAlgorithm::EdDsa, T0 - Duration::days(1))
     }
 
     fn issue_at(keys: &KeySet, now: OffsetDateTime) -> String {
@@ -332,8 +370,8 @@ mod tests {
         let message = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
         let signature = jsonwebtoken::crypto::sign(
             message.as_bytes(),
-            keys.signer().encoding_key(),
-            Algorithm::EdDSA,
+            keys.latest().encoding_key(),
+            keys.latest().algorithm().jose(),
         )
         .unwrap();
         format!("{message}.{signature}")
@@ -372,7 +410,7 @@ mod tests {
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&segments(token)[0]).unwrap()).unwrap();
         assert_eq!(
             header,
-            json!({"alg": "EdDSA", "typ": "JWT", "kid": keys.signer().kid()})
+            json!({"alg": "EdDSA", "typ": "JWT", "kid": keys.latest().kid()})
         );
         assert_eq!(
             verify(&keys, &settings(), token, T0).unwrap(),
@@ -433,9 +471,9 @@ mod tests {
     }
 
     #[test]
-    fn only_eddsa_is_allowed() {
+    fn only_the_keys_own_algorithm_is_allowed() {
         let keys = keys();
-        let kid = keys.signer().kid();
+        let kid = keys.latest().kid();
         let payload = b64(good_claims().to_string());
 
         let none = format!(
@@ -449,7 +487,7 @@ mod tests {
 
         // HS256 with the public key as the HMAC secret, both raw and as the
         // JWK's `x` text: the classic algorithm-confusion forgery.
-        let public = keys.signer().public_key().to_vec();
+        let public = keys.latest().public_key_bytes();
         for secret in [public.clone(), b64(&public).into_bytes()] {
             let message = format!(
                 "{}.{payload}",
@@ -502,7 +540,7 @@ mod tests {
         // A token from another key set with a colliding kid fails on its
         // signature.
         let stranger = KeySet::generate(T0);
-        let mut header = json!({"alg": "EdDSA", "kid": keys.signer().kid()});
+        let mut header = json!({"alg": "EdDSA", "kid": keys.latest().kid()});
         let forged = signed(&stranger, header.take(), good_claims());
         assert_eq!(
             verify(&keys, &settings(), &forged, T0),
@@ -578,7 +616,7 @@ mod tests {
     #[test]
     fn every_claim_is_required_and_typed() {
         let keys = keys();
-        let header = json!({"alg": "EdDSA", "typ": "JWT", "kid": keys.signer().kid()});
+        let header = json!({"alg": "EdDSA", "typ": "JWT", "kid": keys.latest().kid()});
         for claim in ["sub", "sid", "iat", "nbf", "exp", "iss", "aud", "jti"] {
             let mut claims = good_claims();
             claims.as_object_mut().unwrap().remove(claim);
@@ -615,7 +653,7 @@ mod tests {
     #[test]
     fn critical_extensions_and_other_types_are_refused() {
         let keys = keys();
-        let kid = keys.signer().kid();
+        let kid = keys.latest().kid();
         let crit = signed(
             &keys,
             json!({"alg": "EdDSA", "kid": kid, "crit": ["exp"]}),
@@ -698,5 +736,97 @@ mod tests {
             issue(&keys(), &zero, "u", "s", T0),
             Err(TokenError::Signing(_))
         ));
+    }
+
+    #[test]
+    fn es256_tokens_verify_by_kid_beside_eddsa_ones() {
+        let eddsa = keys();
+        let mixed = eddsa.with_pending_key(
+            KeyAlgorithm::Es256,
+            T0 - Duration::hours(2),
+            Duration::hours(1),
+        );
+        let es256_kid = mixed.latest().kid().to_owned();
+        assert_eq!(mixed.latest().algorithm(), KeyAlgorithm::Es256);
+
+        let issued = issue(&mixed, &settings(), "user-1", "session-1", T0).unwrap();
+        let token = issued.token.expose_secret().to_owned();
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&segments(&token)[0]).unwrap()).unwrap();
+        assert_eq!(header["alg"], "ES256");
+        assert_eq!(header["kid"], es256_kid.as_str());
+        assert_eq!(
+            verify(&mixed, &settings(), &token, T0).unwrap(),
+            issued.claims
+        );
+
+        // An EdDSA token of before the migration verifies in the mixed set.
+        let old = issue_at(&eddsa, T0 - Duration::minutes(90));
+        assert!(verify(&mixed, &settings(), &old, T0 - Duration::minutes(80)).is_ok());
+
+        // The ES256 key's token relabelled as EdDSA (or the reverse) is refused.
+        let parts = segments(&token);
+        let relabelled = format!(
+            "{}.{}.{}",
+            b64(json!({"alg": "EdDSA", "typ": "JWT", "kid": es256_kid}).to_string()),
+            parts[1],
+            parts[2]
+        );
+        assert_eq!(
+            verify(&mixed, &settings(), &relabelled, T0),
+            Err(TokenError::AlgorithmNotAllowed)
+        );
+
+        // A tampered ES256 token fails its signature.
+        let mut tampered = token.clone();
+        tampered.replace_range(tampered.len() - 3.., "AAA");
+        assert_eq!(
+            verify(&mixed, &settings(), &tampered, T0),
+            Err(TokenError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn nothing_is_signed_before_the_first_key_activates() {
+        let pending = keys().with_pending_key(KeyAlgorithm::Es256, T0, Duration::hours(1));
+        let before = issue(&pending, &settings(), "u", "s", T0).unwrap();
+        let header = URL_SAFE_NO_PAD
+            .decode(&segments(before.token.expose_secret())[0])
+            .unwrap();
+        assert!(
+            String::from_utf8(header).unwrap().contains("EdDSA"),
+            "the old key still signs"
+        );
+        let after = issue(&pending, &settings(), "u", "s", T0 + Duration::hours(1)).unwrap();
+        let header = URL_SAFE_NO_PAD
+            .decode(&segments(after.token.expose_secret())[0])
+            .unwrap();
+        assert!(String::from_utf8(header).unwrap().contains("ES256"));
+    }
+
+    #[test]
+    fn tokens_of_a_previous_issuer_still_verify() {
+        let keys = keys();
+        let old = issue_at(&keys, T0);
+        let moved = TokenSettings {
+            issuer: "https://auth.example.com".into(),
+            previous_issuers: vec![DEFAULT_ISSUER.into()],
+            ..settings()
+        };
+        assert!(verify(&keys, &moved, &old, T0).is_ok());
+        let without = TokenSettings {
+            previous_issuers: Vec::new(),
+            ..moved.clone()
+        };
+        assert_eq!(
+            verify(&keys, &without, &old, T0),
+            Err(TokenError::WrongIssuer)
+        );
+        let from_env = TokenSettings::from_lookup(|name| {
+            (name == "PUBLIC_BASE_URL").then(|| "https://auth.example.com/".to_owned())
+        })
+        .unwrap();
+        assert_eq!(from_env.issuer, "https://auth.example.com");
+        assert_eq!(from_env.previous_issuers, [DEFAULT_ISSUER]);
     }
 }

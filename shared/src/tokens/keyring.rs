@@ -173,7 +173,7 @@ impl KeyRing {
                 let keys = Arc::new(keys);
                 tracing::debug!(
                     secret_id = %origin.secret_id,
-                    signer = keys.signer().kid(),
+                    latest = keys.keys()[0].kid(),
                     keys = keys.keys().len(),
                     "signing keys loaded"
                 );
@@ -318,8 +318,8 @@ mod tests {
         assert_eq!(source.reads(), 0, "nothing is read before first use");
 
         assert_eq!(
-            ring.current().await.unwrap().signer().kid(),
-            first.signer().kid()
+            ring.current().await.unwrap().latest().kid(),
+            first.latest().kid()
         );
         tokio::time::advance(REFRESH - Duration::from_secs(1)).await;
         ring.current().await.unwrap();
@@ -328,13 +328,13 @@ mod tests {
         let rotated = first.rotate(T0);
         source.put(&rotated);
         assert_eq!(
-            ring.current().await.unwrap().signer().kid(),
-            first.signer().kid()
+            ring.current().await.unwrap().latest().kid(),
+            first.latest().kid()
         );
         tokio::time::advance(Duration::from_secs(1)).await;
         let current = ring.current().await.unwrap();
-        assert_eq!(current.signer().kid(), rotated.signer().kid());
-        assert!(current.find(first.signer().kid()).is_some(), "old key kept");
+        assert_eq!(current.latest().kid(), rotated.latest().kid());
+        assert!(current.find(first.latest().kid()).is_some(), "old key kept");
         assert_eq!(source.reads(), 2);
     }
 
@@ -348,8 +348,8 @@ mod tests {
         source.failing.store(true, Ordering::SeqCst);
         tokio::time::advance(REFRESH).await;
         assert_eq!(
-            ring.current().await.unwrap().signer().kid(),
-            keys.signer().kid()
+            ring.current().await.unwrap().latest().kid(),
+            keys.latest().kid()
         );
         assert_eq!(source.reads(), 2);
         // Not retried on every call...
@@ -361,8 +361,8 @@ mod tests {
         let rotated = keys.rotate(T0);
         source.put(&rotated);
         assert_eq!(
-            ring.current().await.unwrap().signer().kid(),
-            rotated.signer().kid()
+            ring.current().await.unwrap().latest().kid(),
+            rotated.latest().kid()
         );
         assert_eq!(source.reads(), 3);
     }
@@ -404,14 +404,14 @@ mod tests {
             .map(|_| {
                 let ring = ring.clone();
                 tokio::spawn(
-                    async move { ring.current().await.map(|k| k.signer().kid().to_owned()) },
+                    async move { ring.current().await.map(|k| k.latest().kid().to_owned()) },
                 )
             })
             .collect();
         tokio::task::yield_now().await;
         source.gate.as_ref().unwrap().add_permits(50);
         for caller in callers {
-            assert_eq!(caller.await.unwrap().unwrap(), keys.signer().kid());
+            assert_eq!(caller.await.unwrap().unwrap(), keys.latest().kid());
         }
         assert_eq!(source.reads(), 1);
     }
@@ -428,7 +428,7 @@ mod tests {
         tokio::time::advance(REFRESH).await;
         let reloader = {
             let ring = ring.clone();
-            tokio::spawn(async move { ring.current().await.unwrap().signer().kid().to_owned() })
+            tokio::spawn(async move { ring.current().await.unwrap().latest().kid().to_owned() })
         };
         while source.reads() < 2 {
             tokio::task::yield_now().await;
@@ -438,13 +438,13 @@ mod tests {
             .await
             .expect("did not wait for the reload")
             .unwrap();
-        assert_eq!(served.signer().kid(), keys.signer().kid());
+        assert_eq!(served.latest().kid(), keys.latest().kid());
 
         source.gate.as_ref().unwrap().add_permits(1);
-        assert_eq!(reloader.await.unwrap(), rotated.signer().kid());
+        assert_eq!(reloader.await.unwrap(), rotated.latest().kid());
         assert_eq!(
-            ring.current().await.unwrap().signer().kid(),
-            rotated.signer().kid()
+            ring.current().await.unwrap().latest().kid(),
+            rotated.latest().kid()
         );
         assert_eq!(source.reads(), 2);
     }
@@ -459,7 +459,7 @@ mod tests {
         let rotated = keys.rotate(T0);
         source.put(&rotated);
         let refreshed = ring.refresh_for_unknown_kid().await.unwrap();
-        assert_eq!(refreshed.signer().kid(), rotated.signer().kid());
+        assert_eq!(refreshed.latest().kid(), rotated.latest().kid());
         assert_eq!(source.reads(), 2);
 
         tokio::time::advance(UNKNOWN_KID_REFRESH_INTERVAL - Duration::from_secs(1)).await;
@@ -472,7 +472,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn verification_picks_up_a_rotation_it_has_not_seen() {
-        let keys = KeySet::generate(T0);
+        let keys = KeySet::generate(T0 - time::Duration::minutes(1));
         let source = ProbeSource::new(&keys);
         let ring = ring(&source);
         let settings = TokenSettings::default();
@@ -518,12 +518,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_fixed_ring_never_reloads() {
         let keys = KeySet::generate(T0);
-        let kid = keys.signer().kid().to_owned();
+        let kid = keys.latest().kid().to_owned();
         let ring = KeyRing::fixed(keys);
         tokio::time::advance(Duration::from_secs(10 * 365 * 86_400)).await;
-        assert_eq!(ring.current().await.unwrap().signer().kid(), kid);
+        assert_eq!(ring.current().await.unwrap().latest().kid(), kid);
         assert_eq!(
-            ring.refresh_for_unknown_kid().await.unwrap().signer().kid(),
+            ring.refresh_for_unknown_kid().await.unwrap().latest().kid(),
             kid
         );
         assert!(format!("{ring:?}").contains("secret_id: None"));

@@ -4,6 +4,7 @@ mod background;
 mod cleanup_job;
 mod concurrency;
 mod deletion;
+mod discovery;
 mod email_links;
 mod hostile;
 mod ip_blocks;

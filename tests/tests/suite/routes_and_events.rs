@@ -159,6 +159,25 @@ async fn every_route_builds_from_the_environment() {
 /// schedule samples go through theirs in `background`.
 #[tokio::test]
 async fn every_event_sample_goes_through_its_handler() {
+    // Every route takes tokens of either kind of key.
+    for alg in shared::tokens::KeyAlgorithm::ALL {
+        event_story(alg).await;
+    }
+}
+
+/// The `alg` of a token's header.
+fn jose_alg(token: &str) -> String {
+    use base64::Engine as _;
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.split('.').next().unwrap_or_default())
+        .unwrap_or_default();
+    serde_json::from_slice::<serde_json::Value>(&header).unwrap_or_default()["alg"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn event_story(alg: shared::tokens::KeyAlgorithm) {
     let story: &[(&str, u16)] = &[
         ("signup-invalid.json", 400),
         ("signup-valid.json", 201),
@@ -166,6 +185,7 @@ async fn every_event_sample_goes_through_its_handler() {
         ("fallback-not-found.json", 404),
         ("fallback-method-not-allowed.json", 405),
         ("jwks.json", 200),
+        ("openid-configuration.json", 200),
         ("openapi.json", 200),
         ("docs.json", 200),
         ("docs-asset.json", 200),
@@ -236,7 +256,7 @@ async fn every_event_sample_goes_through_its_handler() {
         "every sample event needs a place in this story"
     );
 
-    let app = local_app(&Backend::memory());
+    let app = integration_tests::local_app_signing_with(&Backend::memory(), alg);
     let (mut access, mut refresh, mut task_id) = (String::new(), String::new(), String::new());
     let mut push_token_id = String::new();
     for (name, expected) in story {
@@ -262,7 +282,7 @@ async fn every_event_sample_goes_through_its_handler() {
         let request =
             lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let (status, body) = read_any(&app.dispatch(request).await);
-        assert_eq!(status, *expected, "{name}: {body}");
+        assert_eq!(status, *expected, "{alg} {name}: {body}");
         // The phone sign-up answers with top-level tokens.
         let tokens = if body["data"].is_object() {
             &body["data"]
@@ -271,6 +291,7 @@ async fn every_event_sample_goes_through_its_handler() {
         };
         if let Some(token) = tokens["access_token"].as_str() {
             access = token.to_owned();
+            assert_eq!(jose_alg(&access), alg.name(), "{name}");
         }
         if let Some(token) = tokens["refresh_token"].as_str() {
             refresh = token.to_owned();

@@ -1,0 +1,118 @@
+//! `GET /.well-known/openid-configuration`: the issuer equal to the tokens'
+//! `iss`, the JWKS address, the algorithms of the published keys.
+
+use std::sync::Arc;
+
+use integration_tests::world::World;
+use integration_tests::Backend;
+use serde_json::json;
+use shared::tokens::keyring::KeyRing;
+use shared::tokens::{KeyAlgorithm, KeySet};
+use time::{Duration, OffsetDateTime};
+
+const BASE: &str = "https://auth.example.com";
+
+fn world_at(base: Option<&str>, keys: KeySet) -> World {
+    let config = shared::config::Config::from_lookup(|name| match name {
+        "PUBLIC_BASE_URL" => base.map(str::to_owned),
+        _ => None,
+    })
+    .expect("valid configuration");
+    World::with_config(Backend::memory(), Arc::new(KeyRing::fixed(keys)), config)
+}
+
+fn claims(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+#[tokio::test]
+async fn the_issuer_is_the_tokens_iss_and_the_keys_are_where_it_says() {
+    let now = OffsetDateTime::now_utc();
+    // A migration in progress: the EdDSA key signs, an ES256 one waits.
+    let keys = KeySet::generate_with(KeyAlgorithm::EdDsa, now - Duration::days(1))
+        .with_pending_key(KeyAlgorithm::Es256, now, Duration::hours(1));
+    let world = world_at(Some(&format!("{BASE}/")), keys);
+    let reply = world
+        .call("GET", "/.well-known/openid-configuration", None, None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.body.get("success").is_none(), "bare JSON");
+    assert_eq!(reply.headers["cache-control"], "public, max-age=300");
+    let document = &reply.body;
+    assert_eq!(document["issuer"], BASE);
+    assert_eq!(
+        document["jwks_uri"],
+        format!("{BASE}/.well-known/jwks.json")
+    );
+    assert_eq!(
+        document["id_token_signing_alg_values_supported"],
+        json!(["ES256", "EdDSA"])
+    );
+    assert_eq!(document["subject_types_supported"], json!(["public"]));
+    assert!(document["response_types_supported"].is_array());
+
+    world.sign_up("dora", "dora@example.com").await;
+    let tokens = world
+        .log_in("dora", integration_tests::world::PASSWORD)
+        .await;
+    assert_eq!(claims(&tokens.access)["iss"], BASE);
+    assert_eq!(world.me(&tokens.access).await.status, 200);
+
+    let wrong = world
+        .call(
+            "POST",
+            "/.well-known/openid-configuration",
+            Some(&json!({})),
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status, 405, "{}", wrong.body);
+}
+
+/// Without a configured base URL (a deployment before it sets one), the
+/// document points at the address the request came to.
+#[tokio::test]
+async fn without_a_base_url_the_request_host_is_the_base() {
+    let world = world_at(None, KeySet::generate(OffsetDateTime::now_utc()));
+    let reply = world
+        .call("GET", "/.well-known/openid-configuration", None, None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["issuer"], shared::tokens::jwt::DEFAULT_ISSUER);
+    let jwks_uri = reply.body["jwks_uri"].as_str().unwrap();
+    assert!(jwks_uri.ends_with("/.well-known/jwks.json"), "{jwks_uri}");
+    assert_eq!(
+        reply.body["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
+}
+
+/// Tokens issued under the old bare issuer keep verifying after the base
+/// URL is configured, until they expire.
+#[tokio::test]
+async fn tokens_of_the_old_issuer_verify_after_the_change() {
+    let keys = KeySet::generate(OffsetDateTime::now_utc() - Duration::minutes(1));
+    let before = world_at(None, keys.clone());
+    before.sign_up("erin", "erin@example.com").await;
+    let old = before
+        .log_in("erin", integration_tests::world::PASSWORD)
+        .await;
+    assert_eq!(claims(&old.access)["iss"], "users-service");
+
+    let config = shared::config::Config::from_lookup(|name| {
+        (name == "PUBLIC_BASE_URL").then(|| BASE.to_owned())
+    })
+    .unwrap();
+    let token = shared::tokens::verify(
+        &keys,
+        &config.tokens,
+        &old.access,
+        OffsetDateTime::now_utc(),
+    );
+    assert!(token.is_ok(), "{token:?}");
+}
