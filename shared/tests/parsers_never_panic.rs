@@ -1,7 +1,7 @@
 //! Property tests of every parser that reads client input: whatever it is
 //! given, it never panics; what it accepts satisfies the type's invariants
 //! (and parses again to itself); what it refuses comes back as a typed error
-//! with one of the codes API.md documents.
+//! with one of the codes docs/API.md documents.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -273,7 +273,7 @@ proptest! {
     fn contact_number(raw in prop_oneof![text(), phone_like()]) {
         match ContactNumber::parse(&raw) {
             Ok(number) => {
-                // API.md's `^\+?1?\d{9,15}$`.
+                // docs/API.md's `^\+?1?\d{9,15}$`.
                 let digits = number.as_str().strip_prefix('+').unwrap_or(number.as_str());
                 prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
                 let national = if digits.len() == 16 { &digits[1..] } else { digits };

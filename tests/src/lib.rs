@@ -1,6 +1,7 @@
 //! Helpers for the integration suite: stores on moto or in memory, request
 //! builders, the local server, and log capture.
 
+pub mod api_reference;
 pub mod logs;
 pub mod mail;
 pub mod moto;

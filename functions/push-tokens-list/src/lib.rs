@@ -1,5 +1,5 @@
 //! `GET /users/me/push-tokens?page=N&limit=M`: `data.items` and the page
-//! `meta` of API.md (limit 1–100, default 20).
+//! `meta` of docs/API.md (limit 1–100, default 20).
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};

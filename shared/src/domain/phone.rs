@@ -3,7 +3,7 @@ use std::fmt;
 use super::errors::FieldError;
 
 /// A phone field of the username sign-up (`mobileNo`, `personalNo`,
-/// `phoneNo`), checked against API.md's `^\+?1?\d{9,15}$`.
+/// `phoneNo`), checked against docs/API.md's `^\+?1?\d{9,15}$`.
 ///
 /// Written by hand rather than with `regex`: the pattern is one optional
 /// `+`, one optional `1` and 9–15 digits, and the regex crate would add

@@ -23,7 +23,7 @@
 //! [`load_numbering_plans`] does it on purpose, e.g. in a Lambda's init.
 //!
 //! The contact numbers of the username sign-up (`mobileNo`, …) follow
-//! API.md's looser pattern instead: see `domain::phone::ContactNumber`.
+//! docs/API.md's looser pattern instead: see `domain::phone::ContactNumber`.
 
 use std::fmt;
 use std::str::FromStr;

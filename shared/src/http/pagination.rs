@@ -1,4 +1,4 @@
-//! `?page=N&limit=M` lists: parsing the query and the `meta` of API.md.
+//! `?page=N&limit=M` lists: parsing the query and the `meta` of docs/API.md.
 
 use lambda_http::{Request, RequestExt};
 use serde::Serialize;

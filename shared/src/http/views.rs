@@ -1,4 +1,4 @@
-//! How domain objects appear in responses (field names per API.md).
+//! How domain objects appear in responses (field names per docs/API.md).
 
 use serde::Serialize;
 
@@ -164,7 +164,7 @@ impl<'a> TaskView<'a> {
     }
 }
 
-/// A push token as API.md lists it.
+/// A push token as docs/API.md lists it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushTokenView {

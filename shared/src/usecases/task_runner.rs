@@ -36,7 +36,7 @@ pub trait TaskRunner: Send + Sync {
     ) -> Result<Value, TaskFailure>;
 }
 
-/// The task kinds of API.md.
+/// The task kinds of docs/API.md.
 #[derive(Debug, Clone, Copy)]
 pub struct StandardRunner {
     /// One unit of `long_running` work (a second; tests shorten it).

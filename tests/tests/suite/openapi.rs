@@ -184,3 +184,20 @@ async fn the_docs_page_loads_only_its_own_files() {
     );
     assert!(starter.contains("\"/openapi.json\""), "{starter}");
 }
+
+/// `docs/API.md` is the rendering of the served document: the reference
+/// in the repository cannot drift from what the service says of itself.
+#[tokio::test]
+async fn api_reference_in_docs_is_current() {
+    let rendered = integration_tests::api_reference::render(&served_document().await);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/API.md");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &rendered).expect("write docs/API.md");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "docs/API.md is not the rendering of the OpenAPI document; run \
+         UPDATE_DOCS=1 cargo test -p integration-tests --test suite api_reference"
+    );
+}

@@ -1,4 +1,4 @@
-//! `POST /auth/phone/signup` on both stores: the API.md examples, errors,
+//! `POST /auth/phone/signup` on both stores: the docs/API.md examples, errors,
 //! conflicts, IP blocks, concurrency, devices, and what reaches the table
 //! and the logs.
 

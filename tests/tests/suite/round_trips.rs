@@ -1,5 +1,5 @@
 //! DynamoDB round trips per route, counted on the wire (an SDK interceptor
-//! on the moto client) and held to DESIGN.md's budgets: sign-up 1, login
+//! on the moto client) and held to docs/DESIGN.md's budgets: sign-up 1, login
 //! at most 3, refresh at most 2, `GET /users/me` 1. A count, not a time,
 //! so it may be asserted. Run with `--nocapture` to see the table.
 
@@ -164,7 +164,7 @@ async fn every_route_stays_within_its_round_trips() {
             .map(|(_, _, ops)| ops.len())
             .expect("measured")
     };
-    // DESIGN.md's budgets.
+    // docs/DESIGN.md's budgets.
     assert_eq!(count("POST /auth/signup"), 1);
     assert!(count("POST /auth/login") <= 3);
     assert!(count("POST /auth/token/refresh") <= 2);
