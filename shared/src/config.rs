@@ -61,6 +61,9 @@ pub struct Config {
     /// `SES_FROM_ADDRESS`: emails go through SES from this address.
     pub ses_from: Option<String>,
     pub cleanup: crate::usecases::cleanup::CleanupPolicy,
+    /// The scheduled key rotation: `KEY_ROTATION_DAYS`, `KEY_PUBLISH_SECONDS`
+    /// (at least 600), `KEY_RETENTION_SECONDS`, and `JWT_ALGORITHM`.
+    pub key_rotation: crate::usecases::key_rotation::RotationPolicy,
 }
 
 /// Where the phone-number keys come from (see `crypto::phone_crypto`).
@@ -220,6 +223,30 @@ impl Config {
                 });
             }
         }
+        let rotation_defaults = crate::usecases::key_rotation::RotationPolicy::default();
+        let key_rotation = crate::usecases::key_rotation::RotationPolicy {
+            rotate_after: Duration::days(i64::from(number(
+                "KEY_ROTATION_DAYS",
+                u32::try_from(rotation_defaults.rotate_after.whole_days()).unwrap_or(90),
+            )?)),
+            publish: seconds(
+                "KEY_PUBLISH_SECONDS",
+                rotation_defaults.publish.whole_seconds(),
+            )?,
+            retention: seconds(
+                "KEY_RETENTION_SECONDS",
+                rotation_defaults.retention.whole_seconds(),
+            )?,
+            algorithm: jwt_algorithm,
+        };
+        if key_rotation.publish < Duration::seconds(600)
+            || key_rotation.rotate_after <= Duration::ZERO
+        {
+            return Err(ConfigError {
+                variable: "KEY_PUBLISH_SECONDS",
+                problem: "a new key must be published at least 600 s (JWKS cache plus key reload), and KEY_ROTATION_DAYS be at least 1".into(),
+            });
+        }
         let signup_limit = number("SIGNUP_IP_LIMIT", 5)?;
         let link_defaults = crate::usecases::email_links::LinkQuotas::default();
         let cleanup_defaults = crate::usecases::cleanup::CleanupPolicy::default();
@@ -285,6 +312,7 @@ impl Config {
             signing_keys,
             jwt_algorithm,
             public_base_url,
+            key_rotation,
             phone_keys,
             phone_region_code: get(crate::domain::phone_number::DEFAULT_REGION_VARIABLE),
             ip_blocks_refresh: std::time::Duration::from_secs(u64::from(number(

@@ -7,7 +7,7 @@ use std::sync::{PoisonError, RwLock};
 use async_trait::async_trait;
 use secrecy::SecretString;
 
-use crate::ports::secrets::SecretSource;
+use crate::ports::secrets::{SecretSource, SecretWriter};
 use crate::ports::StoreError;
 
 #[derive(Default)]
@@ -56,6 +56,14 @@ impl SecretSource for StaticSecrets {
             .get(id)
             .cloned()
             .ok_or_else(|| StoreError::internal(format!("secret {id:?} does not exist")))
+    }
+}
+
+#[async_trait]
+impl SecretWriter for StaticSecrets {
+    async fn put_secret_string(&self, id: &str, value: &SecretString) -> Result<(), StoreError> {
+        self.put(id, value.clone());
+        Ok(())
     }
 }
 

@@ -47,6 +47,30 @@ impl SecretSource for SecretsManagerSource {
     }
 }
 
+#[async_trait]
+impl crate::ports::secrets::SecretWriter for SecretsManagerSource {
+    async fn put_secret_string(&self, id: &str, value: &SecretString) -> Result<(), StoreError> {
+        use secrecy::ExposeSecret;
+        self.client
+            .put_secret_value()
+            .secret_id(id)
+            .secret_string(value.expose_secret())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|error| {
+                // Retried by the schedule; the value is never in the message.
+                StoreError::Unavailable(
+                    format!(
+                        "writing secret {id:?} failed: {}",
+                        DisplayErrorContext(&error)
+                    )
+                    .into(),
+                )
+            })
+    }
+}
+
 /// SDK failures → `StoreError`, as the DynamoDB adapter maps them: timeouts,
 /// network failures and throttling are `Unavailable`; a missing secret,
 /// missing permission and everything else are `Internal`.

@@ -13,3 +13,10 @@ pub trait SecretSource: Send + Sync {
     /// throttling and network failures are `StoreError::Unavailable`.
     async fn secret_string(&self, id: &str) -> Result<SecretString, StoreError>;
 }
+
+/// Writing a secret's new value: the scheduled key rotation.
+#[async_trait]
+pub trait SecretWriter: Send + Sync {
+    /// Stores `value` as the current version of secret `id`.
+    async fn put_secret_string(&self, id: &str, value: &SecretString) -> Result<(), StoreError>;
+}

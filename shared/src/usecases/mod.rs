@@ -7,6 +7,7 @@ pub mod current_password;
 pub mod devices;
 pub mod email_links;
 pub mod email_templates;
+pub mod key_rotation;
 pub mod login;
 pub mod login_form;
 pub mod new_password;

@@ -23,6 +23,7 @@ pub const EVENT_SAMPLES: &[&str] = &[
     "notification-worker-sqs.json",
     "outbox-relay-stream.json",
     "cleanup-schedule.json",
+    "key-rotation-schedule.json",
 ];
 
 fn sample(name: &str) -> String {

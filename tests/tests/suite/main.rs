@@ -8,6 +8,7 @@ mod discovery;
 mod email_links;
 mod hostile;
 mod ip_blocks;
+mod key_rotation;
 mod keys;
 mod local_server;
 mod login;
