@@ -21,4 +21,5 @@ mod sessions;
 mod settings;
 mod signup_api;
 mod store_contract;
+mod stream_relay;
 mod tasks;
