@@ -85,14 +85,52 @@ async fn sign_up_events_reach_the_queue_once_through_the_stream() {
     assert!(drain(queue.as_ref()).await.is_empty());
 }
 
-/// DynamoDB Local reports a TTL deletion with an event name no SDK knows
-/// (`UNKNOWN_TO_SDK_VERSION`; AWS sends REMOVE with a service identity).
-/// The relay passes over it, even for an outbox item.
+/// A TTL deletion as DynamoDB Local 3.3.0 streams it, verbatim but for
+/// the keys (an outbox item's) and times: an event name no SDK knows
+/// (AWS sends REMOVE with a service identity), no user identity, no image.
+const DYNAMODB_LOCAL_TTL_RECORD: &str = r#"{
+  "eventID": "d5d526a6-d3c1-483b-9498-2146658061ed",
+  "eventName": "UNKNOWN_TO_SDK_VERSION",
+  "eventVersion": "1.1",
+  "eventSource": "aws:dynamodb",
+  "awsRegion": "ddblocal",
+  "dynamodb": {
+    "ApproximateCreationDateTime": 1796289840.0,
+    "Keys": {
+      "PK": {"S": "OUTBOX#11"},
+      "SK": {"S": "2026-01-01T00:00:00.000001Z#0b9a4a55-5d7e-4c52-8a6e-1f0f3d2b7c44"}
+    },
+    "SequenceNumber": "000000000000000000004",
+    "SizeBytes": 3,
+    "StreamViewType": "NEW_IMAGE"
+  },
+  "eventSourceARN": "arn:aws:dynamodb:ddblocal:000000000000:table/users-service/stream/2026-12-03T09:24:52.840"
+}"#;
+
+#[tokio::test]
+async fn a_dynamodb_local_ttl_record_is_passed_over() {
+    let backend = Backend::memory();
+    let queue = Arc::new(MemoryQueue::new(Duration::from_secs(30)));
+    let state = outbox_relay::State {
+        stores: backend.stores.clone(),
+        queue: queue.clone(),
+    };
+    let record: serde_json::Value = serde_json::from_str(DYNAMODB_LOCAL_TTL_RECORD).unwrap();
+    let response = outbox_relay::handle(&state, lambda_event(vec![record])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert!(queue.receive(10, Duration::ZERO).await.unwrap().is_empty());
+}
+
+/// The same record live from DynamoDB Local, TTL and all. Ignored in the
+/// suite: DynamoDB Local's TTL sweep slows with the number of tables (3
+/// tables: about a second; 150, as the suite makes: nothing in 90 s). Run
+/// it alone: `cargo test -p integration-tests ttl_deletion -- --ignored`.
 ///
 /// DynamoDB Local (3.3.0) never runs TTL on a table with a global secondary
 /// index, as the service's table has (`OwnerIndex`), so the record comes
 /// from a table of the same keys, stream and TTL without the index.
 #[tokio::test]
+#[ignore = "DynamoDB Local's TTL sweep is too slow with the suite's tables; run alone"]
 async fn ttl_deletion_records_are_passed_over() {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
