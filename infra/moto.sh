@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Starts moto_server on a free loopback port and exports MOTO_ENDPOINT;
 # stops it when the sourcing shell exits. Sourced by infra/test.sh.
+source "$root/infra/on-exit.sh"
 moto_log="${MOTO_LOG:-$root/target/moto.log}"
 mkdir -p "$(dirname "$moto_log")"
 moto_port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$venv/bin/python" "$root/infra/moto_server.py" -H 127.0.0.1 -p "$moto_port" >"$moto_log" 2>&1 &
 moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
+on_exit 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true'
 for _ in $(seq 1 100); do
   if "$venv/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$moto_port/moto-api/', timeout=1)" 2>/dev/null; then
     break

@@ -22,7 +22,7 @@ port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.
 base="http://127.0.0.1:$port"
 server_log="$root/target/schemathesis-server.log"
 # Its own clean environment: in-memory storage whatever the caller exported
-# (infra/test.sh exports moto's endpoint for the integration tests).
+# (infra/test.sh exports the emulators' endpoints for the integration tests).
 env -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB STORAGE=memory PORT="$port" LOG_LEVEL=warn \
   "$server" >"$server_log" 2>&1 &
 server_pid=$!

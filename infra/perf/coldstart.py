@@ -2,8 +2,10 @@
 """Cold-start harness: a stand-in for the Lambda Runtime API on 127.0.0.1.
 
 For every function of template.yaml (found by its cargo-lambda `Binary`),
-runs its release binary RUNS times with the real environment (table,
-signing-key and phone-key secrets on moto_server), and measures:
+runs its release binary RUNS times with the real environment (the table on
+DynamoDB Local, at DYNAMODB_ENDPOINT, which coldstart.sh starts; signing-key
+and phone-key secrets and the queues on moto_server, started here), and
+measures:
 
 - init: from exec to the binary's first `GET /2018-06-01/runtime/invocation/next`
   (process start, telemetry, configuration, SDK clients);
@@ -321,11 +323,16 @@ def main():
     try:
         endpoint = f"http://127.0.0.1:{moto_port}"
         wait_until_answers(f"{endpoint}/moto-api/", attempts=100, pause=0.2)
+        dynamodb = os.environ.get("DYNAMODB_ENDPOINT")
+        if not dynamodb:
+            sys.exit("DYNAMODB_ENDPOINT is not set: run infra/perf/coldstart.sh, which starts DynamoDB Local")
         base_env = {
             "PATH": os.environ.get("PATH", ""),
             # Where the TLS roots are, when this environment says (see PERFORMANCE.md, "Where init goes").
             **{name: os.environ[name] for name in ("SSL_CERT_FILE", "SSL_CERT_DIR") if name in os.environ},
             "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb,
+            "TABLE_NAME": "coldstart",
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
             "STORAGE": "dynamodb",
             "SIGNING_KEYS_SECRET_ID": "coldstart/signing-keys",
@@ -363,12 +370,7 @@ def main():
                 print(f"| {name} | (skipped: {'no binary' if not path.exists() else 'no event'}) |")
                 continue
             event_name, event = events[0]
-            # A table of its own per function, so every function meets a
-            # table of the same size: moto copies the whole table on every
-            # transaction, and one table for every run made the last
-            # functions' first responses slower than the first ones'.
-            table = {"TABLE_NAME": f"coldstart-{binary}"}
-            local, local_api = start_local_server({**base_env, **table})
+            local, local_api = start_local_server(base_env)
             procs.append(local)
             inits, firsts, peaks, statuses = [], [], [], {}
             for run in range(RUNS):
@@ -384,7 +386,7 @@ def main():
                     raise
                 server = runtime_api_server(runtime)
                 runtime_api = f"127.0.0.1:{server.server_address[1]}"
-                env = {**base_env, **table, **queues, "AWS_LAMBDA_RUNTIME_API": runtime_api,
+                env = {**base_env, **queues, "AWS_LAMBDA_RUNTIME_API": runtime_api,
                        "AWS_LAMBDA_FUNCTION_NAME": binary, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
                 started = time.perf_counter()

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Cold starts of every function (see coldstart.py): release binaries for this
-# machine, moto_server for the table and secrets, 30 runs each.
+# machine, DynamoDB Local for the table (started here, stopped on exit),
+# moto_server for the secrets and queues, 30 runs each.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 source infra/python-env.sh
 cargo build --release --locked --workspace --bins
-exec "$venv/bin/python" infra/perf/coldstart.py "$@"
+source infra/dynamodb-local.sh
+# Not exec: this shell's exit stops DynamoDB Local.
+"$venv/bin/python" infra/perf/coldstart.py "$@"

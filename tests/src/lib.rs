@@ -1,7 +1,9 @@
-//! Helpers for the integration suite: stores on moto or in memory, request
-//! builders, the local server, and log capture.
+//! Helpers for the integration suite: stores on DynamoDB Local or in memory,
+//! queues and secrets on moto, request builders, the local server, and log
+//! capture.
 
 pub mod api_reference;
+pub mod dynamodb;
 pub mod logs;
 pub mod mail;
 pub mod moto;
@@ -32,9 +34,10 @@ impl Backend {
         }
     }
 
-    /// A fresh table of its own on moto, so tests never see each other.
+    /// A fresh table of its own on DynamoDB Local, so tests never see each
+    /// other.
     pub async fn dynamo() -> Self {
-        let store = moto::fresh_table().await;
+        let store = dynamodb::fresh_table().await;
         Self {
             name: "dynamodb",
             stores: Stores::dynamo(store.clone()),
@@ -84,7 +87,7 @@ pub async fn start_local_server(backend: &Backend) -> String {
 }
 
 /// Runs each named `async fn(World)` as two tests: on the in-memory store
-/// and on DynamoDB (moto), each with a fresh world.
+/// and on DynamoDB (DynamoDB Local), each with a fresh world.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($case:ident),* $(,)?) => {
@@ -108,7 +111,7 @@ macro_rules! on_both_backends {
 }
 
 /// Runs each named `async fn(&Backend)` as two tests: on the in-memory
-/// store and on a fresh DynamoDB table on moto.
+/// store and on a fresh DynamoDB table on DynamoDB Local.
 #[macro_export]
 macro_rules! contract_on_both_backends {
     ($($case:ident),* $(,)?) => {

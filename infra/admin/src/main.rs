@@ -8,7 +8,7 @@
 //!
 //! ```sh
 //! export STORAGE=dynamodb TABLE_NAME=users-service      # plus AWS credentials, AWS_REGION
-//! # Against a local endpoint, e.g. moto: AWS_ENDPOINT_URL=http://127.0.0.1:5000
+//! # Against a local endpoint, e.g. DynamoDB Local: AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000
 //!
 //! cargo run -q -p admin -- ip-block add 203.0.113.7 --reason "card testing" --by alice
 //! cargo run -q -p admin -- ip-block add 198.51.100.0/24 --reason "abuse report #42"

@@ -61,7 +61,7 @@ async fn old_unverified_accounts_are_removed_once(backend: &Backend) {
     // Its username and email are free again.
     world.sign_up("stale", "stale@example.com").await;
     if let Some(store) = &backend.dynamo {
-        let keys = integration_tests::moto::partition_keys(store).await;
+        let keys = integration_tests::dynamodb::partition_keys(store).await;
         assert!(
             !keys.iter().any(|k| k == &format!("USER#{stale}")),
             "items of the removed account remain: {keys:?}"

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use integration_tests::requests::{codes, read, request_from, signup_body};
-use integration_tests::{moto, signup_state, Backend};
+use integration_tests::{signup_state, Backend};
 use serde_json::json;
 
 const RACERS: usize = 50;
@@ -44,7 +44,7 @@ fn assert_one_winner(results: &[(u16, serde_json::Value)], field: &str, code: &s
 /// Distinct partitions (an account's partition holds several items).
 async fn count_prefix(backend: &Backend, prefix: &str) -> usize {
     let store = backend.dynamo.as_ref().expect("dynamodb backend");
-    let mut partitions: Vec<String> = moto::partition_keys(store)
+    let mut partitions: Vec<String> = integration_tests::dynamodb::partition_keys(store)
         .await
         .into_iter()
         .filter(|pk| pk.starts_with(prefix))

@@ -1,7 +1,7 @@
 //! Self-service account deletion, on both stores: the account stops
 //! working at once, a background task erases every item of it (a full
-//! scan on moto proves it), its username and email are free again, and an
-//! interrupted deletion is resumed.
+//! scan on DynamoDB Local proves it), its username and email are free
+//! again, and an interrupted deletion is resumed.
 
 use integration_tests::world::{Tokens, World, PASSWORD};
 use integration_tests::Backend;
@@ -22,7 +22,7 @@ async fn traces_of(backend: &Backend, id: &str, name: &str) -> Vec<String> {
     let Some(store) = &backend.dynamo else {
         return Vec::new();
     };
-    integration_tests::moto::scan_all(store)
+    integration_tests::dynamodb::scan_all(store)
         .await
         .into_iter()
         .map(|item| format!("{item:?}"))
@@ -242,7 +242,7 @@ async fn deletion_interrupted_halfway_is_finished() {
         )
         .await;
     // Halfway: the sessions and the username claim are gone already.
-    let items = integration_tests::moto::scan_all(&store).await;
+    let items = integration_tests::dynamodb::scan_all(&store).await;
     let mut removed = 0;
     for item in &items {
         let pk = item["PK"].as_s().unwrap();

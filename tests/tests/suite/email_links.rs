@@ -408,7 +408,7 @@ integration_tests::contract_on_both_backends!(
 #[tokio::test]
 async fn reset_costs_the_same_for_unknown_addresses() {
     let counter = integration_tests::round_trips::RoundTrips::default();
-    let store = integration_tests::moto::counted_table(counter.clone()).await;
+    let store = integration_tests::dynamodb::counted_table(counter.clone()).await;
     let backend = Backend {
         name: "dynamodb",
         stores: shared::app::Stores::dynamo(store.clone()),

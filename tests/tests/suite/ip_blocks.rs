@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use integration_tests::{moto, Backend};
+use integration_tests::Backend;
 use shared::domain::ip_block::{IpBlock, IpNet};
 use shared::ports::ip_blocks::{BlockListCache, IpBlockStore};
 use shared::ports::StoreError;
@@ -180,7 +180,7 @@ async fn dynamodb_items_have_the_documented_layout() {
         })
         .await
         .unwrap();
-    let mut items = moto::scan_all(table).await;
+    let mut items = integration_tests::dynamodb::scan_all(table).await;
     items.sort_by_key(|item| item["SK"].as_s().unwrap().clone());
     let text = |item: &std::collections::HashMap<_, _>, name: &str| {
         item.get(name)

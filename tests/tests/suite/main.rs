@@ -23,4 +23,5 @@ mod sessions;
 mod settings;
 mod signup_api;
 mod store_contract;
+mod stream_relay;
 mod tasks;

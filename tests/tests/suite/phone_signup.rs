@@ -3,8 +3,8 @@
 //! and the logs.
 
 use futures::future::join_all;
+use integration_tests::dynamodb::scan_all;
 use integration_tests::logs::capture;
-use integration_tests::moto::scan_all;
 use integration_tests::on_both_backends;
 use integration_tests::requests::codes;
 use integration_tests::world::World;
@@ -828,7 +828,7 @@ async fn phone_keys_rotate_without_losing_data() {
     let client = secrets_client();
     let keys = PhoneKeys::generate(time::OffsetDateTime::now_utc());
     let secret = create_secret(&client, "phone", keys.to_secret_json().expose_secret()).await;
-    let table = integration_tests::moto::fresh_table().await;
+    let table = integration_tests::dynamodb::fresh_table().await;
     // Two instances of the service: one signing key ring, phone keys each.
     let signing = Arc::new(shared::tokens::keyring::KeyRing::fixed(
         shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),

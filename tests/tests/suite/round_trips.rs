@@ -1,9 +1,9 @@
 //! DynamoDB round trips per route, counted on the wire (an SDK interceptor
-//! on the moto client) and held to docs/DESIGN.md's budgets: sign-up 1, login
-//! at most 3, refresh at most 2, `GET /users/me` 1. A count, not a time,
-//! so it may be asserted. Run with `--nocapture` to see the table.
+//! on the DynamoDB Local client) and held to docs/DESIGN.md's budgets: sign-up
+//! 1, login at most 3, refresh at most 2, `GET /users/me` 1. A count, not a
+//! time, so it may be asserted. Run with `--nocapture` to see the table.
 
-use integration_tests::moto::counted_table;
+use integration_tests::dynamodb::counted_table;
 use integration_tests::round_trips::RoundTrips;
 use integration_tests::world::{tokens, World, PASSWORD};
 use integration_tests::Backend;

@@ -463,7 +463,7 @@ async fn parallel_refreshes_yield_one_live_token(world: World) {
     // The successor is the only token that rotates; the old one is spent.
     assert_eq!(world.refresh(&successor).await.status, 200);
     if let Some(store) = &world.backend.dynamo {
-        let items = integration_tests::moto::scan_all(store).await;
+        let items = integration_tests::dynamodb::scan_all(store).await;
         let active = items
             .iter()
             .filter(|item| {

@@ -1,6 +1,6 @@
 //! Background tasks through the API and the worker, on both stores: in
-//! memory with in-process queues, and on moto with real SQS queues and
-//! dead-letter queues.
+//! memory with in-process queues, and on DynamoDB Local with real SQS
+//! queues and dead-letter queues on moto.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

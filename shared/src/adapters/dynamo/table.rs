@@ -1,12 +1,13 @@
 //! Creating the table where local runs and tests ask for it. On AWS the
-//! SAM template owns the table; this mirrors its key schema, owner index
-//! and TTL.
+//! SAM template owns the table; this mirrors its key schema, owner index,
+//! stream and TTL.
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -14,8 +15,9 @@ use super::errors::store_error;
 use super::keys::{EXPIRES_AT, OWNER, OWNER_INDEX, PK, SK};
 use crate::ports::StoreError;
 
-/// Creates the table (PK/SK strings, on-demand, TTL on `expires_at`) unless
-/// it exists, then waits until it is active. Safe to call concurrently.
+/// Creates the table (PK/SK strings, on-demand, a `NEW_IMAGE` stream as the
+/// template's, TTL on `expires_at`) unless it exists, then waits until it
+/// is active. Safe to call concurrently.
 pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError> {
     match client.describe_table().table_name(table).send().await {
         Ok(_) => return wait_active(client, table).await,
@@ -59,6 +61,13 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
                 )
                 .build()
                 .expect("name and key set"),
+        )
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .expect("flag set"),
         )
         .send()
         .await;
