@@ -88,6 +88,18 @@ pub struct Rotation {
     pub at: OffsetDateTime,
 }
 
+/// A spent refresh token presented again inside the grace window: it is
+/// answered with its successor only while that successor is still the
+/// session's current token, and the replay is audited.
+#[derive(Debug, Clone)]
+pub struct GraceReplay {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    /// Hash of the successor the spent token was rotated to.
+    pub successor_hash: String,
+    pub audit: AuditRecord,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RotationError {
     /// The token was spent, or the session ended, since it was read.
@@ -146,6 +158,11 @@ pub trait SessionStore: Send + Sync {
     /// and moves the session to it (only if the session is live and still
     /// on the old token), all or nothing.
     async fn rotate_refresh(&self, rotation: &Rotation) -> Result<(), RotationError>;
+
+    /// Writes the replay's audit record only if the session is live and its
+    /// current token is still the successor (`Lost` otherwise), in one
+    /// write.
+    async fn record_grace_replay(&self, replay: &GraceReplay) -> Result<(), RotationError>;
 
     /// Ends one session: its live token is deleted, its access tokens fail
     /// at once. `audit` is written with it. Ending an ended session is a

@@ -16,8 +16,8 @@ use crate::domain::{
     UserId,
 };
 use crate::ports::sessions::{
-    LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
-    Rotation, RotationError, SessionStore,
+    GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView,
+    RevokeReason, Rotation, RotationError, SessionStore,
 };
 use crate::ports::StoreError;
 
@@ -384,6 +384,29 @@ impl SessionStore for DynamoStore {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(_)) => Err(RotationError::Lost),
             Err(TransactError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    async fn record_grace_replay(&self, replay: &GraceReplay) -> Result<(), RotationError> {
+        let still_current = Write::check(
+            &self.table,
+            &keys::session(replay.user_id, replay.session_id),
+            "attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :successor",
+            Expression::default()
+                .name("#pk", keys::PK)
+                .name("#revoked", "revoked_at")
+                .name("#current", "current_token_hash")
+                .value(":successor", s(replay.successor_hash.clone())),
+        )?;
+        match self
+            .transact(vec![still_current, self.put_audit(&replay.audit)?])
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+                Err(RotationError::Lost)
+            }
+            Err(error) => Err(error.into_store_error().into()),
         }
     }
 

@@ -5,8 +5,8 @@ use super::{MemoryStore, Tables};
 use crate::domain::{Account, AuditRecord, NotificationEvent};
 use crate::domain::{Device, DeviceId, DeviceInfo, RefreshState, Session, SessionId, UserId};
 use crate::ports::sessions::{
-    LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
-    Rotation, RotationError, SessionStore,
+    GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView,
+    RevokeReason, Rotation, RotationError, SessionStore,
 };
 use crate::ports::StoreError;
 
@@ -181,6 +181,19 @@ impl SessionStore for MemoryStore {
             session.current_token_hash = rotation.successor.hash.clone();
             session.last_used_at = rotation.at;
         }
+        Ok(())
+    }
+
+    async fn record_grace_replay(&self, replay: &GraceReplay) -> Result<(), RotationError> {
+        let mut tables = self.lock();
+        let on_successor = matches!(
+            tables.sessions.get(&(replay.user_id, replay.session_id)),
+            Some(s) if s.revoked_at.is_none() && s.current_token_hash == replay.successor_hash
+        );
+        if !on_successor {
+            return Err(RotationError::Lost);
+        }
+        tables.audit.push(replay.audit.clone());
         Ok(())
     }
 
