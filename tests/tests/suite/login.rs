@@ -257,6 +257,76 @@ async fn device_is_recorded(world: World) {
     assert_eq!(device["sessions"].as_array().unwrap().len(), 2);
 }
 
+/// Issue #17 item 4: a username may not be an email address (it would
+/// squat on that address), and a login with `@` is looked up by email only.
+async fn usernames_cannot_squat_on_an_email(world: World) {
+    use integration_tests::requests::signup_body;
+    let body = signup_body("victim@example.com", "squatter@example.com", json!({}));
+    let reply = world.call("POST", "/auth/signup/", Some(&body), None).await;
+    assert_eq!(
+        (reply.status, codes(&reply.body, "username")),
+        (400, vec!["invalid".to_owned()]),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body["errors"]["username"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("email address"));
+
+    // A renamed username cannot take one either.
+    world.sign_up("squatter", "squatter@example.com").await;
+    let pair = world.log_in("squatter", PASSWORD).await;
+    let rename = world
+        .call(
+            "PATCH",
+            "/users/me",
+            Some(&json!({"username": "Victim@Example.com"})),
+            Some(&pair.access),
+        )
+        .await;
+    assert_eq!(
+        (rename.status, codes(&rename.body, "username")),
+        (400, vec!["invalid".to_owned()]),
+        "{}",
+        rename.body
+    );
+
+    // An account stored before the rule, whose username is the victim's
+    // address, no longer answers for that address.
+    let squatter_id = shared::domain::UserId::from_uuid(
+        world.me(&pair.access).await.body["data"]["user"]["userId"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap(),
+    );
+    let users = world.backend.stores.users();
+    let current = users.get(squatter_id).await.unwrap().unwrap();
+    let mut renamed = current.clone();
+    renamed.username = shared::domain::Username::from_stored("victim@example.com".into());
+    users
+        .update(
+            &current,
+            &renamed,
+            &integration_tests::requests::audit_record(squatter_id),
+        )
+        .await
+        .unwrap();
+    let victim = world.sign_up("victim", "victim@example.com").await;
+    for login in ["victim@example.com", "VICTIM@example.com"] {
+        let reply = world
+            .log_in_with(json!({"login": login, "password": PASSWORD}))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            reply.body["data"]["user"]["userId"],
+            victim.as_str(),
+            "an `@` login is resolved by email, never by username"
+        );
+    }
+}
+
 integration_tests::on_both_backends!(
     by_username_or_email_case_insensitively,
     wrong_password_and_unknown_user_look_the_same,
@@ -267,4 +337,5 @@ integration_tests::on_both_backends!(
     inactive_accounts_are_refused_only_with_the_right_password,
     sign_ups_per_address_are_capped,
     device_is_recorded,
+    usernames_cannot_squat_on_an_email,
 );
