@@ -3,6 +3,32 @@
 
 use time::{Duration, OffsetDateTime};
 
+use super::user::UserId;
+
+/// The key of one lockout counter. Every purpose has its own prefix and
+/// the constructors are the only way to make one, so no login identifier
+/// (whatever text a client sends) can name another purpose's counter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ThrottleKey(String);
+
+impl ThrottleKey {
+    /// Failed logins naming `identifier` (normalised as the login form
+    /// does).
+    pub fn login(identifier: &str) -> Self {
+        Self(format!("login#{identifier}"))
+    }
+
+    /// Wrong current passwords of a signed-in user (password change,
+    /// account deletion).
+    pub fn current_password(user: UserId) -> Self {
+        Self(format!("current-password#{user}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
     /// Failures allowed within `window` before the identifier locks.
@@ -163,6 +189,23 @@ mod tests {
         let later = start + Duration::minutes(6);
         state = state.after_failure(&policy, later);
         assert_eq!((state.failures, state.locked_for(later)), (1, None));
+    }
+
+    #[test]
+    fn throttle_keys_of_different_purposes_never_meet() {
+        let user = UserId::new_random();
+        let password = ThrottleKey::current_password(user);
+        for identifier in [
+            format!("current-password#{user}"),
+            format!("password-change#{user}"),
+            format!("login#current-password#{user}"),
+            password.as_str().to_owned(),
+        ] {
+            let login = ThrottleKey::login(&identifier);
+            assert_ne!(login, password, "{identifier}");
+            assert!(login.as_str().starts_with("login#"));
+        }
+        assert!(password.as_str().starts_with("current-password#"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::StoreError;
 use crate::domain::{
     Account, AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RateWindow,
-    RefreshRecord, Session, SessionId, UserId,
+    RefreshRecord, Session, SessionId, ThrottleKey, UserId,
 };
 
 /// What a login looks up before checking the password.
@@ -16,8 +16,8 @@ use crate::domain::{
 pub struct LoginKeys<'a> {
     pub username_key: Option<&'a str>,
     pub email: Option<&'a str>,
-    /// The normalised identifier the client sent: what the lockout counts.
-    pub identifier: &'a str,
+    /// The lockout counter the attempt is checked against.
+    pub throttle: &'a ThrottleKey,
     pub ip_window: Option<&'a RateWindow>,
     /// Lockout state past its retention counts as none.
     pub now: OffsetDateTime,
@@ -39,8 +39,8 @@ pub struct NewSession {
     pub refresh: RefreshRecord,
     pub device: Option<Device>,
     pub audit: AuditRecord,
-    /// The identifier whose failure history the login clears.
-    pub clear_throttle: Option<String>,
+    /// The lockout counter whose failure history the login clears.
+    pub clear_throttle: Option<ThrottleKey>,
     /// Notification events of the login (`login.new_device`).
     pub events: Vec<NotificationEvent>,
 }
@@ -48,7 +48,7 @@ pub struct NewSession {
 /// Everything a failed login writes, at once.
 #[derive(Debug, Clone)]
 pub struct LoginFailure {
-    pub identifier: String,
+    pub throttle: ThrottleKey,
     /// The state read before the attempt: the write only applies if it is
     /// still the stored one.
     pub previous: LoginThrottle,

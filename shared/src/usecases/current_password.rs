@@ -4,7 +4,7 @@
 
 use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
-use crate::domain::{AuditAction, AuditOutcome, LockoutPolicy, Password, User};
+use crate::domain::{AuditAction, AuditOutcome, LockoutPolicy, Password, ThrottleKey, User};
 use crate::ports::sessions::{LoginFailure, LoginFailureError, LoginKeys, SessionStore};
 use crate::ports::{Clock, StoreError};
 
@@ -37,11 +37,12 @@ impl CurrentPassword<'_> {
         field: &str,
         origin: &Origin,
     ) -> Result<bool, CurrentPasswordError> {
-        let identifier = format!("password-change#{}", user.id);
+        // Its own key space: no login identifier can reach this counter.
+        let throttle_key = ThrottleKey::current_password(user.id);
         let keys = LoginKeys {
             username_key: None,
             email: None,
-            identifier: &identifier,
+            throttle: &throttle_key,
             ip_window: None,
             now: self.clock.now(),
         };
@@ -62,7 +63,7 @@ impl CurrentPassword<'_> {
         audit.reasons = vec![format!("{field}:invalid_credentials")];
         let failure = LoginFailure {
             owner: Some(user.id),
-            identifier,
+            throttle: throttle_key,
             next: throttle.after_failure(&self.lockout, now),
             previous: throttle,
             ip_window: None,

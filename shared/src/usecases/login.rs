@@ -10,7 +10,7 @@ use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::FieldErrors;
 use crate::domain::{
     AuditAction, AuditOutcome, Device, EventType, LockoutPolicy, LoginThrottle, NotificationEvent,
-    Quota, RateWindow, Session, SessionPolicy, User, UserStatus,
+    Quota, RateWindow, Session, SessionPolicy, ThrottleKey, User, UserStatus,
 };
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
@@ -83,10 +83,11 @@ impl LogIn<'_> {
         let ip_window = origin
             .source_ip
             .map(|ip| self.ip_quota.window_at("login-ip", &ip.to_string(), now));
+        let throttle_key = ThrottleKey::login(&form.identifier);
         let keys = LoginKeys {
             username_key: form.username_key.as_deref(),
             email: form.email.as_deref(),
-            identifier: &form.identifier,
+            throttle: &throttle_key,
             ip_window: ip_window.as_ref(),
             now,
         };
@@ -120,8 +121,15 @@ impl LogIn<'_> {
         };
         let owner = user.as_ref().map(|u| u.id);
         let Some(user) = user.filter(|_| verified) else {
-            self.record_failure(&keys, lookup.throttle, ip_window.clone(), owner, origin)
-                .await?;
+            self.record_failure(
+                &keys,
+                &form.identifier,
+                lookup.throttle,
+                ip_window.clone(),
+                owner,
+                origin,
+            )
+            .await?;
             return Err(LogInError::InvalidCredentials);
         };
         if user.status == UserStatus::Inactive {
@@ -184,7 +192,7 @@ impl LogIn<'_> {
             refresh: record,
             device,
             audit,
-            clear_throttle: (!throttle.is_clear()).then(|| form.identifier.clone()),
+            clear_throttle: (!throttle.is_clear()).then(|| ThrottleKey::login(&form.identifier)),
             events: new_device
                 .then(|| {
                     NotificationEvent::new(
@@ -226,6 +234,7 @@ impl LogIn<'_> {
     async fn record_failure(
         &self,
         keys: &LoginKeys<'_>,
+        identifier: &str,
         mut seen: LoginThrottle,
         ip_window: Option<RateWindow>,
         owner: Option<crate::domain::UserId>,
@@ -234,14 +243,14 @@ impl LogIn<'_> {
         for _ in 0..FAILURE_WRITE_ATTEMPTS {
             let now = self.clock.now();
             let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
-            audit.subject = Some(keys.identifier.to_owned());
+            audit.subject = Some(identifier.to_owned());
             // Attempts on an existing account are part of its record (its
             // export shows them, its deletion removes them).
             audit.user_id = owner;
             audit.reasons = vec!["non_field_errors:invalid_credentials".into()];
             let failure = LoginFailure {
                 owner,
-                identifier: keys.identifier.to_owned(),
+                throttle: keys.throttle.clone(),
                 next: seen.after_failure(&self.lockout, now),
                 previous: seen.clone(),
                 ip_window: ip_window.clone(),

@@ -327,6 +327,69 @@ async fn usernames_cannot_squat_on_an_email(world: World) {
     }
 }
 
+/// Issue #17 item 9: the current-password lock had the key a login with
+/// `password-change#<id>` counted failures under, so anyone could lock a
+/// user's password change. Each purpose now has its own key space.
+async fn login_identifiers_cannot_lock_a_password_change(world: World) {
+    let victim = world.sign_up("wendy", "wendy@example.com").await;
+    let pair = world.log_in("wendy", PASSWORD).await;
+    for identifier in [
+        format!("password-change#{victim}"),
+        format!("current-password#{victim}"),
+        format!("PASSWORD-CHANGE#{}", victim.to_uppercase()),
+    ] {
+        // From many addresses, so that no address cap stops the attempt
+        // before the lockout counts it.
+        for i in 0..12 {
+            let reply = world
+                .call_from(
+                    &format!("198.51.100.{}", i + 1),
+                    "POST",
+                    "/auth/login",
+                    Some(&json!({"login": identifier, "password": "wrong-password"})),
+                    None,
+                )
+                .await;
+            assert!(
+                matches!(reply.status, 401 | 423 | 429),
+                "{identifier}: {}",
+                reply.body
+            );
+        }
+        // The identifier itself is locked now, as any would be…
+        let locked = world
+            .call_from(
+                "198.51.100.99",
+                "POST",
+                "/auth/login",
+                Some(&json!({"login": identifier, "password": "wrong-password"})),
+                None,
+            )
+            .await;
+        assert_eq!(
+            codes(&locked.body, "non_field_errors"),
+            ["account_locked"],
+            "{}",
+            locked.body
+        );
+    }
+    // …but the victim's password change is not.
+    let change = world
+        .call(
+            "POST",
+            "/auth/password/change",
+            Some(&json!({
+                "current_password": PASSWORD,
+                "new_password": "Quiet-Harbour-Lamp-42",
+                "confirm_password": "Quiet-Harbour-Lamp-42",
+            })),
+            Some(&pair.access),
+        )
+        .await;
+    assert_eq!(change.status, 200, "{}", change.body);
+    world.log_in("wendy", "Quiet-Harbour-Lamp-42").await;
+}
+
 integration_tests::on_both_backends!(
     by_username_or_email_case_insensitively,
     wrong_password_and_unknown_user_look_the_same,
@@ -338,4 +401,5 @@ integration_tests::on_both_backends!(
     sign_ups_per_address_are_capped,
     device_is_recorded,
     usernames_cannot_squat_on_an_email,
+    login_identifiers_cannot_lock_a_password_change,
 );

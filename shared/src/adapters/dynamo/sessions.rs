@@ -214,7 +214,7 @@ impl SessionStore for DynamoStore {
     async fn lookup_login(&self, login: &LoginKeys<'_>) -> Result<LoginLookup, StoreError> {
         let username = login.username_key.map(keys::username_claim);
         let email = login.email.map(keys::email_claim);
-        let throttle = keys::login_throttle(login.identifier);
+        let throttle = keys::login_throttle(login.throttle);
         let ip = login.ip_window.map(|w| keys::rate_counter(&w.key));
         let wanted: Vec<Key> = [
             username.clone(),
@@ -271,10 +271,10 @@ impl SessionStore for DynamoStore {
             writes.push(self.upsert_device(device)?);
             writes.push(self.sight_device(&device.id, device.last_seen, device.user_id)?);
         }
-        if let Some(identifier) = &new.clear_throttle {
+        if let Some(throttle) = &new.clear_throttle {
             writes.push(Write::delete(
                 &self.table,
-                &keys::login_throttle(identifier),
+                &keys::login_throttle(throttle),
                 None,
                 Expression::default(),
             )?);
@@ -289,7 +289,7 @@ impl SessionStore for DynamoStore {
 
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
         let item = ThrottleItem::new(
-            &failure.identifier,
+            &failure.throttle,
             &failure.next,
             failure.audit.at,
             failure.owner,

@@ -74,7 +74,7 @@ impl SessionStore for MemoryStore {
             user_id: by_username.or(by_email),
             throttle: tables
                 .throttles
-                .get(keys.identifier)
+                .get(keys.throttle.as_str())
                 .cloned()
                 .unwrap_or_default(),
             ip_failures: keys.ip_window.map_or(0, |w| tables.counter(&w.key)),
@@ -110,8 +110,8 @@ impl SessionStore for MemoryStore {
             };
             tables.devices.insert(device_key, merged);
         }
-        if let Some(identifier) = &new.clear_throttle {
-            tables.throttles.remove(identifier);
+        if let Some(throttle) = &new.clear_throttle {
+            tables.throttles.remove(throttle.as_str());
         }
         tables.audit.push(new.audit.clone());
         tables.outbox.extend_from_slice(&new.events);
@@ -122,7 +122,7 @@ impl SessionStore for MemoryStore {
         let mut tables = self.lock();
         let stored = tables
             .throttles
-            .get(&failure.identifier)
+            .get(failure.throttle.as_str())
             .cloned()
             .unwrap_or_default();
         if stored.version != failure.previous.version {
@@ -130,7 +130,7 @@ impl SessionStore for MemoryStore {
         }
         tables
             .throttles
-            .insert(failure.identifier.clone(), failure.next.clone());
+            .insert(failure.throttle.as_str().to_owned(), failure.next.clone());
         if let Some(window) = &failure.ip_window {
             let count = tables.counter(&window.key) + 1;
             tables
