@@ -53,8 +53,13 @@ pub struct LoginFailure {
     /// still the stored one.
     pub previous: LoginThrottle,
     pub next: LoginThrottle,
+    /// When the failure happened (the stored state's retention counts
+    /// from it).
+    pub at: OffsetDateTime,
     pub ip_window: Option<RateWindow>,
-    pub audit: AuditRecord,
+    /// `None` when the failure is counted ahead of the check it stands for
+    /// (see `PasswordCheckEnd`).
+    pub audit: Option<AuditRecord>,
     /// The account the identifier names, when there is one: its lockout
     /// state goes when the account is deleted.
     pub owner: Option<UserId>,
@@ -67,6 +72,19 @@ pub enum LoginFailureError {
     Concurrent,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How a current-password check, counted as a failure before its hash
+/// ran, ended.
+#[derive(Debug, Clone)]
+pub enum PasswordCheckEnd {
+    /// The password was right: the failure counted for it is taken back
+    /// (`refund` restores the state before it, written only if nothing was
+    /// counted since; otherwise the count stands).
+    Right { refund: LoginFailure },
+    /// The password was wrong: the counted failure stands; its audit record
+    /// is written.
+    Wrong { audit: AuditRecord },
 }
 
 /// A refresh token with its session and user, read together.
@@ -145,6 +163,9 @@ pub trait SessionStore: Send + Sync {
 
     /// Lockout state, address counter and audit record, all or nothing.
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError>;
+
+    /// Settles a current-password check counted ahead (one write).
+    async fn settle_password_check(&self, end: &PasswordCheckEnd) -> Result<(), StoreError>;
 
     /// The token (by hash), its session and its user, in one read.
     async fn load_refresh(

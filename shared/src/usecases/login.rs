@@ -253,8 +253,9 @@ impl LogIn<'_> {
                 throttle: keys.throttle.clone(),
                 next: seen.after_failure(&self.lockout, now),
                 previous: seen.clone(),
+                at: now,
                 ip_window: ip_window.clone(),
-                audit,
+                audit: Some(audit),
             };
             match self.sessions.record_login_failure(&failure).await {
                 Ok(()) => return Ok(()),

@@ -511,6 +511,7 @@ integration_tests::on_both_backends!(
     reuse_after_the_grace_window_ends_the_session,
     a_replay_after_the_successor_rotated_is_reuse,
     grace_replays_are_audited,
+    a_right_current_password_is_not_a_failure,
     refresh_tokens_expire_when_idle_and_absolutely,
     access_tokens_expire_after_fifteen_minutes,
     bad_refresh_tokens,
@@ -644,6 +645,164 @@ async fn parallel_grace_replays_on_dynamodb() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_grace_replays_in_memory() {
     parallel_grace_replays(World::new(integration_tests::Backend::memory())).await;
+}
+
+/// Issue #17 item 5: parallel wrong current passwords (password change,
+/// account deletion) were undercounted, and each got a password
+/// evaluation. Now each attempt is counted before its hash runs: 24
+/// parallel guesses get exactly the lockout's limit of evaluations.
+async fn parallel_wrong_current_passwords_are_bounded(world: World) {
+    use shared::crypto::PasswordHasher;
+    use shared::domain::{AuditAction, AuditOutcome, UserId};
+    use shared::usecases::current_password::{CurrentPassword, CurrentPasswordError};
+    const GUESSES: usize = 24;
+    let id = world.sign_up("petra", "petra@example.com").await;
+    let user_id = UserId::from_uuid(id.parse().unwrap());
+    let user = world
+        .backend
+        .stores
+        .users()
+        .get(user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let config = integration_tests::default_config();
+    let hasher = PasswordHasher::new(config.argon2).unwrap();
+    let lockout = config.lockout;
+    let origin = shared::usecases::Origin {
+        request_id: "test".into(),
+        source_ip: None,
+    };
+    let check = |password: String| {
+        let (stores, hasher, user, origin) = (
+            world.backend.stores.clone(),
+            hasher.clone(),
+            user.clone(),
+            origin.clone(),
+        );
+        tokio::spawn(async move {
+            let checker = CurrentPassword {
+                sessions: stores.sessions(),
+                hasher: &hasher,
+                clock: stores.clock.as_ref(),
+                lockout,
+            };
+            checker
+                .check(
+                    &user,
+                    &password,
+                    AuditAction::PasswordChange,
+                    "current_password",
+                    &origin,
+                )
+                .await
+        })
+    };
+    // A right password on its own is evaluated once and leaves no count.
+    assert!(check(PASSWORD.to_owned()).await.unwrap().unwrap());
+    assert_eq!(hasher.evaluations(), 1);
+    let guesses = (0..GUESSES).map(|i| check(format!("wrong-guess-{i}")));
+    let results: Vec<_> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let wrong = results.iter().filter(|r| matches!(r, Ok(false))).count();
+    let locked = results
+        .iter()
+        .filter(|r| matches!(r, Err(CurrentPasswordError::Locked { .. })))
+        .count();
+    assert_eq!(wrong + locked, GUESSES, "{results:?}");
+    assert_eq!(
+        wrong, lockout.max_failures as usize,
+        "every evaluated guess is counted, none beyond the limit: {results:?}"
+    );
+    assert_eq!(hasher.evaluations(), 1 + wrong as u64);
+    // Locked now: even the right password is refused without a hash.
+    assert!(matches!(
+        check(PASSWORD.to_owned()).await.unwrap(),
+        Err(CurrentPasswordError::Locked { .. })
+    ));
+    assert_eq!(hasher.evaluations(), 1 + wrong as u64);
+    // Each evaluated wrong guess has its audit record.
+    let rejected = audits_of(&world, AuditAction::PasswordChange)
+        .await
+        .into_iter()
+        .filter(|r| r.outcome == AuditOutcome::Rejected && r.user_id == Some(user_id))
+        .count();
+    assert_eq!(rejected, wrong);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_current_passwords_on_dynamodb() {
+    parallel_wrong_current_passwords_are_bounded(World::new(
+        integration_tests::Backend::dynamo().await,
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_current_passwords_in_memory() {
+    parallel_wrong_current_passwords_are_bounded(World::new(integration_tests::Backend::memory()))
+        .await;
+}
+
+/// A right current password takes back the failure counted for it before
+/// the hash ran: it neither adds to nor clears the wrong guesses.
+async fn a_right_current_password_is_not_a_failure(world: World) {
+    use shared::crypto::PasswordHasher;
+    use shared::domain::{AuditAction, UserId};
+    use shared::usecases::current_password::CurrentPassword;
+    let id = world.sign_up("quinn", "quinn@example.com").await;
+    let user = world
+        .backend
+        .stores
+        .users()
+        .get(UserId::from_uuid(id.parse().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    let config = integration_tests::default_config();
+    let hasher = PasswordHasher::new(config.argon2).unwrap();
+    let checker = CurrentPassword {
+        sessions: world.backend.stores.sessions(),
+        hasher: &hasher,
+        clock: world.clock.as_ref(),
+        lockout: config.lockout,
+    };
+    let origin = shared::usecases::Origin {
+        request_id: "test".into(),
+        source_ip: None,
+    };
+    let limit = config.lockout.max_failures;
+    let guess = |password: &'static str| {
+        let (checker, user, origin) = (&checker, &user, &origin);
+        async move {
+            checker
+                .check(
+                    user,
+                    password,
+                    AuditAction::AccountDelete,
+                    "password",
+                    origin,
+                )
+                .await
+        }
+    };
+    for _ in 0..limit - 1 {
+        assert!(matches!(guess("wrong-guess").await, Ok(false)));
+    }
+    // Right answers, even many, are not failures…
+    for _ in 0..limit {
+        assert!(matches!(guess(PASSWORD).await, Ok(true)));
+    }
+    assert_eq!(hasher.evaluations(), u64::from(2 * limit - 1));
+    // …nor do they forgive the wrong ones: the next wrong guess locks.
+    assert!(matches!(guess("wrong-guess").await, Ok(false)));
+    assert!(matches!(
+        guess(PASSWORD).await,
+        Err(shared::usecases::current_password::CurrentPasswordError::Locked { .. })
+    ));
 }
 
 /// Forged and foreign access tokens never reach a handler.

@@ -16,8 +16,8 @@ use crate::domain::{
     UserId,
 };
 use crate::ports::sessions::{
-    GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView,
-    RevokeReason, Rotation, RotationError, SessionStore,
+    GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession,
+    PasswordCheckEnd, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
 };
 use crate::ports::StoreError;
 
@@ -288,12 +288,7 @@ impl SessionStore for DynamoStore {
     }
 
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
-        let item = ThrottleItem::new(
-            &failure.throttle,
-            &failure.next,
-            failure.audit.at,
-            failure.owner,
-        );
+        let item = ThrottleItem::new(&failure.throttle, &failure.next, failure.at, failure.owner);
         let throttle = Write::put(
             &self.table,
             to_item(item).map_err(mapping_error)?,
@@ -304,7 +299,10 @@ impl SessionStore for DynamoStore {
                 .value(":seen", n(failure.previous.version))
                 .value(":zero", n(0)),
         )?;
-        let mut writes = vec![throttle, self.put_audit(&failure.audit)?];
+        let mut writes = vec![throttle];
+        if let Some(audit) = &failure.audit {
+            writes.push(self.put_audit(audit)?);
+        }
         if let Some(window) = &failure.ip_window {
             writes.push(self.count_in_window(window)?);
         }
@@ -314,6 +312,20 @@ impl SessionStore for DynamoStore {
                 Err(LoginFailureError::Concurrent)
             }
             Err(error) => Err(error.into_store_error().into()),
+        }
+    }
+
+    async fn settle_password_check(&self, end: &PasswordCheckEnd) -> Result<(), StoreError> {
+        match end {
+            PasswordCheckEnd::Right { refund } => match self.record_login_failure(refund).await {
+                // Counted again since: the count stands.
+                Ok(()) | Err(LoginFailureError::Concurrent) => Ok(()),
+                Err(LoginFailureError::Store(error)) => Err(error),
+            },
+            PasswordCheckEnd::Wrong { audit } => self
+                .transact(vec![self.put_audit(audit)?])
+                .await
+                .map_err(TransactError::into_store_error),
         }
     }
 

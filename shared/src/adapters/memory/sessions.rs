@@ -5,8 +5,8 @@ use super::{MemoryStore, Tables};
 use crate::domain::{Account, AuditRecord, NotificationEvent};
 use crate::domain::{Device, DeviceId, DeviceInfo, RefreshState, Session, SessionId, UserId};
 use crate::ports::sessions::{
-    GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView,
-    RevokeReason, Rotation, RotationError, SessionStore,
+    GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession,
+    PasswordCheckEnd, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
 };
 use crate::ports::StoreError;
 
@@ -137,7 +137,26 @@ impl SessionStore for MemoryStore {
                 .counters
                 .insert(window.key.clone(), (count, window.ends_at));
         }
-        tables.audit.push(failure.audit.clone());
+        tables.audit.extend(failure.audit.clone());
+        Ok(())
+    }
+
+    async fn settle_password_check(&self, end: &PasswordCheckEnd) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        match end {
+            PasswordCheckEnd::Right { refund } => {
+                if tables
+                    .throttles
+                    .get(refund.throttle.as_str())
+                    .is_some_and(|t| t.version == refund.previous.version)
+                {
+                    tables
+                        .throttles
+                        .insert(refund.throttle.as_str().to_owned(), refund.next.clone());
+                }
+            }
+            PasswordCheckEnd::Wrong { audit } => tables.audit.push(audit.clone()),
+        }
         Ok(())
     }
 
