@@ -164,8 +164,10 @@ async fn every_route_stays_within_its_round_trips() {
             .map(|(_, _, ops)| ops.len())
             .expect("measured")
     };
-    // DESIGN.md's budgets.
-    assert_eq!(count("POST /auth/signup"), 1);
+    // DESIGN.md's budgets, but for sign-up: DESIGN.md says 1; issue #17
+    // (item 7) needs the address's quota charged before the password is
+    // hashed, which takes a write of its own ahead of the transaction.
+    assert_eq!(count("POST /auth/signup"), 2);
     assert!(count("POST /auth/login") <= 3);
     assert!(count("POST /auth/token/refresh") <= 2);
     assert_eq!(count("GET /users/me"), 1);
