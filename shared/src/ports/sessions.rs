@@ -81,7 +81,7 @@ pub enum PasswordCheckEnd {
     /// The password was right: the failure counted for it is taken back
     /// (`refund` restores the state before it, written only if nothing was
     /// counted since; otherwise the count stands).
-    Right { refund: LoginFailure },
+    Right { refund: Box<LoginFailure> },
     /// The password was wrong: the counted failure stands; its audit record
     /// is written.
     Wrong { audit: AuditRecord },

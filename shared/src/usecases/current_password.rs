@@ -68,7 +68,9 @@ impl CurrentPassword<'_> {
                 ip_window: None,
                 audit: None,
             };
-            PasswordCheckEnd::Right { refund }
+            PasswordCheckEnd::Right {
+                refund: Box::new(refund),
+            }
         } else {
             let mut audit = origin.audit(action, AuditOutcome::Rejected, now);
             audit.user_id = Some(user.id);
