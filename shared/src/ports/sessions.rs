@@ -161,6 +161,15 @@ pub trait SessionStore: Send + Sync {
     /// lockout, all or nothing.
     async fn start_session(&self, new: &NewSession) -> Result<(), StoreError>;
 
+    /// A login refused before its password was checked (address capped,
+    /// identifier locked): it still counts against the address
+    /// (`ip_window`), with its audit record, in one write.
+    async fn record_refused_login(
+        &self,
+        ip_window: Option<&RateWindow>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
+
     /// Lockout state, address counter and audit record, all or nothing.
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError>;
 

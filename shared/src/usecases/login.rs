@@ -96,11 +96,20 @@ impl LogIn<'_> {
             .as_ref()
             .filter(|_| lookup.ip_failures >= self.ip_quota.max)
         {
+            self.record_refusal(&form.identifier, ip_window.as_ref(), "rate_limited", origin)
+                .await?;
             return Err(LogInError::RateLimited {
                 retry_after: window.retry_after(now),
             });
         }
         if let Some(wait) = lookup.throttle.locked_for(now) {
+            self.record_refusal(
+                &form.identifier,
+                ip_window.as_ref(),
+                "account_locked",
+                origin,
+            )
+            .await?;
             return Err(LogInError::Locked { retry_after: wait });
         }
         // With a device id, the same read says whether the device is new
@@ -225,6 +234,25 @@ impl LogIn<'_> {
             session,
             tokens,
         })
+    }
+
+    /// A refused attempt (capped address, locked identifier) is no password
+    /// check, but it still counts against its address: hammering a locked
+    /// identifier fills the address's cap like failures do.
+    async fn record_refusal(
+        &self,
+        identifier: &str,
+        ip_window: Option<&RateWindow>,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<(), LogInError> {
+        let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, self.clock.now());
+        audit.subject = Some(identifier.to_owned());
+        audit.reasons = vec![format!("non_field_errors:{code}")];
+        self.sessions
+            .record_refused_login(ip_window, &audit)
+            .await
+            .map_err(LogInError::from)
     }
 
     /// Counts the failure against the identifier (locking it at the limit)

@@ -390,6 +390,62 @@ async fn login_identifiers_cannot_lock_a_password_change(world: World) {
     world.log_in("wendy", "Quiet-Harbour-Lamp-42").await;
 }
 
+/// Issue #17 item 3 (in part): attempts refused without a password check
+/// (a locked identifier, a capped address) count toward the address's
+/// cap, so hammering a locked identifier ends with the address capped.
+async fn refused_attempts_count_toward_the_address_cap(world: World) {
+    world.sign_up("olga", "olga@example.com").await;
+    world.sign_up("pete", "pete@example.com").await;
+    let cap = integration_tests::default_config().login_ip_quota.max;
+    let lockout = integration_tests::default_config().lockout.max_failures;
+    let from = "192.0.2.91";
+    let attempt = |login: &'static str, password: &'static str| {
+        let world = &world;
+        async move {
+            world
+                .call_from(
+                    from,
+                    "POST",
+                    "/auth/login",
+                    Some(&json!({"login": login, "password": password})),
+                    None,
+                )
+                .await
+        }
+    };
+    for i in 0..lockout {
+        assert_eq!(attempt("olga", "wrong").await.status, 401, "failure {i}");
+    }
+    // Locked: refused before the password is checked, but counted.
+    for i in lockout..cap {
+        let reply = attempt("olga", "wrong").await;
+        assert_eq!(
+            codes(&reply.body, "non_field_errors"),
+            ["account_locked"],
+            "refusal {i}: {}",
+            reply.body
+        );
+    }
+    let capped = attempt("pete", PASSWORD).await;
+    assert_eq!(
+        (capped.status, codes(&capped.body, "non_field_errors")),
+        (429, vec!["rate_limited".to_owned()]),
+        "{}",
+        capped.body
+    );
+    // Another address is unaffected.
+    let elsewhere = world
+        .call_from(
+            "192.0.2.92",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "pete", "password": PASSWORD})),
+            None,
+        )
+        .await;
+    assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
+}
+
 integration_tests::on_both_backends!(
     by_username_or_email_case_insensitively,
     wrong_password_and_unknown_user_look_the_same,
@@ -402,4 +458,5 @@ integration_tests::on_both_backends!(
     device_is_recorded,
     usernames_cannot_squat_on_an_email,
     login_identifiers_cannot_lock_a_password_change,
+    refused_attempts_count_toward_the_address_cap,
 );

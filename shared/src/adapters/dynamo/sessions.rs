@@ -287,6 +287,20 @@ impl SessionStore for DynamoStore {
             .map_err(TransactError::into_store_error)
     }
 
+    async fn record_refused_login(
+        &self,
+        ip_window: Option<&crate::domain::RateWindow>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let mut writes = vec![self.put_audit(audit)?];
+        if let Some(window) = ip_window {
+            writes.push(self.count_in_window(window)?);
+        }
+        self.transact(writes)
+            .await
+            .map_err(TransactError::into_store_error)
+    }
+
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
         let item = ThrottleItem::new(&failure.throttle, &failure.next, failure.at, failure.owner);
         let throttle = Write::put(

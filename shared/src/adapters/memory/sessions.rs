@@ -118,6 +118,22 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
+    async fn record_refused_login(
+        &self,
+        ip_window: Option<&crate::domain::RateWindow>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        if let Some(window) = ip_window {
+            let count = tables.counter(&window.key) + 1;
+            tables
+                .counters
+                .insert(window.key.clone(), (count, window.ends_at));
+        }
+        tables.audit.push(audit.clone());
+        Ok(())
+    }
+
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
         let mut tables = self.lock();
         let stored = tables
