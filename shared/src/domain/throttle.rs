@@ -5,6 +5,34 @@ use time::{Duration, OffsetDateTime};
 
 use super::user::UserId;
 
+/// The block of addresses one client is taken to control, what
+/// per-address limits count against: an IPv4 address itself (/32), an
+/// IPv6 address's /64 (one subscriber's allocation: a client can pick any
+/// address inside it). IPv4-mapped IPv6 addresses count as their IPv4
+/// address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AddressBlock(String);
+
+impl AddressBlock {
+    pub fn of(ip: std::net::IpAddr) -> Self {
+        use std::net::IpAddr;
+        match ip {
+            IpAddr::V4(v4) => Self(v4.to_string()),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self(v4.to_string()),
+                None => {
+                    let s = v6.segments();
+                    Self(format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]))
+                }
+            },
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The key of one lockout counter. Every purpose has its own prefix and
 /// the constructors are the only way to make one, so no login identifier
 /// (whatever text a client sends) can name another purpose's counter.
@@ -189,6 +217,20 @@ mod tests {
         let later = start + Duration::minutes(6);
         state = state.after_failure(&policy, later);
         assert_eq!((state.failures, state.locked_for(later)), (1, None));
+    }
+
+    #[test]
+    fn address_blocks_are_ipv4_addresses_and_ipv6_slash_64s() {
+        let block = |ip: &str| AddressBlock::of(ip.parse().unwrap());
+        assert_eq!(block("203.0.113.7").as_str(), "203.0.113.7");
+        assert_ne!(block("203.0.113.7"), block("203.0.113.8"));
+        assert_eq!(block("2001:db8:1:2:aaaa::1").as_str(), "2001:db8:1:2::/64");
+        assert_eq!(
+            block("2001:db8:1:2:aaaa::1"),
+            block("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(block("2001:db8:1:2::1"), block("2001:db8:1:3::1"));
+        assert_eq!(block("::ffff:203.0.113.7"), block("203.0.113.7"));
     }
 
     #[test]

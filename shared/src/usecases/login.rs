@@ -9,8 +9,8 @@ use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::FieldErrors;
 use crate::domain::{
-    AuditAction, AuditOutcome, Device, EventType, LockoutPolicy, LoginThrottle, NotificationEvent,
-    Quota, RateWindow, Session, SessionPolicy, ThrottleKey, User, UserStatus,
+    AddressBlock, AuditAction, AuditOutcome, Device, EventType, LockoutPolicy, LoginThrottle,
+    NotificationEvent, Quota, RateWindow, Session, SessionPolicy, ThrottleKey, User, UserStatus,
 };
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
@@ -80,9 +80,11 @@ impl LogIn<'_> {
     ) -> Result<LoggedIn, LogInError> {
         let form = LoginForm::parse(fields).map_err(LogInError::Rejected)?;
         let now = self.clock.now();
-        let ip_window = origin
-            .source_ip
-            .map(|ip| self.ip_quota.window_at("login-ip", &ip.to_string(), now));
+        // Counted per address block: an IPv6 client owns its whole /64.
+        let ip_window = origin.source_ip.map(|ip| {
+            self.ip_quota
+                .window_at("login-ip", AddressBlock::of(ip).as_str(), now)
+        });
         let throttle_key = ThrottleKey::login(&form.identifier);
         let keys = LoginKeys {
             username_key: form.username_key.as_deref(),

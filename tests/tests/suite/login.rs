@@ -446,6 +446,52 @@ async fn refused_attempts_count_toward_the_address_cap(world: World) {
     assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
 }
 
+/// Issue #17 item 3 (in part): an IPv6 client can use any address of its
+/// /64, so the per-address failure cap counts the whole /64.
+async fn an_ipv6_slash_64_shares_one_address_cap(world: World) {
+    let cap = integration_tests::default_config().login_ip_quota.max;
+    for i in 0..cap {
+        let reply = world
+            .call_from(
+                &format!("2001:db8:7:8::{:x}", i + 1),
+                "POST",
+                "/auth/login",
+                Some(&json!({"login": format!("user{i}"), "password": "x"})),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 401, "attempt {i}: {}", reply.body);
+    }
+    let same_block = world
+        .call_from(
+            "2001:db8:7:8:ffff:1:2:3",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "someone", "password": "x"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            same_block.status,
+            codes(&same_block.body, "non_field_errors")
+        ),
+        (429, vec!["rate_limited".to_owned()]),
+        "{}",
+        same_block.body
+    );
+    let next_block = world
+        .call_from(
+            "2001:db8:7:9::1",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "someone", "password": "x"})),
+            None,
+        )
+        .await;
+    assert_eq!(next_block.status, 401, "{}", next_block.body);
+}
+
 integration_tests::on_both_backends!(
     by_username_or_email_case_insensitively,
     wrong_password_and_unknown_user_look_the_same,
@@ -459,4 +505,5 @@ integration_tests::on_both_backends!(
     usernames_cannot_squat_on_an_email,
     login_identifiers_cannot_lock_a_password_change,
     refused_attempts_count_toward_the_address_cap,
+    an_ipv6_slash_64_shares_one_address_cap,
 );
