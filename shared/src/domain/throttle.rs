@@ -41,9 +41,18 @@ pub struct ThrottleKey(String);
 
 impl ThrottleKey {
     /// Failed logins naming `identifier` (normalised as the login form
-    /// does).
-    pub fn login(identifier: &str) -> Self {
-        Self(format!("login#{identifier}"))
+    /// does) from one address block: an attacker elsewhere cannot lock
+    /// the owner's addresses. The block (which holds no `#`) comes first,
+    /// so no identifier can pose as another block's.
+    pub fn login(identifier: &str, block: Option<&AddressBlock>) -> Self {
+        let block = block.map_or("-", AddressBlock::as_str);
+        Self(format!("login#{block}#{identifier}"))
+    }
+
+    /// Failed logins naming `identifier` from every address: the
+    /// account-wide ceiling (`LockoutPolicy::account_ceiling`).
+    pub fn login_ceiling(identifier: &str) -> Self {
+        Self(format!("login-all#{identifier}"))
     }
 
     /// Wrong current passwords of a signed-in user (password change,
@@ -66,6 +75,18 @@ pub struct LockoutPolicy {
     /// successful login between) doubles it, up to `max_lock`.
     pub base_lock: Duration,
     pub max_lock: Duration,
+}
+
+impl LockoutPolicy {
+    /// Failures of one login identifier across all addresses: past 100 in
+    /// an hour it locks for every address, with the same growing delays.
+    pub fn account_ceiling() -> Self {
+        Self {
+            max_failures: 100,
+            window: Duration::hours(1),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for LockoutPolicy {
@@ -243,9 +264,15 @@ mod tests {
             format!("login#current-password#{user}"),
             password.as_str().to_owned(),
         ] {
-            let login = ThrottleKey::login(&identifier);
-            assert_ne!(login, password, "{identifier}");
-            assert!(login.as_str().starts_with("login#"));
+            let block = AddressBlock::of("203.0.113.7".parse().unwrap());
+            for login in [
+                ThrottleKey::login(&identifier, Some(&block)),
+                ThrottleKey::login(&identifier, None),
+                ThrottleKey::login_ceiling(&identifier),
+            ] {
+                assert_ne!(login, password, "{identifier}");
+                assert!(login.as_str().starts_with("login"));
+            }
         }
         assert!(password.as_str().starts_with("current-password#"));
     }

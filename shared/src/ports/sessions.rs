@@ -18,6 +18,8 @@ pub struct LoginKeys<'a> {
     pub email: Option<&'a str>,
     /// The lockout counter the attempt is checked against.
     pub throttle: &'a ThrottleKey,
+    /// The account-wide counter it is also checked against, if any.
+    pub ceiling: Option<&'a ThrottleKey>,
     pub ip_window: Option<&'a RateWindow>,
     /// Lockout state past its retention counts as none.
     pub now: OffsetDateTime,
@@ -28,6 +30,8 @@ pub struct LoginLookup {
     /// The account holding the username claim, else the email claim.
     pub user_id: Option<UserId>,
     pub throttle: LoginThrottle,
+    /// The account-wide counter (default when none was asked for).
+    pub ceiling: LoginThrottle,
     /// Failed logins from the source address in the current window.
     pub ip_failures: u32,
 }
@@ -53,6 +57,8 @@ pub struct LoginFailure {
     /// still the stored one.
     pub previous: LoginThrottle,
     pub next: LoginThrottle,
+    /// The account-wide counter, written under the same kind of condition.
+    pub ceiling: Option<CeilingUpdate>,
     /// When the failure happened (the stored state's retention counts
     /// from it).
     pub at: OffsetDateTime,
@@ -63,6 +69,14 @@ pub struct LoginFailure {
     /// The account the identifier names, when there is one: its lockout
     /// state goes when the account is deleted.
     pub owner: Option<UserId>,
+}
+
+/// The account-wide counter's part of a failure.
+#[derive(Debug, Clone)]
+pub struct CeilingUpdate {
+    pub key: ThrottleKey,
+    pub previous: LoginThrottle,
+    pub next: LoginThrottle,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -64,6 +64,7 @@ impl CurrentPassword<'_> {
                     ..before
                 },
                 previous: counted,
+                ceiling: None,
                 at: now,
                 ip_window: None,
                 audit: None,
@@ -96,6 +97,7 @@ impl CurrentPassword<'_> {
                 username_key: None,
                 email: None,
                 throttle,
+                ceiling: None,
                 ip_window: None,
                 now: self.clock.now(),
             };
@@ -117,6 +119,7 @@ impl CurrentPassword<'_> {
                 throttle: throttle.clone(),
                 next: next.clone(),
                 previous: seen.clone(),
+                ceiling: None,
                 at: now,
                 ip_window: None,
                 audit: None,

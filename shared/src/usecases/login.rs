@@ -13,7 +13,7 @@ use crate::domain::{
     NotificationEvent, Quota, RateWindow, Session, SessionPolicy, ThrottleKey, User, UserStatus,
 };
 use crate::ports::sessions::{
-    LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
+    CeilingUpdate, LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
 };
 use crate::ports::{AuditLog, Clock, StoreError, UserStore};
 use crate::tokens::jwt::{TokenError, TokenSettings};
@@ -85,11 +85,17 @@ impl LogIn<'_> {
             self.ip_quota
                 .window_at("login-ip", AddressBlock::of(ip).as_str(), now)
         });
-        let throttle_key = ThrottleKey::login(&form.identifier);
+        // Locks count per identifier and address block, so an attacker
+        // elsewhere cannot lock the owner out; the ceiling counts every
+        // address.
+        let block = origin.source_ip.map(AddressBlock::of);
+        let throttle_key = ThrottleKey::login(&form.identifier, block.as_ref());
+        let ceiling_key = ThrottleKey::login_ceiling(&form.identifier);
         let keys = LoginKeys {
             username_key: form.username_key.as_deref(),
             email: form.email.as_deref(),
             throttle: &throttle_key,
+            ceiling: Some(&ceiling_key),
             ip_window: ip_window.as_ref(),
             now,
         };
@@ -104,7 +110,14 @@ impl LogIn<'_> {
                 retry_after: window.retry_after(now),
             });
         }
-        if let Some(wait) = lookup.throttle.locked_for(now) {
+        let locked = [
+            lookup.throttle.locked_for(now),
+            lookup.ceiling.locked_for(now),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(wait) = locked {
             self.record_refusal(
                 &form.identifier,
                 ip_window.as_ref(),
@@ -135,7 +148,7 @@ impl LogIn<'_> {
             self.record_failure(
                 &keys,
                 &form.identifier,
-                lookup.throttle,
+                (lookup.throttle, lookup.ceiling),
                 ip_window.clone(),
                 owner,
                 origin,
@@ -161,7 +174,8 @@ impl LogIn<'_> {
             }
             return Err(LogInError::EmailNotVerified);
         }
-        self.start_session(user, form, lookup.throttle, new_device, origin)
+        let clear = (!lookup.throttle.is_clear()).then_some(throttle_key);
+        self.start_session(user, form, clear, new_device, origin)
             .await
     }
 
@@ -169,7 +183,7 @@ impl LogIn<'_> {
         &self,
         user: User,
         form: LoginForm,
-        throttle: LoginThrottle,
+        clear_throttle: Option<ThrottleKey>,
         new_device: bool,
         origin: &Origin,
     ) -> Result<LoggedIn, LogInError> {
@@ -203,7 +217,9 @@ impl LogIn<'_> {
             refresh: record,
             device,
             audit,
-            clear_throttle: (!throttle.is_clear()).then(|| ThrottleKey::login(&form.identifier)),
+            // The address's own lock; the account-wide ceiling runs out by
+            // itself, so a login cannot hand an attacker a fresh budget.
+            clear_throttle,
             events: new_device
                 .then(|| {
                     NotificationEvent::new(
@@ -265,7 +281,7 @@ impl LogIn<'_> {
         &self,
         keys: &LoginKeys<'_>,
         identifier: &str,
-        mut seen: LoginThrottle,
+        (mut seen, mut seen_ceiling): (LoginThrottle, LoginThrottle),
         ip_window: Option<RateWindow>,
         owner: Option<crate::domain::UserId>,
         origin: &Origin,
@@ -281,6 +297,11 @@ impl LogIn<'_> {
             let failure = LoginFailure {
                 owner,
                 throttle: keys.throttle.clone(),
+                ceiling: keys.ceiling.map(|key| CeilingUpdate {
+                    key: key.clone(),
+                    next: seen_ceiling.after_failure(&LockoutPolicy::account_ceiling(), now),
+                    previous: seen_ceiling.clone(),
+                }),
                 next: seen.after_failure(&self.lockout, now),
                 previous: seen.clone(),
                 at: now,
@@ -290,7 +311,8 @@ impl LogIn<'_> {
             match self.sessions.record_login_failure(&failure).await {
                 Ok(()) => return Ok(()),
                 Err(LoginFailureError::Concurrent) => {
-                    seen = self.sessions.lookup_login(keys).await?.throttle
+                    let lookup = self.sessions.lookup_login(keys).await?;
+                    (seen, seen_ceiling) = (lookup.throttle, lookup.ceiling);
                 }
                 Err(LoginFailureError::Store(error)) => return Err(error.into()),
             }

@@ -338,12 +338,10 @@ async fn login_identifiers_cannot_lock_a_password_change(world: World) {
         format!("current-password#{victim}"),
         format!("PASSWORD-CHANGE#{}", victim.to_uppercase()),
     ] {
-        // From many addresses, so that no address cap stops the attempt
-        // before the lockout counts it.
         for i in 0..12 {
             let reply = world
                 .call_from(
-                    &format!("198.51.100.{}", i + 1),
+                    "198.51.100.9",
                     "POST",
                     "/auth/login",
                     Some(&json!({"login": identifier, "password": "wrong-password"})),
@@ -352,14 +350,15 @@ async fn login_identifiers_cannot_lock_a_password_change(world: World) {
                 .await;
             assert!(
                 matches!(reply.status, 401 | 423 | 429),
-                "{identifier}: {}",
+                "{identifier} {i}: {}",
                 reply.body
             );
         }
-        // The identifier itself is locked now, as any would be…
+        // The identifier itself is locked now (from that address), as any
+        // would be…
         let locked = world
             .call_from(
-                "198.51.100.99",
+                "198.51.100.9",
                 "POST",
                 "/auth/login",
                 Some(&json!({"login": identifier, "password": "wrong-password"})),
@@ -492,6 +491,89 @@ async fn an_ipv6_slash_64_shares_one_address_cap(world: World) {
     assert_eq!(next_block.status, 401, "{}", next_block.body);
 }
 
+/// Issue #17 item 3: a lock holds for the identifier from one address
+/// block only, so an attacker elsewhere cannot lock the owner out.
+async fn an_attacker_elsewhere_cannot_lock_the_owner_out(world: World) {
+    world.sign_up("rita", "rita@example.com").await;
+    let lockout = integration_tests::default_config().lockout.max_failures;
+    let from = |ip: &'static str, password: &'static str| {
+        let world = &world;
+        async move {
+            world
+                .call_from(
+                    ip,
+                    "POST",
+                    "/auth/login",
+                    Some(&json!({"login": "rita", "password": password})),
+                    None,
+                )
+                .await
+        }
+    };
+    for i in 0..lockout {
+        assert_eq!(from("192.0.2.66", "wrong").await.status, 401, "failure {i}");
+    }
+    let attacker = from("192.0.2.66", PASSWORD).await;
+    assert_eq!(
+        codes(&attacker.body, "non_field_errors"),
+        ["account_locked"],
+        "{}",
+        attacker.body
+    );
+    let owner = from("2001:db8:40::1", PASSWORD).await;
+    assert_eq!(owner.status, 200, "{}", owner.body);
+    // The owner's login does not lift the attacker's lock.
+    let again = from("192.0.2.66", PASSWORD).await;
+    assert_eq!(codes(&again.body, "non_field_errors"), ["account_locked"]);
+}
+
+/// Issue #17 item 3: past 100 failures in an hour across all addresses
+/// the identifier locks for every address (growing delays as usual).
+async fn the_account_wide_ceiling_slows_every_address(world: World) {
+    world.sign_up("sven", "sven@example.com").await;
+    let ceiling = shared::domain::LockoutPolicy::account_ceiling();
+    for i in 0..ceiling.max_failures {
+        let reply = world
+            .call_from(
+                &format!("10.{}.{}.1", i / 250, i % 250),
+                "POST",
+                "/auth/login",
+                Some(&json!({"login": "sven", "password": "wrong"})),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 401, "failure {i}: {}", reply.body);
+    }
+    let fresh = world
+        .call_from(
+            "203.0.113.250",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "sven", "password": PASSWORD})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        codes(&fresh.body, "non_field_errors"),
+        ["account_locked"],
+        "{}",
+        fresh.body
+    );
+    assert!(fresh.headers.contains_key("retry-after"));
+    // After the (first, one-minute) lock every address may try again.
+    world.clock.advance(time::Duration::seconds(61));
+    let later = world
+        .call_from(
+            "203.0.113.250",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "sven", "password": PASSWORD})),
+            None,
+        )
+        .await;
+    assert_eq!(later.status, 200, "{}", later.body);
+}
+
 integration_tests::on_both_backends!(
     by_username_or_email_case_insensitively,
     wrong_password_and_unknown_user_look_the_same,
@@ -506,4 +588,6 @@ integration_tests::on_both_backends!(
     login_identifiers_cannot_lock_a_password_change,
     refused_attempts_count_toward_the_address_cap,
     an_ipv6_slash_64_shares_one_address_cap,
+    an_attacker_elsewhere_cannot_lock_the_owner_out,
+    the_account_wide_ceiling_slows_every_address,
 );

@@ -215,11 +215,13 @@ impl SessionStore for DynamoStore {
         let username = login.username_key.map(keys::username_claim);
         let email = login.email.map(keys::email_claim);
         let throttle = keys::login_throttle(login.throttle);
+        let ceiling = login.ceiling.map(keys::login_throttle);
         let ip = login.ip_window.map(|w| keys::rate_counter(&w.key));
         let wanted: Vec<Key> = [
             username.clone(),
             email.clone(),
             Some(throttle.clone()),
+            ceiling.clone(),
             ip.clone(),
         ]
         .into_iter()
@@ -240,6 +242,10 @@ impl SessionStore for DynamoStore {
             Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
             None => Default::default(),
         };
+        let ceiling = match ceiling.as_ref().and_then(|k| take(&mut found, k)) {
+            Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
+            None => Default::default(),
+        };
         let ip_failures = match ip.as_ref().and_then(|k| take(&mut found, k)) {
             Some(item) => item
                 .get("count")
@@ -251,6 +257,7 @@ impl SessionStore for DynamoStore {
         Ok(LoginLookup {
             user_id: by_username.or(by_email),
             throttle,
+            ceiling,
             ip_failures,
         })
     }
@@ -314,6 +321,19 @@ impl SessionStore for DynamoStore {
                 .value(":zero", n(0)),
         )?;
         let mut writes = vec![throttle];
+        if let Some(ceiling) = &failure.ceiling {
+            let item = ThrottleItem::new(&ceiling.key, &ceiling.next, failure.at, failure.owner);
+            writes.push(Write::put(
+                &self.table,
+                to_item(item).map_err(mapping_error)?,
+                Some("(attribute_not_exists(#pk) AND :seen = :zero) OR #version = :seen"),
+                Expression::default()
+                    .name("#pk", keys::PK)
+                    .name("#version", "version")
+                    .value(":seen", n(ceiling.previous.version))
+                    .value(":zero", n(0)),
+            )?);
+        }
         if let Some(audit) = &failure.audit {
             writes.push(self.put_audit(audit)?);
         }
@@ -322,7 +342,9 @@ impl SessionStore for DynamoStore {
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+            Err(TransactError::Cancelled(cancelled))
+                if cancelled.failed(0) || (failure.ceiling.is_some() && cancelled.failed(1)) =>
+            {
                 Err(LoginFailureError::Concurrent)
             }
             Err(error) => Err(error.into_store_error().into()),

@@ -77,6 +77,10 @@ impl SessionStore for MemoryStore {
                 .get(keys.throttle.as_str())
                 .cloned()
                 .unwrap_or_default(),
+            ceiling: keys
+                .ceiling
+                .and_then(|k| tables.throttles.get(k.as_str()).cloned())
+                .unwrap_or_default(),
             ip_failures: keys.ip_window.map_or(0, |w| tables.counter(&w.key)),
         })
     }
@@ -143,6 +147,18 @@ impl SessionStore for MemoryStore {
             .unwrap_or_default();
         if stored.version != failure.previous.version {
             return Err(LoginFailureError::Concurrent);
+        }
+        if let Some(ceiling) = &failure.ceiling {
+            let stored = tables
+                .throttles
+                .get(ceiling.key.as_str())
+                .map_or(0, |t| t.version);
+            if stored != ceiling.previous.version {
+                return Err(LoginFailureError::Concurrent);
+            }
+            tables
+                .throttles
+                .insert(ceiling.key.as_str().to_owned(), ceiling.next.clone());
         }
         tables
             .throttles
