@@ -1,5 +1,6 @@
 //! Argon2id hashing off the async runtime's threads.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
@@ -55,6 +56,9 @@ pub struct PasswordHasher {
     /// blocking thread's arena (1.2 GiB resident under the load test);
     /// reused buffers keep the process at permits × memory_kib.
     buffers: Arc<Mutex<Vec<Vec<Block>>>>,
+    /// Argon2 runs started (hashes and verifications, real or dummy): what
+    /// a guess costs, observable by tests and metrics.
+    evaluations: Arc<AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -78,7 +82,13 @@ impl PasswordHasher {
             dummy: Arc::new(tokio::sync::OnceCell::new()),
             permits: Arc::new(Semaphore::new(concurrent)),
             buffers: Arc::new(Mutex::new(Vec::new())),
+            evaluations: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// How many Argon2 runs this hasher (and its clones) has started.
+    pub fn evaluations(&self) -> u64 {
+        self.evaluations.load(Ordering::Relaxed)
     }
 
     /// Runs `work` on the blocking pool with a permit and a working-memory
@@ -94,6 +104,7 @@ impl PasswordHasher {
             .acquire()
             .await
             .expect("semaphore never closed");
+        self.evaluations.fetch_add(1, Ordering::Relaxed);
         let pooled = block_count == self.params.block_count();
         let buffers = self.buffers.clone();
         tokio::task::spawn_blocking(move || {

@@ -11,6 +11,9 @@ pub enum AuditAction {
     PhoneSignUp,
     Login,
     Refresh,
+    /// A spent refresh token answered with its successor inside the grace
+    /// window.
+    RefreshGraceReplay,
     TokenReuse,
     Logout,
     PasswordChange,

@@ -37,6 +37,6 @@ pub use phone_user::{Account, Location, LocationId, PhoneUser};
 pub use session::{RefreshRecord, RefreshState, Session, SessionId, SessionPolicy};
 pub use task::{Task, TaskId, TaskKind, TaskStatus};
 pub use text::ProfileText;
-pub use throttle::{LockoutPolicy, LoginThrottle, Quota, RateWindow};
+pub use throttle::{AddressBlock, LockoutPolicy, LoginThrottle, Quota, RateWindow, ThrottleKey};
 pub use user::{PasswordHash, Profile, User, UserId, UserStatus};
 pub use username::Username;

@@ -3,6 +3,69 @@
 
 use time::{Duration, OffsetDateTime};
 
+use super::user::UserId;
+
+/// The block of addresses one client is taken to control, what
+/// per-address limits count against: an IPv4 address itself (/32), an
+/// IPv6 address's /64 (one subscriber's allocation: a client can pick any
+/// address inside it). IPv4-mapped IPv6 addresses count as their IPv4
+/// address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AddressBlock(String);
+
+impl AddressBlock {
+    pub fn of(ip: std::net::IpAddr) -> Self {
+        use std::net::IpAddr;
+        match ip {
+            IpAddr::V4(v4) => Self(v4.to_string()),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self(v4.to_string()),
+                None => {
+                    let s = v6.segments();
+                    Self(format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]))
+                }
+            },
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The key of one lockout counter. Every purpose has its own prefix and
+/// the constructors are the only way to make one, so no login identifier
+/// (whatever text a client sends) can name another purpose's counter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ThrottleKey(String);
+
+impl ThrottleKey {
+    /// Failed logins naming `identifier` (normalised as the login form
+    /// does) from one address block: an attacker elsewhere cannot lock
+    /// the owner's addresses. The block (which holds no `#`) comes first,
+    /// so no identifier can pose as another block's.
+    pub fn login(identifier: &str, block: Option<&AddressBlock>) -> Self {
+        let block = block.map_or("-", AddressBlock::as_str);
+        Self(format!("login#{block}#{identifier}"))
+    }
+
+    /// Failed logins naming `identifier` from every address: the
+    /// account-wide ceiling (`LockoutPolicy::account_ceiling`).
+    pub fn login_ceiling(identifier: &str) -> Self {
+        Self(format!("login-all#{identifier}"))
+    }
+
+    /// Wrong current passwords of a signed-in user (password change,
+    /// account deletion).
+    pub fn current_password(user: UserId) -> Self {
+        Self(format!("current-password#{user}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
     /// Failures allowed within `window` before the identifier locks.
@@ -12,6 +75,18 @@ pub struct LockoutPolicy {
     /// successful login between) doubles it, up to `max_lock`.
     pub base_lock: Duration,
     pub max_lock: Duration,
+}
+
+impl LockoutPolicy {
+    /// Failures of one login identifier across all addresses: past 100 in
+    /// an hour it locks for every address, with the same growing delays.
+    pub fn account_ceiling() -> Self {
+        Self {
+            max_failures: 100,
+            window: Duration::hours(1),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for LockoutPolicy {
@@ -163,6 +238,43 @@ mod tests {
         let later = start + Duration::minutes(6);
         state = state.after_failure(&policy, later);
         assert_eq!((state.failures, state.locked_for(later)), (1, None));
+    }
+
+    #[test]
+    fn address_blocks_are_ipv4_addresses_and_ipv6_slash_64s() {
+        let block = |ip: &str| AddressBlock::of(ip.parse().unwrap());
+        assert_eq!(block("203.0.113.7").as_str(), "203.0.113.7");
+        assert_ne!(block("203.0.113.7"), block("203.0.113.8"));
+        assert_eq!(block("2001:db8:1:2:aaaa::1").as_str(), "2001:db8:1:2::/64");
+        assert_eq!(
+            block("2001:db8:1:2:aaaa::1"),
+            block("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(block("2001:db8:1:2::1"), block("2001:db8:1:3::1"));
+        assert_eq!(block("::ffff:203.0.113.7"), block("203.0.113.7"));
+    }
+
+    #[test]
+    fn throttle_keys_of_different_purposes_never_meet() {
+        let user = UserId::new_random();
+        let password = ThrottleKey::current_password(user);
+        for identifier in [
+            format!("current-password#{user}"),
+            format!("password-change#{user}"),
+            format!("login#current-password#{user}"),
+            password.as_str().to_owned(),
+        ] {
+            let block = AddressBlock::of("203.0.113.7".parse().unwrap());
+            for login in [
+                ThrottleKey::login(&identifier, Some(&block)),
+                ThrottleKey::login(&identifier, None),
+                ThrottleKey::login_ceiling(&identifier),
+            ] {
+                assert_ne!(login, password, "{identifier}");
+                assert!(login.as_str().starts_with("login"));
+            }
+        }
+        assert!(password.as_str().starts_with("current-password#"));
     }
 
     #[test]

@@ -29,6 +29,13 @@ impl Username {
                 "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
             ));
         }
+        // An address as a username would squat on that address: a login
+        // with it is looked up as an email, never as a username.
+        if super::Email::parse(&display).is_ok() {
+            return Err(FieldError::invalid(
+                "A username cannot be an email address; enter the address under email instead.",
+            ));
+        }
         let key = display.to_lowercase();
         Ok(Self { display, key })
     }
@@ -90,6 +97,25 @@ mod tests {
                 ErrorCode::Invalid,
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn refuses_email_addresses() {
+        for bad in [
+            "alice@example.com",
+            "Victim@Example.COM",
+            " bob.smith+1@mail.example.org ",
+            // Fullwidth characters normalise to an address under NFKC.
+            "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+        ] {
+            let error = Username::parse(bad).unwrap_err();
+            assert_eq!(error.code, ErrorCode::Invalid, "{bad}");
+            assert!(error.message.contains("email address"), "{}", error.message);
+        }
+        // `@` alone does not make an address.
+        for ok in ["alice@", "@alice", "alice@home", "a@b@c.com"] {
+            assert!(Username::parse(ok).is_ok(), "{ok}");
         }
     }
 

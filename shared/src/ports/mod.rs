@@ -85,6 +85,11 @@ pub trait UserStore: Send + Sync {
         confirmation: Option<&crate::domain::OneTimeTokenRecord>,
     ) -> Result<(), CreateUserError>;
 
+    /// Counts one sign-up attempt from an address against `window`, ahead
+    /// of everything the attempt would reveal or cost (conflicts, hashing);
+    /// false, counting nothing, when the window is full.
+    async fn charge_signup_quota(&self, window: &RateWindow) -> Result<bool, StoreError>;
+
     /// Which of these claims are taken (a strongly consistent read).
     async fn taken(
         &self,

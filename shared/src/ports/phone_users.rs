@@ -15,6 +15,8 @@ pub struct PhoneSignUpLookup {
     pub phone_taken: bool,
     /// The device id was seen before (by any account).
     pub device_known: bool,
+    /// Sign-ups already counted in the address's quota window.
+    pub quota_used: u32,
 }
 
 /// A new phone account with everything that starts with it.
@@ -52,11 +54,18 @@ pub enum UpdatePhoneUserError {
 
 #[async_trait]
 pub trait PhoneUserStore: Send + Sync {
-    /// Whether the number is taken and the device known, in one read.
+    /// Counts one sign-up attempt from an address against `window`, ahead
+    /// of everything the attempt would reveal or cost (conflicts, hashing);
+    /// false, counting nothing, when the window is full.
+    async fn charge_signup_quota(&self, window: &RateWindow) -> Result<bool, StoreError>;
+
+    /// Whether the number is taken and the device known, and how much of
+    /// the address's sign-up quota is used, in one read.
     async fn phone_signup_lookup(
         &self,
         phone: &PhoneNumber,
         device_id: Option<&DeviceId>,
+        quota: Option<&RateWindow>,
     ) -> Result<PhoneSignUpLookup, StoreError>;
 
     /// Writes the account, its phone claim, location, device (and the

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::StoreError;
 use crate::domain::{
     Account, AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RateWindow,
-    RefreshRecord, Session, SessionId, UserId,
+    RefreshRecord, Session, SessionId, ThrottleKey, UserId,
 };
 
 /// What a login looks up before checking the password.
@@ -16,8 +16,10 @@ use crate::domain::{
 pub struct LoginKeys<'a> {
     pub username_key: Option<&'a str>,
     pub email: Option<&'a str>,
-    /// The normalised identifier the client sent: what the lockout counts.
-    pub identifier: &'a str,
+    /// The lockout counter the attempt is checked against.
+    pub throttle: &'a ThrottleKey,
+    /// The account-wide counter it is also checked against, if any.
+    pub ceiling: Option<&'a ThrottleKey>,
     pub ip_window: Option<&'a RateWindow>,
     /// Lockout state past its retention counts as none.
     pub now: OffsetDateTime,
@@ -28,6 +30,8 @@ pub struct LoginLookup {
     /// The account holding the username claim, else the email claim.
     pub user_id: Option<UserId>,
     pub throttle: LoginThrottle,
+    /// The account-wide counter (default when none was asked for).
+    pub ceiling: LoginThrottle,
     /// Failed logins from the source address in the current window.
     pub ip_failures: u32,
 }
@@ -39,8 +43,8 @@ pub struct NewSession {
     pub refresh: RefreshRecord,
     pub device: Option<Device>,
     pub audit: AuditRecord,
-    /// The identifier whose failure history the login clears.
-    pub clear_throttle: Option<String>,
+    /// The lockout counter whose failure history the login clears.
+    pub clear_throttle: Option<ThrottleKey>,
     /// Notification events of the login (`login.new_device`).
     pub events: Vec<NotificationEvent>,
 }
@@ -48,16 +52,31 @@ pub struct NewSession {
 /// Everything a failed login writes, at once.
 #[derive(Debug, Clone)]
 pub struct LoginFailure {
-    pub identifier: String,
+    pub throttle: ThrottleKey,
     /// The state read before the attempt: the write only applies if it is
     /// still the stored one.
     pub previous: LoginThrottle,
     pub next: LoginThrottle,
+    /// The account-wide counter, written under the same kind of condition.
+    pub ceiling: Option<CeilingUpdate>,
+    /// When the failure happened (the stored state's retention counts
+    /// from it).
+    pub at: OffsetDateTime,
     pub ip_window: Option<RateWindow>,
-    pub audit: AuditRecord,
+    /// `None` when the failure is counted ahead of the check it stands for
+    /// (see `PasswordCheckEnd`).
+    pub audit: Option<AuditRecord>,
     /// The account the identifier names, when there is one: its lockout
     /// state goes when the account is deleted.
     pub owner: Option<UserId>,
+}
+
+/// The account-wide counter's part of a failure.
+#[derive(Debug, Clone)]
+pub struct CeilingUpdate {
+    pub key: ThrottleKey,
+    pub previous: LoginThrottle,
+    pub next: LoginThrottle,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +86,19 @@ pub enum LoginFailureError {
     Concurrent,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How a current-password check, counted as a failure before its hash
+/// ran, ended.
+#[derive(Debug, Clone)]
+pub enum PasswordCheckEnd {
+    /// The password was right: the failure counted for it is taken back
+    /// (`refund` restores the state before it, written only if nothing was
+    /// counted since; otherwise the count stands).
+    Right { refund: Box<LoginFailure> },
+    /// The password was wrong: the counted failure stands; its audit record
+    /// is written.
+    Wrong { audit: AuditRecord },
 }
 
 /// A refresh token with its session and user, read together.
@@ -86,6 +118,18 @@ pub struct Rotation {
     pub successor: RefreshRecord,
     pub sealed_successor: String,
     pub at: OffsetDateTime,
+}
+
+/// A spent refresh token presented again inside the grace window: it is
+/// answered with its successor only while that successor is still the
+/// session's current token, and the replay is audited.
+#[derive(Debug, Clone)]
+pub struct GraceReplay {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    /// Hash of the successor the spent token was rotated to.
+    pub successor_hash: String,
+    pub audit: AuditRecord,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,8 +175,20 @@ pub trait SessionStore: Send + Sync {
     /// lockout, all or nothing.
     async fn start_session(&self, new: &NewSession) -> Result<(), StoreError>;
 
+    /// A login refused before its password was checked (address capped,
+    /// identifier locked): it still counts against the address
+    /// (`ip_window`), with its audit record, in one write.
+    async fn record_refused_login(
+        &self,
+        ip_window: Option<&RateWindow>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
+
     /// Lockout state, address counter and audit record, all or nothing.
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError>;
+
+    /// Settles a current-password check counted ahead (one write).
+    async fn settle_password_check(&self, end: &PasswordCheckEnd) -> Result<(), StoreError>;
 
     /// The token (by hash), its session and its user, in one read.
     async fn load_refresh(
@@ -146,6 +202,11 @@ pub trait SessionStore: Send + Sync {
     /// and moves the session to it (only if the session is live and still
     /// on the old token), all or nothing.
     async fn rotate_refresh(&self, rotation: &Rotation) -> Result<(), RotationError>;
+
+    /// Writes the replay's audit record only if the session is live and its
+    /// current token is still the successor (`Lost` otherwise), in one
+    /// write.
+    async fn record_grace_replay(&self, replay: &GraceReplay) -> Result<(), RotationError>;
 
     /// Ends one session: its live token is deleted, its access tokens fail
     /// at once. `audit` is written with it. Ending an ended session is a

@@ -9,11 +9,11 @@ use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::FieldErrors;
 use crate::domain::{
-    AuditAction, AuditOutcome, Device, EventType, LockoutPolicy, LoginThrottle, NotificationEvent,
-    Quota, RateWindow, Session, SessionPolicy, User, UserStatus,
+    AddressBlock, AuditAction, AuditOutcome, Device, EventType, LockoutPolicy, LoginThrottle,
+    NotificationEvent, Quota, RateWindow, Session, SessionPolicy, ThrottleKey, User, UserStatus,
 };
 use crate::ports::sessions::{
-    LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
+    CeilingUpdate, LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
 };
 use crate::ports::{AuditLog, Clock, StoreError, UserStore};
 use crate::tokens::jwt::{TokenError, TokenSettings};
@@ -80,13 +80,22 @@ impl LogIn<'_> {
     ) -> Result<LoggedIn, LogInError> {
         let form = LoginForm::parse(fields).map_err(LogInError::Rejected)?;
         let now = self.clock.now();
-        let ip_window = origin
-            .source_ip
-            .map(|ip| self.ip_quota.window_at("login-ip", &ip.to_string(), now));
+        // Counted per address block: an IPv6 client owns its whole /64.
+        let ip_window = origin.source_ip.map(|ip| {
+            self.ip_quota
+                .window_at("login-ip", AddressBlock::of(ip).as_str(), now)
+        });
+        // Locks count per identifier and address block, so an attacker
+        // elsewhere cannot lock the owner out; the ceiling counts every
+        // address.
+        let block = origin.source_ip.map(AddressBlock::of);
+        let throttle_key = ThrottleKey::login(&form.identifier, block.as_ref());
+        let ceiling_key = ThrottleKey::login_ceiling(&form.identifier);
         let keys = LoginKeys {
             username_key: form.username_key.as_deref(),
             email: form.email.as_deref(),
-            identifier: &form.identifier,
+            throttle: &throttle_key,
+            ceiling: Some(&ceiling_key),
             ip_window: ip_window.as_ref(),
             now,
         };
@@ -95,11 +104,27 @@ impl LogIn<'_> {
             .as_ref()
             .filter(|_| lookup.ip_failures >= self.ip_quota.max)
         {
+            self.record_refusal(&form.identifier, ip_window.as_ref(), "rate_limited", origin)
+                .await?;
             return Err(LogInError::RateLimited {
                 retry_after: window.retry_after(now),
             });
         }
-        if let Some(wait) = lookup.throttle.locked_for(now) {
+        let locked = [
+            lookup.throttle.locked_for(now),
+            lookup.ceiling.locked_for(now),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(wait) = locked {
+            self.record_refusal(
+                &form.identifier,
+                ip_window.as_ref(),
+                "account_locked",
+                origin,
+            )
+            .await?;
             return Err(LogInError::Locked { retry_after: wait });
         }
         // With a device id, the same read says whether the device is new
@@ -120,8 +145,15 @@ impl LogIn<'_> {
         };
         let owner = user.as_ref().map(|u| u.id);
         let Some(user) = user.filter(|_| verified) else {
-            self.record_failure(&keys, lookup.throttle, ip_window.clone(), owner, origin)
-                .await?;
+            self.record_failure(
+                &keys,
+                &form.identifier,
+                (lookup.throttle, lookup.ceiling),
+                ip_window.clone(),
+                owner,
+                origin,
+            )
+            .await?;
             return Err(LogInError::InvalidCredentials);
         };
         if user.status == UserStatus::Inactive {
@@ -142,7 +174,8 @@ impl LogIn<'_> {
             }
             return Err(LogInError::EmailNotVerified);
         }
-        self.start_session(user, form, lookup.throttle, new_device, origin)
+        let clear = (!lookup.throttle.is_clear()).then_some(throttle_key);
+        self.start_session(user, form, clear, new_device, origin)
             .await
     }
 
@@ -150,7 +183,7 @@ impl LogIn<'_> {
         &self,
         user: User,
         form: LoginForm,
-        throttle: LoginThrottle,
+        clear_throttle: Option<ThrottleKey>,
         new_device: bool,
         origin: &Origin,
     ) -> Result<LoggedIn, LogInError> {
@@ -184,7 +217,9 @@ impl LogIn<'_> {
             refresh: record,
             device,
             audit,
-            clear_throttle: (!throttle.is_clear()).then(|| form.identifier.clone()),
+            // The address's own lock; the account-wide ceiling runs out by
+            // itself, so a login cannot hand an attacker a fresh budget.
+            clear_throttle,
             events: new_device
                 .then(|| {
                     NotificationEvent::new(
@@ -219,6 +254,25 @@ impl LogIn<'_> {
         })
     }
 
+    /// A refused attempt (capped address, locked identifier) is no password
+    /// check, but it still counts against its address: hammering a locked
+    /// identifier fills the address's cap like failures do.
+    async fn record_refusal(
+        &self,
+        identifier: &str,
+        ip_window: Option<&RateWindow>,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<(), LogInError> {
+        let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, self.clock.now());
+        audit.subject = Some(identifier.to_owned());
+        audit.reasons = vec![format!("non_field_errors:{code}")];
+        self.sessions
+            .record_refused_login(ip_window, &audit)
+            .await
+            .map_err(LogInError::from)
+    }
+
     /// Counts the failure against the identifier (locking it at the limit)
     /// and the source address, with its audit record. A concurrent failure
     /// on the same identifier makes it read the state again, so parallel
@@ -226,7 +280,8 @@ impl LogIn<'_> {
     async fn record_failure(
         &self,
         keys: &LoginKeys<'_>,
-        mut seen: LoginThrottle,
+        identifier: &str,
+        (mut seen, mut seen_ceiling): (LoginThrottle, LoginThrottle),
         ip_window: Option<RateWindow>,
         owner: Option<crate::domain::UserId>,
         origin: &Origin,
@@ -234,23 +289,30 @@ impl LogIn<'_> {
         for _ in 0..FAILURE_WRITE_ATTEMPTS {
             let now = self.clock.now();
             let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
-            audit.subject = Some(keys.identifier.to_owned());
+            audit.subject = Some(identifier.to_owned());
             // Attempts on an existing account are part of its record (its
             // export shows them, its deletion removes them).
             audit.user_id = owner;
             audit.reasons = vec!["non_field_errors:invalid_credentials".into()];
             let failure = LoginFailure {
                 owner,
-                identifier: keys.identifier.to_owned(),
+                throttle: keys.throttle.clone(),
+                ceiling: keys.ceiling.map(|key| CeilingUpdate {
+                    key: key.clone(),
+                    next: seen_ceiling.after_failure(&LockoutPolicy::account_ceiling(), now),
+                    previous: seen_ceiling.clone(),
+                }),
                 next: seen.after_failure(&self.lockout, now),
                 previous: seen.clone(),
+                at: now,
                 ip_window: ip_window.clone(),
-                audit,
+                audit: Some(audit),
             };
             match self.sessions.record_login_failure(&failure).await {
                 Ok(()) => return Ok(()),
                 Err(LoginFailureError::Concurrent) => {
-                    seen = self.sessions.lookup_login(keys).await?.throttle
+                    let lookup = self.sessions.lookup_login(keys).await?;
+                    (seen, seen_ceiling) = (lookup.throttle, lookup.ceiling);
                 }
                 Err(LoginFailureError::Store(error)) => return Err(error.into()),
             }

@@ -51,7 +51,9 @@ impl LoginForm {
             return Err(errors);
         };
         let lowered: String = text.nfkc().collect::<String>().to_lowercase();
-        let username_key = (name != "email")
+        // An identifier with `@` names an email, never a username: no
+        // username can then stand in for someone else's address.
+        let username_key = (name != "email" && !lowered.contains('@'))
             .then(|| Username::parse(text).ok().map(|u| u.key().to_owned()))
             .flatten();
         let email = (name != "username")
@@ -88,8 +90,15 @@ mod tests {
     #[test]
     fn login_field_may_be_username_or_email() {
         let form = parse(json!({"login": "Alice@Example.com", "password": "x"})).unwrap();
-        assert_eq!(form.username_key.as_deref(), Some("alice@example.com"));
+        assert_eq!(form.username_key, None, "an `@` means an email");
         assert_eq!(form.email.as_deref(), Some("alice@example.com"));
+        let form = parse(json!({"login": "alice@home", "password": "x"})).unwrap();
+        assert_eq!((form.username_key, form.email), (None, None));
+        let form = parse(json!({"login": "Alice", "password": "x"})).unwrap();
+        assert_eq!(
+            (form.username_key.as_deref(), form.email.as_deref()),
+            (Some("alice"), None)
+        );
         let form = parse(json!({"username": "Alice", "password": "x"})).unwrap();
         assert_eq!(
             (form.username_key.as_deref(), form.email.as_deref()),

@@ -9,7 +9,8 @@ use super::{audit_reasons, Origin};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::{
     AuditAction, AuditOutcome, Device, DeviceId, EventType, Location, LocationId,
-    NotificationEvent, PhoneRegion, PhoneUser, Quota, SessionPolicy, UserId, UserStatus,
+    NotificationEvent, PhoneRegion, PhoneUser, Quota, RateWindow, SessionPolicy, UserId,
+    UserStatus,
 };
 use crate::ports::ip_blocks::BlockListCache;
 use crate::ports::phone_users::{CreatePhoneUserError, NewPhoneAccount, PhoneUserStore};
@@ -60,8 +61,12 @@ pub struct PhoneSignUp<'a> {
 }
 
 impl PhoneSignUp<'_> {
-    /// Two round trips on success: the claim and device read, then one
-    /// transaction with everything. The block list is cached per instance.
+    /// Two round trips on success: the claim, device and the address's
+    /// quota counter in one read, then one transaction with everything
+    /// (charging the quota). A full quota is answered 429 before a taken
+    /// number is revealed, and a taken number is charged to the quota (one
+    /// write) before it is answered 409, so numbers can be probed only
+    /// within the quota. The block list is cached per instance.
     #[tracing::instrument(name = "phone_sign_up", skip_all)]
     pub async fn run(
         &self,
@@ -95,47 +100,32 @@ impl PhoneSignUp<'_> {
             }
         };
         let device_id = form.device_id.as_ref().map(DeviceId::as_str);
+        let now = self.clock.now();
+        let window = match (self.quota, origin.source_ip) {
+            (Some(quota), Some(ip)) => Some(quota.window_at("signup-ip", &ip.to_string(), now)),
+            _ => None,
+        };
         let lookup = self
             .phone_users
-            .phone_signup_lookup(&form.phone, form.device_id.as_ref())
+            .phone_signup_lookup(&form.phone, form.device_id.as_ref(), window.as_ref())
             .await?;
-        if lookup.phone_taken {
-            self.audit_failure(
-                AuditOutcome::Rejected,
-                "phone_number:phone_conflict",
-                device_id,
-                origin,
-            )
-            .await;
-            return Err(PhoneSignUpError::PhoneTaken);
+        if let Some(window) = window.as_ref().filter(|w| lookup.quota_used >= w.max) {
+            return Err(self.rate_limited(window, device_id, origin).await);
         }
-        let now = self.clock.now();
-        let (new, token) = self.new_account(&form, origin, now)?;
+        if lookup.phone_taken {
+            return Err(self.phone_taken(window.as_ref(), device_id, origin).await);
+        }
+        let (new, token) = self.new_account(&form, window.clone(), origin, now)?;
         match self.phone_users.create_phone_user(&new).await {
             Ok(()) => {}
             Err(CreatePhoneUserError::PhoneTaken) => {
-                self.audit_failure(
-                    AuditOutcome::Rejected,
-                    "phone_number:phone_conflict",
-                    device_id,
-                    origin,
-                )
-                .await;
-                return Err(PhoneSignUpError::PhoneTaken);
+                return Err(self.phone_taken(window.as_ref(), device_id, origin).await);
             }
             Err(CreatePhoneUserError::QuotaExhausted) => {
-                self.audit_failure(
-                    AuditOutcome::Rejected,
-                    "non_field_errors:rate_limited",
-                    device_id,
-                    origin,
-                )
-                .await;
-                let retry_after = new
-                    .quota
-                    .as_ref()
-                    .map_or(time::Duration::minutes(1), |w| w.retry_after(now));
-                return Err(PhoneSignUpError::RateLimited { retry_after });
+                let Some(window) = &window else {
+                    return Err(StoreError::internal("quota exhausted without a quota").into());
+                };
+                return Err(self.rate_limited(window, device_id, origin).await);
             }
             Err(CreatePhoneUserError::Store(error)) => {
                 self.audit_failure(AuditOutcome::Error, "system:unavailable", device_id, origin)
@@ -162,9 +152,63 @@ impl PhoneSignUp<'_> {
         })
     }
 
+    async fn rate_limited(
+        &self,
+        window: &RateWindow,
+        device_id: Option<&str>,
+        origin: &Origin,
+    ) -> PhoneSignUpError {
+        self.audit_failure(
+            AuditOutcome::Rejected,
+            "non_field_errors:rate_limited",
+            device_id,
+            origin,
+        )
+        .await;
+        PhoneSignUpError::RateLimited {
+            retry_after: window.retry_after(self.clock.now()),
+        }
+    }
+
+    /// A taken number costs the address one sign-up of its quota (a full
+    /// quota turns the answer into 429), so it cannot be used to probe
+    /// numbers beyond the quota.
+    async fn phone_taken(
+        &self,
+        window: Option<&RateWindow>,
+        device_id: Option<&str>,
+        origin: &Origin,
+    ) -> PhoneSignUpError {
+        if let Some(window) = window {
+            match self.phone_users.charge_signup_quota(window).await {
+                Ok(true) => {}
+                Ok(false) => return self.rate_limited(window, device_id, origin).await,
+                Err(error) => {
+                    self.audit_failure(
+                        AuditOutcome::Error,
+                        "system:unavailable",
+                        device_id,
+                        origin,
+                    )
+                    .await;
+                    return error.into();
+                }
+            }
+        }
+        self.audit_failure(
+            AuditOutcome::Rejected,
+            "phone_number:phone_conflict",
+            device_id,
+            origin,
+        )
+        .await;
+        PhoneSignUpError::PhoneTaken
+    }
+
     fn new_account(
         &self,
         form: &PhoneSignUpForm,
+        quota: Option<RateWindow>,
         origin: &Origin,
         now: time::OffsetDateTime,
     ) -> Result<(NewPhoneAccount, crate::tokens::refresh::RefreshToken), PhoneSignUpError> {
@@ -214,10 +258,6 @@ impl PhoneSignUp<'_> {
             // reads the account.
             json!({ "channel": "phone", "name": user.name.as_str(), "country_code": user.phone.country_code() }),
         );
-        let quota = match (self.quota, origin.source_ip) {
-            (Some(quota), Some(ip)) => Some(quota.window_at("signup-ip", &ip.to_string(), now)),
-            _ => None,
-        };
         let new = NewPhoneAccount {
             user,
             location,

@@ -8,7 +8,9 @@ use crate::domain::{
     AuditAction, AuditOutcome, EventType, NotificationEvent, RefreshRecord, RefreshState,
     SessionPolicy,
 };
-use crate::ports::sessions::{RefreshView, RevokeReason, Rotation, RotationError, SessionStore};
+use crate::ports::sessions::{
+    GraceReplay, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
+};
 use crate::ports::{Clock, StoreError};
 use crate::tokens::jwt::{TokenError, TokenSettings};
 use crate::tokens::keyset::KeySet;
@@ -23,7 +25,8 @@ pub enum RefreshError {
     Invalid,
     #[error("refresh token expired")]
     Expired,
-    /// A spent token came back after the grace window: the session is ended.
+    /// A spent token came back after the grace window, or after its
+    /// successor had itself been rotated: the session is ended.
     #[error("refresh token reused")]
     Reused,
     #[error("storage failed during refresh")]
@@ -44,8 +47,9 @@ pub struct Refresh<'a> {
 
 impl Refresh<'_> {
     /// Two round trips: token, session and user in one read; the rotation
-    /// in one transaction. A lost race costs one more read and answers
-    /// like a retry inside the grace window.
+    /// (or a grace replay's conditioned audit record) in one transaction.
+    /// A lost race costs one more read and answers like a retry inside the
+    /// grace window.
     #[tracing::instrument(name = "refresh", skip_all)]
     pub async fn run(
         &self,
@@ -80,21 +84,29 @@ impl Refresh<'_> {
         match &record.state {
             RefreshState::Spent {
                 at,
+                successor_hash,
                 sealed_successor,
-                ..
             } => {
-                if now - *at <= self.policy.reuse_grace {
-                    // A retry or a racing tab: the same successor again.
+                // A retry or a racing tab gets the same successor again, but
+                // only while that successor is still the session's live
+                // token: once it has rotated on, the spent token is theft.
+                let in_grace = now - *at <= self.policy.reuse_grace;
+                if in_grace && session.current_token_hash == *successor_hash {
                     let successor =
                         open_successor(presented, sealed_successor).ok_or(RefreshError::Invalid)?;
-                    return Ok(TokenPair::issue(
-                        self.keys,
-                        self.token_settings,
-                        record.user_id,
-                        record.session_id,
-                        successor,
-                        now,
-                    )?);
+                    if self
+                        .honour_grace_replay(record, successor_hash, origin, now)
+                        .await?
+                    {
+                        return Ok(TokenPair::issue(
+                            self.keys,
+                            self.token_settings,
+                            record.user_id,
+                            record.session_id,
+                            successor,
+                            now,
+                        )?);
+                    }
                 }
                 self.end_for_reuse(view, origin, now).await?;
                 Err(RefreshError::Reused)
@@ -169,6 +181,35 @@ impl Refresh<'_> {
             return Err(RefreshError::Expired);
         }
         Ok((record, session))
+    }
+
+    /// Audits a replay inside the grace window, in one write conditioned on
+    /// the successor still being the session's current token; false when it
+    /// no longer is (it rotated on, or the session ended, since the read).
+    async fn honour_grace_replay(
+        &self,
+        record: &RefreshRecord,
+        successor_hash: &str,
+        origin: &Origin,
+        now: OffsetDateTime,
+    ) -> Result<bool, RefreshError> {
+        let mut audit = origin.audit(AuditAction::RefreshGraceReplay, AuditOutcome::Success, now);
+        audit.user_id = Some(record.user_id);
+        audit.reasons = vec![format!("session:{}", record.session_id)];
+        let replay = GraceReplay {
+            user_id: record.user_id,
+            session_id: record.session_id,
+            successor_hash: successor_hash.to_owned(),
+            audit,
+        };
+        match self.sessions.record_grace_replay(&replay).await {
+            Ok(()) => {
+                tracing::info!(user_id = %record.user_id, session_id = %record.session_id, "refresh token replayed inside the grace window");
+                Ok(true)
+            }
+            Err(RotationError::Lost) => Ok(false),
+            Err(RotationError::Store(error)) => Err(error.into()),
+        }
     }
 
     async fn end_for_reuse(

@@ -37,9 +37,12 @@ pub struct SignUp<'a> {
 }
 
 impl SignUp<'_> {
-    /// One round trip to the store on success (user, claims and audit in one
-    /// transaction); a rejected form costs one read (to report conflicts
-    /// with the other errors) and one audit write.
+    /// Two round trips to the store on success: the address's sign-up
+    /// quota is charged first, then the user, claims and audit go in one
+    /// transaction. The quota comes before anything an attempt could learn
+    /// or cost: a rate-limited address gets 429 without a conflict report
+    /// and without an Argon2 run. Conflicts are reported only for forms
+    /// that are otherwise valid; a rejected form costs one audit write.
     #[tracing::instrument(name = "sign_up", skip_all)]
     pub async fn run(
         &self,
@@ -51,6 +54,31 @@ impl SignUp<'_> {
             Err(rejected) => return Err(self.reject_form(rejected, origin).await),
         };
 
+        let now = self.clock.now();
+        let window = match (self.quota, origin.source_ip) {
+            (Some(quota), Some(ip)) => Some(quota.window_at("signup-ip", &ip.to_string(), now)),
+            _ => None,
+        };
+        if let Some(window) = &window {
+            let subject = Some(form.username.key());
+            match self.users.charge_signup_quota(window).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let reasons = vec!["non_field_errors:rate_limited".into()];
+                    self.audit_failure(AuditOutcome::Rejected, subject, reasons, origin)
+                        .await;
+                    return Err(SignUpError::RateLimited {
+                        retry_after: window.retry_after(now),
+                    });
+                }
+                Err(error) => {
+                    let reasons = vec!["system:unavailable".into()];
+                    self.audit_failure(AuditOutcome::Error, subject, reasons, origin)
+                        .await;
+                    return Err(error.into());
+                }
+            }
+        }
         let password_hash = match self.hasher.hash(&form.password).await {
             Ok(hash) => hash,
             Err(error) => {
@@ -88,10 +116,6 @@ impl SignUp<'_> {
             request_id: origin.request_id.clone(),
             reasons: Vec::new(),
         };
-        let window = match (self.quota, origin.source_ip) {
-            (Some(quota), Some(ip)) => Some(quota.window_at("signup-ip", &ip.to_string(), now)),
-            _ => None,
-        };
         let registered = NotificationEvent::new(
             EventType::UserRegistered,
             user.id,
@@ -104,7 +128,8 @@ impl SignUp<'_> {
             .create(
                 &user,
                 &audit,
-                window.as_ref(),
+                // Charged above, before the hash.
+                None,
                 &[registered, confirmation.event],
                 Some(&confirmation.record),
             )
@@ -149,22 +174,14 @@ impl SignUp<'_> {
         }
     }
 
+    /// An invalid form is answered with its field errors only: whether its
+    /// username or email is taken is not looked up, so a form that could
+    /// never sign up cannot probe for accounts.
     async fn reject_form(&self, rejected: RejectedForm, origin: &Origin) -> SignUpError {
         let RejectedForm {
-            mut errors,
-            username,
-            email,
+            errors, username, ..
         } = rejected;
         let username_key = username.as_ref().map(|u| u.key());
-        let email = email.as_ref().map(|e| e.as_str());
-        if username_key.is_some() || email.is_some() {
-            match self.users.taken(username_key, email).await {
-                Ok(conflicts) => errors.merge(conflict_errors(conflicts)),
-                // The other errors are still right: report them without
-                // the conflicts rather than fail the whole request.
-                Err(error) => tracing::warn!(error = %error, "could not check sign-up conflicts"),
-            }
-        }
         self.audit_failure(
             AuditOutcome::Rejected,
             username_key,

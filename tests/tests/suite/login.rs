@@ -257,6 +257,323 @@ async fn device_is_recorded(world: World) {
     assert_eq!(device["sessions"].as_array().unwrap().len(), 2);
 }
 
+/// Issue #17 item 4: a username may not be an email address (it would
+/// squat on that address), and a login with `@` is looked up by email only.
+async fn usernames_cannot_squat_on_an_email(world: World) {
+    use integration_tests::requests::signup_body;
+    let body = signup_body("victim@example.com", "squatter@example.com", json!({}));
+    let reply = world.call("POST", "/auth/signup/", Some(&body), None).await;
+    assert_eq!(
+        (reply.status, codes(&reply.body, "username")),
+        (400, vec!["invalid".to_owned()]),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body["errors"]["username"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("email address"));
+
+    // A renamed username cannot take one either.
+    world.sign_up("squatter", "squatter@example.com").await;
+    let pair = world.log_in("squatter", PASSWORD).await;
+    let rename = world
+        .call(
+            "PATCH",
+            "/users/me",
+            Some(&json!({"username": "Victim@Example.com"})),
+            Some(&pair.access),
+        )
+        .await;
+    assert_eq!(
+        (rename.status, codes(&rename.body, "username")),
+        (400, vec!["invalid".to_owned()]),
+        "{}",
+        rename.body
+    );
+
+    // An account stored before the rule, whose username is the victim's
+    // address, no longer answers for that address.
+    let squatter_id = shared::domain::UserId::from_uuid(
+        world.me(&pair.access).await.body["data"]["user"]["userId"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap(),
+    );
+    let users = world.backend.stores.users();
+    let current = users.get(squatter_id).await.unwrap().unwrap();
+    let mut renamed = current.clone();
+    renamed.username = shared::domain::Username::from_stored("victim@example.com".into());
+    users
+        .update(
+            &current,
+            &renamed,
+            &integration_tests::requests::audit_record(squatter_id),
+        )
+        .await
+        .unwrap();
+    let victim = world.sign_up("victim", "victim@example.com").await;
+    for login in ["victim@example.com", "VICTIM@example.com"] {
+        let reply = world
+            .log_in_with(json!({"login": login, "password": PASSWORD}))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            reply.body["data"]["user"]["userId"],
+            victim.as_str(),
+            "an `@` login is resolved by email, never by username"
+        );
+    }
+}
+
+/// Issue #17 item 9: the current-password lock had the key a login with
+/// `password-change#<id>` counted failures under, so anyone could lock a
+/// user's password change. Each purpose now has its own key space.
+async fn login_identifiers_cannot_lock_a_password_change(world: World) {
+    let victim = world.sign_up("wendy", "wendy@example.com").await;
+    let pair = world.log_in("wendy", PASSWORD).await;
+    for identifier in [
+        format!("password-change#{victim}"),
+        format!("current-password#{victim}"),
+        format!("PASSWORD-CHANGE#{}", victim.to_uppercase()),
+    ] {
+        for i in 0..12 {
+            let reply = world
+                .call_from(
+                    "198.51.100.9",
+                    "POST",
+                    "/auth/login",
+                    Some(&json!({"login": identifier, "password": "wrong-password"})),
+                    None,
+                )
+                .await;
+            assert!(
+                matches!(reply.status, 401 | 423 | 429),
+                "{identifier} {i}: {}",
+                reply.body
+            );
+        }
+        // The identifier itself is locked now (from that address), as any
+        // would be…
+        let locked = world
+            .call_from(
+                "198.51.100.9",
+                "POST",
+                "/auth/login",
+                Some(&json!({"login": identifier, "password": "wrong-password"})),
+                None,
+            )
+            .await;
+        assert_eq!(
+            codes(&locked.body, "non_field_errors"),
+            ["account_locked"],
+            "{}",
+            locked.body
+        );
+    }
+    // …but the victim's password change is not.
+    let change = world
+        .call(
+            "POST",
+            "/auth/password/change",
+            Some(&json!({
+                "current_password": PASSWORD,
+                "new_password": "Quiet-Harbour-Lamp-42",
+                "confirm_password": "Quiet-Harbour-Lamp-42",
+            })),
+            Some(&pair.access),
+        )
+        .await;
+    assert_eq!(change.status, 200, "{}", change.body);
+    world.log_in("wendy", "Quiet-Harbour-Lamp-42").await;
+}
+
+/// Issue #17 item 3 (in part): attempts refused without a password check
+/// (a locked identifier, a capped address) count toward the address's
+/// cap, so hammering a locked identifier ends with the address capped.
+async fn refused_attempts_count_toward_the_address_cap(world: World) {
+    world.sign_up("olga", "olga@example.com").await;
+    world.sign_up("pete", "pete@example.com").await;
+    let cap = integration_tests::default_config().login_ip_quota.max;
+    let lockout = integration_tests::default_config().lockout.max_failures;
+    let from = "192.0.2.91";
+    let attempt = |login: &'static str, password: &'static str| {
+        let world = &world;
+        async move {
+            world
+                .call_from(
+                    from,
+                    "POST",
+                    "/auth/login",
+                    Some(&json!({"login": login, "password": password})),
+                    None,
+                )
+                .await
+        }
+    };
+    for i in 0..lockout {
+        assert_eq!(attempt("olga", "wrong").await.status, 401, "failure {i}");
+    }
+    // Locked: refused before the password is checked, but counted.
+    for i in lockout..cap {
+        let reply = attempt("olga", "wrong").await;
+        assert_eq!(
+            codes(&reply.body, "non_field_errors"),
+            ["account_locked"],
+            "refusal {i}: {}",
+            reply.body
+        );
+    }
+    let capped = attempt("pete", PASSWORD).await;
+    assert_eq!(
+        (capped.status, codes(&capped.body, "non_field_errors")),
+        (429, vec!["rate_limited".to_owned()]),
+        "{}",
+        capped.body
+    );
+    // Another address is unaffected.
+    let elsewhere = world
+        .call_from(
+            "192.0.2.92",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "pete", "password": PASSWORD})),
+            None,
+        )
+        .await;
+    assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
+}
+
+/// Issue #17 item 3 (in part): an IPv6 client can use any address of its
+/// /64, so the per-address failure cap counts the whole /64.
+async fn an_ipv6_slash_64_shares_one_address_cap(world: World) {
+    let cap = integration_tests::default_config().login_ip_quota.max;
+    for i in 0..cap {
+        let reply = world
+            .call_from(
+                &format!("2001:db8:7:8::{:x}", i + 1),
+                "POST",
+                "/auth/login",
+                Some(&json!({"login": format!("user{i}"), "password": "x"})),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 401, "attempt {i}: {}", reply.body);
+    }
+    let same_block = world
+        .call_from(
+            "2001:db8:7:8:ffff:1:2:3",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "someone", "password": "x"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            same_block.status,
+            codes(&same_block.body, "non_field_errors")
+        ),
+        (429, vec!["rate_limited".to_owned()]),
+        "{}",
+        same_block.body
+    );
+    let next_block = world
+        .call_from(
+            "2001:db8:7:9::1",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "someone", "password": "x"})),
+            None,
+        )
+        .await;
+    assert_eq!(next_block.status, 401, "{}", next_block.body);
+}
+
+/// Issue #17 item 3: a lock holds for the identifier from one address
+/// block only, so an attacker elsewhere cannot lock the owner out.
+async fn an_attacker_elsewhere_cannot_lock_the_owner_out(world: World) {
+    world.sign_up("rita", "rita@example.com").await;
+    let lockout = integration_tests::default_config().lockout.max_failures;
+    let from = |ip: &'static str, password: &'static str| {
+        let world = &world;
+        async move {
+            world
+                .call_from(
+                    ip,
+                    "POST",
+                    "/auth/login",
+                    Some(&json!({"login": "rita", "password": password})),
+                    None,
+                )
+                .await
+        }
+    };
+    for i in 0..lockout {
+        assert_eq!(from("192.0.2.66", "wrong").await.status, 401, "failure {i}");
+    }
+    let attacker = from("192.0.2.66", PASSWORD).await;
+    assert_eq!(
+        codes(&attacker.body, "non_field_errors"),
+        ["account_locked"],
+        "{}",
+        attacker.body
+    );
+    let owner = from("2001:db8:40::1", PASSWORD).await;
+    assert_eq!(owner.status, 200, "{}", owner.body);
+    // The owner's login does not lift the attacker's lock.
+    let again = from("192.0.2.66", PASSWORD).await;
+    assert_eq!(codes(&again.body, "non_field_errors"), ["account_locked"]);
+}
+
+/// Issue #17 item 3: past 100 failures in an hour across all addresses
+/// the identifier locks for every address (growing delays as usual).
+async fn the_account_wide_ceiling_slows_every_address(world: World) {
+    world.sign_up("sven", "sven@example.com").await;
+    let ceiling = shared::domain::LockoutPolicy::account_ceiling();
+    for i in 0..ceiling.max_failures {
+        let reply = world
+            .call_from(
+                &format!("10.{}.{}.1", i / 250, i % 250),
+                "POST",
+                "/auth/login",
+                Some(&json!({"login": "sven", "password": "wrong"})),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 401, "failure {i}: {}", reply.body);
+    }
+    let fresh = world
+        .call_from(
+            "203.0.113.250",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "sven", "password": PASSWORD})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        codes(&fresh.body, "non_field_errors"),
+        ["account_locked"],
+        "{}",
+        fresh.body
+    );
+    assert!(fresh.headers.contains_key("retry-after"));
+    // After the (first, one-minute) lock every address may try again.
+    world.clock.advance(time::Duration::seconds(61));
+    let later = world
+        .call_from(
+            "203.0.113.250",
+            "POST",
+            "/auth/login",
+            Some(&json!({"login": "sven", "password": PASSWORD})),
+            None,
+        )
+        .await;
+    assert_eq!(later.status, 200, "{}", later.body);
+}
+
 integration_tests::on_both_backends!(
     by_username_or_email_case_insensitively,
     wrong_password_and_unknown_user_look_the_same,
@@ -267,4 +584,10 @@ integration_tests::on_both_backends!(
     inactive_accounts_are_refused_only_with_the_right_password,
     sign_ups_per_address_are_capped,
     device_is_recorded,
+    usernames_cannot_squat_on_an_email,
+    login_identifiers_cannot_lock_a_password_change,
+    refused_attempts_count_toward_the_address_cap,
+    an_ipv6_slash_64_shares_one_address_cap,
+    an_attacker_elsewhere_cannot_lock_the_owner_out,
+    the_account_wide_ceiling_slows_every_address,
 );

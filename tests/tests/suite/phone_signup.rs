@@ -484,6 +484,47 @@ async fn every_attempt_is_audited(world: World) {
     assert!(!text.contains("9876543210"), "{text}");
 }
 
+/// Issue #17 item 7: the sign-up quota is charged before the number is
+/// looked up, so a taken number is revealed only within the quota: an
+/// address that used it up gets 429, not 409.
+async fn a_taken_number_is_revealed_only_within_the_quota(world: World) {
+    let limit = integration_tests::default_config()
+        .signup_ip_quota
+        .expect("a default sign-up quota")
+        .max;
+    let created = world
+        .call_from("198.51.100.1", "POST", PATH, Some(&full_request()), None)
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let probe = json!({"name": "Probe", "phone_number": NUMBER});
+    for i in 0..limit {
+        let reply = world
+            .call_from("203.0.113.77", "POST", PATH, Some(&probe), None)
+            .await;
+        assert_eq!(
+            (reply.status, codes(&reply.body, "phone_number")),
+            (409, vec!["phone_conflict".to_owned()]),
+            "probe {i}: {}",
+            reply.body
+        );
+    }
+    let refused = world
+        .call_from("203.0.113.77", "POST", PATH, Some(&probe), None)
+        .await;
+    assert_eq!(
+        (refused.status, codes(&refused.body, "non_field_errors")),
+        (429, vec!["rate_limited".to_owned()]),
+        "{}",
+        refused.body
+    );
+    assert!(refused.headers.contains_key("retry-after"));
+    assert!(
+        refused.body.get("user_exists").is_none(),
+        "{}",
+        refused.body
+    );
+}
+
 /// The quota refuses the whole account: nothing of it is left behind.
 async fn a_refused_creation_leaves_nothing(world: World) {
     let mut config = integration_tests::default_config();
@@ -618,6 +659,7 @@ async fn phone_accounts_complete_their_profile(world: World) {
 }
 
 on_both_backends!(
+    a_taken_number_is_revealed_only_within_the_quota,
     full_request_creates_everything,
     name_and_phone_only,
     ten_digits_become_plus_91,

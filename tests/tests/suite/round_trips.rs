@@ -1,6 +1,6 @@
 //! DynamoDB round trips per route, counted on the wire (an SDK interceptor
 //! on the DynamoDB Local client) and held to docs/DESIGN.md's budgets: sign-up
-//! 1, login at most 3, refresh at most 2, `GET /users/me` 1. A count, not a
+//! 2 (see below), login at most 3, refresh at most 2, `GET /users/me` 1. A count, not a
 //! time, so it may be asserted. Run with `--nocapture` to see the table.
 
 use integration_tests::dynamodb::counted_table;
@@ -164,8 +164,10 @@ async fn every_route_stays_within_its_round_trips() {
             .map(|(_, _, ops)| ops.len())
             .expect("measured")
     };
-    // docs/DESIGN.md's budgets.
-    assert_eq!(count("POST /auth/signup"), 1);
+    // docs/DESIGN.md's budgets, but for sign-up: the budget was 1; issue #17
+    // (item 7) needs the address's quota charged before the password is
+    // hashed, which takes a write of its own ahead of the transaction.
+    assert_eq!(count("POST /auth/signup"), 2);
     assert!(count("POST /auth/login") <= 3);
     assert!(count("POST /auth/token/refresh") <= 2);
     assert_eq!(count("GET /users/me"), 1);

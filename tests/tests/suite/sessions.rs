@@ -420,11 +420,98 @@ async fn deactivated_users_can_neither_refresh_nor_call(world: World) {
     );
 }
 
+/// Audit records of one action for the user, written today (UTC) on the
+/// world's clock.
+async fn audits_of(
+    world: &World,
+    action: shared::domain::AuditAction,
+) -> Vec<shared::domain::AuditRecord> {
+    let today = shared::ports::Clock::now(world.clock.as_ref())
+        .to_offset(time::UtcOffset::UTC)
+        .date();
+    let mut records = world.backend.stores.audit().list_day(today).await.unwrap();
+    records.retain(|r| r.action == action);
+    records
+}
+
+/// Issue #17 item 2: the grace window hands out the spent token's stored
+/// successor only while that successor is the session's live token. Once
+/// it has rotated on, replaying the first token is theft.
+async fn a_replay_after_the_successor_rotated_is_reuse(world: World) {
+    use shared::domain::AuditAction;
+    world.sign_up("gwen", "gwen@example.com").await;
+    let first = world.log_in("gwen", PASSWORD).await;
+    let second = tokens(&world.refresh(&first.refresh).await.body);
+    world.clock.advance(Duration::seconds(2));
+    let third = world.refresh(&second.refresh).await;
+    assert_eq!(third.status, 200, "{}", third.body);
+    let third = tokens(&third.body);
+    // Within ten seconds of its rotation, but its successor moved on.
+    world.clock.advance(Duration::seconds(2));
+    let replay = world.refresh(&first.refresh).await;
+    assert_eq!(
+        (replay.status, codes(&replay.body, "refresh_token")),
+        (401, vec!["token_reused".to_owned()]),
+        "{}",
+        replay.body
+    );
+    assert!(
+        !replay.body.to_string().contains(&second.refresh),
+        "the rotated successor is never handed out again"
+    );
+    // The family is revoked: the live token and its access token are dead.
+    let live = world.refresh(&third.refresh).await;
+    assert_eq!(
+        (live.status, codes(&live.body, "refresh_token")),
+        (401, vec!["token_invalid".to_owned()])
+    );
+    assert_eq!(world.me(&third.access).await.status, 401);
+    // The second token, replayed inside its own window, is reuse too now.
+    assert_eq!(
+        codes(&world.refresh(&second.refresh).await.body, "refresh_token"),
+        ["token_reused"]
+    );
+    assert!(audits_of(&world, AuditAction::RefreshGraceReplay)
+        .await
+        .is_empty());
+    assert!(!audits_of(&world, AuditAction::TokenReuse).await.is_empty());
+}
+
+/// Every replay honoured inside the grace window leaves an audit record.
+async fn grace_replays_are_audited(world: World) {
+    use shared::domain::{AuditAction, AuditOutcome};
+    let id = world.sign_up("hugo", "hugo@example.com").await;
+    let first = world.log_in("hugo", PASSWORD).await;
+    let second = tokens(&world.refresh(&first.refresh).await.body);
+    assert!(audits_of(&world, AuditAction::RefreshGraceReplay)
+        .await
+        .is_empty());
+    for _ in 0..2 {
+        world.clock.advance(Duration::seconds(3));
+        let retry = world.refresh(&first.refresh).await;
+        assert_eq!(retry.status, 200, "{}", retry.body);
+        assert_eq!(tokens(&retry.body).refresh, second.refresh);
+    }
+    let replays = audits_of(&world, AuditAction::RefreshGraceReplay).await;
+    assert_eq!(replays.len(), 2, "{replays:?}");
+    for record in &replays {
+        assert_eq!(record.outcome, AuditOutcome::Success);
+        assert_eq!(record.user_id.map(|u| u.to_string()), Some(id.clone()));
+        assert!(!format!("{record:?}").contains(&first.refresh));
+        assert!(!format!("{record:?}").contains(&second.refresh));
+    }
+    // The session lives on.
+    assert_eq!(world.refresh(&second.refresh).await.status, 200);
+}
+
 integration_tests::on_both_backends!(
     deactivated_users_can_neither_refresh_nor_call,
     access_token_reaches_me,
     refresh_rotates_and_a_quick_retry_gets_the_same_pair,
     reuse_after_the_grace_window_ends_the_session,
+    a_replay_after_the_successor_rotated_is_reuse,
+    grace_replays_are_audited,
+    a_right_current_password_is_not_a_failure,
     refresh_tokens_expire_when_idle_and_absolutely,
     access_tokens_expire_after_fifteen_minutes,
     bad_refresh_tokens,
@@ -492,6 +579,230 @@ async fn parallel_refreshes_on_dynamodb() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_refreshes_in_memory() {
     parallel_refreshes_yield_one_live_token(World::new(integration_tests::Backend::memory())).await;
+}
+
+/// Parallel replays of a spent token inside the grace window: while its
+/// successor is live every one gets that successor (and is audited); once
+/// the successor has rotated, every one is reuse and the session ends.
+async fn parallel_grace_replays(world: World) {
+    use shared::domain::AuditAction;
+    world.sign_up("ivan", "ivan@example.com").await;
+    let first = world.log_in("ivan", PASSWORD).await;
+    let second = tokens(&world.refresh(&first.refresh).await.body);
+    let world = std::sync::Arc::new(world);
+    let replay_all = |token: String| {
+        let world = world.clone();
+        async move {
+            let racers = (0..6).map(|_| {
+                let world = world.clone();
+                let token = token.clone();
+                tokio::spawn(async move { world.refresh(&token).await })
+            });
+            futures::future::join_all(racers)
+                .await
+                .into_iter()
+                .map(|r| r.unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    for reply in replay_all(first.refresh.clone()).await {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(tokens(&reply.body).refresh, second.refresh);
+    }
+    assert_eq!(
+        audits_of(&world, AuditAction::RefreshGraceReplay)
+            .await
+            .len(),
+        6
+    );
+    // The successor rotates on; the same replays are now theft.
+    let third = tokens(&world.refresh(&second.refresh).await.body);
+    world.clock.advance(Duration::seconds(1));
+    for reply in replay_all(first.refresh.clone()).await {
+        assert_eq!(
+            (reply.status, codes(&reply.body, "refresh_token")),
+            (401, vec!["token_reused".to_owned()]),
+            "{}",
+            reply.body
+        );
+        assert!(!reply.body.to_string().contains(&second.refresh));
+    }
+    assert_eq!(world.refresh(&third.refresh).await.status, 401);
+    assert_eq!(
+        audits_of(&world, AuditAction::RefreshGraceReplay)
+            .await
+            .len(),
+        6,
+        "refused replays are not audited as honoured"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_grace_replays_on_dynamodb() {
+    parallel_grace_replays(World::new(integration_tests::Backend::dynamo().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_grace_replays_in_memory() {
+    parallel_grace_replays(World::new(integration_tests::Backend::memory())).await;
+}
+
+/// Issue #17 item 5: parallel wrong current passwords (password change,
+/// account deletion) were undercounted, and each got a password
+/// evaluation. Now each attempt is counted before its hash runs: 24
+/// parallel guesses get exactly the lockout's limit of evaluations.
+async fn parallel_wrong_current_passwords_are_bounded(world: World) {
+    use shared::crypto::PasswordHasher;
+    use shared::domain::{AuditAction, AuditOutcome, UserId};
+    use shared::usecases::current_password::{CurrentPassword, CurrentPasswordError};
+    const GUESSES: usize = 24;
+    let id = world.sign_up("petra", "petra@example.com").await;
+    let user_id = UserId::from_uuid(id.parse().unwrap());
+    let user = world
+        .backend
+        .stores
+        .users()
+        .get(user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let config = integration_tests::default_config();
+    let hasher = PasswordHasher::new(config.argon2).unwrap();
+    let lockout = config.lockout;
+    let origin = shared::usecases::Origin {
+        request_id: "test".into(),
+        source_ip: None,
+    };
+    let check = |password: String| {
+        let (stores, hasher, user, origin) = (
+            world.backend.stores.clone(),
+            hasher.clone(),
+            user.clone(),
+            origin.clone(),
+        );
+        tokio::spawn(async move {
+            let checker = CurrentPassword {
+                sessions: stores.sessions(),
+                hasher: &hasher,
+                clock: stores.clock.as_ref(),
+                lockout,
+            };
+            checker
+                .check(
+                    &user,
+                    &password,
+                    AuditAction::PasswordChange,
+                    "current_password",
+                    &origin,
+                )
+                .await
+        })
+    };
+    // A right password on its own is evaluated once and leaves no count.
+    assert!(check(PASSWORD.to_owned()).await.unwrap().unwrap());
+    assert_eq!(hasher.evaluations(), 1);
+    let guesses = (0..GUESSES).map(|i| check(format!("wrong-guess-{i}")));
+    let results: Vec<_> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let wrong = results.iter().filter(|r| matches!(r, Ok(false))).count();
+    let locked = results
+        .iter()
+        .filter(|r| matches!(r, Err(CurrentPasswordError::Locked { .. })))
+        .count();
+    assert_eq!(wrong + locked, GUESSES, "{results:?}");
+    assert_eq!(
+        wrong, lockout.max_failures as usize,
+        "every evaluated guess is counted, none beyond the limit: {results:?}"
+    );
+    assert_eq!(hasher.evaluations(), 1 + wrong as u64);
+    // Locked now: even the right password is refused without a hash.
+    assert!(matches!(
+        check(PASSWORD.to_owned()).await.unwrap(),
+        Err(CurrentPasswordError::Locked { .. })
+    ));
+    assert_eq!(hasher.evaluations(), 1 + wrong as u64);
+    // Each evaluated wrong guess has its audit record.
+    let rejected = audits_of(&world, AuditAction::PasswordChange)
+        .await
+        .into_iter()
+        .filter(|r| r.outcome == AuditOutcome::Rejected && r.user_id == Some(user_id))
+        .count();
+    assert_eq!(rejected, wrong);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_current_passwords_on_dynamodb() {
+    parallel_wrong_current_passwords_are_bounded(World::new(
+        integration_tests::Backend::dynamo().await,
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_current_passwords_in_memory() {
+    parallel_wrong_current_passwords_are_bounded(World::new(integration_tests::Backend::memory()))
+        .await;
+}
+
+/// A right current password takes back the failure counted for it before
+/// the hash ran: it neither adds to nor clears the wrong guesses.
+async fn a_right_current_password_is_not_a_failure(world: World) {
+    use shared::crypto::PasswordHasher;
+    use shared::domain::{AuditAction, UserId};
+    use shared::usecases::current_password::CurrentPassword;
+    let id = world.sign_up("quinn", "quinn@example.com").await;
+    let user = world
+        .backend
+        .stores
+        .users()
+        .get(UserId::from_uuid(id.parse().unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    let config = integration_tests::default_config();
+    let hasher = PasswordHasher::new(config.argon2).unwrap();
+    let checker = CurrentPassword {
+        sessions: world.backend.stores.sessions(),
+        hasher: &hasher,
+        clock: world.clock.as_ref(),
+        lockout: config.lockout,
+    };
+    let origin = shared::usecases::Origin {
+        request_id: "test".into(),
+        source_ip: None,
+    };
+    let limit = config.lockout.max_failures;
+    let guess = |password: &'static str| {
+        let (checker, user, origin) = (&checker, &user, &origin);
+        async move {
+            checker
+                .check(
+                    user,
+                    password,
+                    AuditAction::AccountDelete,
+                    "password",
+                    origin,
+                )
+                .await
+        }
+    };
+    for _ in 0..limit - 1 {
+        assert!(matches!(guess("wrong-guess").await, Ok(false)));
+    }
+    // Right answers, even many, are not failures…
+    for _ in 0..limit {
+        assert!(matches!(guess(PASSWORD).await, Ok(true)));
+    }
+    assert_eq!(hasher.evaluations(), u64::from(2 * limit - 1));
+    // …nor do they forgive the wrong ones: the next wrong guess locks.
+    assert!(matches!(guess("wrong-guess").await, Ok(false)));
+    assert!(matches!(
+        guess(PASSWORD).await,
+        Err(shared::usecases::current_password::CurrentPasswordError::Locked { .. })
+    ));
 }
 
 /// Forged and foreign access tokens never reach a handler.

@@ -112,8 +112,11 @@ async fn duplicate_username_email_or_both() {
     }
 }
 
+/// Issue #17 item 7: conflicts are reported only for forms that are
+/// otherwise valid, so an invalid form (which can never sign up) cannot
+/// probe which usernames and emails exist.
 #[tokio::test]
-async fn conflicts_are_reported_with_the_other_errors() {
+async fn conflicts_are_reported_only_for_otherwise_valid_forms() {
     for backend in Backend::both().await {
         let state = signup_state(&backend);
         assert_eq!(
@@ -128,9 +131,62 @@ async fn conflicts_are_reported_with_the_other_errors() {
         )
         .await;
         assert_eq!(status, 400);
+        assert_eq!(codes(&body, "mobileNo"), ["invalid"]);
+        assert!(codes(&body, "username").is_empty(), "{body}");
+        assert!(codes(&body, "email").is_empty(), "{body}");
+        let (status, body) =
+            sign_up(&state, &signup_body("judy", "judy@example.com", json!({}))).await;
+        assert_eq!(status, 400);
         assert_eq!(codes(&body, "username"), ["username_conflict"]);
         assert_eq!(codes(&body, "email"), ["email_conflict"]);
-        assert_eq!(codes(&body, "mobileNo"), ["invalid"]);
+    }
+}
+
+/// Issue #17 item 7: the address's sign-up quota is charged first. Every
+/// valid attempt counts (conflicts too, so probing is bounded), a
+/// rate-limited address gets 429 before any conflict, and a rate-limited
+/// request costs no Argon2 run.
+#[tokio::test]
+async fn the_quota_comes_before_conflicts_and_hashing() {
+    for backend in Backend::both().await {
+        let state = signup_state(&backend);
+        let limit = state.quota.expect("a default sign-up quota").max;
+        let (status, _) =
+            sign_up(&state, &signup_body("kate", "kate@example.com", json!({}))).await;
+        assert_eq!(status, 201, "{}", backend.name);
+        for i in 1..limit {
+            let (status, body) = sign_up(
+                &state,
+                &signup_body("kate", &format!("probe{i}@example.com"), json!({})),
+            )
+            .await;
+            assert_eq!(
+                (status, codes(&body, "username")),
+                (400, vec!["username_conflict".to_owned()]),
+                "{}: {body}",
+                backend.name
+            );
+        }
+        let hashes = state.hasher.evaluations();
+        for (username, email) in [
+            ("kate", "probe@example.com"),
+            ("fresh", "fresh@example.com"),
+        ] {
+            let (status, body) = sign_up(&state, &signup_body(username, email, json!({}))).await;
+            assert_eq!(
+                (status, codes(&body, "non_field_errors")),
+                (429, vec!["rate_limited".to_owned()]),
+                "{}: {body}",
+                backend.name
+            );
+            assert!(codes(&body, "username").is_empty(), "{body}");
+        }
+        assert_eq!(
+            state.hasher.evaluations(),
+            hashes,
+            "{}: rate-limited requests cost no Argon2 run",
+            backend.name
+        );
     }
 }
 

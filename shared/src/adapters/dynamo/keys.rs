@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
 use crate::domain::push_token::PushTokenId;
-use crate::domain::{DeviceId, LocationId, SessionId, TaskId, UserId};
+use crate::domain::{DeviceId, LocationId, SessionId, TaskId, ThrottleKey, UserId};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -112,9 +112,9 @@ pub fn refresh_token(hash: &str) -> Key {
     Key::new(format!("REFRESH#{hash}"), "REFRESH")
 }
 
-/// The lockout state of one login identifier.
-pub fn login_throttle(identifier: &str) -> Key {
-    Key::new(format!("THROTTLE#{identifier}"), "THROTTLE")
+/// The state of one lockout counter (`ThrottleKey` keeps purposes apart).
+pub fn login_throttle(key: &ThrottleKey) -> Key {
+    Key::new(format!("THROTTLE#{}", key.as_str()), "THROTTLE")
 }
 
 /// A fixed-window counter (`RateWindow::key` names scope, subject, window).

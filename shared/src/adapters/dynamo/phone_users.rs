@@ -21,22 +21,39 @@ const QUOTA_INDEX: usize = 2;
 
 #[async_trait]
 impl PhoneUserStore for DynamoStore {
+    async fn charge_signup_quota(
+        &self,
+        window: &crate::domain::RateWindow,
+    ) -> Result<bool, StoreError> {
+        self.charge_now(window).await
+    }
+
     async fn phone_signup_lookup(
         &self,
         phone: &PhoneNumber,
         device_id: Option<&DeviceId>,
+        quota: Option<&crate::domain::RateWindow>,
     ) -> Result<PhoneSignUpLookup, StoreError> {
         let hash = self.encryption_keys().await?.lookup_hash(phone);
         let claim = keys::phone_claim(&hash);
         let sighting = device_id.map(keys::device_sighting);
+        let counter = quota.map(|w| keys::rate_counter(&w.key));
         let wanted: Vec<keys::Key> = std::iter::once(claim.clone())
             .chain(sighting.clone())
+            .chain(counter.clone())
             .collect();
         let found = self.batch_get(&wanted).await?;
         let held = |key: &keys::Key| found.contains_key(&(key.pk.clone(), key.sk.clone()));
+        let quota_used = counter
+            .and_then(|key| found.get(&(key.pk, key.sk)))
+            .and_then(|item| item.get("count"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         Ok(PhoneSignUpLookup {
             phone_taken: held(&claim),
             device_known: sighting.as_ref().is_some_and(held),
+            quota_used,
         })
     }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::keys::{self, Key};
 use crate::domain::{
     Device, DeviceId, DeviceInfo, LoginThrottle, RefreshRecord, RefreshState, Session, SessionId,
-    UserId,
+    ThrottleKey, UserId,
 };
 
 /// Ended sessions stay listed (device history) this long past their end.
@@ -287,12 +287,12 @@ const THROTTLE_MEMORY: Duration = Duration::days(1);
 
 impl ThrottleItem {
     pub fn new(
-        identifier: &str,
+        key: &ThrottleKey,
         throttle: &LoginThrottle,
         now: OffsetDateTime,
         owner: Option<UserId>,
     ) -> Self {
-        let Key { pk, sk } = keys::login_throttle(identifier);
+        let Key { pk, sk } = keys::login_throttle(key);
         let last_event = throttle.locked_until.unwrap_or(now).max(now);
         Self {
             pk,

@@ -16,8 +16,8 @@ use crate::domain::{
     UserId,
 };
 use crate::ports::sessions::{
-    LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
-    Rotation, RotationError, SessionStore,
+    GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession,
+    PasswordCheckEnd, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
 };
 use crate::ports::StoreError;
 
@@ -214,12 +214,14 @@ impl SessionStore for DynamoStore {
     async fn lookup_login(&self, login: &LoginKeys<'_>) -> Result<LoginLookup, StoreError> {
         let username = login.username_key.map(keys::username_claim);
         let email = login.email.map(keys::email_claim);
-        let throttle = keys::login_throttle(login.identifier);
+        let throttle = keys::login_throttle(login.throttle);
+        let ceiling = login.ceiling.map(keys::login_throttle);
         let ip = login.ip_window.map(|w| keys::rate_counter(&w.key));
         let wanted: Vec<Key> = [
             username.clone(),
             email.clone(),
             Some(throttle.clone()),
+            ceiling.clone(),
             ip.clone(),
         ]
         .into_iter()
@@ -240,6 +242,10 @@ impl SessionStore for DynamoStore {
             Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
             None => Default::default(),
         };
+        let ceiling = match ceiling.as_ref().and_then(|k| take(&mut found, k)) {
+            Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
+            None => Default::default(),
+        };
         let ip_failures = match ip.as_ref().and_then(|k| take(&mut found, k)) {
             Some(item) => item
                 .get("count")
@@ -251,6 +257,7 @@ impl SessionStore for DynamoStore {
         Ok(LoginLookup {
             user_id: by_username.or(by_email),
             throttle,
+            ceiling,
             ip_failures,
         })
     }
@@ -271,10 +278,10 @@ impl SessionStore for DynamoStore {
             writes.push(self.upsert_device(device)?);
             writes.push(self.sight_device(&device.id, device.last_seen, device.user_id)?);
         }
-        if let Some(identifier) = &new.clear_throttle {
+        if let Some(throttle) = &new.clear_throttle {
             writes.push(Write::delete(
                 &self.table,
-                &keys::login_throttle(identifier),
+                &keys::login_throttle(throttle),
                 None,
                 Expression::default(),
             )?);
@@ -287,13 +294,22 @@ impl SessionStore for DynamoStore {
             .map_err(TransactError::into_store_error)
     }
 
+    async fn record_refused_login(
+        &self,
+        ip_window: Option<&crate::domain::RateWindow>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let mut writes = vec![self.put_audit(audit)?];
+        if let Some(window) = ip_window {
+            writes.push(self.count_in_window(window)?);
+        }
+        self.transact(writes)
+            .await
+            .map_err(TransactError::into_store_error)
+    }
+
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
-        let item = ThrottleItem::new(
-            &failure.identifier,
-            &failure.next,
-            failure.audit.at,
-            failure.owner,
-        );
+        let item = ThrottleItem::new(&failure.throttle, &failure.next, failure.at, failure.owner);
         let throttle = Write::put(
             &self.table,
             to_item(item).map_err(mapping_error)?,
@@ -304,16 +320,48 @@ impl SessionStore for DynamoStore {
                 .value(":seen", n(failure.previous.version))
                 .value(":zero", n(0)),
         )?;
-        let mut writes = vec![throttle, self.put_audit(&failure.audit)?];
+        let mut writes = vec![throttle];
+        if let Some(ceiling) = &failure.ceiling {
+            let item = ThrottleItem::new(&ceiling.key, &ceiling.next, failure.at, failure.owner);
+            writes.push(Write::put(
+                &self.table,
+                to_item(item).map_err(mapping_error)?,
+                Some("(attribute_not_exists(#pk) AND :seen = :zero) OR #version = :seen"),
+                Expression::default()
+                    .name("#pk", keys::PK)
+                    .name("#version", "version")
+                    .value(":seen", n(ceiling.previous.version))
+                    .value(":zero", n(0)),
+            )?);
+        }
+        if let Some(audit) = &failure.audit {
+            writes.push(self.put_audit(audit)?);
+        }
         if let Some(window) = &failure.ip_window {
             writes.push(self.count_in_window(window)?);
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+            Err(TransactError::Cancelled(cancelled))
+                if cancelled.failed(0) || (failure.ceiling.is_some() && cancelled.failed(1)) =>
+            {
                 Err(LoginFailureError::Concurrent)
             }
             Err(error) => Err(error.into_store_error().into()),
+        }
+    }
+
+    async fn settle_password_check(&self, end: &PasswordCheckEnd) -> Result<(), StoreError> {
+        match end {
+            PasswordCheckEnd::Right { refund } => match self.record_login_failure(refund).await {
+                // Counted again since: the count stands.
+                Ok(()) | Err(LoginFailureError::Concurrent) => Ok(()),
+                Err(LoginFailureError::Store(error)) => Err(error),
+            },
+            PasswordCheckEnd::Wrong { audit } => self
+                .transact(vec![self.put_audit(audit)?])
+                .await
+                .map_err(TransactError::into_store_error),
         }
     }
 
@@ -384,6 +432,29 @@ impl SessionStore for DynamoStore {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(_)) => Err(RotationError::Lost),
             Err(TransactError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    async fn record_grace_replay(&self, replay: &GraceReplay) -> Result<(), RotationError> {
+        let still_current = Write::check(
+            &self.table,
+            &keys::session(replay.user_id, replay.session_id),
+            "attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :successor",
+            Expression::default()
+                .name("#pk", keys::PK)
+                .name("#revoked", "revoked_at")
+                .name("#current", "current_token_hash")
+                .value(":successor", s(replay.successor_hash.clone())),
+        )?;
+        match self
+            .transact(vec![still_current, self.put_audit(&replay.audit)?])
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+                Err(RotationError::Lost)
+            }
+            Err(error) => Err(error.into_store_error().into()),
         }
     }
 

@@ -97,6 +97,16 @@ impl DynamoStore {
         )
     }
 
+    /// Counts one event in a fixed window now, in its own write; false when
+    /// the window is full.
+    pub(super) async fn charge_now(&self, window: &RateWindow) -> Result<bool, StoreError> {
+        match self.transact(vec![self.charge_window(window)?]).await {
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => Ok(false),
+            Err(error) => Err(error.into_store_error()),
+        }
+    }
+
     /// Counts one event in a fixed window, without a cap.
     pub(super) fn count_in_window(&self, window: &RateWindow) -> Result<Write, StoreError> {
         Write::update(
@@ -158,6 +168,10 @@ pub(super) fn format_time(at: OffsetDateTime) -> String {
 
 #[async_trait]
 impl UserStore for DynamoStore {
+    async fn charge_signup_quota(&self, window: &RateWindow) -> Result<bool, StoreError> {
+        self.charge_now(window).await
+    }
+
     async fn create(
         &self,
         user: &User,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
 };
 
 use super::errors::store_error;
@@ -129,6 +129,30 @@ impl Write {
         )?;
         Ok(Self {
             item: TransactWriteItem::builder().delete(delete).build(),
+        })
+    }
+}
+
+impl Write {
+    /// No write: the transaction applies only while `condition` holds on
+    /// the item at `key`.
+    pub fn check(
+        table: &str,
+        key: &Key,
+        condition: &str,
+        expression: Expression,
+    ) -> Result<Self, StoreError> {
+        let check = built(
+            ConditionCheck::builder()
+                .table_name(table)
+                .set_key(Some(key.to_attributes()))
+                .condition_expression(condition)
+                .set_expression_attribute_names(expression.names())
+                .set_expression_attribute_values(expression.values())
+                .build(),
+        )?;
+        Ok(Self {
+            item: TransactWriteItem::builder().condition_check(check).build(),
         })
     }
 }

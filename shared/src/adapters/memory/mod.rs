@@ -77,6 +77,17 @@ impl Tables {
         self.counters.get(key).map_or(0, |(count, _)| *count)
     }
 
+    /// Counts one event in a fixed window unless it is full.
+    fn charge(&mut self, window: &crate::domain::RateWindow) -> bool {
+        let count = self.counter(&window.key);
+        if count >= window.max {
+            return false;
+        }
+        self.counters
+            .insert(window.key.clone(), (count + 1, window.ends_at));
+        true
+    }
+
     fn account(&self, id: UserId) -> Option<crate::domain::Account> {
         use crate::domain::Account;
         self.users

@@ -9,16 +9,25 @@ use crate::ports::StoreError;
 
 #[async_trait]
 impl PhoneUserStore for MemoryStore {
+    async fn charge_signup_quota(
+        &self,
+        window: &crate::domain::RateWindow,
+    ) -> Result<bool, StoreError> {
+        Ok(self.lock().charge(window))
+    }
+
     async fn phone_signup_lookup(
         &self,
         phone: &PhoneNumber,
         device_id: Option<&DeviceId>,
+        quota: Option<&crate::domain::RateWindow>,
     ) -> Result<PhoneSignUpLookup, StoreError> {
         let tables = self.lock();
         Ok(PhoneSignUpLookup {
             phone_taken: tables.phones.contains_key(phone.as_e164()),
             device_known: device_id
                 .is_some_and(|id| tables.device_sightings.contains_key(id.as_str())),
+            quota_used: quota.map_or(0, |w| tables.counter(&w.key)),
         })
     }
 

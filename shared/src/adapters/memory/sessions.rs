@@ -5,8 +5,8 @@ use super::{MemoryStore, Tables};
 use crate::domain::{Account, AuditRecord, NotificationEvent};
 use crate::domain::{Device, DeviceId, DeviceInfo, RefreshState, Session, SessionId, UserId};
 use crate::ports::sessions::{
-    LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession, RefreshView, RevokeReason,
-    Rotation, RotationError, SessionStore,
+    GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession,
+    PasswordCheckEnd, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
 };
 use crate::ports::StoreError;
 
@@ -74,8 +74,12 @@ impl SessionStore for MemoryStore {
             user_id: by_username.or(by_email),
             throttle: tables
                 .throttles
-                .get(keys.identifier)
+                .get(keys.throttle.as_str())
                 .cloned()
+                .unwrap_or_default(),
+            ceiling: keys
+                .ceiling
+                .and_then(|k| tables.throttles.get(k.as_str()).cloned())
                 .unwrap_or_default(),
             ip_failures: keys.ip_window.map_or(0, |w| tables.counter(&w.key)),
         })
@@ -110,11 +114,27 @@ impl SessionStore for MemoryStore {
             };
             tables.devices.insert(device_key, merged);
         }
-        if let Some(identifier) = &new.clear_throttle {
-            tables.throttles.remove(identifier);
+        if let Some(throttle) = &new.clear_throttle {
+            tables.throttles.remove(throttle.as_str());
         }
         tables.audit.push(new.audit.clone());
         tables.outbox.extend_from_slice(&new.events);
+        Ok(())
+    }
+
+    async fn record_refused_login(
+        &self,
+        ip_window: Option<&crate::domain::RateWindow>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        if let Some(window) = ip_window {
+            let count = tables.counter(&window.key) + 1;
+            tables
+                .counters
+                .insert(window.key.clone(), (count, window.ends_at));
+        }
+        tables.audit.push(audit.clone());
         Ok(())
     }
 
@@ -122,22 +142,53 @@ impl SessionStore for MemoryStore {
         let mut tables = self.lock();
         let stored = tables
             .throttles
-            .get(&failure.identifier)
+            .get(failure.throttle.as_str())
             .cloned()
             .unwrap_or_default();
         if stored.version != failure.previous.version {
             return Err(LoginFailureError::Concurrent);
         }
+        if let Some(ceiling) = &failure.ceiling {
+            let stored = tables
+                .throttles
+                .get(ceiling.key.as_str())
+                .map_or(0, |t| t.version);
+            if stored != ceiling.previous.version {
+                return Err(LoginFailureError::Concurrent);
+            }
+            tables
+                .throttles
+                .insert(ceiling.key.as_str().to_owned(), ceiling.next.clone());
+        }
         tables
             .throttles
-            .insert(failure.identifier.clone(), failure.next.clone());
+            .insert(failure.throttle.as_str().to_owned(), failure.next.clone());
         if let Some(window) = &failure.ip_window {
             let count = tables.counter(&window.key) + 1;
             tables
                 .counters
                 .insert(window.key.clone(), (count, window.ends_at));
         }
-        tables.audit.push(failure.audit.clone());
+        tables.audit.extend(failure.audit.clone());
+        Ok(())
+    }
+
+    async fn settle_password_check(&self, end: &PasswordCheckEnd) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        match end {
+            PasswordCheckEnd::Right { refund } => {
+                if tables
+                    .throttles
+                    .get(refund.throttle.as_str())
+                    .is_some_and(|t| t.version == refund.previous.version)
+                {
+                    tables
+                        .throttles
+                        .insert(refund.throttle.as_str().to_owned(), refund.next.clone());
+                }
+            }
+            PasswordCheckEnd::Wrong { audit } => tables.audit.push(audit.clone()),
+        }
         Ok(())
     }
 
@@ -181,6 +232,19 @@ impl SessionStore for MemoryStore {
             session.current_token_hash = rotation.successor.hash.clone();
             session.last_used_at = rotation.at;
         }
+        Ok(())
+    }
+
+    async fn record_grace_replay(&self, replay: &GraceReplay) -> Result<(), RotationError> {
+        let mut tables = self.lock();
+        let on_successor = matches!(
+            tables.sessions.get(&(replay.user_id, replay.session_id)),
+            Some(s) if s.revoked_at.is_none() && s.current_token_hash == replay.successor_hash
+        );
+        if !on_successor {
+            return Err(RotationError::Lost);
+        }
+        tables.audit.push(replay.audit.clone());
         Ok(())
     }
 

@@ -10,6 +10,13 @@ use crate::ports::{Conflicts, CreateUserError, StoreError, UpdateUserError, User
 
 #[async_trait]
 impl UserStore for MemoryStore {
+    async fn charge_signup_quota(
+        &self,
+        window: &crate::domain::RateWindow,
+    ) -> Result<bool, StoreError> {
+        Ok(self.lock().charge(window))
+    }
+
     async fn create(
         &self,
         user: &User,
