@@ -23,7 +23,12 @@ base="http://127.0.0.1:$port"
 server_log="$root/target/schemathesis-server.log"
 # Its own clean environment: in-memory storage whatever the caller exported
 # (infra/test.sh exports the emulators' endpoints for the integration tests).
+# The per-address and per-identifier limits are raised so that generated
+# requests reach the logic behind them instead of mostly answering 429 (the
+# limits themselves are tested in the integration suite).
 env -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB STORAGE=memory PORT="$port" LOG_LEVEL=warn \
+  SIGNUP_IP_LIMIT=0 LINK_EMAIL_LIMIT=1000000 LINK_IP_LIMIT=1000000 \
+  LOGIN_MAX_FAILURES=1000000 LOGIN_IP_MAX_FAILURES=1000000 \
   "$server" >"$server_log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT

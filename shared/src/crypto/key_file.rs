@@ -2,6 +2,8 @@
 //! form: parse errors that never echo the secret, key ids, creation times,
 //! and one entry per key id.
 
+use secrecy::zeroize::Zeroize;
+use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
@@ -53,4 +55,24 @@ pub(crate) fn parse_unique<Entry, Key, Error>(
         keys.push(key);
     }
     Ok(keys)
+}
+
+/// A key document as the secret's pretty JSON, in a buffer sized up front
+/// (`capacity`) so the writer never reallocates, which would leave unwiped
+/// copies of key material behind.
+pub(crate) fn to_secret_json<D: serde::Serialize>(document: &D, capacity: usize) -> SecretString {
+    let mut buffer = Vec::with_capacity(capacity);
+    if serde_json::to_writer_pretty(&mut buffer, document).is_err() {
+        // Strings and a Vec always serialize; an empty secret is the
+        // harmless answer should that ever change.
+        buffer.zeroize();
+        return SecretString::default();
+    }
+    match String::from_utf8(buffer) {
+        Ok(json) => SecretString::from(json),
+        Err(error) => {
+            error.into_bytes().zeroize();
+            SecretString::default()
+        }
+    }
 }

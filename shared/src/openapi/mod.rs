@@ -9,6 +9,7 @@ mod operation;
 pub mod response_schemas;
 pub mod schemas;
 pub(crate) mod service_paths;
+pub use service_paths::DOCS_ASSETS;
 pub(crate) mod user_paths;
 
 use utoipa::openapi::path::Paths;

@@ -110,6 +110,21 @@ impl Op {
         self
     }
 
+    /// A path parameter that takes one of `values` (anything else is 404).
+    pub fn path_choice(mut self, name: &str, description: &str, values: &[&str]) -> Self {
+        self.builder = self.builder.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(description))
+                .schema(Some(
+                    string_schema().enum_values(Some(values.iter().copied())),
+                )),
+        );
+        self
+    }
+
     /// An optional whole-number query parameter.
     pub fn query_number(
         mut self,

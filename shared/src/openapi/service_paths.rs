@@ -125,6 +125,10 @@ pub fn docs() -> Operation {
     .build()
 }
 
+/// The files the reference page loads (`functions/docs`'s `ASSETS`; a test
+/// holds the two lists together).
+pub const DOCS_ASSETS: &[&str] = &["swagger-ui-bundle.js", "swagger-ui.css", "docs.js"];
+
 pub fn docs_asset() -> Operation {
     Op::new(
         "docsAsset",
@@ -132,7 +136,7 @@ pub fn docs_asset() -> Operation {
         "A file of the API reference page",
         "The renderer's script and style sheet, and the page's own script.",
     )
-    .path_parameter("file", "The file name, e.g. `swagger-ui.css`.")
+    .path_choice("file", "The file name.", DOCS_ASSETS)
     .text(200, "The file", &["application/javascript", "text/css"])
     .error(404, "No such file (`not_found`).")
     .build()

@@ -201,3 +201,11 @@ async fn api_reference_in_docs_is_current() {
          UPDATE_DOCS=1 cargo test -p integration-tests --test suite api_reference"
     );
 }
+
+/// The document names exactly the files the docs function serves.
+#[test]
+fn the_documented_asset_names_are_the_served_ones() {
+    let served: BTreeSet<&str> = docs::ASSETS.iter().map(|(name, ..)| *name).collect();
+    let documented: BTreeSet<&str> = shared::openapi::DOCS_ASSETS.iter().copied().collect();
+    assert_eq!(served, documented);
+}

@@ -258,22 +258,7 @@ impl PhoneKeys {
                 .collect(),
             lookup_key: Some(STANDARD.encode(self.lookup.expose_secret())),
         };
-        // Sized up front so the writer never reallocates, which would leave
-        // unwiped copies of key material behind.
-        let mut buffer = Vec::with_capacity(256 + 192 * self.encryption.len());
-        if serde_json::to_writer_pretty(&mut buffer, &document).is_err() {
-            // Strings and a Vec always serialize; an empty secret is the
-            // harmless answer should that ever change.
-            buffer.zeroize();
-            return SecretString::default();
-        }
-        match String::from_utf8(buffer) {
-            Ok(json) => SecretString::from(json),
-            Err(error) => {
-                error.into_bytes().zeroize();
-                SecretString::default()
-            }
-        }
+        key_file::to_secret_json(&document, 256 + 192 * self.encryption.len())
     }
 
     /// Encrypts the E.164 form of `phone` under the current key (purpose

@@ -210,22 +210,7 @@ impl KeySet {
                 })
                 .collect(),
         };
-        // Sized up front so the writer never reallocates, which would leave
-        // unwiped copies of key material behind.
-        let mut buffer = Vec::with_capacity(512 + 640 * self.keys.len());
-        if serde_json::to_writer_pretty(&mut buffer, &document).is_err() {
-            // Strings and a Vec always serialize; an empty secret is the
-            // harmless answer should that ever change.
-            buffer.zeroize();
-            return SecretString::default();
-        }
-        match String::from_utf8(buffer) {
-            Ok(json) => SecretString::from(json),
-            Err(error) => {
-                error.into_bytes().zeroize();
-                SecretString::default()
-            }
-        }
+        key_file::to_secret_json(&document, 512 + 640 * self.keys.len())
     }
 
     /// The RFC 7517 JWK Set of the public keys (every state but removed),
