@@ -98,29 +98,24 @@ impl Op {
     }
 
     /// A path parameter (the route's only one).
-    pub fn path_parameter(mut self, name: &str, description: &str) -> Self {
-        self.builder = self.builder.parameter(
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some(description))
-                .schema(Some(string_schema().min_length(Some(1)))),
-        );
-        self
+    pub fn path_parameter(self, name: &str, description: &str) -> Self {
+        self.path_with(name, description, string_schema().min_length(Some(1)))
     }
 
     /// A path parameter that takes one of `values` (anything else is 404).
-    pub fn path_choice(mut self, name: &str, description: &str, values: &[&str]) -> Self {
+    pub fn path_choice(self, name: &str, description: &str, values: &[&str]) -> Self {
+        let schema = string_schema().enum_values(Some(values.iter().copied()));
+        self.path_with(name, description, schema)
+    }
+
+    fn path_with(mut self, name: &str, description: &str, schema: ObjectBuilder) -> Self {
         self.builder = self.builder.parameter(
             ParameterBuilder::new()
                 .name(name)
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
                 .description(Some(description))
-                .schema(Some(
-                    string_schema().enum_values(Some(values.iter().copied())),
-                )),
+                .schema(Some(schema)),
         );
         self
     }
