@@ -76,3 +76,16 @@ pub(crate) fn to_secret_json<D: serde::Serialize>(document: &D, capacity: usize)
         }
     }
 }
+
+/// A key id: `<yyyy-mm-dd>-<hex of tag>`, the creation date and random
+/// bytes (both key secrets name their keys this way).
+pub(crate) fn kid(created_at: time::OffsetDateTime, tag: &[u8]) -> String {
+    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    let date = created_at.date();
+    format!(
+        "{:04}-{:02}-{:02}-{hex}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}

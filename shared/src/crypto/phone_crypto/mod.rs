@@ -463,14 +463,7 @@ fn new_encryption_key(created_at: OffsetDateTime, taken: &[EncryptionKey]) -> En
         let mut tag = [0u8; 4];
         getrandom::fill(&mut tag)
             .expect("the operating system provides randomness for key generation");
-        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-        let date = created_at.date();
-        let kid = format!(
-            "{:04}-{:02}-{:02}-{hex}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        );
+        let kid = key_file::kid(created_at, &tag);
         if taken.iter().any(|key| key.kid == kid) {
             continue; // a 1 in 2^32 collision: draw another kid
         }

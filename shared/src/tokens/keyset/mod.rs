@@ -275,14 +275,7 @@ fn new_key(alg: KeyAlgorithm, created_at: OffsetDateTime, taken: &[SigningKey]) 
     loop {
         let mut key = SigningKey::generate(String::new(), alg, created_at);
         let digest = Sha256::digest(key.public_key_bytes());
-        let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-        let date = created_at.date();
-        let kid = format!(
-            "{:04}-{:02}-{:02}-{hex}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        );
+        let kid = key_file::kid(created_at, &digest[..4]);
         if taken.iter().any(|known| known.kid == kid) {
             continue; // a 1 in 2^32 collision: draw another key
         }
