@@ -504,20 +504,31 @@ proptest! {
     fn one_time_token(
         raw in prop_oneof![
             text(),
-            (proptest::sample::select(&["ec_", "pr_", "rt_", ""][..]), made_of(&['A', 'z', '0', '-', '_', '=', '+', '/'], 40..46))
+            (proptest::sample::select(&["ec_", "pr_", "ce_", "rt_", ""][..]), made_of(&['A', 'z', '0', '-', '_', '=', '+', '/'], 40..46))
                 .prop_map(|(prefix, rest)| format!("{prefix}{rest}")),
         ],
-        purpose in prop_oneof![Just(TokenPurpose::ConfirmEmail), Just(TokenPurpose::ResetPassword)],
+        purpose in prop_oneof![
+            Just(TokenPurpose::ConfirmEmail),
+            Just(TokenPurpose::ResetPassword),
+            Just(TokenPurpose::ChangeEmail),
+        ],
     ) {
         match OneTimeToken::parse(&raw, purpose) {
             Ok(token) => {
                 prop_assert_eq!(token.expose(), raw.as_str());
                 prop_assert_eq!(raw.len(), 46);
-                let other = match purpose {
-                    TokenPurpose::ConfirmEmail => TokenPurpose::ResetPassword,
-                    TokenPurpose::ResetPassword => TokenPurpose::ConfirmEmail,
-                };
-                prop_assert!(OneTimeToken::parse(&raw, other).is_err(), "one purpose per token");
+                for other in [
+                    TokenPurpose::ConfirmEmail,
+                    TokenPurpose::ResetPassword,
+                    TokenPurpose::ChangeEmail,
+                ] {
+                    if other != purpose {
+                        prop_assert!(
+                            OneTimeToken::parse(&raw, other).is_err(),
+                            "one purpose per token"
+                        );
+                    }
+                }
             }
             Err(error) => prop_assert_eq!(error, OneTimeTokenError::Malformed),
         }

@@ -1,20 +1,45 @@
 //! `PATCH /users/me`: a username account's profile fields under the sign-up
-//! rules (username and email uniqueness kept in the same transaction), or
-//! a phone account's name and location.
+//! rules (username uniqueness kept in the same transaction), or a phone
+//! account's name and location. A new email needs `current_password` and
+//! waits as `pending_email` until the link mailed to it is confirmed.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
+use shared::app::{StartupError, Stores};
+use shared::crypto::PasswordHasher;
 use shared::domain::Account as SignedIn;
+use shared::domain::LockoutPolicy;
+use shared::http::auth::Authenticator;
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
 use shared::http::views::{AccountView, PhoneAccountView};
 use shared::http::{respond, ApiError, Reply};
-use shared::usecases::account::Account;
+use shared::serve::{Endpoint, Needs, Resources};
+use shared::usecases::account::UpdateProfile;
 use shared::usecases::phone_profile::PhoneProfile;
 
-/// Stores, keys and the authentication layer, built once per cold start.
-pub type State = shared::serve::SignedInState;
+/// Stores, keys, the authentication layer and the hasher (an email change
+/// checks the current password), built once per cold start.
+pub struct State {
+    pub auth: Authenticator,
+    pub stores: Stores,
+    pub hasher: PasswordHasher,
+    pub lockout: LockoutPolicy,
+}
+
+impl Endpoint for State {
+    const NEEDS: Needs = Needs::KEYS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            auth: resources.authenticator()?,
+            stores: resources.stores.clone(),
+            hasher: resources.hasher()?,
+            lockout: resources.config.lockout,
+        })
+    }
+}
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::MeUpdate, request, |meta, request| async move {
@@ -23,14 +48,15 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let origin = meta.origin();
         match &principal.account {
             SignedIn::Member(member) => {
-                let account = Account {
+                let update = UpdateProfile {
                     users: state.stores.users(),
                     sessions: state.stores.sessions(),
-                    audit: state.stores.audit(),
+                    hasher: &state.hasher,
                     clock: state.stores.clock.as_ref(),
+                    lockout: state.lockout,
                 };
-                let user = account
-                    .update_profile(member, &fields, &origin)
+                let user = update
+                    .run(member, &fields, &origin)
                     .await
                     .map_err(ApiError::from)?;
                 Reply::new(

@@ -32,10 +32,19 @@ pub enum EventType {
     TokenReuse,
     #[serde(rename = "user.deleted")]
     UserDeleted,
+    /// Carries the email-change token, mailed to the new address.
+    #[serde(rename = "email.change_requested")]
+    EmailChangeRequested,
+    /// To the old address: a change was asked for (no link).
+    #[serde(rename = "email.change_notice")]
+    EmailChangeNotice,
+    /// To the old address once the change is confirmed (no link).
+    #[serde(rename = "email.changed")]
+    EmailChanged,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 11] = [
         Self::UserRegistered,
         Self::EmailConfirmationRequested,
         Self::EmailConfirmed,
@@ -44,6 +53,9 @@ impl EventType {
         Self::LoginNewDevice,
         Self::TokenReuse,
         Self::UserDeleted,
+        Self::EmailChangeRequested,
+        Self::EmailChangeNotice,
+        Self::EmailChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +68,9 @@ impl EventType {
             Self::LoginNewDevice => "login.new_device",
             Self::TokenReuse => "security.token_reuse",
             Self::UserDeleted => "user.deleted",
+            Self::EmailChangeRequested => "email.change_requested",
+            Self::EmailChangeNotice => "email.change_notice",
+            Self::EmailChanged => "email.changed",
         }
     }
 
@@ -64,7 +79,11 @@ impl EventType {
     pub fn category(self) -> Option<super::preferences::Category> {
         use super::preferences::Category;
         match self {
-            Self::EmailConfirmationRequested | Self::PasswordResetRequested => None,
+            Self::EmailConfirmationRequested
+            | Self::PasswordResetRequested
+            | Self::EmailChangeRequested => None,
+            // Security notices: the security email cannot be turned off.
+            Self::EmailChangeNotice | Self::EmailChanged => Some(Category::Security),
             Self::PasswordChanged | Self::LoginNewDevice | Self::TokenReuse => {
                 Some(Category::Security)
             }

@@ -22,20 +22,23 @@ const ENCODED_LEN: usize = 43;
 pub enum TokenPurpose {
     ConfirmEmail,
     ResetPassword,
+    /// Confirms an email change: mailed to the new address.
+    ChangeEmail,
 }
 
 impl TokenPurpose {
-    fn prefix(self) -> &'static str {
+    pub fn prefix(self) -> &'static str {
         match self {
             Self::ConfirmEmail => "ec_",
             Self::ResetPassword => "pr_",
+            Self::ChangeEmail => "ce_",
         }
     }
 
     /// Confirmation links live a day, reset links an hour.
     pub fn lifetime(self) -> Duration {
         match self {
-            Self::ConfirmEmail => Duration::hours(24),
+            Self::ConfirmEmail | Self::ChangeEmail => Duration::hours(24),
             Self::ResetPassword => Duration::hours(1),
         }
     }
@@ -109,8 +112,20 @@ pub struct OneTimeTokenRecord {
     /// The address the token was mailed to: confirming it verifies this
     /// address only, not one the user changed to since.
     pub email: Email,
+    /// Reset tokens: `password_stamp` of the password the account had when
+    /// the link was mailed. A reset link works only while the password and
+    /// the address are still those it was issued for.
+    pub password_stamp: Option<String>,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+}
+
+/// A short digest of a password hash, kept with reset tokens so that a
+/// password change kills the links mailed before it (the hash itself is
+/// never copied into another item).
+pub fn password_stamp(hash: &super::PasswordHash) -> String {
+    crate::crypto::digest::sha256_hex(format!("reset-stamp/{}", hash.as_phc()).as_bytes())[..32]
+        .to_owned()
 }
 
 impl OneTimeTokenRecord {
@@ -126,6 +141,7 @@ impl OneTimeTokenRecord {
             purpose,
             user_id,
             email,
+            password_stamp: None,
             created_at: now,
             expires_at: now + purpose.lifetime(),
         }

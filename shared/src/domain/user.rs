@@ -67,6 +67,9 @@ pub struct User {
     pub username: Username,
     pub email: Email,
     pub email_verified: bool,
+    /// An address the user asked to change to, not confirmed yet: `email`
+    /// stays the account's address until the link mailed here is used.
+    pub pending_email: Option<Email>,
     pub password_hash: PasswordHash,
     pub status: UserStatus,
     pub profile: Profile,

@@ -227,6 +227,18 @@ impl From<crate::usecases::email_links::EmailLinkError> for ApiError {
             EmailLinkError::TokenExpired => {
                 token_error(ErrorCode::TokenExpired, "Token has expired")
             }
+            EmailLinkError::EmailTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                "Email already registered",
+                FieldErrors::single(
+                    crate::usecases::email_links::EMAIL,
+                    FieldError::new(
+                        ErrorCode::EmailConflict,
+                        "Another account registered this address before the change was \
+                         confirmed; nothing was changed.",
+                    ),
+                ),
+            ),
             EmailLinkError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
             EmailLinkError::Store(error) => error.into(),
             EmailLinkError::Hashing(error) => error.into(),

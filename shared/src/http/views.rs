@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{Account, PhoneUser, User, UserStatus};
+use crate::domain::{Account, Email, PhoneUser, User, UserStatus};
 
 fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
@@ -62,6 +62,11 @@ pub struct AccountView<'a> {
     #[serde(flatten)]
     pub user: UserView<'a>,
     pub email_verified: bool,
+    /// An address the user asked to change to: `email` stays the account's
+    /// address until the link mailed to this one is confirmed
+    /// (`POST /auth/email/confirm`); null when no change is waiting.
+    #[cfg_attr(feature = "openapi", schema(format = "email"))]
+    pub pending_email: Option<&'a str>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -71,6 +76,7 @@ impl<'a> AccountView<'a> {
         Self {
             user: UserView::new(user),
             email_verified: user.email_verified,
+            pending_email: user.pending_email.as_ref().map(Email::as_str),
             created_at: rfc3339(user.created_at),
             updated_at: rfc3339(user.updated_at),
         }

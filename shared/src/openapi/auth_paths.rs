@@ -224,10 +224,18 @@ pub fn email_confirm() -> Operation {
         "confirmEmail",
         TAG,
         "Confirm the email address",
-        "The token of the confirmation email (single use, 24 h) marks the address verified.",
+        "The token of the confirmation email (single use, 24 h) marks the address verified. \
+         The token of an email change (`ce_…`, mailed to the new address by `PATCH /users/me`) \
+         makes that address the account's, verified; if another account registered it \
+         meanwhile, 409 `email_conflict` and nothing changes.",
     )
     .body::<EmailConfirmRequest>(json!({"token": "ec_Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0"}))
     .data::<EmailVerified>(200, "Email confirmed", json!({"email_verified": true}))
+    .error(
+        409,
+        "An email change whose new address another account registered before the link was \
+         used (`email_conflict` under `email`); nothing changed.",
+    )
     .uses_storage()
     .build()
 }

@@ -159,7 +159,16 @@ pub struct PasswordResetConfirmRequest {
 #[derive(Serialize, ToSchema)]
 pub struct ProfileUpdateRequest {
     pub username: Option<String>,
+    /// A new address does not apply at once: it needs `current_password`,
+    /// shows as `pending_email`, and becomes the account's when the link
+    /// mailed to it is confirmed (`POST /auth/email/confirm`). The current
+    /// address (in any case) is no change.
+    #[schema(format = "email")]
     pub email: Option<String>,
+    /// Required with a new `email` (missing: `required`; wrong:
+    /// `invalid_credentials`, counted toward the same lock as the password
+    /// change). Not needed for other fields.
+    pub current_password: Option<String>,
     pub rank: Option<String>,
     pub unitname: Option<String>,
     pub designation: Option<String>,

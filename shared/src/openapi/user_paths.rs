@@ -19,8 +19,16 @@ fn member_example() -> Value {
         "email": "alice@example.com", "rank": "Captain", "unitname": "Signals",
         "mobileNo": "+919876543210", "personalNo": "+919876543211", "designation": "Officer",
         "phoneNo": "+919876543212", "status": "ACTIVE", "email_verified": true,
-        "created_at": TIME, "updated_at": TIME
+        "pending_email": null, "created_at": TIME, "updated_at": TIME
     })
+}
+
+/// A user who asked to change the address and has not confirmed it yet.
+fn pending_example() -> Value {
+    let mut user = member_example();
+    user["rank"] = json!("Major");
+    user["pending_email"] = json!("alice.new@example.com");
+    user
 }
 
 fn push_token_example() -> Value {
@@ -42,8 +50,10 @@ pub fn me() -> Operation {
         "getMe",
         TAG,
         "The signed-in user",
-        "A username account: the sign-up user object with `email_verified`, `created_at` and \
-         `updated_at`; a phone account: its number, name, country code and profile state.",
+        "A username account: the sign-up user object with `email_verified`, `pending_email` (an \
+         address asked for by `PATCH /users/me` whose link is not confirmed yet, else null), \
+         `created_at` and `updated_at`; a phone account: its number, name, country code and \
+         profile state.",
     )
     .bearer()
     .data::<MeData>(200, "User retrieved", json!({"user": member_example()}))
@@ -57,11 +67,21 @@ pub fn me_update() -> Operation {
         TAG,
         "Update the profile",
         "Only the fields sent change, under the sign-up rules; a taken username or email is \
-         `username_conflict` / `email_conflict`.",
+         `username_conflict` / `email_conflict`. A new `email` needs `current_password` in the \
+         same body and does not apply at once: the user shows it as `pending_email`, a \
+         confirmation link (single use, 24 h) goes to the new address and a notice without a \
+         link to the current one; the address changes when the link is confirmed with \
+         `POST /auth/email/confirm`, and reset links mailed before then stop working.",
     )
     .bearer()
-    .body::<ProfileUpdateRequest>(json!({"rank": "Major", "designation": "Commander"}))
-    .data::<MeUpdateData>(200, "User updated", json!({"user": member_example()}))
+    .body::<ProfileUpdateRequest>(json!({
+        "rank": "Major", "email": "alice.new@example.com", "current_password": "Tr1cky-Vole-Lantern"
+    }))
+    .data::<MeUpdateData>(200, "User updated", json!({"user": pending_example()}))
+    .retry_later(
+        423,
+        "Too many wrong current passwords (`account_locked`), as for the password change.",
+    )
     .uses_storage()
     .build()
 }

@@ -111,12 +111,15 @@ pub trait UserStore: Send + Sync {
     async fn find_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError>;
 
     /// Replaces the stored user with `updated` if `current` is still what is
-    /// stored; moves the username and email claims when they change.
+    /// stored; moves the username and email claims when they change. Stores
+    /// `token` (an email-change link) and `events` in the same write.
     async fn update(
         &self,
         current: &User,
         updated: &User,
         audit: &AuditRecord,
+        token: Option<&crate::domain::OneTimeTokenRecord>,
+        events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError>;
 
     /// Sets a new password hash and ends every session but `keep`; spends

@@ -24,6 +24,9 @@ pub enum ConfirmError {
     /// The token was used meanwhile, or the account's address changed.
     #[error("the token is spent or no longer matches the account")]
     Spent,
+    /// An email change: another account holds the new address now.
+    #[error("the new address belongs to another account")]
+    Taken,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -58,6 +61,20 @@ pub trait OneTimeTokens: Send + Sync {
     async fn confirm_email(
         &self,
         token: &OneTimeTokenRecord,
+        at: OffsetDateTime,
+        audit: &AuditRecord,
+        events: &[NotificationEvent],
+    ) -> Result<(), ConfirmError>;
+
+    /// Spends an email-change token and makes its address the account's
+    /// (verified), moving the `EMAIL#` claim from `old` in the same write:
+    /// only while the account's address is still `old` and its pending
+    /// address the token's. `Taken` when another account claimed the new
+    /// address meanwhile; then nothing changes.
+    async fn confirm_email_change(
+        &self,
+        token: &OneTimeTokenRecord,
+        old: &Email,
         at: OffsetDateTime,
         audit: &AuditRecord,
         events: &[NotificationEvent],

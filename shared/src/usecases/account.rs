@@ -54,9 +54,26 @@ pub struct Account<'a> {
     pub clock: &'a dyn Clock,
 }
 
-/// The profile fields `PATCH /users/me` may change, with their rules.
-fn patch_profile(user: &User, fields: &Map<String, Value>) -> Result<User, FieldErrors> {
+/// The field that must accompany a new email address.
+pub const CURRENT_PASSWORD: &str = "current_password";
+
+/// A profile patch: the user with every field but the email applied, and
+/// the address asked for when it differs from the account's (with the
+/// current password presented for it).
+struct Patched<'f> {
+    user: User,
+    email_change: Option<(Email, &'f str)>,
+}
+
+/// The profile fields `PATCH /users/me` may change, with their rules. A
+/// new email is not applied here: it needs the current password and a
+/// confirmation from the new address.
+fn patch_profile<'f>(
+    user: &User,
+    fields: &'f Map<String, Value>,
+) -> Result<Patched<'f>, FieldErrors> {
     let form = Form::new(fields);
+    let mut email_change = None;
     let mut errors = FieldErrors::new();
     let mut updated = user.clone();
     let present = |name: &str| fields.contains_key(name);
@@ -70,10 +87,15 @@ fn patch_profile(user: &User, fields: &Map<String, Value>) -> Result<User, Field
     }
     if present(EMAIL) {
         if let Some(v) = errors.collect(EMAIL, form.required_text(EMAIL).and_then(Email::parse)) {
+            // Addresses are stored lower-cased: equal here means equal
+            // ignoring case, which is no change at all.
             if v != user.email {
-                updated.email_verified = false;
+                if let Some(current) =
+                    errors.collect(CURRENT_PASSWORD, form.required_secret(CURRENT_PASSWORD))
+                {
+                    email_change = Some((v, current));
+                }
             }
-            updated.email = v;
         }
     }
     let text = |name: &str, max: usize| {
@@ -107,33 +129,136 @@ fn patch_profile(user: &User, fields: &Map<String, Value>) -> Result<User, Field
         }
     }
     if errors.is_empty() {
-        Ok(updated)
+        Ok(Patched {
+            user: updated,
+            email_change,
+        })
     } else {
         Err(errors)
     }
 }
 
-impl Account<'_> {
-    /// Applies a partial profile; username and email keep their uniqueness
-    /// (claims moved in the same transaction as the user).
+fn wrong_current_password() -> FieldErrors {
+    FieldErrors::single(
+        CURRENT_PASSWORD,
+        FieldError::new(
+            ErrorCode::InvalidCredentials,
+            "The current password is incorrect.",
+        ),
+    )
+}
+
+fn current_password_error(error: CurrentPasswordError) -> AccountError {
+    match error {
+        CurrentPasswordError::Locked { retry_after } => AccountError::Locked { retry_after },
+        CurrentPasswordError::Store(error) => AccountError::Store(error),
+        CurrentPasswordError::Hashing(error) => AccountError::Hashing(error),
+    }
+}
+
+/// `PATCH /users/me` of a username account.
+pub struct UpdateProfile<'a> {
+    pub users: &'a dyn UserStore,
+    pub sessions: &'a dyn SessionStore,
+    pub hasher: &'a PasswordHasher,
+    pub clock: &'a dyn Clock,
+    pub lockout: LockoutPolicy,
+}
+
+impl UpdateProfile<'_> {
+    /// Applies a partial profile; the username keeps its uniqueness (claims
+    /// moved in the same transaction as the user). A new email needs the
+    /// current password (checked and counted as the password change does)
+    /// and only becomes `pending_email`: a link goes to the new address and
+    /// a notice without one to the old; the address changes when the link
+    /// is confirmed.
     #[tracing::instrument(name = "update_profile", skip_all)]
-    pub async fn update_profile(
+    pub async fn run(
         &self,
         user: &User,
         fields: &Map<String, Value>,
         origin: &Origin,
     ) -> Result<User, AccountError> {
+        let first = patch_profile(user, fields).map_err(AccountError::Rejected)?;
+        if let Some((new_email, current_password)) = &first.email_change {
+            let checker = CurrentPassword {
+                sessions: self.sessions,
+                hasher: self.hasher,
+                clock: self.clock,
+                lockout: self.lockout,
+            };
+            let right = checker
+                .check(
+                    user,
+                    current_password,
+                    AuditAction::ProfileUpdate,
+                    CURRENT_PASSWORD,
+                    origin,
+                )
+                .await
+                .map_err(current_password_error)?;
+            if !right {
+                return Err(AccountError::Rejected(wrong_current_password()));
+            }
+            // A taken address is refused now (with a taken username, so
+            // both are reported together); one taken before the link is
+            // used is refused then.
+            let new_username = (first.user.username.key() != user.username.key())
+                .then(|| first.user.username.key());
+            let taken = self
+                .users
+                .taken(new_username, Some(new_email.as_str()))
+                .await?;
+            if taken.any() {
+                return Err(AccountError::Rejected(super::signup::conflict_errors(
+                    taken,
+                )));
+            }
+        }
         let mut current = user.clone();
         for _ in 0..STALE_ATTEMPTS {
-            let mut updated = patch_profile(&current, fields).map_err(AccountError::Rejected)?;
+            let Patched {
+                user: mut updated,
+                email_change,
+            } = patch_profile(&current, fields).map_err(AccountError::Rejected)?;
+            let now = self.clock.now();
+            let mut token = None;
+            let mut events = Vec::new();
+            if let Some((new_email, _)) = email_change {
+                // The password was checked against `user`: it must still be
+                // the account's.
+                if current.password_hash != user.password_hash {
+                    return Err(AccountError::Rejected(wrong_current_password()));
+                }
+                let issued = super::email_links::email_change_request(&current, &new_email, now)
+                    .map_err(|e| StoreError::internal(format!("no token: {e}")))?;
+                events.push(issued.event);
+                events.push(NotificationEvent::new(
+                    EventType::EmailChangeNotice,
+                    current.id,
+                    now,
+                    serde_json::json!({
+                        "email": current.email.as_str(),
+                        "new_email": new_email.as_str(),
+                    }),
+                ));
+                token = Some(issued.record);
+                updated.pending_email = Some(new_email);
+            }
             if updated == current {
                 return Ok(current);
             }
-            let now = self.clock.now();
             updated.updated_at = now;
             let mut audit = origin.audit(AuditAction::ProfileUpdate, AuditOutcome::Success, now);
             audit.user_id = Some(user.id);
-            match self.users.update(&current, &updated, &audit).await {
+            if token.is_some() {
+                audit.reasons = vec!["email:change_requested".into()];
+            }
+            match self
+                .users
+                .update(&current, &updated, &audit, token.as_ref(), &events)
+                .await
+            {
                 Ok(()) => return Ok(updated),
                 Err(UpdateUserError::Stale) => {
                     current = self.users.get(user.id).await?.ok_or(AccountError::Gone)?;
@@ -143,7 +268,9 @@ impl Account<'_> {
         }
         Err(StoreError::Unavailable("the user kept changing".into()).into())
     }
+}
 
+impl Account<'_> {
     /// Ends the current session, or every session of the user.
     #[tracing::instrument(name = "log_out", skip_all)]
     pub async fn log_out(
@@ -218,13 +345,7 @@ impl ChangePassword<'_> {
                 origin,
             )
             .await
-            .map_err(|error| match error {
-                CurrentPasswordError::Locked { retry_after } => {
-                    AccountError::Locked { retry_after }
-                }
-                CurrentPasswordError::Store(error) => AccountError::Store(error),
-                CurrentPasswordError::Hashing(error) => AccountError::Hashing(error),
-            })?;
+            .map_err(current_password_error)?;
         if !current_ok {
             errors.add(
                 "current_password",

@@ -11,7 +11,7 @@ use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::form::Form;
-use crate::domain::one_time_token::OneTimeTokenError;
+use crate::domain::one_time_token::{password_stamp, OneTimeTokenError};
 use crate::domain::{
     AuditAction, AuditOutcome, Email, EventType, NotificationEvent, OneTimeToken,
     OneTimeTokenRecord, Quota, RateWindow, TokenPurpose, User, UserId, UserStatus,
@@ -30,6 +30,9 @@ pub enum EmailLinkError {
     TokenInvalid,
     #[error("the token has expired")]
     TokenExpired,
+    /// An email change: another account took the new address first.
+    #[error("the new address belongs to another account")]
+    EmailTaken,
     #[error("too many requests")]
     RateLimited { retry_after: time::Duration },
     #[error("storage failed")]
@@ -111,6 +114,21 @@ fn issue(
         }),
     );
     Ok(IssuedToken { record, event })
+}
+
+/// The token and event of an email change, mailed to the new address.
+pub fn email_change_request(
+    user: &User,
+    new_email: &Email,
+    now: OffsetDateTime,
+) -> Result<IssuedToken, OneTimeTokenError> {
+    issue(
+        TokenPurpose::ChangeEmail,
+        EventType::EmailChangeRequested,
+        user.id,
+        new_email,
+        now,
+    )
 }
 
 /// The confirmation token and event of a new account.
@@ -206,13 +224,19 @@ impl EmailLinks<'_> {
         let now = self.clock.now();
         let user = self.member_by_email(&email).await?;
         let token = match user.filter(|u| u.status == UserStatus::Active) {
-            Some(user) => Some(issue(
-                TokenPurpose::ResetPassword,
-                EventType::PasswordResetRequested,
-                user.id,
-                &user.email,
-                now,
-            )?),
+            Some(user) => {
+                let mut issued = issue(
+                    TokenPurpose::ResetPassword,
+                    EventType::PasswordResetRequested,
+                    user.id,
+                    &user.email,
+                    now,
+                )?;
+                // Bound to this password and address: changing either
+                // kills the link.
+                issued.record.password_stamp = Some(password_stamp(&user.password_hash));
+                Some(issued)
+            }
             None => None,
         };
         self.request("reset", &email, token, origin, now).await
@@ -263,10 +287,20 @@ impl EmailLinks<'_> {
         origin: &Origin,
     ) -> Result<UserId, EmailLinkError> {
         let mut errors = FieldErrors::new();
-        let Some(token) = parse_token(fields, TokenPurpose::ConfirmEmail, &mut errors) else {
+        // One route confirms both a new account's address and a change.
+        let purpose = match fields.get(TOKEN).and_then(Value::as_str) {
+            Some(raw) if raw.starts_with(TokenPurpose::ChangeEmail.prefix()) => {
+                TokenPurpose::ChangeEmail
+            }
+            _ => TokenPurpose::ConfirmEmail,
+        };
+        let Some(token) = parse_token(fields, purpose, &mut errors) else {
             return Err(EmailLinkError::Rejected(errors));
         };
-        let record = self.usable(&token, TokenPurpose::ConfirmEmail).await?;
+        let record = self.usable(&token, purpose).await?;
+        if purpose == TokenPurpose::ChangeEmail {
+            return self.confirm_change(&record, origin).await;
+        }
         let now = self.clock.now();
         let mut audit = origin.audit(AuditAction::EmailConfirmed, AuditOutcome::Success, now);
         audit.user_id = Some(record.user_id);
@@ -282,7 +316,52 @@ impl EmailLinks<'_> {
             .await
         {
             Ok(()) => Ok(record.user_id),
+            Err(ConfirmError::Spent | ConfirmError::Taken) => Err(EmailLinkError::TokenInvalid),
+            Err(ConfirmError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    /// Applies an email change: the token's address becomes the account's,
+    /// verified, its claim moved from the old address in one write, while
+    /// it is still the pending one and nobody else claimed it.
+    async fn confirm_change(
+        &self,
+        record: &OneTimeTokenRecord,
+        origin: &Origin,
+    ) -> Result<UserId, EmailLinkError> {
+        let user = self
+            .users
+            .get(record.user_id)
+            .await?
+            .filter(|u| u.pending_email.as_ref() == Some(&record.email))
+            // A later request replaced this address, or it was applied.
+            .ok_or(EmailLinkError::TokenInvalid)?;
+        let now = self.clock.now();
+        let mut audit = origin.audit(AuditAction::EmailConfirmed, AuditOutcome::Success, now);
+        audit.user_id = Some(user.id);
+        audit.reasons = vec!["email:changed".into()];
+        let events = [
+            NotificationEvent::new(
+                EventType::EmailChanged,
+                user.id,
+                now,
+                json!({ "email": user.email.as_str(), "new_email": record.email.as_str() }),
+            ),
+            NotificationEvent::new(
+                EventType::EmailConfirmed,
+                user.id,
+                now,
+                json!({ "email": record.email.as_str() }),
+            ),
+        ];
+        match self
+            .tokens
+            .confirm_email_change(record, &user.email, now, &audit, &events)
+            .await
+        {
+            Ok(()) => Ok(user.id),
             Err(ConfirmError::Spent) => Err(EmailLinkError::TokenInvalid),
+            Err(ConfirmError::Taken) => Err(EmailLinkError::EmailTaken),
             Err(ConfirmError::Store(error)) => Err(error.into()),
         }
     }
@@ -332,6 +411,14 @@ impl ResetPassword<'_> {
                 None
             }
         };
+        if let (Some(record), Some(user)) = (&record, &user) {
+            // Issued for another address or password than the account has
+            // now: the email or the password changed since, which kills it.
+            let stamp = password_stamp(&user.password_hash);
+            if record.email != user.email || record.password_stamp.as_deref() != Some(&stamp) {
+                return Err(EmailLinkError::TokenInvalid);
+            }
+        }
         let (Some(record), Some(user), Some(password)) = (record, user, password) else {
             return Err(EmailLinkError::Rejected(errors));
         };

@@ -97,6 +97,44 @@ pub fn render(event: &NotificationEvent, links: &LinkBase) -> Option<Rendered> {
                 ],
                 None,
             ),
+            EventType::EmailChangeRequested => (
+                "Confirm your new email address",
+                vec![
+                    "Someone asked to use this address for their account. The change applies \
+                     only when this link is used; it is valid for 24 hours and works once."
+                        .into(),
+                    "If it was not you, ignore this email.".into(),
+                ],
+                Some((link("confirm-email"), "Confirm the new address")),
+            ),
+            // No link: nothing in a mail to the old address can change the
+            // account, so a copy of it is worth nothing to anyone.
+            EventType::EmailChangeNotice => (
+                "Your email address is about to change",
+                vec![
+                    format!(
+                        "Someone signed in to your account asked to change its email address \
+                         to {}. It changes only once the new address is confirmed.",
+                        field("new_email")
+                    ),
+                    "If it was not you, change your password now (which also signs out \
+                     every other session) and contact support."
+                        .into(),
+                ],
+                None,
+            ),
+            EventType::EmailChanged => (
+                "Your email address was changed",
+                vec![
+                    format!(
+                        "The email address of your account is now {}; this address no longer \
+                         belongs to it.",
+                        field("new_email")
+                    ),
+                    "If it was not you, contact support now.".into(),
+                ],
+                None,
+            ),
             EventType::EmailConfirmed => return None,
         };
     let mut text = lines.join("\n\n");
@@ -149,6 +187,13 @@ mod tests {
                 continue;
             };
             assert!(!mail.html.contains("<b>al</b>"));
+            if matches!(
+                event_type,
+                EventType::EmailChangeNotice | EventType::EmailChanged
+            ) {
+                assert!(!mail.text.contains("token="), "{event_type:?} has a link");
+                assert!(!mail.html.contains("href"), "{event_type:?} has a link");
+            }
             if event_type == EventType::EmailConfirmationRequested {
                 assert!(mail
                     .text

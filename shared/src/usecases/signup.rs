@@ -98,6 +98,7 @@ impl SignUp<'_> {
             username: form.username,
             email: form.email,
             email_verified: false,
+            pending_email: None,
             password_hash,
             status: form.status,
             profile: form.profile,

@@ -310,6 +310,8 @@ async fn usernames_cannot_squat_on_an_email(world: World) {
             &current,
             &renamed,
             &integration_tests::requests::audit_record(squatter_id),
+            None,
+            &[],
         )
         .await
         .unwrap();

@@ -5,6 +5,7 @@ mod cleanup_job;
 mod concurrency;
 mod deletion;
 mod discovery;
+mod email_change;
 mod email_links;
 mod hostile;
 mod ip_blocks;

@@ -294,8 +294,11 @@ async fn profile_update_moves_claims_in_one_step(world: World) {
                 .await
         }
     };
-    let taken = patch(json!({"username": "JUDY", "email": "Judy@example.com"})).await;
-    assert_eq!(taken.status, 400);
+    let taken = patch(
+        json!({"username": "JUDY", "email": "Judy@example.com", "current_password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(taken.status, 400, "{}", taken.body);
     assert_eq!(codes(&taken.body, "username"), ["username_conflict"]);
     assert_eq!(codes(&taken.body, "email"), ["email_conflict"]);
     let invalid =
@@ -303,19 +306,39 @@ async fn profile_update_moves_claims_in_one_step(world: World) {
     assert_eq!(invalid.status, 400);
     assert_eq!(codes(&invalid.body, "mobileNo"), ["invalid"]);
     assert_eq!(codes(&invalid.body, "rank"), ["too_long"]);
-    let moved =
-        patch(json!({"username": "Ivan2", "email": "ivan2@example.com", "rank": "Major"})).await;
+    let moved = patch(json!({"username": "Ivan2", "email": "ivan2@example.com", "rank": "Major", "current_password": PASSWORD})).await;
     assert_eq!(moved.status, 200, "{}", moved.body);
     let user = &moved.body["data"]["user"];
     assert_eq!(
         (
             user["username"].as_str(),
             user["email"].as_str(),
+            user["pending_email"].as_str(),
             user["rank"].as_str()
         ),
-        (Some("Ivan2"), Some("ivan2@example.com"), Some("Major"))
+        (
+            Some("Ivan2"),
+            Some("ivan@example.com"),
+            Some("ivan2@example.com"),
+            Some("Major")
+        )
     );
-    assert_eq!(user["email_verified"], false);
+    // The new email applies once its link is confirmed.
+    world.app.settle().await;
+    let token = integration_tests::mail::last_token(
+        &world.app.mailbox.messages(),
+        "email.change_requested",
+    )
+    .expect("a link");
+    let confirmed = world
+        .call(
+            "POST",
+            "/auth/email/confirm",
+            Some(&json!({ "token": token })),
+            None,
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
     // The old name and email are free again; the new ones are taken.
     world.sign_up("ivan", "ivan@example.com").await;
     let users = world.backend.stores.users();
@@ -407,7 +430,10 @@ async fn deactivated_users_can_neither_refresh_nor_call(world: World) {
     let mut inactive = user.clone();
     inactive.status = shared::domain::UserStatus::Inactive;
     let audit = integration_tests::requests::audit_record(user.id);
-    users.update(&user, &inactive, &audit).await.unwrap();
+    users
+        .update(&user, &inactive, &audit, None, &[])
+        .await
+        .unwrap();
     let me = world.me(&pair.access).await;
     assert_eq!(
         (me.status, codes(&me.body, "non_field_errors")),

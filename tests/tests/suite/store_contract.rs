@@ -17,6 +17,7 @@ fn user(username: &str, email: &str) -> User {
         username: Username::parse(username).unwrap(),
         email: Email::parse(email).unwrap(),
         email_verified: false,
+        pending_email: None,
         password_hash: PasswordHash::from_phc(
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         ),

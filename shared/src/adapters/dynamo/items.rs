@@ -29,6 +29,9 @@ pub struct UserItem {
     pub username_key: String,
     pub email: String,
     pub email_verified: bool,
+    /// An email change waiting for its confirmation link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_email: Option<String>,
     pub password_hash: String,
     pub status: UserStatus,
     pub rank: String,
@@ -59,6 +62,7 @@ impl UserItem {
             username_key: user.username.key().into(),
             email: user.email.as_str().into(),
             email_verified: user.email_verified,
+            pending_email: user.pending_email.as_ref().map(|e| e.as_str().into()),
             password_hash: user.password_hash.as_phc().into(),
             status: user.status,
             rank: user.profile.rank.as_str().into(),
@@ -91,6 +95,7 @@ impl UserItem {
             username: Username::from_stored(self.username),
             email: Email::from_stored(self.email),
             email_verified: self.email_verified,
+            pending_email: self.pending_email.map(Email::from_stored),
             password_hash: PasswordHash::from_phc(self.password_hash),
             status: self.status,
             profile: Profile {

@@ -37,6 +37,9 @@ struct OneTimeTokenItem {
     user_id: Uuid,
     owner: String,
     email: String,
+    /// Reset tokens: see `OneTimeTokenRecord::password_stamp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_stamp: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -99,6 +102,7 @@ impl DynamoStore {
             user_id: token.user_id.as_uuid(),
             owner: keys::owner(token.user_id),
             email: token.email.as_str().into(),
+            password_stamp: token.password_stamp.clone(),
             created_at: token.created_at,
             valid_until: token.expires_at,
             expires_at: token.expires_at.unix_timestamp(),
@@ -200,6 +204,7 @@ impl OneTimeTokens for DynamoStore {
             purpose: item.purpose,
             user_id: UserId::from_uuid(item.user_id),
             email,
+            password_stamp: item.password_stamp,
             created_at: item.created_at,
             expires_at: item.valid_until,
         }))
@@ -248,6 +253,57 @@ impl OneTimeTokens for DynamoStore {
             Err(TransactError::Cancelled(c)) if c.failed(0) || c.failed(1) => {
                 Err(ConfirmError::Spent)
             }
+            Err(error) => Err(error.into_store_error().into()),
+        }
+    }
+
+    async fn confirm_email_change(
+        &self,
+        token: &OneTimeTokenRecord,
+        old: &Email,
+        at: OffsetDateTime,
+        audit: &AuditRecord,
+        events: &[NotificationEvent],
+    ) -> Result<(), ConfirmError> {
+        // The order matters: cancellation reasons are read by index.
+        let mut writes = vec![
+            self.spend_token(token)?,
+            Write::update(
+                &self.table,
+                &keys::user(token.user_id),
+                "SET #email = :new, #verified = :yes, #updated = :at REMOVE #pending",
+                Some("#email = :old AND #pending = :new"),
+                Expression::default()
+                    .name("#email", "email")
+                    .name("#pending", "pending_email")
+                    .name("#verified", "email_verified")
+                    .name("#updated", "updated_at")
+                    .value(":new", s(token.email.as_str()))
+                    .value(":old", s(old.as_str()))
+                    .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+                    .value(":at", s(super::store::format_time(at))),
+            )?,
+            // Index 2: the new address's claim, refused if anyone holds it.
+            self.claim(keys::email_claim(token.email.as_str()), token.user_id)?,
+            Write::delete(
+                &self.table,
+                &keys::email_claim(old.as_str()),
+                Some("#owner = :me"),
+                Expression::default()
+                    .name("#owner", "user_id")
+                    .value(":me", s(token.user_id.to_string())),
+            )?,
+            self.put_audit(audit)?,
+        ];
+        for event in events {
+            writes.push(self.put_event(event)?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(c)) if c.failed(0) || c.failed(1) || c.failed(3) => {
+                Err(ConfirmError::Spent)
+            }
+            Err(TransactError::Cancelled(c)) if c.failed(2) => Err(ConfirmError::Taken),
             Err(error) => Err(error.into_store_error().into()),
         }
     }

@@ -280,6 +280,8 @@ impl UserStore for DynamoStore {
         current: &User,
         updated: &User,
         audit: &AuditRecord,
+        token: Option<&crate::domain::OneTimeTokenRecord>,
+        events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError> {
         let mut writes = vec![
             self.replace_user(current, updated).await?,
@@ -299,6 +301,12 @@ impl UserStore for DynamoStore {
                 .push(self.release_claim(&keys::email_claim(current.email.as_str()), current.id)?);
             email_index = Some(writes.len());
             writes.push(self.claim(keys::email_claim(updated.email.as_str()), updated.id)?);
+        }
+        if let Some(token) = token {
+            writes.push(self.put_one_time_token(token)?);
+        }
+        for event in events {
+            writes.push(self.put_event(event)?);
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),

@@ -73,6 +73,45 @@ impl OneTimeTokens for MemoryStore {
         tables.outbox.extend_from_slice(events);
         Ok(())
     }
+
+    async fn confirm_email_change(
+        &self,
+        token: &OneTimeTokenRecord,
+        old: &Email,
+        at: OffsetDateTime,
+        audit: &AuditRecord,
+        events: &[NotificationEvent],
+    ) -> Result<(), ConfirmError> {
+        let mut tables = self.lock();
+        if !tables.tokens.contains_key(&token.hash) {
+            return Err(ConfirmError::Spent);
+        }
+        let current = tables
+            .users
+            .get(&token.user_id)
+            .filter(|u| u.email == *old && u.pending_email.as_ref() == Some(&token.email));
+        if current.is_none() {
+            return Err(ConfirmError::Spent);
+        }
+        if tables.emails.contains_key(token.email.as_str()) {
+            return Err(ConfirmError::Taken);
+        }
+        tables.emails.remove(old.as_str());
+        tables
+            .emails
+            .insert(token.email.as_str().to_owned(), token.user_id);
+        if let Some(user) = tables.users.get_mut(&token.user_id) {
+            user.email = token.email.clone();
+            user.pending_email = None;
+            user.email_verified = true;
+            user.updated_at = at;
+        }
+        tables.tokens.remove(&token.hash);
+        tables.unverified.remove(&token.user_id);
+        tables.audit.push(audit.clone());
+        tables.outbox.extend_from_slice(events);
+        Ok(())
+    }
 }
 
 #[async_trait]

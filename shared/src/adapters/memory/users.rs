@@ -103,6 +103,8 @@ impl UserStore for MemoryStore {
         current: &User,
         updated: &User,
         audit: &AuditRecord,
+        token: Option<&OneTimeTokenRecord>,
+        events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError> {
         let mut tables = self.lock();
         if tables.users.get(&current.id) != Some(current) {
@@ -131,6 +133,10 @@ impl UserStore for MemoryStore {
         }
         tables.users.insert(updated.id, updated.clone());
         tables.audit.push(audit.clone());
+        if let Some(token) = token {
+            tables.tokens.insert(token.hash.clone(), token.clone());
+        }
+        tables.outbox.extend_from_slice(events);
         Ok(())
     }
 
