@@ -16,12 +16,12 @@ pub const EVENT_VERSION: u32 = 1;
 pub enum EventType {
     #[serde(rename = "user.registered")]
     UserRegistered,
-    /// Carries the confirmation token: the one secret an event may hold.
+    /// Asks for a confirmation link: the worker mints its token.
     #[serde(rename = "email.confirmation_requested")]
     EmailConfirmationRequested,
     #[serde(rename = "email.confirmed")]
     EmailConfirmed,
-    /// Carries the reset token.
+    /// Asks for a reset link (with the password stamp that binds it).
     #[serde(rename = "password.reset_requested")]
     PasswordResetRequested,
     #[serde(rename = "password.changed")]
@@ -32,7 +32,7 @@ pub enum EventType {
     TokenReuse,
     #[serde(rename = "user.deleted")]
     UserDeleted,
-    /// Carries the email-change token, mailed to the new address.
+    /// Asks for an email-change link, mailed to the new address.
     #[serde(rename = "email.change_requested")]
     EmailChangeRequested,
     /// To the old address: a change was asked for (no link).

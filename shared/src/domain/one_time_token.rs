@@ -1,6 +1,6 @@
 //! Single-use tokens sent by email: email confirmation and password reset.
-//! Like refresh tokens, only their SHA-256 is stored; the token itself
-//! exists in the notification event that mails it and in the link.
+//! Like refresh tokens, only their SHA-256 is stored; the notification
+//! worker mints the token, so it exists only in the email and its link.
 //!
 //! Format: a purpose prefix (`ec_`, `pr_`) + 32 random bytes in unpadded
 //! base64url (43 characters).
@@ -97,7 +97,7 @@ impl OneTimeToken {
         crate::crypto::digest::sha256_hex(self.expose().as_bytes())
     }
 
-    /// The token text, for the notification event only.
+    /// The token text, for the email's link only.
     pub fn expose(&self) -> &str {
         self.raw.expose_secret()
     }

@@ -38,7 +38,6 @@ impl From<SignUpError> for ApiError {
             SignUpError::Store(error) => error.into(),
             SignUpError::Hashing(error) => error.into(),
             SignUpError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
-            SignUpError::Token(error) => ApiError::internal(Box::new(error)),
         }
     }
 }
@@ -242,7 +241,6 @@ impl From<crate::usecases::email_links::EmailLinkError> for ApiError {
             EmailLinkError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
             EmailLinkError::Store(error) => error.into(),
             EmailLinkError::Hashing(error) => error.into(),
-            EmailLinkError::Token(error) => ApiError::internal(Box::new(error)),
         }
     }
 }

@@ -82,7 +82,6 @@ pub trait UserStore: Send + Sync {
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
-        confirmation: Option<&crate::domain::OneTimeTokenRecord>,
     ) -> Result<(), CreateUserError>;
 
     /// Counts one sign-up attempt from an address against `window`, ahead
@@ -111,14 +110,13 @@ pub trait UserStore: Send + Sync {
     async fn find_by_email(&self, email: &str) -> Result<Option<UserId>, StoreError>;
 
     /// Replaces the stored user with `updated` if `current` is still what is
-    /// stored; moves the username and email claims when they change. Stores
-    /// `token` (an email-change link) and `events` in the same write.
+    /// stored; moves the username and email claims when they change. Writes
+    /// `events` in the same write.
     async fn update(
         &self,
         current: &User,
         updated: &User,
         audit: &AuditRecord,
-        token: Option<&crate::domain::OneTimeTokenRecord>,
         events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError>;
 

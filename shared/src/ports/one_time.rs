@@ -42,15 +42,17 @@ pub struct PreRegistration {
 
 #[async_trait]
 pub trait OneTimeTokens: Send + Sync {
-    /// Counts one request in every window and, when given, stores the
-    /// token with its events: all or nothing. Requests for unknown
-    /// addresses pass no token and do the same write, so both cost alike.
-    async fn issue_token(
+    /// Counts one request in every window and writes the events that ask
+    /// for a link: all or nothing. Requests for unknown addresses pass no
+    /// event and do the same write, so both cost alike.
+    async fn request_link(
         &self,
-        token: Option<&OneTimeTokenRecord>,
         events: &[NotificationEvent],
         windows: &[RateWindow],
     ) -> Result<(), IssueError>;
+
+    /// Stores a token the notification worker minted for a link event.
+    async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<(), StoreError>;
 
     /// The stored token with this hash (expired ones included: callers
     /// check the expiry against their clock).

@@ -222,7 +222,6 @@ impl UpdateProfile<'_> {
                 email_change,
             } = patch_profile(&current, fields).map_err(AccountError::Rejected)?;
             let now = self.clock.now();
-            let mut token = None;
             let mut events = Vec::new();
             if let Some((new_email, _)) = email_change {
                 // The password was checked against `user`: it must still be
@@ -230,9 +229,9 @@ impl UpdateProfile<'_> {
                 if current.password_hash != user.password_hash {
                     return Err(AccountError::Rejected(wrong_current_password()));
                 }
-                let issued = super::email_links::email_change_request(&current, &new_email, now)
-                    .map_err(|e| StoreError::internal(format!("no token: {e}")))?;
-                events.push(issued.event);
+                events.push(super::email_links::email_change_request(
+                    &current, &new_email, now,
+                ));
                 events.push(NotificationEvent::new(
                     EventType::EmailChangeNotice,
                     current.id,
@@ -242,7 +241,6 @@ impl UpdateProfile<'_> {
                         "new_email": new_email.as_str(),
                     }),
                 ));
-                token = Some(issued.record);
                 updated.pending_email = Some(new_email);
             }
             if updated == current {
@@ -251,14 +249,11 @@ impl UpdateProfile<'_> {
             updated.updated_at = now;
             let mut audit = origin.audit(AuditAction::ProfileUpdate, AuditOutcome::Success, now);
             audit.user_id = Some(user.id);
-            if token.is_some() {
+            // Only an email change writes events here.
+            if !events.is_empty() {
                 audit.reasons = vec!["email:change_requested".into()];
             }
-            match self
-                .users
-                .update(&current, &updated, &audit, token.as_ref(), &events)
-                .await
-            {
+            match self.users.update(&current, &updated, &audit, &events).await {
                 Ok(()) => return Ok(updated),
                 Err(UpdateUserError::Stale) => {
                     current = self.users.get(user.id).await?.ok_or(AccountError::Gone)?;

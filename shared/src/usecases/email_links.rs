@@ -21,6 +21,7 @@ use crate::ports::{Clock, StoreError, UpdateUserError, UserStore};
 
 pub const TOKEN: &str = "token";
 pub const EMAIL: &str = "email";
+const PASSWORD_STAMP: &str = "password_stamp";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmailLinkError {
@@ -39,8 +40,6 @@ pub enum EmailLinkError {
     Store(#[from] StoreError),
     #[error("password hashing failed")]
     Hashing(#[from] HashError),
-    #[error("could not make a token")]
-    Token(#[from] OneTimeTokenError),
 }
 
 /// Requests per address and per source address, per window.
@@ -88,61 +87,77 @@ impl LinkQuotas {
     }
 }
 
-/// A token to store and the event that mails it.
-pub struct IssuedToken {
-    pub record: OneTimeTokenRecord,
-    pub event: NotificationEvent,
-}
-
-fn issue(
-    purpose: TokenPurpose,
+/// The event that asks the notification worker for a link. It carries
+/// the address and what binds the link, never the token: the worker mints
+/// the token, stores its hash and mails it, so the plain token exists only
+/// in the email (not in the outbox item, the table's stream or a queue).
+fn link_request(
     event_type: EventType,
     user_id: UserId,
     email: &Email,
+    password_stamp: Option<String>,
     now: OffsetDateTime,
-) -> Result<IssuedToken, OneTimeTokenError> {
-    let token = OneTimeToken::generate(purpose)?;
-    let record = OneTimeTokenRecord::new(&token, purpose, user_id, email.clone(), now);
-    let event = NotificationEvent::new(
-        event_type,
-        user_id,
-        now,
-        json!({
-            "email": email.as_str(),
-            "token": token.expose(),
-            "expires_at": record.expires_at.unix_timestamp(),
-        }),
-    );
-    Ok(IssuedToken { record, event })
+) -> NotificationEvent {
+    let mut data = json!({ "email": email.as_str() });
+    if let Some(stamp) = password_stamp {
+        data[PASSWORD_STAMP] = Value::String(stamp);
+    }
+    NotificationEvent::new(event_type, user_id, now, data)
 }
 
-/// The token and event of an email change, mailed to the new address.
+/// The event that mails an email-change link to the new address.
 pub fn email_change_request(
     user: &User,
     new_email: &Email,
     now: OffsetDateTime,
-) -> Result<IssuedToken, OneTimeTokenError> {
-    issue(
-        TokenPurpose::ChangeEmail,
+) -> NotificationEvent {
+    link_request(
         EventType::EmailChangeRequested,
         user.id,
         new_email,
+        None,
         now,
     )
 }
 
-/// The confirmation token and event of a new account.
-pub fn confirmation_request(
-    user: &User,
-    now: OffsetDateTime,
-) -> Result<IssuedToken, OneTimeTokenError> {
-    issue(
-        TokenPurpose::ConfirmEmail,
+/// The event that mails a new account its confirmation link.
+pub fn confirmation_request(user: &User, now: OffsetDateTime) -> NotificationEvent {
+    link_request(
         EventType::EmailConfirmationRequested,
         user.id,
         &user.email,
+        None,
         now,
     )
+}
+
+/// The token a link event asks for, minted by the notification worker:
+/// valid from the request (not from a delayed delivery), for the address
+/// in the event and, for resets, the password the account had then.
+pub fn mint_link_token(
+    event: &NotificationEvent,
+) -> Result<Option<(OneTimeToken, OneTimeTokenRecord)>, OneTimeTokenError> {
+    let purpose = match event.event_type {
+        EventType::EmailConfirmationRequested => TokenPurpose::ConfirmEmail,
+        EventType::PasswordResetRequested => TokenPurpose::ResetPassword,
+        EventType::EmailChangeRequested => TokenPurpose::ChangeEmail,
+        _ => return Ok(None),
+    };
+    let email = event
+        .data
+        .get(EMAIL)
+        .and_then(Value::as_str)
+        .and_then(|raw| Email::parse(raw).ok())
+        .ok_or(OneTimeTokenError::Malformed)?;
+    let token = OneTimeToken::generate(purpose)?;
+    let mut record =
+        OneTimeTokenRecord::new(&token, purpose, event.user_id, email, event.occurred_at);
+    record.password_stamp = event
+        .data
+        .get(PASSWORD_STAMP)
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(Some((token, record)))
 }
 
 fn parse_email(fields: &Map<String, Value>) -> Result<Email, EmailLinkError> {
@@ -194,16 +209,13 @@ impl EmailLinks<'_> {
         &self,
         scope: &str,
         email: &Email,
-        token: Option<IssuedToken>,
+        link: Option<NotificationEvent>,
         origin: &Origin,
         now: OffsetDateTime,
     ) -> Result<(), EmailLinkError> {
         let windows = self.quotas.windows(scope, email, origin, now);
-        let (record, events) = match &token {
-            Some(issued) => (Some(&issued.record), vec![issued.event.clone()]),
-            None => (None, Vec::new()),
-        };
-        match self.tokens.issue_token(record, &events, &windows).await {
+        let events: Vec<NotificationEvent> = link.into_iter().collect();
+        match self.tokens.request_link(&events, &windows).await {
             Ok(()) => Ok(()),
             Err(IssueError::RateLimited(index)) => Err(EmailLinkError::RateLimited {
                 retry_after: windows[index].retry_after(now),
@@ -223,23 +235,18 @@ impl EmailLinks<'_> {
         let email = parse_email(fields)?;
         let now = self.clock.now();
         let user = self.member_by_email(&email).await?;
-        let token = match user.filter(|u| u.status == UserStatus::Active) {
-            Some(user) => {
-                let mut issued = issue(
-                    TokenPurpose::ResetPassword,
-                    EventType::PasswordResetRequested,
-                    user.id,
-                    &user.email,
-                    now,
-                )?;
-                // Bound to this password and address: changing either
-                // kills the link.
-                issued.record.password_stamp = Some(password_stamp(&user.password_hash));
-                Some(issued)
-            }
-            None => None,
-        };
-        self.request("reset", &email, token, origin, now).await
+        // Bound to this password and address: changing either kills the
+        // link.
+        let link = user.filter(|u| u.status == UserStatus::Active).map(|user| {
+            link_request(
+                EventType::PasswordResetRequested,
+                user.id,
+                &user.email,
+                Some(password_stamp(&user.password_hash)),
+                now,
+            )
+        });
+        self.request("reset", &email, link, origin, now).await
     }
 
     /// `POST /auth/email/confirm/resend`: a new confirmation link for an
@@ -253,11 +260,10 @@ impl EmailLinks<'_> {
         let email = parse_email(fields)?;
         let now = self.clock.now();
         let user = self.member_by_email(&email).await?;
-        let token = match user.filter(|u| !u.email_verified) {
-            Some(user) => Some(confirmation_request(&user, now)?),
-            None => None,
-        };
-        self.request("confirm", &email, token, origin, now).await
+        let link = user
+            .filter(|u| !u.email_verified)
+            .map(|user| confirmation_request(&user, now));
+        self.request("confirm", &email, link, origin, now).await
     }
 
     /// The stored token behind a presented one, if it is usable now.

@@ -1,14 +1,18 @@
 //! The notification worker's handling of one event: side effects that
 //! belong to the event (a sign-up converts its pre-registration), then the
 //! email, sent once per event id however often the event is delivered.
+//! Link emails get their token here: it is minted, its hash stored, and the
+//! plain token put in the email only, so no queue or table ever holds it.
 
 use serde_json::Value;
 
-use super::email_templates::{render, LinkBase};
+use super::email_links::mint_link_token;
+use super::email_templates::{render, sends_email, LinkBase};
+use crate::domain::one_time_token::OneTimeTokenError;
 use crate::domain::preferences::Channel;
 use crate::domain::{Email, EventType, NotificationEvent};
 use crate::ports::notifications::{DeliveryLog, EmailMessage, EmailSender};
-use crate::ports::one_time::PreRegistrations;
+use crate::ports::one_time::{OneTimeTokens, PreRegistrations};
 use crate::ports::settings::PreferencesStore;
 use crate::ports::{Clock, StoreError, UserStore};
 
@@ -32,6 +36,7 @@ pub enum NotifyError {
 pub struct Notifier<'a> {
     pub users: &'a dyn UserStore,
     pub pre_registrations: &'a dyn PreRegistrations,
+    pub tokens: &'a dyn OneTimeTokens,
     pub deliveries: &'a dyn DeliveryLog,
     pub preferences: &'a dyn PreferencesStore,
     pub sender: &'a dyn EmailSender,
@@ -54,9 +59,9 @@ impl Notifier<'_> {
                     .await?;
             }
         }
-        let Some(rendered) = render(&event, self.links) else {
+        if !sends_email(event.event_type) {
             return Ok(Notified::NothingToSend);
-        };
+        }
         let Some(to) = self.recipient(&event).await? else {
             return Ok(Notified::NothingToSend);
         };
@@ -79,6 +84,34 @@ impl Notifier<'_> {
             tracing::info!("event delivered before; not sent again");
             return Ok(Notified::Duplicate);
         }
+        if let Err(error) = self.send(&event, &to).await {
+            // Give the claim back so the redelivery sends it.
+            if let Err(release) = self.deliveries.release_delivery(event.id).await {
+                tracing::error!(error = %release, "could not release the delivery claim");
+            }
+            return Err(error);
+        }
+        tracing::info!("notification sent");
+        Ok(Notified::Sent)
+    }
+
+    /// Mints the link's token when the event carries a link, then renders
+    /// and sends. A token minted for a send that fails is never mailed and
+    /// expires unused; the redelivery mints another.
+    async fn send(&self, event: &NotificationEvent, to: &Email) -> Result<(), NotifyError> {
+        let token = match mint_link_token(event) {
+            Ok(Some((token, record))) => {
+                self.tokens.store_token(&record).await?;
+                Some(token)
+            }
+            Ok(None) => None,
+            Err(OneTimeTokenError::Malformed) => return Err(NotifyError::Malformed),
+            Err(error @ OneTimeTokenError::Randomness(_)) => {
+                return Err(StoreError::internal(error.to_string()).into())
+            }
+        };
+        let rendered = render(event, self.links, token.as_ref().map(|t| t.expose()))
+            .ok_or(NotifyError::Malformed)?;
         let message = EmailMessage {
             to: to.as_str().to_owned(),
             subject: rendered.subject,
@@ -87,15 +120,8 @@ impl Notifier<'_> {
             event_id: event.id,
             event_type: event.event_type.as_str().to_owned(),
         };
-        if let Err(error) = self.sender.send(&message).await {
-            // Give the claim back so the redelivery sends it.
-            if let Err(release) = self.deliveries.release_delivery(event.id).await {
-                tracing::error!(error = %release, "could not release the delivery claim");
-            }
-            return Err(error.into());
-        }
-        tracing::info!("notification sent");
-        Ok(Notified::Sent)
+        self.sender.send(&message).await?;
+        Ok(())
     }
 
     fn event_email(&self, event: &NotificationEvent) -> Option<Email> {

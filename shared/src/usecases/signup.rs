@@ -22,8 +22,6 @@ pub enum SignUpError {
     Hashing(#[from] HashError),
     #[error("too many sign-ups from this address")]
     RateLimited { retry_after: time::Duration },
-    #[error("could not make the confirmation token")]
-    Token(#[from] crate::domain::one_time_token::OneTimeTokenError),
 }
 
 /// What sign-up needs, borrowed from the function's state.
@@ -123,7 +121,7 @@ impl SignUp<'_> {
             now,
             serde_json::json!({ "username": user.username.as_str(), "email": user.email.as_str() }),
         );
-        let confirmation = super::email_links::confirmation_request(&user, now)?;
+        let confirmation = super::email_links::confirmation_request(&user, now);
         match self
             .users
             .create(
@@ -131,8 +129,7 @@ impl SignUp<'_> {
                 &audit,
                 // Charged above, before the hash.
                 None,
-                &[registered, confirmation.event],
-                Some(&confirmation.record),
+                &[registered, confirmation],
             )
             .await
         {

@@ -310,7 +310,6 @@ async fn usernames_cannot_squat_on_an_email(world: World) {
             &current,
             &renamed,
             &integration_tests::requests::audit_record(squatter_id),
-            None,
             &[],
         )
         .await

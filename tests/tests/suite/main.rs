@@ -20,6 +20,7 @@ mod phone_numbers;
 mod phone_signup;
 mod round_trips;
 mod routes_and_events;
+mod secrets_at_rest;
 mod sessions;
 mod settings;
 mod signup_api;

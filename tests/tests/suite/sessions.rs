@@ -430,10 +430,7 @@ async fn deactivated_users_can_neither_refresh_nor_call(world: World) {
     let mut inactive = user.clone();
     inactive.status = shared::domain::UserStatus::Inactive;
     let audit = integration_tests::requests::audit_record(user.id);
-    users
-        .update(&user, &inactive, &audit, None, &[])
-        .await
-        .unwrap();
+    users.update(&user, &inactive, &audit, &[]).await.unwrap();
     let me = world.me(&pair.access).await;
     assert_eq!(
         (me.status, codes(&me.body, "non_field_errors")),

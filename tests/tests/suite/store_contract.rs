@@ -54,13 +54,7 @@ async fn created_user_reads_back_identically(backend: &Backend) {
     let users = backend.stores.users();
     let alice = user("Alice", "alice@example.com");
     users
-        .create(
-            &alice,
-            &audit_for(&alice, alice.created_at),
-            None,
-            &[],
-            None,
-        )
+        .create(&alice, &audit_for(&alice, alice.created_at), None, &[])
         .await
         .unwrap();
     assert_eq!(users.get(alice.id).await.unwrap().as_ref(), Some(&alice));
@@ -80,24 +74,12 @@ async fn taken_username_conflicts_and_writes_nothing(backend: &Backend) {
     let users = backend.stores.users();
     let first = user("carol", "carol@example.com");
     users
-        .create(
-            &first,
-            &audit_for(&first, first.created_at),
-            None,
-            &[],
-            None,
-        )
+        .create(&first, &audit_for(&first, first.created_at), None, &[])
         .await
         .unwrap();
     let second = user("CAROL", "other@example.com");
     let error = users
-        .create(
-            &second,
-            &audit_for(&second, second.created_at),
-            None,
-            &[],
-            None,
-        )
+        .create(&second, &audit_for(&second, second.created_at), None, &[])
         .await
         .unwrap_err();
     assert!(
@@ -126,24 +108,12 @@ async fn taken_email_conflicts(backend: &Backend) {
     let users = backend.stores.users();
     let first = user("dave", "dave@example.com");
     users
-        .create(
-            &first,
-            &audit_for(&first, first.created_at),
-            None,
-            &[],
-            None,
-        )
+        .create(&first, &audit_for(&first, first.created_at), None, &[])
         .await
         .unwrap();
     let second = user("david", "Dave@Example.com");
     let error = users
-        .create(
-            &second,
-            &audit_for(&second, second.created_at),
-            None,
-            &[],
-            None,
-        )
+        .create(&second, &audit_for(&second, second.created_at), None, &[])
         .await
         .unwrap_err();
     assert!(
@@ -167,24 +137,12 @@ async fn both_taken_are_both_named(backend: &Backend) {
     let users = backend.stores.users();
     let first = user("erin", "erin@example.com");
     users
-        .create(
-            &first,
-            &audit_for(&first, first.created_at),
-            None,
-            &[],
-            None,
-        )
+        .create(&first, &audit_for(&first, first.created_at), None, &[])
         .await
         .unwrap();
     let again = user("Erin", "ERIN@example.com");
     let error = users
-        .create(
-            &again,
-            &audit_for(&again, again.created_at),
-            None,
-            &[],
-            None,
-        )
+        .create(&again, &audit_for(&again, again.created_at), None, &[])
         .await
         .unwrap_err();
     assert!(
@@ -203,13 +161,7 @@ async fn taken_reports_each_claim(backend: &Backend) {
     let users = backend.stores.users();
     let frank = user("frank", "frank@example.com");
     users
-        .create(
-            &frank,
-            &audit_for(&frank, frank.created_at),
-            None,
-            &[],
-            None,
-        )
+        .create(&frank, &audit_for(&frank, frank.created_at), None, &[])
         .await
         .unwrap();
     let check = |u: Option<&'static str>, e: Option<&'static str>| async move {
@@ -269,7 +221,7 @@ async fn creation_writes_its_audit_record_and_a_conflict_does_not(backend: &Back
     backend
         .stores
         .users()
-        .create(&heidi, &audit, None, &[], None)
+        .create(&heidi, &audit, None, &[])
         .await
         .unwrap();
     let clash = user("heidi", "heidi2@example.com");
@@ -277,7 +229,7 @@ async fn creation_writes_its_audit_record_and_a_conflict_does_not(backend: &Back
     backend
         .stores
         .users()
-        .create(&clash, &clash_audit, None, &[], None)
+        .create(&clash, &clash_audit, None, &[])
         .await
         .unwrap_err();
     let records = backend.stores.audit().list_day(at.date()).await.unwrap();

@@ -88,10 +88,7 @@ struct AccountHead {
 }
 
 impl DynamoStore {
-    pub(super) fn put_one_time_token(
-        &self,
-        token: &OneTimeTokenRecord,
-    ) -> Result<Write, StoreError> {
+    fn put_one_time_token(&self, token: &OneTimeTokenRecord) -> Result<Write, StoreError> {
         let Key { pk, sk } = keys::one_time_token(&token.hash);
         let item = OneTimeTokenItem {
             pk,
@@ -163,9 +160,8 @@ fn window_errors(
 
 #[async_trait]
 impl OneTimeTokens for DynamoStore {
-    async fn issue_token(
+    async fn request_link(
         &self,
-        token: Option<&OneTimeTokenRecord>,
         events: &[NotificationEvent],
         windows: &[RateWindow],
     ) -> Result<(), IssueError> {
@@ -173,9 +169,6 @@ impl OneTimeTokens for DynamoStore {
         let mut writes = Vec::new();
         for window in windows {
             writes.push(self.charge_window(window)?);
-        }
-        if let Some(token) = token {
-            writes.push(self.put_one_time_token(token)?);
         }
         for event in events {
             writes.push(self.put_event(event)?);
@@ -190,6 +183,13 @@ impl OneTimeTokens for DynamoStore {
                 })),
             Err(TransactError::Store(error)) => Err(error.into()),
         }
+    }
+
+    async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<(), StoreError> {
+        // A transaction of one: the hash is random, so a clash is a fault.
+        self.transact(vec![self.put_one_time_token(token)?])
+            .await
+            .map_err(TransactError::into_store_error)
     }
 
     async fn find_token(&self, hash: &str) -> Result<Option<OneTimeTokenRecord>, StoreError> {

@@ -178,7 +178,6 @@ impl UserStore for DynamoStore {
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
-        confirmation: Option<&crate::domain::OneTimeTokenRecord>,
     ) -> Result<(), CreateUserError> {
         // The order matters: cancellation reasons come back in this order.
         let mut writes = vec![
@@ -194,8 +193,7 @@ impl UserStore for DynamoStore {
         for event in events {
             writes.push(self.put_event(event)?);
         }
-        if let Some(token) = confirmation {
-            writes.push(self.put_one_time_token(token)?);
+        if !user.email_verified {
             writes.push(self.put_unverified(user)?);
         }
         writes.push(self.put_default_preferences(user.id, user.created_at)?);
@@ -280,7 +278,6 @@ impl UserStore for DynamoStore {
         current: &User,
         updated: &User,
         audit: &AuditRecord,
-        token: Option<&crate::domain::OneTimeTokenRecord>,
         events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError> {
         let mut writes = vec![
@@ -301,9 +298,6 @@ impl UserStore for DynamoStore {
                 .push(self.release_claim(&keys::email_claim(current.email.as_str()), current.id)?);
             email_index = Some(writes.len());
             writes.push(self.claim(keys::email_claim(updated.email.as_str()), updated.id)?);
-        }
-        if let Some(token) = token {
-            writes.push(self.put_one_time_token(token)?);
         }
         for event in events {
             writes.push(self.put_event(event)?);

@@ -28,18 +28,19 @@ fn charge(tables: &mut Tables, windows: &[RateWindow]) -> Result<(), IssueError>
 
 #[async_trait]
 impl OneTimeTokens for MemoryStore {
-    async fn issue_token(
+    async fn request_link(
         &self,
-        token: Option<&OneTimeTokenRecord>,
         events: &[NotificationEvent],
         windows: &[RateWindow],
     ) -> Result<(), IssueError> {
         let mut tables = self.lock();
         charge(&mut tables, windows)?;
-        if let Some(token) = token {
-            tables.tokens.insert(token.hash.clone(), token.clone());
-        }
         tables.outbox.extend_from_slice(events);
+        Ok(())
+    }
+
+    async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<(), StoreError> {
+        self.lock().tokens.insert(token.hash.clone(), token.clone());
         Ok(())
     }
 

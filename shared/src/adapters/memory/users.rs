@@ -23,7 +23,6 @@ impl UserStore for MemoryStore {
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
-        confirmation: Option<&OneTimeTokenRecord>,
     ) -> Result<(), CreateUserError> {
         let mut tables = self.lock();
         let conflicts = Conflicts {
@@ -55,8 +54,7 @@ impl UserStore for MemoryStore {
         tables.preferences.insert(user.id, Default::default());
         tables.audit.push(audit.clone());
         tables.outbox.extend_from_slice(events);
-        if let Some(token) = confirmation {
-            tables.tokens.insert(token.hash.clone(), token.clone());
+        if !user.email_verified {
             tables.unverified.insert(user.id, user.created_at);
         }
         Ok(())
@@ -103,7 +101,6 @@ impl UserStore for MemoryStore {
         current: &User,
         updated: &User,
         audit: &AuditRecord,
-        token: Option<&OneTimeTokenRecord>,
         events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError> {
         let mut tables = self.lock();
@@ -133,9 +130,6 @@ impl UserStore for MemoryStore {
         }
         tables.users.insert(updated.id, updated.clone());
         tables.audit.push(audit.clone());
-        if let Some(token) = token {
-            tables.tokens.insert(token.hash.clone(), token.clone());
-        }
         tables.outbox.extend_from_slice(events);
         Ok(())
     }

@@ -1,0 +1,103 @@
+//! Usable secrets rest only where they belong (issue #17, item 6): the
+//! tokens of confirmation, reset and email-change links exist in the email
+//! alone. The table holds only their hashes, and neither the outbox items,
+//! the table's stream (what the relay forwards to the queue) nor any other
+//! item carries the plain token.
+
+use integration_tests::dynamodb::{scan_all, StreamReader};
+use integration_tests::world::{World, PASSWORD};
+use integration_tests::Backend;
+use serde_json::json;
+
+/// Every link token in the local mailbox.
+fn mailed_tokens(world: &World) -> Vec<String> {
+    world
+        .app
+        .mailbox
+        .messages()
+        .iter()
+        .filter_map(|m| m.text.split("token=").nth(1))
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn link_tokens_are_in_no_item_stream_record_or_queue_body() {
+    let backend = Backend::dynamo().await;
+    let store = backend.dynamo.clone().expect("a table");
+    let mut stream = StreamReader::open(&store).await;
+    let world = World::new(backend.clone());
+    world.sign_up("rowan", "rowan@example.com").await;
+    let tokens = world.log_in("rowan", PASSWORD).await;
+    let change = world
+        .call(
+            "PATCH",
+            "/users/me",
+            Some(&json!({"email": "rowan.new@example.com", "current_password": PASSWORD})),
+            Some(&tokens.access),
+        )
+        .await;
+    assert_eq!(change.status, 200, "{}", change.body);
+    for (path, email) in [
+        ("/auth/password/reset", "rowan@example.com"),
+        ("/auth/email/confirm/resend", "rowan@example.com"),
+    ] {
+        let reply = world
+            .call("POST", path, Some(&json!({ "email": email })), None)
+            .await;
+        assert_eq!(reply.status, 202, "{}", reply.body);
+    }
+    world.app.settle().await;
+
+    let mailed = mailed_tokens(&world);
+    // A confirmation at sign-up, the email change, the reset, the resend.
+    assert_eq!(mailed.len(), 4, "{mailed:?}");
+    for prefix in ["ec_", "ce_", "pr_"] {
+        assert!(mailed.iter().any(|t| t.starts_with(prefix)), "{mailed:?}");
+    }
+
+    let items = format!("{:?}", scan_all(&store).await);
+    let records = stream.read().await;
+    let outbox_events: Vec<&serde_json::Value> = records
+        .iter()
+        .filter_map(|r| r["dynamodb"]["NewImage"]["event"].get("S"))
+        .collect();
+    // The relay forwards these bodies to the notifications queue as they are.
+    assert!(
+        outbox_events.len() >= 6,
+        "the stream carried the outbox events: {}",
+        outbox_events.len()
+    );
+    let records = serde_json::to_string(&records).unwrap();
+    for token in &mailed {
+        // The random part: no encoding of the whole token hides it.
+        let secret = &token[3..];
+        assert!(!items.contains(secret), "a table item holds {token}");
+        assert!(!records.contains(secret), "the stream carried {token}");
+    }
+    for event in outbox_events {
+        let event: serde_json::Value =
+            serde_json::from_str(event.as_str().unwrap()).expect("an event body");
+        assert!(event["data"].get("token").is_none(), "{event}");
+    }
+
+    // And the links work: the tokens' hashes are in the table.
+    let reset = mailed.iter().find(|t| t.starts_with("pr_")).unwrap();
+    let reply = world
+        .call(
+            "POST",
+            "/auth/password/reset/confirm",
+            Some(&json!({
+                "token": reset,
+                "new_password": "Quiet-Heron-Meadow-73",
+                "confirm_password": "Quiet-Heron-Meadow-73",
+            })),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
