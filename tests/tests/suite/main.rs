@@ -27,3 +27,4 @@ mod signup_api;
 mod store_contract;
 mod stream_relay;
 mod tasks;
+mod template_limits;

@@ -10,13 +10,13 @@ use serde_json::json;
 use serde_yaml::Value;
 use shared::http::routes::ROUTES;
 
-fn workspace_file(name: &str) -> PathBuf {
+pub(crate) fn workspace_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join(name)
 }
 
-fn untag(value: &Value) -> &Value {
+pub(crate) fn untag(value: &Value) -> &Value {
     match value {
         Value::Tagged(tagged) => untag(&tagged.value),
         other => other,
