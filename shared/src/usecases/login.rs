@@ -10,7 +10,8 @@ use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::FieldErrors;
 use crate::domain::{
     AddressBlock, AuditAction, AuditOutcome, Device, EventType, LockoutPolicy, LoginThrottle,
-    NotificationEvent, Quota, RateWindow, Session, SessionPolicy, ThrottleKey, User, UserStatus,
+    NotificationEvent, Quota, RateWindow, Session, SessionPolicy, ThrottleKey, User, UserId,
+    UserStatus,
 };
 use crate::ports::sessions::{
     CeilingUpdate, LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
@@ -128,15 +129,18 @@ impl LogIn<'_> {
             return Err(LogInError::Locked { retry_after: wait });
         }
         // With a device id, the same read says whether the device is new
-        // to the account.
-        let (user, new_device) = match (lookup.user_id, &form.device_id) {
-            (Some(id), Some(device)) => {
-                let (user, known) = self.users.get_with_device(id, device).await?;
+        // to the account. An unknown identifier reads a random id the same
+        // way: known and unknown cost the same requests, so their timing
+        // does not tell which identifiers have accounts.
+        let read_id = lookup.user_id.unwrap_or_else(UserId::new_random);
+        let (user, new_device) = match &form.device_id {
+            Some(device) => {
+                let (user, known) = self.users.get_with_device(read_id, device).await?;
                 (user, !known)
             }
-            (Some(id), None) => (self.users.get(id).await?, false),
-            (None, _) => (None, false),
+            None => (self.users.get(read_id).await?, false),
         };
+        let user = user.filter(|u| lookup.user_id == Some(u.id));
         let verified = match (&user, &form.password) {
             (Some(user), Some(password)) => {
                 self.hasher.verify(password, &user.password_hash).await?

@@ -175,3 +175,32 @@ async fn every_route_stays_within_its_round_trips() {
     assert_eq!(count("POST /auth/phone/signup"), 2);
     assert_eq!(count("GET /.well-known/jwks.json"), 0);
 }
+
+/// A wrong login costs the same DynamoDB requests whether or not its
+/// identifier has an account (issue #17, item 11): timing tells nothing.
+#[tokio::test]
+async fn unknown_login_identifiers_cost_what_known_ones_do() {
+    let counter = RoundTrips::default();
+    let store = counted_table(counter.clone()).await;
+    let world = World::new(Backend {
+        name: "dynamodb",
+        stores: Stores::dynamo(store.clone()),
+        dynamo: Some(store),
+    });
+    world.sign_up("ursula", "ursula@example.com").await;
+    for device in [None, Some("phone-7")] {
+        let mut costs = Vec::new();
+        for login in ["ursula", "nobody-here", "ursula@example.com", "no@example.com"] {
+            let mut body = json!({"login": login, "password": "not-it-at-all"});
+            if let Some(device) = device {
+                body["device_id"] = json!(device);
+            }
+            counter.reset();
+            let reply = world.log_in_with(body).await;
+            assert_eq!(reply.status, 401, "{}", reply.body);
+            costs.push(counter.operations());
+        }
+        assert!(costs.iter().all(|c| c == &costs[0]), "{device:?}: {costs:?}");
+        assert_eq!(costs[0].len(), 3, "{costs:?}");
+    }
+}
