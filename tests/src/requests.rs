@@ -115,6 +115,7 @@ pub fn codes(body: &Value, field: &str) -> Vec<String> {
 pub fn audit_record(user_id: shared::domain::UserId) -> shared::domain::AuditRecord {
     let origin = shared::usecases::Origin {
         request_id: "test".into(),
+        client_request_id: None,
         source_ip: None,
     };
     let mut record = origin.audit(

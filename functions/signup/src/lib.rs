@@ -15,7 +15,6 @@ use shared::http::{respond, ApiError, Reply};
 use shared::ports::{AuditLog, Clock, UserStore};
 use shared::serve::{Endpoint, Resources};
 use shared::usecases::signup::SignUp;
-use shared::usecases::Origin;
 
 pub struct State {
     pub users: Arc<dyn UserStore>,
@@ -41,10 +40,7 @@ impl Endpoint for State {
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::SignUp, request, |meta, request| async move {
         let fields = json_object(&request)?;
-        let origin = Origin {
-            request_id: meta.request_id,
-            source_ip: meta.source_ip,
-        };
+        let origin = meta.origin();
         let sign_up = SignUp {
             users: state.users.as_ref(),
             audit: state.audit.as_ref(),

@@ -48,7 +48,10 @@ pub struct AuditRecord {
     pub source_ip: Option<String>,
     /// The client's device id, when it sent one.
     pub device_id: Option<String>,
+    /// The service's (API Gateway's) request id.
     pub request_id: String,
+    /// The caller's own `x-request-id`, if it sent one.
+    pub client_request_id: Option<String>,
     /// Why it was rejected: `field:code` pairs.
     pub reasons: Vec<String>,
 }

@@ -167,6 +167,18 @@ impl Quota {
     pub fn window_at(&self, scope: &str, subject: &str, now: OffsetDateTime) -> RateWindow {
         RateWindow::current(scope, subject, self.max, self.window, now)
     }
+
+    /// The window counting requests from `ip`'s address block (an IPv4
+    /// address, an IPv6 /64): a client can use any address of its /64, so
+    /// per-address quotas count the block.
+    pub fn window_for_address(
+        &self,
+        scope: &str,
+        ip: std::net::IpAddr,
+        now: OffsetDateTime,
+    ) -> RateWindow {
+        self.window_at(scope, AddressBlock::of(ip).as_str(), now)
+    }
 }
 
 /// A fixed-window counter's identity and bounds.

@@ -10,7 +10,13 @@ use super::headers::X_REQUEST_ID;
 
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
+    /// API Gateway's request id (locally, a fresh one): what the service's
+    /// logs, audit records and answers go by.
     pub request_id: String,
+    /// The caller's own `x-request-id`, kept beside the service's id and
+    /// never instead of it: a client cannot choose or collide with the id
+    /// that ties a request to the gateway's logs.
+    pub client_request_id: Option<String>,
     /// From API Gateway's request context, never from a client header.
     pub source_ip: Option<IpAddr>,
     pub started: Instant,
@@ -33,9 +39,10 @@ impl RequestMeta {
             .filter(|id| is_safe_request_id(id))
             .map(str::to_owned);
         Self {
-            request_id: client_id
-                .or(gateway_id.filter(|id| is_safe_request_id(id)))
+            request_id: gateway_id
+                .filter(|id| is_safe_request_id(id))
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            client_request_id: client_id,
             source_ip,
             started: Instant::now(),
         }
@@ -47,6 +54,7 @@ impl RequestMeta {
     pub fn origin(&self) -> crate::usecases::Origin {
         crate::usecases::Origin {
             request_id: self.request_id.clone(),
+            client_request_id: self.client_request_id.clone(),
             source_ip: self.source_ip,
         }
     }

@@ -32,12 +32,16 @@ where
     let span = tracing::info_span!(
         "request",
         request_id = %meta.request_id,
+        client_request_id = tracing::field::Empty,
         route,
         source_ip = tracing::field::Empty,
         user_id = tracing::field::Empty,
     );
     if let Some(ip) = meta.source_ip {
         span.record("source_ip", tracing::field::display(ip));
+    }
+    if let Some(id) = &meta.client_request_id {
+        span.record("client_request_id", id.as_str());
     }
     let method = request.method().clone();
     async move {

@@ -80,7 +80,7 @@ impl LinkQuotas {
         if let Some(ip) = origin.source_ip {
             windows.push(
                 self.per_ip
-                    .window_at(&format!("{scope}-ip"), &ip.to_string(), now),
+                    .window_for_address(&format!("{scope}-ip"), ip, now),
             );
         }
         windows

@@ -82,10 +82,9 @@ impl LogIn<'_> {
         let form = LoginForm::parse(fields).map_err(LogInError::Rejected)?;
         let now = self.clock.now();
         // Counted per address block: an IPv6 client owns its whole /64.
-        let ip_window = origin.source_ip.map(|ip| {
-            self.ip_quota
-                .window_at("login-ip", AddressBlock::of(ip).as_str(), now)
-        });
+        let ip_window = origin
+            .source_ip
+            .map(|ip| self.ip_quota.window_for_address("login-ip", ip, now));
         // Locks count per identifier and address block, so an attacker
         // elsewhere cannot lock the owner out; the ceiling counts every
         // address.

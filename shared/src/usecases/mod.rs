@@ -37,6 +37,8 @@ use crate::domain::{AuditAction, AuditOutcome, AuditRecord};
 #[derive(Debug, Clone)]
 pub struct Origin {
     pub request_id: String,
+    /// The caller's `x-request-id`, recorded beside `request_id`.
+    pub client_request_id: Option<String>,
     pub source_ip: Option<IpAddr>,
 }
 
@@ -58,6 +60,7 @@ impl Origin {
             source_ip: self.source_ip.map(|ip| ip.to_string()),
             device_id: None,
             request_id: self.request_id.clone(),
+            client_request_id: self.client_request_id.clone(),
             reasons: Vec::new(),
         }
     }

@@ -102,7 +102,7 @@ impl PhoneSignUp<'_> {
         let device_id = form.device_id.as_ref().map(DeviceId::as_str);
         let now = self.clock.now();
         let window = match (self.quota, origin.source_ip) {
-            (Some(quota), Some(ip)) => Some(quota.window_at("signup-ip", &ip.to_string(), now)),
+            (Some(quota), Some(ip)) => Some(quota.window_for_address("signup-ip", ip, now)),
             _ => None,
         };
         let lookup = self

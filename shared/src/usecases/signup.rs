@@ -1,15 +1,12 @@
 //! `sign_up`: create an account from the username sign-up form.
 
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use super::signup_form::{RejectedForm, SignUpForm, EMAIL, USERNAME};
 use super::{audit_reasons, Origin};
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
-use crate::domain::{
-    AuditAction, AuditOutcome, AuditRecord, EventType, NotificationEvent, Quota, User, UserId,
-};
+use crate::domain::{AuditAction, AuditOutcome, EventType, NotificationEvent, Quota, User, UserId};
 use crate::ports::{AuditLog, Clock, Conflicts, CreateUserError, StoreError, UserStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +51,7 @@ impl SignUp<'_> {
 
         let now = self.clock.now();
         let window = match (self.quota, origin.source_ip) {
-            (Some(quota), Some(ip)) => Some(quota.window_at("signup-ip", &ip.to_string(), now)),
+            (Some(quota), Some(ip)) => Some(quota.window_for_address("signup-ip", ip, now)),
             _ => None,
         };
         if let Some(window) = &window {
@@ -103,18 +100,9 @@ impl SignUp<'_> {
             created_at: now,
             updated_at: now,
         };
-        let audit = AuditRecord {
-            id: Uuid::new_v4(),
-            at: now,
-            action: AuditAction::SignUp,
-            outcome: AuditOutcome::Success,
-            user_id: Some(user.id),
-            subject: Some(user.username.key().to_owned()),
-            source_ip: origin.source_ip.map(|ip| ip.to_string()),
-            device_id: None,
-            request_id: origin.request_id.clone(),
-            reasons: Vec::new(),
-        };
+        let mut audit = origin.audit(AuditAction::SignUp, AuditOutcome::Success, now);
+        audit.user_id = Some(user.id);
+        audit.subject = Some(user.username.key().to_owned());
         let registered = NotificationEvent::new(
             EventType::UserRegistered,
             user.id,
@@ -199,18 +187,9 @@ impl SignUp<'_> {
         reasons: Vec<String>,
         origin: &Origin,
     ) {
-        let record = AuditRecord {
-            id: Uuid::new_v4(),
-            at: self.clock.now(),
-            action: AuditAction::SignUp,
-            outcome,
-            user_id: None,
-            subject: subject.map(str::to_owned),
-            source_ip: origin.source_ip.map(|ip| ip.to_string()),
-            device_id: None,
-            request_id: origin.request_id.clone(),
-            reasons,
-        };
+        let mut record = origin.audit(AuditAction::SignUp, outcome, self.clock.now());
+        record.subject = subject.map(str::to_owned);
+        record.reasons = reasons;
         if let Err(error) = self.audit.record(&record).await {
             tracing::error!(error = %error, "could not write the sign-up audit record");
         }

@@ -80,11 +80,17 @@ async fn unknown_routes_wrong_methods_and_huge_bodies() {
         .await
         .unwrap();
     assert_eq!(response.status(), 413);
-    assert_eq!(response.headers()["x-request-id"], "client-chosen-id");
+    // The service's own id answers, never the client's (issue #17 item 12):
+    // the client's is only recorded beside it.
+    let service_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(service_id, "client-chosen-id");
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         body["errors"]["non_field_errors"][0]["code"],
         "payload_too_large"
     );
-    assert_eq!(body["request_id"], "client-chosen-id");
+    assert_eq!(body["request_id"], service_id.as_str());
 }

@@ -224,6 +224,43 @@ async fn sign_ups_per_address_are_capped(world: World) {
     assert_eq!(elsewhere.status, 201, "{}", elsewhere.body);
 }
 
+/// Issue #17 item 12: an IPv6 client owns its whole /64, so the sign-up
+/// quota counts the block, not the address; another /64 has its own.
+async fn ipv6_sign_ups_are_capped_per_64(world: World) {
+    for i in 0..5 {
+        let body = integration_tests::requests::signup_body(
+            &format!("six{i}"),
+            &format!("six{i}@example.com"),
+            json!({}),
+        );
+        let reply = world
+            .call_from(
+                &format!("2001:db8:1:2::{i:x}"),
+                "POST",
+                "/auth/signup",
+                Some(&body),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    let body = integration_tests::requests::signup_body("six5", "six5@example.com", json!({}));
+    let same_block = world
+        .call_from(
+            "2001:db8:1:2:ffff::9",
+            "POST",
+            "/auth/signup",
+            Some(&body),
+            None,
+        )
+        .await;
+    assert_eq!(same_block.status, 429, "{}", same_block.body);
+    let next_block = world
+        .call_from("2001:db8:1:3::1", "POST", "/auth/signup", Some(&body), None)
+        .await;
+    assert_eq!(next_block.status, 201, "{}", next_block.body);
+}
+
 async fn device_is_recorded(world: World) {
     world.sign_up("frank", "frank@example.com").await;
     let info = json!({"platform": "ios", "model": "iPhone 15", "os_version": "17.4", "app_version": "3.1.0"});
@@ -584,6 +621,7 @@ integration_tests::on_both_backends!(
     failures_from_one_address_are_capped,
     inactive_accounts_are_refused_only_with_the_right_password,
     sign_ups_per_address_are_capped,
+    ipv6_sign_ups_are_capped_per_64,
     device_is_recorded,
     usernames_cannot_squat_on_an_email,
     login_identifiers_cannot_lock_a_password_change,

@@ -786,6 +786,7 @@ mod store {
             NewSessionParts::begin(id, None, None, Default::default(), now).expect("session");
         let origin = Origin {
             request_id: "contract".into(),
+            client_request_id: None,
             source_ip: None,
         };
         NewPhoneAccount {

@@ -190,7 +190,12 @@ async fn unknown_login_identifiers_cost_what_known_ones_do() {
     world.sign_up("ursula", "ursula@example.com").await;
     for device in [None, Some("phone-7")] {
         let mut costs = Vec::new();
-        for login in ["ursula", "nobody-here", "ursula@example.com", "no@example.com"] {
+        for login in [
+            "ursula",
+            "nobody-here",
+            "ursula@example.com",
+            "no@example.com",
+        ] {
             let mut body = json!({"login": login, "password": "not-it-at-all"});
             if let Some(device) = device {
                 body["device_id"] = json!(device);
@@ -200,7 +205,10 @@ async fn unknown_login_identifiers_cost_what_known_ones_do() {
             assert_eq!(reply.status, 401, "{}", reply.body);
             costs.push(counter.operations());
         }
-        assert!(costs.iter().all(|c| c == &costs[0]), "{device:?}: {costs:?}");
+        assert!(
+            costs.iter().all(|c| c == &costs[0]),
+            "{device:?}: {costs:?}"
+        );
         assert_eq!(costs[0].len(), 3, "{costs:?}");
     }
 }

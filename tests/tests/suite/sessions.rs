@@ -694,6 +694,7 @@ async fn parallel_wrong_current_passwords_are_bounded(world: World) {
     let lockout = config.lockout;
     let origin = shared::usecases::Origin {
         request_id: "test".into(),
+        client_request_id: None,
         source_ip: None,
     };
     let check = |password: String| {
@@ -795,6 +796,7 @@ async fn a_right_current_password_is_not_a_failure(world: World) {
     };
     let origin = shared::usecases::Origin {
         request_id: "test".into(),
+        client_request_id: None,
         source_ip: None,
     };
     let limit = config.lockout.max_failures;

@@ -338,6 +338,42 @@ async fn every_attempt_is_audited_without_the_password() {
     }
 }
 
+/// Issue #17 item 12: a client's `x-request-id` is kept beside the
+/// gateway's request id, never instead of it, in the answer and the audit.
+#[tokio::test]
+async fn a_client_request_id_is_recorded_beside_the_gateways() {
+    for backend in Backend::both().await {
+        let state = signup_state(&backend);
+        let today = OffsetDateTime::now_utc().date();
+        let mut request = json_request(
+            "POST",
+            "/auth/signup",
+            &signup_body("ivo", "ivo@example.com", json!({})),
+        );
+        request
+            .headers_mut()
+            .insert("x-request-id", "client-chosen-id".parse().unwrap());
+        let gateway_id = match request.extensions().get() {
+            Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => {
+                context.request_id.clone().unwrap()
+            }
+            _ => panic!("a gateway request"),
+        };
+        let response = signup::handle(&state, request).await;
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.headers()["x-request-id"], gateway_id.as_str());
+        let records = backend.stores.audit().list_day(today).await.unwrap();
+        let record = records.last().expect("an audit record");
+        assert_eq!(record.request_id, gateway_id, "{}", backend.name);
+        assert_eq!(
+            record.client_request_id.as_deref(),
+            Some("client-chosen-id"),
+            "{}",
+            backend.name
+        );
+    }
+}
+
 /// The same request against both adapters gives the same bytes, apart
 /// from the generated id.
 #[tokio::test]
@@ -353,9 +389,12 @@ async fn memory_and_dynamodb_answer_byte_for_byte_alike() {
     for body in requests {
         let call = |state| {
             let mut request = json_request("POST", "/auth/signup", &body);
-            request
-                .headers_mut()
-                .insert("x-request-id", "fixed-id".parse().unwrap());
+            // The gateway's id is the request's id: fixed, so both bodies match.
+            if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+                request.extensions_mut().get_mut()
+            {
+                context.request_id = Some("fixed-id".into());
+            }
             async move { signup::handle(state, request).await }
         };
         let a = call(&memory_state).await;

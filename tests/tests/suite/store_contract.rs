@@ -46,6 +46,7 @@ fn audit_for(user: &User, at: OffsetDateTime) -> AuditRecord {
         source_ip: Some("203.0.113.9".into()),
         device_id: Some("device-1".into()),
         request_id: "req-1".into(),
+        client_request_id: Some("client-1".into()),
         reasons: vec![],
     }
 }

@@ -161,6 +161,8 @@ pub struct AuditItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     pub request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
     #[serde(default)]
     pub reasons: Vec<String>,
     pub expires_at: i64,
@@ -183,6 +185,7 @@ impl From<&AuditRecord> for AuditItem {
             source_ip: record.source_ip.clone(),
             device_id: record.device_id.clone(),
             request_id: record.request_id.clone(),
+            client_request_id: record.client_request_id.clone(),
             reasons: record.reasons.clone(),
             expires_at: (record.at + AUDIT_RETENTION).unix_timestamp(),
         }
@@ -201,6 +204,7 @@ impl From<AuditItem> for AuditRecord {
             source_ip: item.source_ip,
             device_id: item.device_id,
             request_id: item.request_id,
+            client_request_id: item.client_request_id,
             reasons: item.reasons,
         }
     }
