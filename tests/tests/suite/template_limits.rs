@@ -1,6 +1,7 @@
 //! The API's throttles are operator settings sized for the promised load
 //! (issue #17, item 13): every stage and route throttle is a template
-//! parameter, and the defaults admit at least Cognito's 50 sign-ups/s.
+//! parameter, and the defaults admit at least Cognito's 50 sign-ups/s;
+//! logs expire and the key secrets outlive the stack (item 12).
 
 use serde_yaml::Value;
 
@@ -50,4 +51,46 @@ fn every_throttle_is_a_parameter_sized_for_the_load() {
     let burst = default_of(&template, &referenced(&sign_up["ThrottlingBurstLimit"]));
     assert!(rate >= 50, "sign-ups per second: {rate}");
     assert!(burst >= 100, "100+ concurrent sign-ups: {burst}");
+}
+
+/// Issue #17 item 12: every function logs to a log group of the stack with
+/// a set retention, and the key secrets outlive the stack.
+#[test]
+fn logs_expire_and_key_secrets_are_retained() {
+    let template = template();
+    let resources = template["Resources"].as_mapping().expect("resources");
+    let mut functions = 0;
+    for (name, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        functions += 1;
+        let name = name.as_str().unwrap();
+        let group = referenced(&resource["Properties"]["LoggingConfig"]["LogGroup"]);
+        let group = &template["Resources"][group.as_str()];
+        assert_eq!(
+            group["Type"].as_str(),
+            Some("AWS::Logs::LogGroup"),
+            "{name}"
+        );
+        assert_eq!(
+            referenced(&group["Properties"]["RetentionInDays"]),
+            "LogRetentionDays",
+            "{name}"
+        );
+    }
+    assert!(functions > 10);
+    for secret in ["SigningKeysSecret", "PhoneKeysSecret"] {
+        let resource = &template["Resources"][secret];
+        assert_eq!(
+            resource["DeletionPolicy"].as_str(),
+            Some("Retain"),
+            "{secret}"
+        );
+        assert_eq!(
+            resource["UpdateReplacePolicy"].as_str(),
+            Some("Retain"),
+            "{secret}"
+        );
+    }
 }
