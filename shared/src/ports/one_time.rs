@@ -51,8 +51,11 @@ pub trait OneTimeTokens: Send + Sync {
         windows: &[RateWindow],
     ) -> Result<(), IssueError>;
 
-    /// Stores a token the notification worker minted for a link event.
-    async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<(), StoreError>;
+    /// Stores a token the notification worker minted for a link event,
+    /// only while its account exists and is active (one conditional write):
+    /// false, storing nothing, for an account deleted or deactivated since
+    /// the link was asked for, so no token outlives its account.
+    async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<bool, StoreError>;
 
     /// The stored token with this hash (expired ones included: callers
     /// check the expiry against their clock).

@@ -84,24 +84,31 @@ impl Notifier<'_> {
             tracing::info!("event delivered before; not sent again");
             return Ok(Notified::Duplicate);
         }
-        if let Err(error) = self.send(&event, &to).await {
-            // Give the claim back so the redelivery sends it.
-            if let Err(release) = self.deliveries.release_delivery(event.id).await {
-                tracing::error!(error = %release, "could not release the delivery claim");
+        match self.send(&event, &to).await {
+            Ok(outcome) => {
+                tracing::info!(?outcome, "notification handled");
+                Ok(outcome)
             }
-            return Err(error);
+            Err(error) => {
+                // Give the claim back so the redelivery sends it.
+                if let Err(release) = self.deliveries.release_delivery(event.id).await {
+                    tracing::error!(error = %release, "could not release the delivery claim");
+                }
+                Err(error)
+            }
         }
-        tracing::info!("notification sent");
-        Ok(Notified::Sent)
     }
 
     /// Mints the link's token when the event carries a link, then renders
     /// and sends. A token minted for a send that fails is never mailed and
     /// expires unused; the redelivery mints another.
-    async fn send(&self, event: &NotificationEvent, to: &Email) -> Result<(), NotifyError> {
+    async fn send(&self, event: &NotificationEvent, to: &Email) -> Result<Notified, NotifyError> {
         let token = match mint_link_token(event) {
             Ok(Some((token, record))) => {
-                self.tokens.store_token(&record).await?;
+                if !self.tokens.store_token(&record).await? {
+                    tracing::info!("the account is gone or inactive; no link sent");
+                    return Ok(Notified::NothingToSend);
+                }
                 Some(token)
             }
             Ok(None) => None,
@@ -121,7 +128,7 @@ impl Notifier<'_> {
             event_type: event.event_type.as_str().to_owned(),
         };
         self.sender.send(&message).await?;
-        Ok(())
+        Ok(Notified::Sent)
     }
 
     fn event_email(&self, event: &NotificationEvent) -> Option<Email> {

@@ -4,6 +4,7 @@
 //! the table's stream (what the relay forwards to the queue) nor any other
 //! item carries the plain token.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::dynamodb::{scan_all, StreamReader};
 use integration_tests::world::{World, PASSWORD};
 use integration_tests::Backend;
@@ -100,4 +101,51 @@ async fn link_tokens_are_in_no_item_stream_record_or_queue_body() {
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+/// Issue #17 item 12: encrypted numbers are bound to their account. A
+/// ciphertext copied from one account's item into another's (someone with
+/// write access to the table, but not the keys) does not open there.
+#[tokio::test]
+async fn sealed_numbers_do_not_open_in_another_account() {
+    let backend = Backend::dynamo().await;
+    let store = backend.dynamo.clone().expect("a table");
+    let world = World::new(backend.clone());
+    let alice = world.sign_up("alina", "alina@example.com").await;
+    let bob = world.sign_up("boris", "boris@example.com").await;
+    let users = backend.stores.users();
+    let id = |text: &str| shared::domain::UserId::parse(text).expect("an id");
+    let (alice_id, bob_id) = (id(&alice), id(&bob));
+    assert!(users.get(bob_id).await.unwrap().is_some());
+    let key = |id: &str| {
+        std::collections::HashMap::from([
+            ("PK".to_owned(), AttributeValue::S(format!("USER#{id}"))),
+            ("SK".to_owned(), AttributeValue::S("PROFILE".into())),
+        ])
+    };
+    let alice_item = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .set_key(Some(key(&alice)))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("alice's item");
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .set_key(Some(key(&bob)))
+        .update_expression("SET mobile_no = :copied")
+        .expression_attribute_values(":copied", alice_item["mobile_no"].clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(users.get(alice_id).await.unwrap().is_some());
+    assert!(
+        users.get(bob_id).await.is_err(),
+        "a number copied from another account opened"
+    );
 }

@@ -52,7 +52,9 @@ impl UserItem {
     /// The item of `user`, its contact numbers encrypted under `keys`.
     pub fn seal(user: &User, keys: &PhoneKeys) -> Result<Self, PhoneCryptoError> {
         let Key { pk, sk } = keys::user(user.id);
-        let seal = |number: &ContactNumber| keys.encrypt_text(CONTACT_PURPOSE, number.as_str());
+        let owner = user.id.to_string();
+        let seal =
+            |number: &ContactNumber| keys.encrypt_for(&owner, CONTACT_PURPOSE, number.as_str());
         Ok(Self {
             pk,
             sk,
@@ -86,8 +88,9 @@ impl UserItem {
     }
 
     pub fn open(self, keys: &PhoneKeys) -> Result<User, PhoneCryptoError> {
+        let owner = self.id.to_string();
         let open = |sealed: &EncryptedPhone| {
-            keys.decrypt_text(CONTACT_PURPOSE, sealed)
+            keys.decrypt_for(&owner, CONTACT_PURPOSE, sealed)
                 .map(ContactNumber::from_stored)
         };
         Ok(User {

@@ -185,11 +185,26 @@ impl OneTimeTokens for DynamoStore {
         }
     }
 
-    async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<(), StoreError> {
-        // A transaction of one: the hash is random, so a clash is a fault.
-        self.transact(vec![self.put_one_time_token(token)?])
-            .await
-            .map_err(TransactError::into_store_error)
+    async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<bool, StoreError> {
+        const ACCOUNT_LIVE: usize = 1;
+        let writes = vec![
+            self.put_one_time_token(token)?,
+            // A deletion deactivates the account first: a token written
+            // after that would outlive the account's erasure.
+            Write::check(
+                &self.table,
+                &keys::user(token.user_id),
+                "#status = :active",
+                Expression::default()
+                    .name("#status", "status")
+                    .value(":active", s("ACTIVE")),
+            )?,
+        ];
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(ACCOUNT_LIVE) => Ok(false),
+            Err(error) => Err(error.into_store_error()),
+        }
     }
 
     async fn find_token(&self, hash: &str) -> Result<Option<OneTimeTokenRecord>, StoreError> {

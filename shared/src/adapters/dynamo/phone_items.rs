@@ -48,7 +48,7 @@ impl PhoneUserItem {
             sk,
             entity: PHONE_USER_ENTITY.into(),
             id: user.id.as_uuid(),
-            phone: keys.encrypt(&user.phone)?,
+            phone: keys.encrypt_for(&user.id.to_string(), PHONE_PURPOSE, user.phone.as_e164())?,
             phone_hash: keys.lookup_hash(&user.phone),
             country_code: user.phone.country_code(),
             name: user.name.as_str().into(),
@@ -61,7 +61,8 @@ impl PhoneUserItem {
     }
 
     pub fn open(self, keys: &PhoneKeys) -> Result<PhoneUser, PhoneCryptoError> {
-        let number = Zeroizing::new(keys.decrypt_text(PHONE_PURPOSE, &self.phone)?);
+        let owner = self.id.to_string();
+        let number = Zeroizing::new(keys.decrypt_for(&owner, PHONE_PURPOSE, &self.phone)?);
         let phone = self
             .country_code
             .strip_prefix('+')

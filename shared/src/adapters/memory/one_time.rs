@@ -39,9 +39,16 @@ impl OneTimeTokens for MemoryStore {
         Ok(())
     }
 
-    async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<(), StoreError> {
-        self.lock().tokens.insert(token.hash.clone(), token.clone());
-        Ok(())
+    async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        let live = tables
+            .users
+            .get(&token.user_id)
+            .is_some_and(|user| user.status == crate::domain::UserStatus::Active);
+        if live {
+            tables.tokens.insert(token.hash.clone(), token.clone());
+        }
+        Ok(live)
     }
 
     async fn find_token(&self, hash: &str) -> Result<Option<OneTimeTokenRecord>, StoreError> {

@@ -31,7 +31,10 @@
 //! associated data `users-service/<purpose>/v1` — `users-service/phone/v1`
 //! for the sign-up phone number, `users-service/contact/v1` for the contact
 //! numbers of the username sign-up — so a ciphertext copied into another
-//! field (another purpose) fails to decrypt. Random 96-bit nonces are safe
+//! field (another purpose) fails to decrypt. Account records use
+//! `users-service/<purpose>/v2/<account id>` ([`PhoneKeys::encrypt_for`]),
+//! which binds the value to its account as well; `v1` values written before
+//! that still open and are sealed again with the owner on their next write. Random 96-bit nonces are safe
 //! for well under 2^32 encryptions per key; rotate long before that.
 //!
 //! Key bytes live only in zeroize-on-drop buffers (`SecretSlice`), the
@@ -273,6 +276,35 @@ impl PhoneKeys {
         PhoneNumber::from_e164(&text).ok_or(PhoneCryptoError::UnexpectedPlaintext("phone number"))
     }
 
+    /// Encrypts `text` for the record of `owner` (an account id): the
+    /// associated data `users-service/<purpose>/v2/<owner>` binds the value
+    /// to its field and to its account, so a ciphertext copied into another
+    /// account's record does not open there.
+    pub fn encrypt_for(
+        &self,
+        owner: &str,
+        purpose: &str,
+        text: &str,
+    ) -> Result<EncryptedPhone, PhoneCryptoError> {
+        self.seal(&owner_bound_data(owner, purpose)?, text)
+    }
+
+    /// The text `encrypt_for` encrypted for `owner` and `purpose`. Values
+    /// stored before owners were bound (associated data `…/v1`) still
+    /// open; every write seals again with the owner, so they disappear as
+    /// records are updated.
+    pub fn decrypt_for(
+        &self,
+        owner: &str,
+        purpose: &str,
+        encrypted: &EncryptedPhone,
+    ) -> Result<String, PhoneCryptoError> {
+        match self.open(&owner_bound_data(owner, purpose)?, encrypted) {
+            Err(PhoneCryptoError::Decryption) => self.decrypt_text(purpose, encrypted),
+            other => other,
+        }
+    }
+
     /// Encrypts `text` under the current key with associated data
     /// `users-service/<purpose>/v1`, a fresh random nonce each time.
     /// `purpose` is 1–32 characters of `a–z 0–9 _ -` and names the field
@@ -283,7 +315,10 @@ impl PhoneKeys {
         purpose: &str,
         text: &str,
     ) -> Result<EncryptedPhone, PhoneCryptoError> {
-        let aad = associated_data(purpose)?;
+        self.seal(&associated_data(purpose)?, text)
+    }
+
+    fn seal(&self, aad: &str, text: &str) -> Result<EncryptedPhone, PhoneCryptoError> {
         if text.len() > MAX_PLAINTEXT_BYTES {
             return Err(PhoneCryptoError::TooLong);
         }
@@ -317,7 +352,10 @@ impl PhoneKeys {
         purpose: &str,
         encrypted: &EncryptedPhone,
     ) -> Result<String, PhoneCryptoError> {
-        let aad = associated_data(purpose)?;
+        self.open(&associated_data(purpose)?, encrypted)
+    }
+
+    fn open(&self, aad: &str, encrypted: &EncryptedPhone) -> Result<String, PhoneCryptoError> {
         let key = self
             .find(&encrypted.kid)
             .ok_or_else(|| PhoneCryptoError::UnknownKey {
@@ -446,6 +484,20 @@ fn associated_data(purpose: &str) -> Result<String, PhoneCryptoError> {
         return Err(PhoneCryptoError::BadPurpose);
     }
     Ok(format!("users-service/{purpose}/v1"))
+}
+
+/// `users-service/<purpose>/v2/<owner>`; owners are account ids (UUIDs),
+/// checked here so that no owner text can imitate another purpose.
+fn owner_bound_data(owner: &str, purpose: &str) -> Result<String, PhoneCryptoError> {
+    associated_data(purpose)?;
+    let valid = (1..=64).contains(&owner.len())
+        && owner
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !valid {
+        return Err(PhoneCryptoError::BadPurpose);
+    }
+    Ok(format!("users-service/{purpose}/v2/{owner}"))
 }
 
 /// 32 bytes from the operating system.

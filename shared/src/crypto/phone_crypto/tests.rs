@@ -531,3 +531,44 @@ async fn loads_from_a_secret_source() {
         "{invalid:?}"
     );
 }
+
+#[test]
+fn owner_bound_values_open_only_for_their_owner_and_purpose() {
+    let keys = PhoneKeys::generate(T0);
+    let (alice, bob) = (
+        "6f1c2a9e-0000-4000-8000-000000000001",
+        "6f1c2a9e-0000-4000-8000-000000000002",
+    );
+    let sealed = keys
+        .encrypt_for(alice, CONTACT_PURPOSE, "9876543210")
+        .unwrap();
+    assert_eq!(
+        keys.decrypt_for(alice, CONTACT_PURPOSE, &sealed).unwrap(),
+        "9876543210"
+    );
+    assert!(matches!(
+        keys.decrypt_for(bob, CONTACT_PURPOSE, &sealed),
+        Err(PhoneCryptoError::Decryption)
+    ));
+    assert!(keys.decrypt_for(alice, PHONE_PURPOSE, &sealed).is_err());
+    // Not an owner-less value either.
+    assert!(keys.decrypt_text(CONTACT_PURPOSE, &sealed).is_err());
+    // Owner text cannot smuggle in another purpose.
+    assert!(matches!(
+        keys.encrypt_for("a/v1", CONTACT_PURPOSE, "x"),
+        Err(PhoneCryptoError::BadPurpose)
+    ));
+}
+
+#[test]
+fn values_sealed_before_owners_were_bound_still_open() {
+    let keys = PhoneKeys::generate(T0);
+    let owner = "6f1c2a9e-0000-4000-8000-000000000003";
+    let legacy = keys.encrypt_text(PHONE_PURPOSE, "+919876543210").unwrap();
+    assert_eq!(
+        keys.decrypt_for(owner, PHONE_PURPOSE, &legacy).unwrap(),
+        "+919876543210"
+    );
+    // Still bound to its purpose.
+    assert!(keys.decrypt_for(owner, CONTACT_PURPOSE, &legacy).is_err());
+}
