@@ -49,16 +49,15 @@ pub struct NewSession {
     pub events: Vec<NotificationEvent>,
 }
 
-/// Everything a failed login writes, at once.
+/// Everything a failed password check writes, at once.
 #[derive(Debug, Clone)]
 pub struct LoginFailure {
-    pub throttle: ThrottleKey,
-    /// The state read before the attempt: the write only applies if it is
-    /// still the stored one.
-    pub previous: LoginThrottle,
-    pub next: LoginThrottle,
+    /// The lock counter (per identifier and address block for logins, per
+    /// account for current-password checks); `None` when it was counted
+    /// ahead of the check.
+    pub lock: Option<ThrottleUpdate>,
     /// The account-wide counter, written under the same kind of condition.
-    pub ceiling: Option<CeilingUpdate>,
+    pub ceiling: Option<ThrottleUpdate>,
     /// When the failure happened (the stored state's retention counts
     /// from it).
     pub at: OffsetDateTime,
@@ -71,10 +70,12 @@ pub struct LoginFailure {
     pub owner: Option<UserId>,
 }
 
-/// The account-wide counter's part of a failure.
+/// One lockout counter's change.
 #[derive(Debug, Clone)]
-pub struct CeilingUpdate {
+pub struct ThrottleUpdate {
     pub key: ThrottleKey,
+    /// The state read before the attempt: the write only applies if it is
+    /// still the stored one.
     pub previous: LoginThrottle,
     pub next: LoginThrottle,
 }

@@ -13,7 +13,7 @@ use crate::domain::{
     AuditAction, AuditOutcome, LockoutPolicy, LoginThrottle, Password, ThrottleKey, User,
 };
 use crate::ports::sessions::{
-    LoginFailure, LoginFailureError, LoginKeys, PasswordCheckEnd, SessionStore,
+    LoginFailure, LoginFailureError, LoginKeys, PasswordCheckEnd, SessionStore, ThrottleUpdate,
 };
 use crate::ports::{Clock, StoreError};
 
@@ -58,12 +58,14 @@ impl CurrentPassword<'_> {
             // Not a failure after all: back to the state before it.
             let refund = LoginFailure {
                 owner: Some(user.id),
-                throttle,
-                next: LoginThrottle {
-                    version: counted.version + 1,
-                    ..before
-                },
-                previous: counted,
+                lock: Some(ThrottleUpdate {
+                    key: throttle,
+                    next: LoginThrottle {
+                        version: counted.version + 1,
+                        ..before
+                    },
+                    previous: counted,
+                }),
                 ceiling: None,
                 at: now,
                 ip_window: None,
@@ -116,9 +118,11 @@ impl CurrentPassword<'_> {
             let next = seen.after_failure(&self.lockout, now);
             let failure = LoginFailure {
                 owner: Some(user.id),
-                throttle: throttle.clone(),
-                next: next.clone(),
-                previous: seen.clone(),
+                lock: Some(ThrottleUpdate {
+                    key: throttle.clone(),
+                    next: next.clone(),
+                    previous: seen.clone(),
+                }),
                 ceiling: None,
                 at: now,
                 ip_window: None,

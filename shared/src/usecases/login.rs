@@ -14,15 +14,13 @@ use crate::domain::{
     UserStatus,
 };
 use crate::ports::sessions::{
-    CeilingUpdate, LoginFailure, LoginFailureError, LoginKeys, NewSession, SessionStore,
+    LoginFailure, LoginFailureError, LoginKeys, NewSession, PasswordCheckEnd, SessionStore,
+    ThrottleUpdate,
 };
 use crate::ports::{AuditLog, Clock, StoreError, UserStore};
 use crate::tokens::jwt::{TokenError, TokenSettings};
 use crate::tokens::keyset::KeySet;
 use crate::tokens::refresh::RefreshTokenError;
-
-/// Concurrent failures on one identifier are re-read and re-counted.
-const FAILURE_WRITE_ATTEMPTS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogInError {
@@ -127,31 +125,34 @@ impl LogIn<'_> {
             .await?;
             return Err(LogInError::Locked { retry_after: wait });
         }
-        // With a device id, the same read says whether the device is new
-        // to the account. An unknown identifier reads a random id the same
-        // way: known and unknown cost the same requests, so their timing
-        // does not tell which identifiers have accounts.
-        let read_id = lookup.user_id.unwrap_or_else(UserId::new_random);
-        let (user, new_device) = match &form.device_id {
-            Some(device) => {
-                let (user, known) = self.users.get_with_device(read_id, device).await?;
-                (user, !known)
-            }
-            None => (self.users.get(read_id).await?, false),
-        };
-        let user = user.filter(|u| lookup.user_id == Some(u.id));
+        // The attempt is counted against its lock before the password is
+        // checked, so parallel guesses get no more evaluations than the
+        // lock allows; the user is read meanwhile (the same round trip).
+        let owner = lookup.user_id;
+        let (counted, read) = tokio::join!(
+            self.count_attempt(
+                &keys,
+                &form.identifier,
+                lookup.throttle,
+                owner,
+                ip_window.as_ref(),
+                origin
+            ),
+            self.read_user(owner, form.device_id.as_ref()),
+        );
+        let (before, counted) = counted?;
+        let (user, new_device) = read?;
         let verified = match (&user, &form.password) {
             (Some(user), Some(password)) => {
                 self.hasher.verify(password, &user.password_hash).await?
             }
             _ => self.hasher.verify_nothing(form.password.as_ref()).await?,
         };
-        let owner = user.as_ref().map(|u| u.id);
         let Some(user) = user.filter(|_| verified) else {
             self.record_failure(
                 &keys,
                 &form.identifier,
-                (lookup.throttle, lookup.ceiling),
+                lookup.ceiling,
                 ip_window.clone(),
                 owner,
                 origin,
@@ -159,27 +160,113 @@ impl LogIn<'_> {
             .await?;
             return Err(LogInError::InvalidCredentials);
         };
-        if user.status == UserStatus::Inactive {
+        let refused = if user.status == UserStatus::Inactive {
+            Some((LogInError::Inactive, "account_inactive"))
+        } else if !self.allow_unverified && !user.email_verified {
+            Some((LogInError::EmailNotVerified, "email_not_verified"))
+        } else {
+            None
+        };
+        if let Some((error, code)) = refused {
+            // The right password: the attempt counted for it is taken back.
+            let refund = LoginFailure {
+                owner,
+                lock: Some(ThrottleUpdate {
+                    key: throttle_key,
+                    next: LoginThrottle {
+                        version: counted.version + 1,
+                        ..before
+                    },
+                    previous: counted,
+                }),
+                ceiling: None,
+                at: now,
+                ip_window: None,
+                audit: None,
+            };
             let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
             audit.user_id = Some(user.id);
-            audit.reasons = vec!["non_field_errors:account_inactive".into()];
+            audit.reasons = vec![format!("non_field_errors:{code}")];
+            let end = PasswordCheckEnd::Right {
+                refund: Box::new(refund),
+            };
+            if let Err(error) = self.sessions.settle_password_check(&end).await {
+                tracing::error!(error = %error, "could not take back the counted attempt");
+            }
             if let Err(error) = self.audit.record(&audit).await {
                 tracing::error!(error = %error, "could not write the login audit record");
             }
-            return Err(LogInError::Inactive);
+            return Err(error);
         }
-        if !self.allow_unverified && !user.email_verified {
-            let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
-            audit.user_id = Some(user.id);
-            audit.reasons = vec!["non_field_errors:email_not_verified".into()];
-            if let Err(error) = self.audit.record(&audit).await {
-                tracing::error!(error = %error, "could not write the login audit record");
-            }
-            return Err(LogInError::EmailNotVerified);
-        }
-        let clear = (!lookup.throttle.is_clear()).then_some(throttle_key);
-        self.start_session(user, form, clear, new_device, origin)
+        // The session's write clears the lock, the counted attempt with it.
+        self.start_session(user, form, Some(throttle_key), new_device, origin)
             .await
+    }
+
+    /// The account `id` names (a random id for an unknown identifier, read
+    /// the same way: known and unknown cost the same requests, so their
+    /// timing does not tell which identifiers have accounts) and, with a
+    /// device id, whether the device is new to it: one read.
+    async fn read_user(
+        &self,
+        id: Option<UserId>,
+        device: Option<&crate::domain::DeviceId>,
+    ) -> Result<(Option<User>, bool), LogInError> {
+        let read_id = id.unwrap_or_else(UserId::new_random);
+        let (user, new_device) = match device {
+            Some(device) => {
+                let (user, known) = self.users.get_with_device(read_id, device).await?;
+                (user, !known)
+            }
+            None => (self.users.get(read_id).await?, false),
+        };
+        Ok((user.filter(|u| id == Some(u.id)), new_device))
+    }
+
+    /// Counts this attempt as a failure on its lock, unless it is locked
+    /// (then the attempt is refused). A concurrent attempt makes it read
+    /// the counter again: each collision means another attempt was counted,
+    /// so the lock is reached within its limit of collisions. Returns the
+    /// state before and the state written.
+    async fn count_attempt(
+        &self,
+        keys: &LoginKeys<'_>,
+        identifier: &str,
+        mut seen: LoginThrottle,
+        owner: Option<UserId>,
+        ip_window: Option<&RateWindow>,
+        origin: &Origin,
+    ) -> Result<(LoginThrottle, LoginThrottle), LogInError> {
+        let attempts = usize::try_from(self.lockout.max_failures).unwrap_or(usize::MAX) + 2;
+        for _ in 0..attempts {
+            let now = self.clock.now();
+            if let Some(wait) = seen.locked_for(now) {
+                self.record_refusal(identifier, ip_window, "account_locked", origin)
+                    .await?;
+                return Err(LogInError::Locked { retry_after: wait });
+            }
+            let next = seen.after_failure(&self.lockout, now);
+            let failure = LoginFailure {
+                owner,
+                lock: Some(ThrottleUpdate {
+                    key: keys.throttle.clone(),
+                    previous: seen.clone(),
+                    next: next.clone(),
+                }),
+                ceiling: None,
+                at: now,
+                ip_window: None,
+                audit: None,
+            };
+            match self.sessions.record_login_failure(&failure).await {
+                Ok(()) => return Ok((seen, next)),
+                Err(LoginFailureError::Concurrent) => {
+                    seen = self.sessions.lookup_login(keys).await?.throttle;
+                }
+                Err(LoginFailureError::Store(error)) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Unavailable("login attempts kept colliding".into()).into())
     }
 
     async fn start_session(
@@ -276,20 +363,24 @@ impl LogIn<'_> {
             .map_err(LogInError::from)
     }
 
-    /// Counts the failure against the identifier (locking it at the limit)
-    /// and the source address, with its audit record. A concurrent failure
-    /// on the same identifier makes it read the state again, so parallel
+    /// Records a wrong password whose lock was counted before the check:
+    /// the account-wide ceiling (locking every address past it), the
+    /// source address's failure window and the audit record, at once. A
+    /// concurrent failure makes it read the ceiling again, so parallel
     /// guessing cannot undercount.
     async fn record_failure(
         &self,
         keys: &LoginKeys<'_>,
         identifier: &str,
-        (mut seen, mut seen_ceiling): (LoginThrottle, LoginThrottle),
+        mut seen_ceiling: LoginThrottle,
         ip_window: Option<RateWindow>,
-        owner: Option<crate::domain::UserId>,
+        owner: Option<UserId>,
         origin: &Origin,
     ) -> Result<(), LogInError> {
-        for _ in 0..FAILURE_WRITE_ATTEMPTS {
+        // Each collision means another failure was counted; the lock bounds
+        // how many can be in flight from one address block.
+        let attempts = usize::try_from(self.lockout.max_failures).unwrap_or(usize::MAX) + 2;
+        for _ in 0..attempts {
             let now = self.clock.now();
             let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
             audit.subject = Some(identifier.to_owned());
@@ -299,14 +390,12 @@ impl LogIn<'_> {
             audit.reasons = vec!["non_field_errors:invalid_credentials".into()];
             let failure = LoginFailure {
                 owner,
-                throttle: keys.throttle.clone(),
-                ceiling: keys.ceiling.map(|key| CeilingUpdate {
+                lock: None,
+                ceiling: keys.ceiling.map(|key| ThrottleUpdate {
                     key: key.clone(),
                     next: seen_ceiling.after_failure(&LockoutPolicy::account_ceiling(), now),
                     previous: seen_ceiling.clone(),
                 }),
-                next: seen.after_failure(&self.lockout, now),
-                previous: seen.clone(),
                 at: now,
                 ip_window: ip_window.clone(),
                 audit: Some(audit),
@@ -314,8 +403,7 @@ impl LogIn<'_> {
             match self.sessions.record_login_failure(&failure).await {
                 Ok(()) => return Ok(()),
                 Err(LoginFailureError::Concurrent) => {
-                    let lookup = self.sessions.lookup_login(keys).await?;
-                    (seen, seen_ceiling) = (lookup.throttle, lookup.ceiling);
+                    seen_ceiling = self.sessions.lookup_login(keys).await?.ceiling;
                 }
                 Err(LoginFailureError::Store(error)) => return Err(error.into()),
             }

@@ -261,6 +261,60 @@ async fn ipv6_sign_ups_are_capped_per_64(world: World) {
     assert_eq!(next_block.status, 201, "{}", next_block.body);
 }
 
+/// Issue #17 item 3: the lock decision comes before the hash. Each attempt
+/// is counted against its lock before its password is checked, so a burst
+/// of parallel guesses gets no more evaluations than the lock's limit.
+async fn parallel_guesses_get_no_more_evaluations_than_the_limit(world: World) {
+    const GUESSES: usize = 24;
+    world.sign_up("burst", "burst@example.com").await;
+    let hasher = &world.app.routes.Login.hasher;
+    let before = hasher.evaluations();
+    let guesses = (0..GUESSES).map(|i| {
+        world.log_in_with(json!({"login": "burst", "password": format!("wrong-guess-{i}")}))
+    });
+    let replies = futures::future::join_all(guesses).await;
+    let limit = u64::from(integration_tests::default_config().lockout.max_failures);
+    let evaluated = hasher.evaluations() - before;
+    assert!(
+        evaluated <= limit,
+        "{evaluated} evaluations for a limit of {limit}"
+    );
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(wrong as u64, evaluated, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 423),
+        "{statuses:?}"
+    );
+    // Locked now, also with the right password, before any hash.
+    let right = world
+        .log_in_with(json!({"login": "burst", "password": PASSWORD}))
+        .await;
+    assert_eq!(right.status, 423, "{}", right.body);
+    assert_eq!(hasher.evaluations() - before, evaluated);
+}
+
+/// A right password after wrong ones clears the lock's count: the attempt
+/// counted before its hash is not left behind as a failure.
+async fn a_successful_login_leaves_no_counted_attempt(world: World) {
+    world.sign_up("clean", "clean@example.com").await;
+    for _ in 0..3 {
+        let wrong = world
+            .log_in_with(json!({"login": "clean", "password": "nope-nope-nope"}))
+            .await;
+        assert_eq!(wrong.status, 401);
+    }
+    world.log_in("clean", PASSWORD).await;
+    let limit = integration_tests::default_config().lockout.max_failures;
+    for _ in 0..limit - 1 {
+        let wrong = world
+            .log_in_with(json!({"login": "clean", "password": "nope-nope-nope"}))
+            .await;
+        assert_eq!(wrong.status, 401, "{}", wrong.body);
+    }
+    world.log_in("clean", PASSWORD).await;
+}
+
 async fn device_is_recorded(world: World) {
     world.sign_up("frank", "frank@example.com").await;
     let info = json!({"platform": "ios", "model": "iPhone 15", "os_version": "17.4", "app_version": "3.1.0"});
@@ -622,6 +676,8 @@ integration_tests::on_both_backends!(
     inactive_accounts_are_refused_only_with_the_right_password,
     sign_ups_per_address_are_capped,
     ipv6_sign_ups_are_capped_per_64,
+    parallel_guesses_get_no_more_evaluations_than_the_limit,
+    a_successful_login_leaves_no_counted_attempt,
     device_is_recorded,
     usernames_cannot_squat_on_an_email,
     login_identifiers_cannot_lock_a_password_change,

@@ -309,20 +309,11 @@ impl SessionStore for DynamoStore {
     }
 
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
-        let item = ThrottleItem::new(&failure.throttle, &failure.next, failure.at, failure.owner);
-        let throttle = Write::put(
-            &self.table,
-            to_item(item).map_err(mapping_error)?,
-            Some("(attribute_not_exists(#pk) AND :seen = :zero) OR #version = :seen"),
-            Expression::default()
-                .name("#pk", keys::PK)
-                .name("#version", "version")
-                .value(":seen", n(failure.previous.version))
-                .value(":zero", n(0)),
-        )?;
-        let mut writes = vec![throttle];
-        if let Some(ceiling) = &failure.ceiling {
-            let item = ThrottleItem::new(&ceiling.key, &ceiling.next, failure.at, failure.owner);
+        // The versioned counters come first: their cancellation reasons
+        // are read by position.
+        let mut writes = Vec::new();
+        for update in failure.lock.iter().chain(&failure.ceiling) {
+            let item = ThrottleItem::new(&update.key, &update.next, failure.at, failure.owner);
             writes.push(Write::put(
                 &self.table,
                 to_item(item).map_err(mapping_error)?,
@@ -330,10 +321,11 @@ impl SessionStore for DynamoStore {
                 Expression::default()
                     .name("#pk", keys::PK)
                     .name("#version", "version")
-                    .value(":seen", n(ceiling.previous.version))
+                    .value(":seen", n(update.previous.version))
                     .value(":zero", n(0)),
             )?);
         }
+        let versioned = writes.len();
         if let Some(audit) = &failure.audit {
             writes.push(self.put_audit(audit)?);
         }
@@ -343,7 +335,7 @@ impl SessionStore for DynamoStore {
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled))
-                if cancelled.failed(0) || (failure.ceiling.is_some() && cancelled.failed(1)) =>
+                if (0..versioned).any(|index| cancelled.failed(index)) =>
             {
                 Err(LoginFailureError::Concurrent)
             }

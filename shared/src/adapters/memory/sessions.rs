@@ -140,29 +140,21 @@ impl SessionStore for MemoryStore {
 
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
         let mut tables = self.lock();
-        let stored = tables
-            .throttles
-            .get(failure.throttle.as_str())
-            .cloned()
-            .unwrap_or_default();
-        if stored.version != failure.previous.version {
-            return Err(LoginFailureError::Concurrent);
-        }
-        if let Some(ceiling) = &failure.ceiling {
+        let updates: Vec<_> = failure.lock.iter().chain(&failure.ceiling).collect();
+        for update in &updates {
             let stored = tables
                 .throttles
-                .get(ceiling.key.as_str())
+                .get(update.key.as_str())
                 .map_or(0, |t| t.version);
-            if stored != ceiling.previous.version {
+            if stored != update.previous.version {
                 return Err(LoginFailureError::Concurrent);
             }
+        }
+        for update in updates {
             tables
                 .throttles
-                .insert(ceiling.key.as_str().to_owned(), ceiling.next.clone());
+                .insert(update.key.as_str().to_owned(), update.next.clone());
         }
-        tables
-            .throttles
-            .insert(failure.throttle.as_str().to_owned(), failure.next.clone());
         if let Some(window) = &failure.ip_window {
             let count = tables.counter(&window.key) + 1;
             tables
@@ -177,14 +169,16 @@ impl SessionStore for MemoryStore {
         let mut tables = self.lock();
         match end {
             PasswordCheckEnd::Right { refund } => {
-                if tables
-                    .throttles
-                    .get(refund.throttle.as_str())
-                    .is_some_and(|t| t.version == refund.previous.version)
-                {
-                    tables
+                if let Some(update) = &refund.lock {
+                    if tables
                         .throttles
-                        .insert(refund.throttle.as_str().to_owned(), refund.next.clone());
+                        .get(update.key.as_str())
+                        .is_some_and(|t| t.version == update.previous.version)
+                    {
+                        tables
+                            .throttles
+                            .insert(update.key.as_str().to_owned(), update.next.clone());
+                    }
                 }
             }
             PasswordCheckEnd::Wrong { audit } => tables.audit.push(audit.clone()),
