@@ -16,6 +16,9 @@ use crate::tokens::jwt::{TokenError, TokenSettings};
 use crate::tokens::keyset::KeySet;
 use crate::tokens::refresh::{open_successor, seal_successor, RefreshToken, RefreshTokenError};
 
+/// Reads again when a read saw half of a concurrent rotation.
+const TORN_READ_RETRIES: u8 = 3;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
     #[error("refresh token missing")]
@@ -59,7 +62,8 @@ impl Refresh<'_> {
         let raw = raw_token.ok_or(RefreshError::Missing)?;
         let presented = RefreshToken::parse(raw).map_err(|_| RefreshError::Invalid)?;
         let view = self.load(&presented).await?;
-        self.rotate(&presented, &view, origin).await
+        self.rotate(&presented, &view, origin, TORN_READ_RETRIES)
+            .await
     }
 
     async fn load(&self, token: &RefreshToken) -> Result<RefreshView, RefreshError> {
@@ -78,10 +82,21 @@ impl Refresh<'_> {
         presented: &RefreshToken,
         view: &RefreshView,
         origin: &Origin,
+        rereads: u8,
     ) -> Result<TokenPair, RefreshError> {
         let now = self.clock.now();
         let (record, session) = self.check(presented, view, now)?;
         match &record.state {
+            RefreshState::Spent { .. }
+                if session.current_token_hash == record.hash && rereads > 0 =>
+            {
+                // Spent, yet its session still names it: the read saw half
+                // of the rotation that spent it (a BatchGetItem is not
+                // isolated from a transaction). Read again rather than
+                // take a racing tab for a thief.
+                let again = self.load(presented).await?;
+                Box::pin(self.rotate(presented, &again, origin, rereads - 1)).await
+            }
             RefreshState::Spent {
                 at,
                 successor_hash,
@@ -144,7 +159,7 @@ impl Refresh<'_> {
                         let again = self.load(presented).await?;
                         match again.record.as_ref().map(|r| &r.state) {
                             Some(RefreshState::Spent { .. }) => {
-                                Box::pin(self.rotate(presented, &again, origin)).await
+                                Box::pin(self.rotate(presented, &again, origin, rereads)).await
                             }
                             _ => Err(RefreshError::Invalid),
                         }
