@@ -70,6 +70,22 @@ pub enum UpdateUserError {
     Store(#[from] StoreError),
 }
 
+/// A new password and everything written with it.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordChange<'a> {
+    /// The account as read: the write applies only while its password
+    /// hash is still this one.
+    pub user: &'a User,
+    pub hash: &'a crate::domain::PasswordHash,
+    /// The session that made the change stays; every other ends.
+    pub keep: Option<crate::domain::SessionId>,
+    pub at: time::OffsetDateTime,
+    pub audit: &'a AuditRecord,
+    pub events: &'a [NotificationEvent],
+    /// A reset token spent in the same write.
+    pub reset: Option<&'a crate::domain::OneTimeTokenRecord>,
+}
+
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Writes the user with its profile, its username and email claims and
@@ -120,19 +136,10 @@ pub trait UserStore: Send + Sync {
         events: &[NotificationEvent],
     ) -> Result<(), UpdateUserError>;
 
-    /// Sets a new password hash and ends every session but `keep`; spends
-    /// `reset` (a reset token) in the same write when given.
-    #[allow(clippy::too_many_arguments)]
-    async fn change_password(
-        &self,
-        user: &User,
-        hash: &crate::domain::PasswordHash,
-        keep: Option<crate::domain::SessionId>,
-        at: time::OffsetDateTime,
-        audit: &AuditRecord,
-        events: &[NotificationEvent],
-        reset: Option<&crate::domain::OneTimeTokenRecord>,
-    ) -> Result<(), UpdateUserError>;
+    /// Sets a new password hash and ends every session but `keep`, with
+    /// the rest of `change`, in one write; `Stale` when the stored password
+    /// (or the reset token) is no longer the one read.
+    async fn change_password(&self, change: &PasswordChange<'_>) -> Result<(), UpdateUserError>;
 }
 
 #[async_trait]

@@ -17,7 +17,7 @@ use crate::domain::{
     ProfileText, Session, User, Username,
 };
 use crate::ports::sessions::{RevokeReason, SessionStore};
-use crate::ports::{Clock, StoreError, UpdateUserError, UserStore};
+use crate::ports::{Clock, PasswordChange, StoreError, UpdateUserError, UserStore};
 
 const STALE_ATTEMPTS: usize = 3;
 
@@ -364,7 +364,15 @@ impl ChangePassword<'_> {
             serde_json::json!({}),
         );
         self.users
-            .change_password(user, &hash, Some(session.id), now, &audit, &[changed], None)
+            .change_password(&PasswordChange {
+                user,
+                hash: &hash,
+                keep: Some(session.id),
+                at: now,
+                audit: &audit,
+                events: &[changed],
+                reset: None,
+            })
             .await?;
         tracing::info!(user_id = %user.id, "password changed; other sessions ended");
         Ok(())

@@ -17,7 +17,7 @@ use crate::domain::{
     OneTimeTokenRecord, Quota, RateWindow, TokenPurpose, User, UserId, UserStatus,
 };
 use crate::ports::one_time::{ConfirmError, IssueError, OneTimeTokens};
-use crate::ports::{Clock, StoreError, UpdateUserError, UserStore};
+use crate::ports::{Clock, PasswordChange, StoreError, UpdateUserError, UserStore};
 
 pub const TOKEN: &str = "token";
 pub const EMAIL: &str = "email";
@@ -440,7 +440,15 @@ impl ResetPassword<'_> {
         );
         match links
             .users
-            .change_password(&user, &hash, None, now, &audit, &[changed], Some(&record))
+            .change_password(&PasswordChange {
+                user: &user,
+                hash: &hash,
+                keep: None,
+                at: now,
+                audit: &audit,
+                events: &[changed],
+                reset: Some(&record),
+            })
             .await
         {
             Ok(()) => {

@@ -7,13 +7,11 @@ use super::errors::{mapping_error, store_error};
 use super::items::{AuditItem, ClaimItem, OutboxItem};
 use super::keys::{self, Key, EXPIRES_AT};
 use super::transact::{n, s, Expression, Item, TransactError, Write};
-use crate::domain::{
-    Account, AuditRecord, NotificationEvent, PasswordHash, RateWindow, SessionId, User, UserId,
-};
+use crate::domain::{Account, AuditRecord, NotificationEvent, RateWindow, User, UserId};
 use crate::ports::sessions::RevokeReason;
 use crate::ports::{
-    AuditLog, Conflicts, CreateUserError, HealthProbe, Outbox, StoreError, UpdateUserError,
-    UserStore,
+    AuditLog, Conflicts, CreateUserError, HealthProbe, Outbox, PasswordChange, StoreError,
+    UpdateUserError, UserStore,
 };
 
 /// Every port over one DynamoDB table.
@@ -319,16 +317,16 @@ impl UserStore for DynamoStore {
         }
     }
 
-    async fn change_password(
-        &self,
-        user: &User,
-        hash: &PasswordHash,
-        keep: Option<SessionId>,
-        at: OffsetDateTime,
-        audit: &AuditRecord,
-        events: &[NotificationEvent],
-        reset: Option<&crate::domain::OneTimeTokenRecord>,
-    ) -> Result<(), UpdateUserError> {
+    async fn change_password(&self, change: &PasswordChange<'_>) -> Result<(), UpdateUserError> {
+        let PasswordChange {
+            user,
+            hash,
+            keep,
+            at,
+            audit,
+            events,
+            reset,
+        } = *change;
         let mut updated = user.clone();
         updated.password_hash = hash.clone();
         updated.updated_at = at;

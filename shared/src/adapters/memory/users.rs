@@ -1,12 +1,11 @@
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use crate::domain::{
-    AuditRecord, NotificationEvent, OneTimeTokenRecord, PasswordHash, RateWindow, SessionId, User,
-    UserId,
-};
+use crate::domain::{AuditRecord, NotificationEvent, RateWindow, User, UserId};
 use crate::ports::sessions::RevokeReason;
-use crate::ports::{Conflicts, CreateUserError, StoreError, UpdateUserError, UserStore};
+use crate::ports::{
+    Conflicts, CreateUserError, PasswordChange, StoreError, UpdateUserError, UserStore,
+};
 
 #[async_trait]
 impl UserStore for MemoryStore {
@@ -134,16 +133,16 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
-    async fn change_password(
-        &self,
-        user: &User,
-        hash: &PasswordHash,
-        keep: Option<SessionId>,
-        at: time::OffsetDateTime,
-        audit: &AuditRecord,
-        events: &[NotificationEvent],
-        reset: Option<&OneTimeTokenRecord>,
-    ) -> Result<(), UpdateUserError> {
+    async fn change_password(&self, change: &PasswordChange<'_>) -> Result<(), UpdateUserError> {
+        let PasswordChange {
+            user,
+            hash,
+            keep,
+            at,
+            audit,
+            events,
+            reset,
+        } = *change;
         let mut tables = self.lock();
         if let Some(token) = reset {
             if !tables.tokens.contains_key(&token.hash) {
