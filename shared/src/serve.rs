@@ -208,11 +208,13 @@ impl Endpoint for LinkState {
 }
 
 /// The state of a function that queues work for the caller: the
-/// authentication layer, the stores and the tasks queue.
+/// authentication layer, the stores, the tasks queue and the cap on each
+/// user's unfinished tasks.
 pub struct TaskingState {
     pub auth: Authenticator,
     pub stores: Stores,
     pub queue: Arc<dyn MessageQueue>,
+    pub max_open_tasks: u32,
 }
 
 impl Endpoint for TaskingState {
@@ -223,6 +225,7 @@ impl Endpoint for TaskingState {
             auth: resources.authenticator()?,
             stores: resources.stores.clone(),
             queue: resources.tasks_queue()?,
+            max_open_tasks: resources.config.max_open_tasks,
         })
     }
 }

@@ -26,4 +26,5 @@ mod settings;
 mod signup_api;
 mod store_contract;
 mod stream_relay;
+mod task_abuse;
 mod tasks;

@@ -13,7 +13,7 @@ use super::keys::{self, Key};
 use super::transact::{n, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{Task, TaskId, TaskKind, TaskStatus, UserId};
-use crate::ports::tasks::{TaskStore, TaskUpdateError};
+use crate::ports::tasks::{CreateTaskError, TaskStore, TaskUpdateError};
 use crate::ports::StoreError;
 
 /// Finished tasks stay readable this long, then TTL removes them.
@@ -49,6 +49,9 @@ struct TaskItem {
     updated_at: OffsetDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
+    /// Absent on tasks written before the cap: they hold no slot.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    counted: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -97,6 +100,7 @@ impl TaskItem {
                 .status
                 .is_finished()
                 .then(|| (task.updated_at + FINISHED_TASK_RETENTION).unix_timestamp()),
+            counted: task.counted,
         })
     }
 
@@ -119,6 +123,7 @@ impl TaskItem {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            counted: self.counted,
         })
     }
 }
@@ -127,6 +132,30 @@ impl DynamoStore {
     pub(super) fn task_item(&self, task: &Task) -> Result<super::transact::Item, StoreError> {
         to_item(TaskItem::new(task)?).map_err(mapping_error)
     }
+}
+
+/// `delta` (+1 or -1) on the owner's open-task count; taking a slot is
+/// conditional on one being free.
+fn open_tasks_write(
+    table: &str,
+    owner: UserId,
+    delta: i8,
+    max_open: Option<u32>,
+) -> Result<Write, StoreError> {
+    let mut expression = Expression::default()
+        .name("#open", "open")
+        .value(":delta", n(delta));
+    if let Some(max) = max_open {
+        expression = expression.value(":max", n(max));
+    }
+    let condition = max_open.map(|_| "attribute_not_exists(#open) OR #open < :max");
+    Write::update(
+        table,
+        &keys::open_tasks(owner),
+        "ADD #open :delta",
+        condition,
+        expression,
+    )
 }
 
 fn running_marker(task: &Task) -> Option<Key> {
@@ -142,6 +171,20 @@ impl TaskStore for DynamoStore {
         self.transact(vec![Write::create(&self.table, self.task_item(task)?)?])
             .await
             .map_err(TransactError::into_store_error)
+    }
+
+    async fn create_counted_task(&self, task: &Task, max_open: u32) -> Result<(), CreateTaskError> {
+        let writes = vec![
+            Write::create(&self.table, self.task_item(task)?)?,
+            open_tasks_write(&self.table, task.owner, 1, Some(max_open))?,
+        ];
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(1) => {
+                Err(CreateTaskError::TooManyOpen)
+            }
+            Err(error) => Err(error.into_store_error().into()),
+        }
     }
 
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
@@ -164,6 +207,9 @@ impl TaskStore for DynamoStore {
                 .name("#version", "version")
                 .value(":version", n(current.version)),
         )?];
+        if current.frees_slot(next) {
+            writes.push(open_tasks_write(&self.table, next.owner, -1, None)?);
+        }
         let (before, after) = (running_marker(current), running_marker(next));
         if before != after {
             if let Some(key) = before {

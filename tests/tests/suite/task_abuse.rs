@@ -1,0 +1,146 @@
+//! One user cannot flood the task machinery (#17 item 8), on both stores:
+//! a per-user cap on unfinished tasks that holds under parallel creates
+//! and frees each slot exactly once, and account work (deletion, export)
+//! that is never capped and never waits behind user tasks.
+
+use std::sync::Arc;
+
+use futures::future::join_all;
+use integration_tests::world::{Tokens, World, PASSWORD};
+use integration_tests::{default_config, Backend};
+use serde_json::{json, Value};
+use shared::background::Queues;
+use shared::domain::TaskId;
+use shared::usecases::task_runner::StandardRunner;
+use shared::usecases::tasks::TaskMessage;
+
+fn capped_world(backend: &Backend, max_open: u32) -> World {
+    let mut config = default_config();
+    config.max_open_tasks = max_open;
+    let queues = Queues::memory(config.task_max_receives);
+    World::with_background(
+        backend.clone(),
+        config,
+        Some(queues),
+        Arc::new(StandardRunner::default()),
+    )
+}
+
+async fn signed_in(world: &World, name: &str) -> Tokens {
+    world.sign_up(name, &format!("{name}@example.com")).await;
+    let tokens = world.log_in(name, PASSWORD).await;
+    world.app.settle().await;
+    tokens
+}
+
+async fn post_task(world: &World, tokens: &Tokens, body: &Value) -> (u16, Value) {
+    let reply = world
+        .call("POST", "/tasks", Some(body), Some(&tokens.access))
+        .await;
+    if reply.status == 429 {
+        let retry_after = reply.headers.get("retry-after").expect("Retry-After");
+        assert!(retry_after.to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    }
+    (reply.status, reply.body)
+}
+
+fn statuses(replies: &[(u16, Value)]) -> (usize, usize) {
+    let accepted = replies.iter().filter(|(s, _)| *s == 202).count();
+    let refused = replies.iter().filter(|(s, _)| *s == 429).count();
+    assert_eq!(accepted + refused, replies.len(), "{replies:?}");
+    for (_, body) in replies.iter().filter(|(s, _)| *s == 429) {
+        assert_eq!(
+            body["errors"]["non_field_errors"][0]["code"], "rate_limited",
+            "{body}"
+        );
+    }
+    (accepted, refused)
+}
+
+const LONG: fn() -> Value = || json!({"type": "long_running", "seconds": 3600});
+const ADD: fn() -> Value = || json!({"type": "add", "x": 1, "y": 2});
+
+async fn open_tasks_are_capped_per_user(backend: &Backend) {
+    let world = capped_world(backend, 3);
+    let alice = signed_in(&world, "alice").await;
+    let bob = signed_in(&world, "bob").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (status, body) = post_task(&world, &alice, &LONG()).await;
+        assert_eq!(status, 202, "{body}");
+        ids.push(body["data"]["task_id"].as_str().unwrap().to_owned());
+    }
+    let (status, body) = post_task(&world, &alice, &ADD()).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(statuses(&[(status, body)]), (0, 1));
+    // Another user's slots are their own.
+    assert_eq!(post_task(&world, &bob, &LONG()).await.0, 202);
+    // Account work is never refused by the cap.
+    let export = world
+        .call("POST", "/users/me/export", None, Some(&alice.access))
+        .await;
+    assert_eq!(export.status, 202, "{}", export.body);
+    // Revoking frees a slot, once: revoking it again frees nothing.
+    for _ in 0..2 {
+        let revoked = world
+            .call(
+                "DELETE",
+                &format!("/tasks/{}", ids[0]),
+                None,
+                Some(&alice.access),
+            )
+            .await;
+        assert_eq!(revoked.status, 200, "{}", revoked.body);
+    }
+    assert_eq!(post_task(&world, &alice, &ADD()).await.0, 202);
+    assert_eq!(post_task(&world, &alice, &ADD()).await.0, 429);
+}
+
+/// Finished tasks free their slots exactly once: a redelivered message of
+/// a finished task frees nothing more.
+async fn finished_tasks_free_their_slot_once(backend: &Backend) {
+    let world = capped_world(backend, 3);
+    let carol = signed_in(&world, "carol").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (status, body) = post_task(&world, &carol, &ADD()).await;
+        assert_eq!(status, 202, "{body}");
+        ids.push(body["data"]["task_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(post_task(&world, &carol, &ADD()).await.0, 429);
+    world.app.settle().await;
+    let bodies: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            TaskMessage {
+                task_id: TaskId::parse(id).unwrap(),
+            }
+            .body()
+        })
+        .collect();
+    world.app.queues.tasks.send(&bodies).await.unwrap();
+    world.app.settle().await;
+    for _ in 0..3 {
+        assert_eq!(post_task(&world, &carol, &LONG()).await.0, 202);
+    }
+    assert_eq!(post_task(&world, &carol, &LONG()).await.0, 429);
+}
+
+/// 24 creates at once never take more than the cap's slots, before and
+/// after the first ones finish.
+async fn parallel_creates_never_exceed_the_cap(backend: &Backend) {
+    let world = capped_world(backend, 5);
+    let dave = signed_in(&world, "dave").await;
+    for round in 0..2 {
+        let body = ADD();
+        let replies = join_all((0..24).map(|_| post_task(&world, &dave, &body))).await;
+        assert_eq!(statuses(&replies), (5, 19), "round {round}");
+        world.app.settle().await;
+    }
+}
+
+integration_tests::contract_on_both_backends!(
+    open_tasks_are_capped_per_user,
+    finished_tasks_free_their_slot_once,
+    parallel_creates_never_exceed_the_cap,
+);
