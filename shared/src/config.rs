@@ -49,6 +49,9 @@ pub struct Config {
     /// outside Lambda, in-process queues stand in.
     pub tasks_queue_url: Option<String>,
     pub notifications_queue_url: Option<String>,
+    /// `ACCOUNT_TASKS_QUEUE_URL`: account deletion and export, on a queue
+    /// (and worker) of their own.
+    pub account_tasks_queue_url: Option<String>,
     /// The tasks queue's maxReceiveCount (the template sets both).
     pub task_max_receives: u32,
     /// `MAX_OPEN_TASKS`: unfinished tasks (`POST /tasks`) a user may have
@@ -324,6 +327,7 @@ impl Config {
             )?)),
             tasks_queue_url: get("TASKS_QUEUE_URL"),
             notifications_queue_url: get("NOTIFICATIONS_QUEUE_URL"),
+            account_tasks_queue_url: get("ACCOUNT_TASKS_QUEUE_URL"),
             task_max_receives: number("TASK_MAX_RECEIVES", 5)?.max(1),
             max_open_tasks: number(
                 "MAX_OPEN_TASKS",

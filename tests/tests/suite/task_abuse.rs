@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
+use integration_tests::requests::{read_any, request_from, signup_body};
 use integration_tests::world::{Tokens, World, PASSWORD};
 use integration_tests::{default_config, Backend};
 use serde_json::{json, Value};
 use shared::background::Queues;
-use shared::domain::TaskId;
+use shared::domain::{TaskId, UserId};
 use shared::usecases::task_runner::StandardRunner;
 use shared::usecases::tasks::TaskMessage;
 
@@ -139,8 +140,93 @@ async fn parallel_creates_never_exceed_the_cap(backend: &Backend) {
     }
 }
 
+/// A request to the local app as API Gateway hands it over.
+async fn call(
+    app: &local_api::LocalApp,
+    ip: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    bearer: Option<&str>,
+) -> (u16, Value) {
+    let (content_type, payload) = match body {
+        Some(body) => (
+            Some("application/json"),
+            lambda_http::Body::from(body.to_string()),
+        ),
+        None => (None, lambda_http::Body::Empty),
+    };
+    let mut request = request_from(ip, method, path, content_type, payload);
+    if let Some(token) = bearer {
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    read_any(&app.dispatch(request).await)
+}
+
+async fn signed_in_at(app: &local_api::LocalApp, ip: &str, name: &str) -> (String, String) {
+    let body = signup_body(name, &format!("{name}@example.com"), json!({}));
+    let (status, reply) = call(app, ip, "POST", "/auth/signup/", Some(&body), None).await;
+    assert_eq!(status, 201, "{reply}");
+    let id = reply["data"]["user"]["userId"].as_str().unwrap().to_owned();
+    let login = json!({"login": name, "password": PASSWORD});
+    let (status, reply) = call(app, ip, "POST", "/auth/login", Some(&login), None).await;
+    assert_eq!(status, 200, "{reply}");
+    (
+        id,
+        reply["data"]["access_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The local server's workers, as AWS runs them: every slot of the tasks
+/// worker is taken by hour-long tasks (and more wait in the queue), yet a
+/// deletion finishes in seconds, on its own queue and worker. On one
+/// shared queue it would wait behind the hour-long tasks.
+async fn deletion_completes_while_user_tasks_fill_the_queue(backend: &Backend) {
+    let app = integration_tests::local_app(backend);
+    let (victim, victim_token) = signed_in_at(&app, "198.51.100.1", "victor").await;
+    // Five users at their cap: more batches of hour-long tasks than the
+    // worker runs at once.
+    for flooder in 0..5 {
+        let ip = format!("198.51.100.{}", flooder + 10);
+        let (_, token) = signed_in_at(&app, &ip, &format!("flood{flooder}")).await;
+        for _ in 0..default_config().max_open_tasks {
+            let (status, body) =
+                call(&app, &ip, "POST", "/tasks", Some(&LONG()), Some(&token)).await;
+            assert_eq!(status, 202, "{body}");
+        }
+    }
+    app.spawn_background();
+    // The workers have taken what they can run; the rest waits.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(app.queues.tasks.depth().await.unwrap() > 0);
+
+    let (status, body) = call(
+        &app,
+        "198.51.100.1",
+        "DELETE",
+        "/users/me",
+        Some(&json!({"password": PASSWORD})),
+        Some(&victim_token),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let victim = UserId::from_uuid(victim.parse().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while backend.stores.users().get(victim).await.unwrap().is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the deletion waited behind users' tasks"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(app.queues.tasks.depth().await.unwrap() > 0);
+}
+
 integration_tests::contract_on_both_backends!(
     open_tasks_are_capped_per_user,
     finished_tasks_free_their_slot_once,
     parallel_creates_never_exceed_the_cap,
+    deletion_completes_while_user_tasks_fill_the_queue,
 );
