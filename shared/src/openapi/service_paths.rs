@@ -49,7 +49,8 @@ pub fn task_get() -> Operation {
         "tasks",
         "A task's state",
         "`result` once it succeeded (for `add`, the sum), `error` once it failed, `progress` \
-         while a long task runs.",
+         while a long task runs. An export's result is in the first response that has it only, \
+         and at most a day after it finished.",
     )
     .bearer()
     .path_parameter("id", TASK_ID)

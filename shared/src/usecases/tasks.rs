@@ -16,6 +16,10 @@ const STALE_ATTEMPTS: usize = 3;
 /// `MAX_OPEN_TASKS`' default: unfinished tasks a user may have at once.
 pub const DEFAULT_MAX_OPEN_TASKS: u32 = 10;
 
+/// How long a finished export's result can be downloaded (once): it holds
+/// the account's data, contact and phone numbers decrypted.
+pub const EXPORT_RESULT_LIFETIME: time::Duration = time::Duration::days(1);
+
 /// What a refused user is told to wait: slots free as tasks finish, which
 /// no one can predict, so a short fixed pause.
 pub const OPEN_TASKS_RETRY_AFTER: time::Duration = time::Duration::seconds(30);
@@ -109,7 +113,37 @@ impl Tasks<'_> {
         Ok(task)
     }
 
-    /// The task, if `owner` created it.
+    /// `GET /tasks/{id}`: the task, if `owner` created it. An export's
+    /// result is handed out once: the read that returns it removes it from
+    /// the store in the same conditional write (a parallel read gets the
+    /// task without it), and none is handed out once it is older than
+    /// `EXPORT_RESULT_LIFETIME` (the item's TTL may lag).
+    #[tracing::instrument(name = "fetch_task", skip_all, fields(task_id = %id))]
+    pub async fn fetch(&self, owner: UserId, id: TaskId) -> Result<Task, TaskError> {
+        for _ in 0..STALE_ATTEMPTS {
+            let task = self.get(owner, id).await?;
+            if !matches!(task.kind, TaskKind::ExportData) || task.result.is_none() {
+                return Ok(task);
+            }
+            let now = self.clock.now();
+            let dropped = task.next(now, |t| t.result = None);
+            match self.store.update_task(&task, &dropped).await {
+                Ok(()) if now - task.updated_at > EXPORT_RESULT_LIFETIME => {
+                    tracing::info!("export result expired undownloaded");
+                    return Ok(dropped);
+                }
+                Ok(()) => {
+                    tracing::info!("export result downloaded and dropped");
+                    return Ok(task);
+                }
+                Err(TaskUpdateError::Stale) => continue,
+                Err(TaskUpdateError::Store(error)) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Unavailable("the task kept changing".into()).into())
+    }
+
+    /// The task, if `owner` created it (a plain read: see `fetch`).
     pub async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, TaskError> {
         self.store
             .get_task(id)
