@@ -11,7 +11,8 @@ use integration_tests::world::{Tokens, World, PASSWORD};
 use integration_tests::{default_config, Backend};
 use serde_json::{json, Value};
 use shared::background::Queues;
-use shared::domain::{TaskId, UserId};
+use shared::domain::{Task, TaskId, TaskKind, TaskStatus, UserId};
+use shared::ports::tasks::{CreateTaskError, TaskUpdateError};
 use shared::usecases::task_runner::StandardRunner;
 use shared::usecases::tasks::TaskMessage;
 
@@ -127,6 +128,57 @@ async fn finished_tasks_free_their_slot_once(backend: &Backend) {
     assert_eq!(post_task(&world, &carol, &LONG()).await.0, 429);
 }
 
+/// The store's contract: a counted task takes a slot, FAILURE frees it
+/// (here the clean-up's verdict on a task whose worker died), and a stale
+/// write of the same transition frees nothing more.
+async fn failed_tasks_free_their_slot_once(backend: &Backend) {
+    let tasks = backend.stores.tasks();
+    let owner = UserId::new_random();
+    let now = time::OffsetDateTime::now_utc();
+    let counted = |kind| Task {
+        counted: true,
+        ..Task::new(owner, kind, now)
+    };
+    let first = counted(TaskKind::LongRunning { seconds: 5 });
+    tasks.create_counted_task(&first, 1).await.unwrap();
+    let second = counted(TaskKind::LongRunning { seconds: 5 });
+    assert!(matches!(
+        tasks.create_counted_task(&second, 1).await,
+        Err(CreateTaskError::TooManyOpen)
+    ));
+    // Uncounted (account) work is never refused.
+    tasks
+        .create_task(&Task::new(owner, TaskKind::ExportData, now))
+        .await
+        .unwrap();
+    let started = Task {
+        deadline: Some(now - time::Duration::minutes(1)),
+        ..first.next(now, |t| {
+            t.status = TaskStatus::Started;
+            t.attempts = 1;
+        })
+    };
+    tasks.update_task(&first, &started).await.unwrap();
+    let queue =
+        shared::adapters::memory::queue::MemoryQueue::new(std::time::Duration::from_secs(30));
+    let report = integration_tests::cleanup(&backend.stores, &queue, Default::default())
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.overdue_tasks_failed, 1);
+    let failed = started.next(now, |t| t.status = TaskStatus::Failure);
+    assert!(matches!(
+        tasks.update_task(&started, &failed).await,
+        Err(TaskUpdateError::Stale)
+    ));
+    tasks.create_counted_task(&second, 1).await.unwrap();
+    let third = counted(TaskKind::LongRunning { seconds: 5 });
+    assert!(matches!(
+        tasks.create_counted_task(&third, 1).await,
+        Err(CreateTaskError::TooManyOpen)
+    ));
+}
+
 /// 24 creates at once never take more than the cap's slots, before and
 /// after the first ones finish.
 async fn parallel_creates_never_exceed_the_cap(backend: &Backend) {
@@ -227,6 +279,7 @@ async fn deletion_completes_while_user_tasks_fill_the_queue(backend: &Backend) {
 integration_tests::contract_on_both_backends!(
     open_tasks_are_capped_per_user,
     finished_tasks_free_their_slot_once,
+    failed_tasks_free_their_slot_once,
     parallel_creates_never_exceed_the_cap,
     deletion_completes_while_user_tasks_fill_the_queue,
 );

@@ -171,8 +171,7 @@ impl DynamoStore {
     }
 
     /// The task an item holds, its sealed result opened.
-    async fn open_task(&self, item: super::transact::Item) -> Result<Task, StoreError> {
-        let mut item: TaskItem = from_item(item).map_err(mapping_error)?;
+    async fn open_task(&self, mut item: TaskItem) -> Result<Task, StoreError> {
         let sealed = item.sealed_result.take();
         let mut task = item.into_task()?;
         if let Some(sealed) = sealed {
@@ -245,7 +244,10 @@ impl TaskStore for DynamoStore {
 
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
         match self.get_item(keys::task(id)).await? {
-            Some(item) => Ok(Some(self.open_task(item).await?)),
+            Some(item) => Ok(Some(
+                self.open_task(from_item(item).map_err(mapping_error)?)
+                    .await?,
+            )),
             None => Ok(None),
         }
     }
@@ -313,9 +315,11 @@ impl TaskStore for DynamoStore {
         let wanted: Vec<Key> = ids.iter().take(100).map(|id| keys::task(*id)).collect();
         let mut tasks = Vec::new();
         for (_, item) in self.batch_get(&wanted).await? {
-            let task = self.open_task(item).await?;
-            if task.status == TaskStatus::Started && task.deadline.is_some_and(|d| d < now) {
-                tasks.push(task);
+            let item: TaskItem = from_item(item).map_err(mapping_error)?;
+            // Finished meanwhile (maybe an export, sealed: the clean-up
+            // holds no phone keys): not overdue.
+            if item.status == TaskStatus::Started && item.deadline.is_some_and(|d| d < now) {
+                tasks.push(self.open_task(item).await?);
             }
         }
         tasks.sort_by_key(|t| (t.deadline, t.id));
