@@ -179,6 +179,28 @@ async fn failed_tasks_free_their_slot_once(backend: &Backend) {
     ));
 }
 
+/// A task the queue refused is marked FAILURE at once, which frees its
+/// slot: an outage does not use up the user's cap.
+async fn unqueued_tasks_free_their_slot(backend: &Backend) {
+    let mut config = default_config();
+    config.max_open_tasks = 2;
+    let queues = Queues {
+        tasks: Arc::new(integration_tests::moto::dead_queue()),
+        ..Queues::memory(config.task_max_receives)
+    };
+    let world = World::with_background(
+        backend.clone(),
+        config,
+        Some(queues),
+        Arc::new(StandardRunner::default()),
+    );
+    let erin = signed_in(&world, "erin").await;
+    for _ in 0..4 {
+        let (status, body) = post_task(&world, &erin, &ADD()).await;
+        assert_eq!(status, 503, "{body}");
+    }
+}
+
 /// 24 creates at once never take more than the cap's slots, before and
 /// after the first ones finish.
 async fn parallel_creates_never_exceed_the_cap(backend: &Backend) {
@@ -280,6 +302,7 @@ integration_tests::contract_on_both_backends!(
     open_tasks_are_capped_per_user,
     finished_tasks_free_their_slot_once,
     failed_tasks_free_their_slot_once,
+    unqueued_tasks_free_their_slot,
     parallel_creates_never_exceed_the_cap,
     deletion_completes_while_user_tasks_fill_the_queue,
 );
