@@ -229,6 +229,10 @@ impl TaskStore for DynamoStore {
     }
 
     async fn create_counted_task(&self, task: &Task, max_open: u32) -> Result<(), CreateTaskError> {
+        if !task.counted {
+            // It would take a slot that its end never frees.
+            return Err(StoreError::internal("a counted create of an uncounted task").into());
+        }
         let writes = vec![
             Write::create(&self.table, self.task_item(task).await?)?,
             open_tasks_write(&self.table, task.owner, 1, Some(max_open))?,

@@ -20,6 +20,9 @@ impl TaskStore for MemoryStore {
     /// The open slots are counted under the same lock as the write, which
     /// is what the DynamoDB counter's conditional update amounts to.
     async fn create_counted_task(&self, task: &Task, max_open: u32) -> Result<(), CreateTaskError> {
+        if !task.counted {
+            return Err(StoreError::internal("a counted create of an uncounted task").into());
+        }
         let mut tables = self.lock();
         let open = tables
             .tasks
