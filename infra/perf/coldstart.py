@@ -355,6 +355,7 @@ def main():
                            aws_access_key_id="testing", aws_secret_access_key="testing")
         queues = {variable: sqs.create_queue(QueueName=queue)["QueueUrl"]
                   for variable, queue in [("TASKS_QUEUE_URL", "coldstart-tasks"),
+                                          ("ACCOUNT_TASKS_QUEUE_URL", "coldstart-account-tasks"),
                                           ("NOTIFICATIONS_QUEUE_URL", "coldstart-notifications")]}
 
         print(f"{RUNS} cold starts per function; binaries from {TARGET}\n")

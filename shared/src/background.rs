@@ -26,7 +26,11 @@ pub const NOTIFICATIONS_VISIBILITY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueName {
+    /// Users' own tasks (`POST /tasks`).
     Tasks,
+    /// The service's account work (deletion, export): a queue and worker
+    /// of its own, so no flood of user tasks delays a deletion.
+    AccountTasks,
     Notifications,
 }
 
@@ -34,6 +38,7 @@ impl QueueName {
     fn variable(self) -> &'static str {
         match self {
             Self::Tasks => "TASKS_QUEUE_URL",
+            Self::AccountTasks => "ACCOUNT_TASKS_QUEUE_URL",
             Self::Notifications => "NOTIFICATIONS_QUEUE_URL",
         }
     }
@@ -41,18 +46,21 @@ impl QueueName {
     fn url(self, config: &Config) -> Option<&String> {
         match self {
             Self::Tasks => config.tasks_queue_url.as_ref(),
+            Self::AccountTasks => config.account_tasks_queue_url.as_ref(),
             Self::Notifications => config.notifications_queue_url.as_ref(),
         }
     }
 }
 
-/// Both queues, with their dead-letter queues when in process (SQS moves
+/// The queues, with their dead-letter queues when in process (SQS moves
 /// dead letters itself).
 #[derive(Clone)]
 pub struct Queues {
     pub tasks: Arc<dyn MessageQueue>,
+    pub account_tasks: Arc<dyn MessageQueue>,
     pub notifications: Arc<dyn MessageQueue>,
     pub tasks_dead_letters: Option<Arc<dyn MessageQueue>>,
+    pub account_tasks_dead_letters: Option<Arc<dyn MessageQueue>>,
     pub notifications_dead_letters: Option<Arc<dyn MessageQueue>>,
 }
 
@@ -60,30 +68,41 @@ impl Queues {
     /// In-process queues with SQS's redelivery and dead-letter rules.
     pub fn memory(max_receives: u32) -> Self {
         let tasks_dead = Arc::new(MemoryQueue::new(TASKS_VISIBILITY));
+        let account_tasks_dead = Arc::new(MemoryQueue::new(TASKS_VISIBILITY));
         let notifications_dead = Arc::new(MemoryQueue::new(NOTIFICATIONS_VISIBILITY));
         Self {
             tasks: Arc::new(
                 MemoryQueue::new(TASKS_VISIBILITY)
                     .with_dead_letters(max_receives, tasks_dead.clone()),
             ),
+            account_tasks: Arc::new(
+                MemoryQueue::new(TASKS_VISIBILITY)
+                    .with_dead_letters(max_receives, account_tasks_dead.clone()),
+            ),
             notifications: Arc::new(
                 MemoryQueue::new(NOTIFICATIONS_VISIBILITY)
                     .with_dead_letters(max_receives, notifications_dead.clone()),
             ),
             tasks_dead_letters: Some(tasks_dead),
+            account_tasks_dead_letters: Some(account_tasks_dead),
             notifications_dead_letters: Some(notifications_dead),
         }
     }
 
     /// SQS where the configuration names the queues, else in process.
     pub async fn from_config(config: &Config) -> Result<Self, StartupError> {
-        if config.tasks_queue_url.is_none() && config.notifications_queue_url.is_none() {
+        if config.tasks_queue_url.is_none()
+            && config.account_tasks_queue_url.is_none()
+            && config.notifications_queue_url.is_none()
+        {
             return Ok(Self::memory(config.task_max_receives));
         }
         Ok(Self {
             tasks: queue(config, QueueName::Tasks).await?,
+            account_tasks: queue(config, QueueName::AccountTasks).await?,
             notifications: queue(config, QueueName::Notifications).await?,
             tasks_dead_letters: None,
+            account_tasks_dead_letters: None,
             notifications_dead_letters: None,
         })
     }
@@ -103,7 +122,7 @@ pub async fn queue(
         }
         .into()),
         None => Ok(Arc::new(MemoryQueue::new(match name {
-            QueueName::Tasks => TASKS_VISIBILITY,
+            QueueName::Tasks | QueueName::AccountTasks => TASKS_VISIBILITY,
             QueueName::Notifications => NOTIFICATIONS_VISIBILITY,
         }))),
     }
@@ -290,6 +309,10 @@ impl Queues {
             Arc::new(QueueProbe {
                 name: "tasks_queue",
                 queue: self.tasks.clone(),
+            }),
+            Arc::new(QueueProbe {
+                name: "account_tasks_queue",
+                queue: self.account_tasks.clone(),
             }),
             Arc::new(QueueProbe {
                 name: "notifications_queue",

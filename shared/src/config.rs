@@ -49,8 +49,14 @@ pub struct Config {
     /// outside Lambda, in-process queues stand in.
     pub tasks_queue_url: Option<String>,
     pub notifications_queue_url: Option<String>,
+    /// `ACCOUNT_TASKS_QUEUE_URL`: account deletion and export, on a queue
+    /// (and worker) of their own.
+    pub account_tasks_queue_url: Option<String>,
     /// The tasks queue's maxReceiveCount (the template sets both).
     pub task_max_receives: u32,
+    /// `MAX_OPEN_TASKS`: unfinished tasks (`POST /tasks`) a user may have
+    /// at once; account work is never counted.
+    pub max_open_tasks: u32,
     /// Whether accounts that have not confirmed their email may log in.
     pub allow_unverified_login: bool,
     /// Requests for mailed links (reset, confirmation resend) and
@@ -321,7 +327,13 @@ impl Config {
             )?)),
             tasks_queue_url: get("TASKS_QUEUE_URL"),
             notifications_queue_url: get("NOTIFICATIONS_QUEUE_URL"),
+            account_tasks_queue_url: get("ACCOUNT_TASKS_QUEUE_URL"),
             task_max_receives: number("TASK_MAX_RECEIVES", 5)?.max(1),
+            max_open_tasks: number(
+                "MAX_OPEN_TASKS",
+                crate::usecases::tasks::DEFAULT_MAX_OPEN_TASKS,
+            )?
+            .max(1),
             allow_unverified_login: !matches!(
                 get("ALLOW_UNVERIFIED_LOGIN").as_deref(),
                 Some("0" | "false" | "no")

@@ -26,8 +26,11 @@ use crate::tokens::keyring::KeyRing;
 pub struct Needs {
     /// The signing keys (Secrets Manager on AWS): issuing or checking tokens.
     pub signing_keys: bool,
-    /// The tasks queue: functions that start background work.
+    /// The tasks queue: functions that queue users' tasks.
     pub tasks_queue: bool,
+    /// The account tasks queue: functions that start account work
+    /// (deletion, export).
+    pub account_tasks_queue: bool,
     /// Both queues and their dead letters: the health check.
     pub queues: bool,
 }
@@ -37,6 +40,7 @@ impl Needs {
     pub const STORES: Self = Self {
         signing_keys: false,
         tasks_queue: false,
+        account_tasks_queue: false,
         queues: false,
     };
     /// Plus the signing keys.
@@ -50,6 +54,12 @@ impl Needs {
         tasks_queue: true,
         ..Self::STORES
     };
+    /// Plus the signing keys and the account tasks queue.
+    pub const KEYS_AND_ACCOUNT_TASKS: Self = Self {
+        signing_keys: true,
+        account_tasks_queue: true,
+        ..Self::STORES
+    };
 }
 
 /// What a process has built once, from which each function takes the part
@@ -59,6 +69,7 @@ pub struct Resources {
     pub stores: Stores,
     ring: Option<Arc<KeyRing>>,
     tasks_queue: Option<Arc<dyn MessageQueue>>,
+    account_tasks_queue: Option<Arc<dyn MessageQueue>>,
     queues: Option<Queues>,
 }
 
@@ -69,6 +80,7 @@ impl Resources {
             stores: stores.clone(),
             ring: None,
             tasks_queue: None,
+            account_tasks_queue: None,
             queues: None,
         }
     }
@@ -78,15 +90,12 @@ impl Resources {
         self
     }
 
-    /// Both queues; the tasks queue among them serves `tasks_queue()` too.
+    /// Every queue; the task queues among them serve `tasks_queue()` and
+    /// `account_tasks_queue()` too.
     pub fn with_queues(mut self, queues: Queues) -> Self {
         self.tasks_queue = Some(queues.tasks.clone());
+        self.account_tasks_queue = Some(queues.account_tasks.clone());
         self.queues = Some(queues);
-        self
-    }
-
-    fn with_tasks_queue(mut self, tasks: Arc<dyn MessageQueue>) -> Self {
-        self.tasks_queue = Some(tasks);
         self
     }
 
@@ -101,8 +110,14 @@ impl Resources {
         }
         if E::NEEDS.queues {
             resources = resources.with_queues(Queues::from_config(&config).await?);
-        } else if E::NEEDS.tasks_queue {
-            resources = resources.with_tasks_queue(queue(&config, QueueName::Tasks).await?);
+        } else {
+            if E::NEEDS.tasks_queue {
+                resources.tasks_queue = Some(queue(&config, QueueName::Tasks).await?);
+            }
+            if E::NEEDS.account_tasks_queue {
+                resources.account_tasks_queue =
+                    Some(queue(&config, QueueName::AccountTasks).await?);
+            }
         }
         Ok(resources)
     }
@@ -131,6 +146,12 @@ impl Resources {
         self.tasks_queue
             .clone()
             .ok_or(StartupError::NotProvided("the tasks queue"))
+    }
+
+    pub fn account_tasks_queue(&self) -> Result<Arc<dyn MessageQueue>, StartupError> {
+        self.account_tasks_queue
+            .clone()
+            .ok_or(StartupError::NotProvided("the account tasks queue"))
     }
 
     pub fn queues(&self) -> Result<&Queues, StartupError> {
@@ -208,11 +229,13 @@ impl Endpoint for LinkState {
 }
 
 /// The state of a function that queues work for the caller: the
-/// authentication layer, the stores and the tasks queue.
+/// authentication layer, the stores, the tasks queue and the cap on each
+/// user's unfinished tasks.
 pub struct TaskingState {
     pub auth: Authenticator,
     pub stores: Stores,
     pub queue: Arc<dyn MessageQueue>,
+    pub max_open_tasks: u32,
 }
 
 impl Endpoint for TaskingState {
@@ -223,6 +246,27 @@ impl Endpoint for TaskingState {
             auth: resources.authenticator()?,
             stores: resources.stores.clone(),
             queue: resources.tasks_queue()?,
+            max_open_tasks: resources.config.max_open_tasks,
+        })
+    }
+}
+
+/// The state of a function that starts account work (deletion, export):
+/// the authentication layer, the stores and the account tasks queue.
+pub struct AccountTaskingState {
+    pub auth: Authenticator,
+    pub stores: Stores,
+    pub queue: Arc<dyn MessageQueue>,
+}
+
+impl Endpoint for AccountTaskingState {
+    const NEEDS: Needs = Needs::KEYS_AND_ACCOUNT_TASKS;
+
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            auth: resources.authenticator()?,
+            stores: resources.stores.clone(),
+            queue: resources.account_tasks_queue()?,
         })
     }
 }

@@ -145,7 +145,7 @@ pub fn cleanup<'a>(
         tasks: stores.tasks(),
         push_tokens: stores.push_tokens(),
         account_data: stores.account_data(),
-        tasks_queue: queue,
+        account_tasks_queue: queue,
         relay: shared::usecases::relay::Relay {
             outbox: stores.outbox(),
             queue,

@@ -110,14 +110,17 @@ pub async fn fresh_queue(
     )
 }
 
-/// Both queues on moto, with dead letters after `max_receives` receives.
+/// Every queue on moto, with dead letters after `max_receives` receives.
 pub async fn fresh_queues(max_receives: u32) -> shared::background::Queues {
     let (tasks, tasks_dead) = fresh_queue("tasks", max_receives).await;
+    let (account_tasks, account_tasks_dead) = fresh_queue("account-tasks", max_receives).await;
     let (notifications, notifications_dead) = fresh_queue("notifications", max_receives).await;
     shared::background::Queues {
         tasks: Arc::new(tasks),
+        account_tasks: Arc::new(account_tasks),
         notifications: Arc::new(notifications),
         tasks_dead_letters: Some(Arc::new(tasks_dead)),
+        account_tasks_dead_letters: Some(Arc::new(account_tasks_dead)),
         notifications_dead_letters: Some(Arc::new(notifications_dead)),
     }
 }

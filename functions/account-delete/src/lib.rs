@@ -11,23 +11,23 @@ use shared::domain::LockoutPolicy;
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
-use shared::serve::{Endpoint, Needs, Resources, TaskingState};
+use shared::serve::{AccountTaskingState, Endpoint, Needs, Resources};
 use shared::usecases::account_tasks::DeleteAccount;
 
 /// The tasking state, the hasher and the lockout policy (the password
 /// confirms the deletion), built once per cold start.
 pub struct State {
-    pub tasking: TaskingState,
+    pub tasking: AccountTaskingState,
     pub hasher: PasswordHasher,
     pub lockout: LockoutPolicy,
 }
 
 impl Endpoint for State {
-    const NEEDS: Needs = TaskingState::NEEDS;
+    const NEEDS: Needs = AccountTaskingState::NEEDS;
 
     fn build(resources: &Resources) -> Result<Self, StartupError> {
         Ok(Self {
-            tasking: TaskingState::build(resources)?,
+            tasking: AccountTaskingState::build(resources)?,
             hasher: resources.hasher()?,
             lockout: resources.config.lockout,
         })

@@ -10,8 +10,9 @@ use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::tasks::Tasks;
 
-/// The caller, the stores and the tasks queue, built once per cold start.
-pub type State = shared::serve::TaskingState;
+/// The caller, the stores and the account tasks queue, built once per
+/// cold start.
+pub type State = shared::serve::AccountTaskingState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::AccountExport, request, |_, request| async move {

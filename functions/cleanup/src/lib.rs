@@ -18,7 +18,7 @@ pub struct State {
     pub stores: Stores,
     pub notifications: Arc<dyn MessageQueue>,
     /// Where stalled account deletions are queued again.
-    pub tasks: Arc<dyn MessageQueue>,
+    pub account_tasks: Arc<dyn MessageQueue>,
     pub policy: CleanupPolicy,
 }
 
@@ -27,11 +27,11 @@ impl State {
         let config = Config::from_env()?;
         let stores = Stores::from_config(&config).await?;
         let notifications = queue(&config, QueueName::Notifications).await?;
-        let tasks = queue(&config, QueueName::Tasks).await?;
+        let account_tasks = queue(&config, QueueName::AccountTasks).await?;
         Ok(Self {
             stores,
             notifications,
-            tasks,
+            account_tasks,
             policy: config.cleanup,
         })
     }
@@ -44,7 +44,7 @@ pub async fn handle(state: &State, _event: EventBridgeEvent) -> Result<CleanupRe
         tasks: state.stores.tasks(),
         push_tokens: state.stores.push_tokens(),
         account_data: state.stores.account_data(),
-        tasks_queue: state.tasks.as_ref(),
+        account_tasks_queue: state.account_tasks.as_ref(),
         relay: Relay {
             outbox: state.stores.outbox(),
             queue: state.notifications.as_ref(),

@@ -78,6 +78,8 @@ pub struct LocalApp {
     pub routes: Routes,
     pub resources: Resources,
     pub task_worker: task_worker::State,
+    /// The account worker: the same handler on the account tasks queue.
+    pub account_worker: task_worker::State,
     pub notification_worker: notification_worker::State,
     pub stores: Stores,
     pub queues: Queues,
@@ -106,7 +108,18 @@ impl LocalApp {
         let mailbox = Arc::new(LocalMailbox::default());
         Ok(Self {
             routes: Routes::build(&resources)?,
-            task_worker: task_worker::State::new(stores, config, queues.tasks.clone(), runner),
+            task_worker: task_worker::State::new(
+                stores,
+                config,
+                queues.tasks.clone(),
+                runner.clone(),
+            ),
+            account_worker: task_worker::State::new(
+                stores,
+                config,
+                queues.account_tasks.clone(),
+                runner,
+            ),
             notification_worker: notification_worker::State::new(stores, config, mailbox.clone()),
             resources,
             stores: stores.clone(),
@@ -154,6 +167,13 @@ impl LocalApp {
             )
             .await
             .unwrap_or(0);
+            let account_tasks = poll_once(
+                self.queues.account_tasks.as_ref(),
+                std::time::Duration::ZERO,
+                &|event| task_worker::handle(&self.account_worker, event, until),
+            )
+            .await
+            .unwrap_or(0);
             let notifications = poll_once(
                 self.queues.notifications.as_ref(),
                 std::time::Duration::ZERO,
@@ -161,14 +181,14 @@ impl LocalApp {
             )
             .await
             .unwrap_or(0);
-            handled += tasks + notifications;
-            if relayed + tasks + notifications == 0 {
+            handled += tasks + account_tasks + notifications;
+            if relayed + tasks + account_tasks + notifications == 0 {
                 return handled;
             }
         }
     }
 
-    /// Runs the relay and both workers in this process until it ends, as
+    /// Runs the relay and the workers in this process until it ends, as
     /// the stream, the SQS triggers and the workers do on AWS.
     pub fn spawn_background(self: &Arc<Self>) {
         tokio::spawn(relay_forever(
@@ -185,6 +205,19 @@ impl LocalApp {
                 task_worker::handle(&app.task_worker, event, until).await
             }
         }));
+        // Its own event-source mapping, as on AWS: account work never
+        // waits for a slot behind users' tasks.
+        let app = self.clone();
+        tokio::spawn(poll_forever(
+            self.queues.account_tasks.clone(),
+            move |event| {
+                let app = app.clone();
+                async move {
+                    let until = std::time::Instant::now() + std::time::Duration::from_secs(900);
+                    task_worker::handle(&app.account_worker, event, until).await
+                }
+            },
+        ));
         let app = self.clone();
         tokio::spawn(poll_forever(
             self.queues.notifications.clone(),

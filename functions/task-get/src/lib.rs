@@ -22,7 +22,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.stores.clock.as_ref(),
         };
         let task = tasks
-            .get(principal.account.id(), id)
+            .fetch(principal.account.id(), id)
             .await
             .map_err(ApiError::from)?;
         Reply::new(StatusCode::OK, "Task found", &TaskView::new(&task))

@@ -1,6 +1,11 @@
 //! The task worker: an SQS-triggered function that runs each task message
 //! (`usecases::task_worker`) and reports the messages to deliver again as
 //! batch item failures.
+//!
+//! The same handler serves two functions: this one on the tasks queue
+//! (users' tasks) and `account-worker` on the account tasks queue
+//! (deletion, export), each with its own reserved concurrency, so a flood
+//! of user tasks never delays account work.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +20,8 @@ use shared::usecases::task_worker::TaskWorker;
 
 pub struct State {
     pub stores: Stores,
-    /// Where continuations of long tasks go.
+    /// The queue this worker serves: continuations of long tasks go back
+    /// to it.
     pub queue: Arc<dyn MessageQueue>,
     pub runner: Arc<dyn TaskRunner>,
     pub max_receives: u32,
@@ -36,10 +42,16 @@ impl State {
         }
     }
 
+    /// The worker of the tasks queue.
     pub async fn from_env() -> Result<Self, StartupError> {
+        Self::from_env_for(QueueName::Tasks).await
+    }
+
+    /// The worker of `served`: `Tasks` or `AccountTasks`.
+    pub async fn from_env_for(served: QueueName) -> Result<Self, StartupError> {
         let config = Config::from_env()?;
         let stores = Stores::from_config(&config).await?;
-        let queue = queue(&config, QueueName::Tasks).await?;
+        let queue = queue(&config, served).await?;
         let runner = shared::app::task_runner(&stores);
         Ok(Self::new(&stores, &config, queue, runner))
     }

@@ -20,7 +20,12 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.stores.clock.as_ref(),
         };
         let task = tasks
-            .create(state.queue.as_ref(), principal.account.id(), &fields)
+            .create(
+                state.queue.as_ref(),
+                principal.account.id(),
+                &fields,
+                state.max_open_tasks,
+            )
             .await
             .map_err(ApiError::from)?;
         Reply::new(

@@ -169,6 +169,10 @@ pub struct Task {
     pub version: u32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// Holds one of its owner's open-task slots (`MAX_OPEN_TASKS`) until it
+    /// finishes: set for the tasks users queue themselves, never for the
+    /// service's account work, which must never be refused.
+    pub counted: bool,
 }
 
 impl Task {
@@ -186,7 +190,14 @@ impl Task {
             version: 0,
             created_at: now,
             updated_at: now,
+            counted: false,
         }
+    }
+
+    /// This transition ends a task that held an open-task slot: the store
+    /// frees the slot in the same write, so exactly once.
+    pub fn frees_slot(&self, next: &Task) -> bool {
+        self.counted && !self.status.is_finished() && next.status.is_finished()
     }
 
     /// The next state: `change` applied to a copy, version bumped.

@@ -196,6 +196,9 @@ impl From<crate::usecases::tasks::TaskError> for ApiError {
         match error {
             TaskError::Rejected(errors) => ApiError::validation(errors),
             TaskError::NotFound => ApiError::not_found(),
+            TaskError::TooManyOpen => {
+                ApiError::rate_limited(crate::usecases::tasks::OPEN_TASKS_RETRY_AFTER)
+            }
             TaskError::NotRevocable(_) => ApiError::general(
                 StatusCode::CONFLICT,
                 ErrorCode::Invalid,

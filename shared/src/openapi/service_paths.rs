@@ -34,6 +34,11 @@ pub fn task_create() -> Operation {
         "Task queued",
         json!({"task_id": "3c2b1a09-8f7e-4d6c-5b4a-392817161514", "status": "PENDING"}),
     )
+    .retry_later(
+        429,
+        "The user already has `MAX_OPEN_TASKS` unfinished tasks (`rate_limited`); a slot frees \
+         when one finishes or is revoked.",
+    )
     .uses_storage()
     .build()
 }
@@ -44,7 +49,8 @@ pub fn task_get() -> Operation {
         "tasks",
         "A task's state",
         "`result` once it succeeded (for `add`, the sum), `error` once it failed, `progress` \
-         while a long task runs.",
+         while a long task runs. An export's result is in the first response that has it only, \
+         and at most a day after it finished.",
     )
     .bearer()
     .path_parameter("id", TASK_ID)

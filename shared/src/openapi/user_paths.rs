@@ -284,7 +284,9 @@ pub fn account_export() -> Operation {
         "exportAccount",
         TAG,
         "Export the account's data",
-        "A background task gathers the data; poll it under `/tasks/{id}`. Takes no fields.",
+        "A background task gathers the data; poll it under `/tasks/{id}`. Takes no fields. The \
+         result is handed out once: the first `GET /tasks/{id}` that returns it removes it, and \
+         it is gone a day after the task finished (request a new export then).",
     )
     .bearer()
     .bodyless_action()

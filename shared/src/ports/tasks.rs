@@ -15,16 +15,32 @@ pub enum TaskUpdateError {
     Store(#[from] StoreError),
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum CreateTaskError {
+    /// The owner already has `max_open` unfinished counted tasks.
+    #[error("too many unfinished tasks")]
+    TooManyOpen,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 #[async_trait]
 pub trait TaskStore: Send + Sync {
     /// Writes a new task; its id is fresh, so this never overwrites.
     async fn create_task(&self, task: &Task) -> Result<(), StoreError>;
 
+    /// Writes a new `counted` task and takes one of its owner's open-task
+    /// slots in the same write, unless `max_open` are taken: parallel
+    /// creates never exceed the cap. `update_task` frees the slot when the
+    /// task finishes (see `Task::frees_slot`).
+    async fn create_counted_task(&self, task: &Task, max_open: u32) -> Result<(), CreateTaskError>;
+
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
 
     /// Replaces `current` by `next` if the stored task is still at
     /// `current.version`; keeps the index of started tasks (what
-    /// `overdue_tasks` reads) in the same write.
+    /// `overdue_tasks` reads) and the owner's open-task count in the same
+    /// write.
     async fn update_task(&self, current: &Task, next: &Task) -> Result<(), TaskUpdateError>;
 
     /// Up to `limit` STARTED tasks whose deadline is before `now`: their

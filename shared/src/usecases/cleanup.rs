@@ -59,8 +59,8 @@ pub struct Cleanup<'a> {
     pub tasks: &'a dyn TaskStore,
     pub push_tokens: &'a dyn PushTokenStore,
     pub account_data: &'a dyn AccountData,
-    /// Where stalled deletions are queued again.
-    pub tasks_queue: &'a dyn MessageQueue,
+    /// Where stalled deletions are queued again: the account tasks queue.
+    pub account_tasks_queue: &'a dyn MessageQueue,
     pub relay: Relay<'a>,
     pub clock: &'a dyn Clock,
     pub policy: CleanupPolicy,
@@ -173,7 +173,7 @@ impl Cleanup<'_> {
             .map(|(_, task_id)| TaskMessage { task_id: *task_id }.body())
             .collect();
         if !bodies.is_empty() {
-            self.tasks_queue.send(&bodies).await?;
+            self.account_tasks_queue.send(&bodies).await?;
         }
         Ok(bodies.len())
     }

@@ -20,6 +20,7 @@ use shared::usecases::relay::Relay;
 /// The samples of the queue, stream and schedule triggers.
 pub const EVENT_SAMPLES: &[&str] = &[
     "task-worker-sqs.json",
+    "account-worker-sqs.json",
     "notification-worker-sqs.json",
     "outbox-relay-stream.json",
     "cleanup-schedule.json",
@@ -68,6 +69,42 @@ async fn task_worker_sample_runs_its_task_once() {
         .unwrap();
     assert_eq!(stored.status, TaskStatus::Success);
     assert_eq!(stored.result, Some(serde_json::json!(8)));
+    assert_eq!(stored.attempts, 1);
+}
+
+/// The account worker is the task worker's handler on the account tasks
+/// queue: its sample (an export) runs once however often delivered.
+#[tokio::test]
+async fn account_worker_sample_runs_its_task_once() {
+    let backend = Backend::memory();
+    let task = Task::new(
+        UserId::new_random(),
+        TaskKind::ExportData,
+        time::OffsetDateTime::now_utc(),
+    );
+    backend.stores.tasks().create_task(&task).await.unwrap();
+    let queues = shared::background::Queues::memory(3);
+    let state = task_worker::State::new(
+        &backend.stores,
+        &integration_tests::default_config(),
+        queues.account_tasks.clone(),
+        shared::app::task_runner(&backend.stores),
+    );
+    let text = sample("account-worker-sqs.json").replace("TASK_ID", &task.id.to_string());
+    for _ in 0..2 {
+        let event: SqsEvent = serde_json::from_str(&text).expect("SQS event");
+        let until = Instant::now() + Duration::from_secs(30);
+        let response = task_worker::handle(&state, event, until).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let stored = backend
+        .stores
+        .tasks()
+        .get_task(task.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, TaskStatus::Success);
     assert_eq!(stored.attempts, 1);
 }
 
@@ -133,7 +170,7 @@ async fn cleanup_sample_runs_the_job() {
     let state = cleanup::State {
         stores: backend.stores.clone(),
         notifications: Arc::new(MemoryQueue::new(Duration::from_secs(30))),
-        tasks: Arc::new(MemoryQueue::new(Duration::from_secs(30))),
+        account_tasks: Arc::new(MemoryQueue::new(Duration::from_secs(30))),
         policy: Default::default(),
     };
     let event: EventBridgeEvent =
@@ -231,7 +268,15 @@ async fn health_names_a_dead_queue() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["table", "tasks_queue", "notifications_queue"]);
+    assert_eq!(
+        names,
+        [
+            "table",
+            "tasks_queue",
+            "account_tasks_queue",
+            "notifications_queue"
+        ]
+    );
 
     let broken = shared::background::Queues {
         tasks: Arc::new(integration_tests::moto::dead_queue()),

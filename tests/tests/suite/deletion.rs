@@ -191,19 +191,28 @@ async fn lost_deletion_is_resumed_by_the_cleanup(backend: &Backend) {
     let lost = world
         .app
         .queues
-        .tasks
+        .account_tasks
         .receive(10, std::time::Duration::ZERO)
         .await
         .unwrap();
     assert_eq!(lost.len(), 1);
-    world.app.queues.tasks.delete(&lost[0]).await.unwrap();
+    world
+        .app
+        .queues
+        .account_tasks
+        .delete(&lost[0])
+        .await
+        .unwrap();
     world.clock.advance(time::Duration::minutes(30));
     let stores = &world.backend.stores;
-    let report =
-        integration_tests::cleanup(stores, world.app.queues.tasks.as_ref(), Default::default())
-            .run()
-            .await
-            .unwrap();
+    let report = integration_tests::cleanup(
+        stores,
+        world.app.queues.account_tasks.as_ref(),
+        Default::default(),
+    )
+    .run()
+    .await
+    .unwrap();
     assert_eq!(report.deletions_resumed, 1);
     world.app.settle().await;
     let user = shared::domain::UserId::from_uuid(id.parse().unwrap());
@@ -265,7 +274,7 @@ async fn deletion_interrupted_halfway_is_finished() {
     let message = world
         .app
         .queues
-        .tasks
+        .account_tasks
         .receive(1, std::time::Duration::ZERO)
         .await
         .unwrap();
@@ -287,7 +296,13 @@ async fn deletion_interrupted_halfway_is_finished() {
         })
     };
     stores.tasks().update_task(&task, &started).await.unwrap();
-    world.app.queues.tasks.release(&message[0]).await.unwrap();
+    world
+        .app
+        .queues
+        .account_tasks
+        .release(&message[0])
+        .await
+        .unwrap();
     world.app.settle().await;
     let traces = traces_of(&backend, &id, "hal").await;
     assert!(traces.is_empty(), "{traces:#?}");

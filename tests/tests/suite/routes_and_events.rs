@@ -123,7 +123,7 @@ async fn every_route_builds_from_what_it_declares() {
         if needs.signing_keys {
             resources = resources.with_signing_keys(ring.clone());
         }
-        if needs.queues || needs.tasks_queue {
+        if needs.queues || needs.tasks_queue || needs.account_tasks_queue {
             resources = resources.with_queues(shared::background::Queues::memory(3));
         }
         if let Err(error) = Routes::build_one(id, &resources) {

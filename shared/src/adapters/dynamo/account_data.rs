@@ -93,7 +93,7 @@ impl AccountData for DynamoStore {
                     .value(":at", s(format_time(at)))
                     .value(":seen", s(format_time(updated_at))),
             )?,
-            Write::create(&self.table, self.task_item(task)?)?,
+            Write::create(&self.table, self.task_item(task).await?)?,
             Write::create(&self.table, to_item(marker).map_err(mapping_error)?)?,
         ];
         match self

@@ -14,7 +14,7 @@ use crate::crypto::phone_crypto::{PhoneCryptoError, PhoneKeys, PhoneKeysLoadErro
 use crate::domain::{Account, PhoneUser, User};
 use crate::ports::StoreError;
 
-fn crypto_error(error: PhoneCryptoError) -> StoreError {
+pub(super) fn crypto_error(error: PhoneCryptoError) -> StoreError {
     StoreError::Internal(Box::new(error))
 }
 
@@ -34,7 +34,7 @@ impl DynamoStore {
         self
     }
 
-    async fn keys_covering(&self, kids: &[&str]) -> Result<Arc<PhoneKeys>, StoreError> {
+    pub(super) async fn keys_covering(&self, kids: &[&str]) -> Result<Arc<PhoneKeys>, StoreError> {
         let ring = self.phone_keys.as_ref().ok_or_else(|| {
             StoreError::internal("phone keys are not configured (PHONE_KEYS_SECRET_ID)")
         })?;

@@ -164,6 +164,12 @@ pub fn task(id: TaskId) -> Key {
     Key::new(format!("TASK#{id}"), "TASK")
 }
 
+/// The count of a user's unfinished counted tasks (`open`), in the user's
+/// partition so that erasing the account removes it.
+pub fn open_tasks(user: UserId) -> Key {
+    Key::new(user_partition(user), "OPEN_TASKS")
+}
+
 /// Started tasks are indexed by deadline, so the clean-up job finds the
 /// overdue ones with a query per shard instead of a scan.
 pub const RUNNING_SHARDS: u8 = 4;

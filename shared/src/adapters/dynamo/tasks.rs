@@ -1,23 +1,38 @@
 //! Tasks in the table: the task item, and a marker per STARTED task keyed
 //! by its deadline (`RUNNING#<shard>`), written and removed in the same
 //! transaction as the status change.
+//!
+//! An export's result (the account's data, contact and phone numbers
+//! decrypted) is sealed in the item with the phone keys' AEAD (purpose
+//! `export`), and its item expires a day after it finished.
 
 use async_trait::async_trait;
+use secrecy::zeroize::Zeroizing;
 use serde::{Deserialize, Serialize};
 use serde_dynamo::{from_item, to_item};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::accounts::crypto_error;
 use super::errors::mapping_error;
 use super::keys::{self, Key};
 use super::transact::{n, Expression, TransactError, Write};
 use super::DynamoStore;
+use crate::crypto::phone_crypto::EncryptedPhone;
 use crate::domain::{Task, TaskId, TaskKind, TaskStatus, UserId};
-use crate::ports::tasks::{TaskStore, TaskUpdateError};
+use crate::ports::tasks::{CreateTaskError, TaskStore, TaskUpdateError};
 use crate::ports::StoreError;
 
 /// Finished tasks stay readable this long, then TTL removes them.
 pub const FINISHED_TASK_RETENTION: time::Duration = time::Duration::days(30);
+
+/// A finished export's item (and its sealed result) is removed by TTL
+/// this long after it finished; the use case refuses to hand the result
+/// out after it (TTL may lag) and drops it at its first download.
+pub const EXPORT_RETENTION: time::Duration = crate::usecases::tasks::EXPORT_RESULT_LIFETIME;
+
+/// The associated-data purpose of sealed export results.
+pub const EXPORT_PURPOSE: &str = "export";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct TaskItem {
@@ -35,6 +50,9 @@ struct TaskItem {
     status: TaskStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     result: Option<String>,
+    /// An export's result, sealed (never in `result`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sealed_result: Option<EncryptedPhone>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     attempts: u32,
@@ -49,6 +67,9 @@ struct TaskItem {
     updated_at: OffsetDateTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
+    /// Absent on tasks written before the cap: they hold no slot.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    counted: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,7 +88,8 @@ fn json_error(error: serde_json::Error) -> StoreError {
 }
 
 impl TaskItem {
-    fn new(task: &Task) -> Result<Self, StoreError> {
+    /// With `sealed_result` (an export's), `result` stays empty.
+    fn new(task: &Task, sealed_result: Option<EncryptedPhone>) -> Result<Self, StoreError> {
         let Key { pk, sk } = keys::task(task.id);
         let text = |value: &Option<serde_json::Value>| {
             value
@@ -85,7 +107,11 @@ impl TaskItem {
             owner: keys::owner(task.owner),
             kind: serde_json::to_string(&task.kind).map_err(json_error)?,
             status: task.status,
-            result: text(&task.result)?,
+            result: match sealed_result {
+                Some(_) => None,
+                None => text(&task.result)?,
+            },
+            sealed_result,
             error: task.error.clone(),
             attempts: task.attempts,
             progress: text(&task.progress)?,
@@ -93,10 +119,14 @@ impl TaskItem {
             version: task.version,
             created_at: task.created_at,
             updated_at: task.updated_at,
-            expires_at: task
-                .status
-                .is_finished()
-                .then(|| (task.updated_at + FINISHED_TASK_RETENTION).unix_timestamp()),
+            expires_at: task.status.is_finished().then(|| {
+                let retention = match task.kind {
+                    TaskKind::ExportData => EXPORT_RETENTION,
+                    _ => FINISHED_TASK_RETENTION,
+                };
+                (task.updated_at + retention).unix_timestamp()
+            }),
+            counted: task.counted,
         })
     }
 
@@ -119,14 +149,65 @@ impl TaskItem {
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            counted: self.counted,
         })
     }
 }
 
 impl DynamoStore {
-    pub(super) fn task_item(&self, task: &Task) -> Result<super::transact::Item, StoreError> {
-        to_item(TaskItem::new(task)?).map_err(mapping_error)
+    pub(super) async fn task_item(&self, task: &Task) -> Result<super::transact::Item, StoreError> {
+        let sealed = match (&task.kind, &task.result) {
+            (TaskKind::ExportData, Some(result)) => {
+                let keys = self.encryption_keys().await?;
+                let text = Zeroizing::new(serde_json::to_string(result).map_err(json_error)?);
+                Some(
+                    keys.encrypt_document(EXPORT_PURPOSE, &text)
+                        .map_err(crypto_error)?,
+                )
+            }
+            _ => None,
+        };
+        to_item(TaskItem::new(task, sealed)?).map_err(mapping_error)
     }
+
+    /// The task an item holds, its sealed result opened.
+    async fn open_task(&self, mut item: TaskItem) -> Result<Task, StoreError> {
+        let sealed = item.sealed_result.take();
+        let mut task = item.into_task()?;
+        if let Some(sealed) = sealed {
+            let keys = self.keys_covering(&[&sealed.kid]).await?;
+            let text = Zeroizing::new(
+                keys.decrypt_document(EXPORT_PURPOSE, &sealed)
+                    .map_err(crypto_error)?,
+            );
+            task.result = Some(serde_json::from_str(&text).map_err(json_error)?);
+        }
+        Ok(task)
+    }
+}
+
+/// `delta` (+1 or -1) on the owner's open-task count; taking a slot is
+/// conditional on one being free.
+fn open_tasks_write(
+    table: &str,
+    owner: UserId,
+    delta: i8,
+    max_open: Option<u32>,
+) -> Result<Write, StoreError> {
+    let mut expression = Expression::default()
+        .name("#open", "open")
+        .value(":delta", n(delta));
+    if let Some(max) = max_open {
+        expression = expression.value(":max", n(max));
+    }
+    let condition = max_open.map(|_| "attribute_not_exists(#open) OR #open < :max");
+    Write::update(
+        table,
+        &keys::open_tasks(owner),
+        "ADD #open :delta",
+        condition,
+        expression,
+    )
 }
 
 fn running_marker(task: &Task) -> Option<Key> {
@@ -139,17 +220,37 @@ fn running_marker(task: &Task) -> Option<Key> {
 #[async_trait]
 impl TaskStore for DynamoStore {
     async fn create_task(&self, task: &Task) -> Result<(), StoreError> {
-        self.transact(vec![Write::create(&self.table, self.task_item(task)?)?])
-            .await
-            .map_err(TransactError::into_store_error)
+        self.transact(vec![Write::create(
+            &self.table,
+            self.task_item(task).await?,
+        )?])
+        .await
+        .map_err(TransactError::into_store_error)
+    }
+
+    async fn create_counted_task(&self, task: &Task, max_open: u32) -> Result<(), CreateTaskError> {
+        if !task.counted {
+            // It would take a slot that its end never frees.
+            return Err(StoreError::internal("a counted create of an uncounted task").into());
+        }
+        let writes = vec![
+            Write::create(&self.table, self.task_item(task).await?)?,
+            open_tasks_write(&self.table, task.owner, 1, Some(max_open))?,
+        ];
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(1) => {
+                Err(CreateTaskError::TooManyOpen)
+            }
+            Err(error) => Err(error.into_store_error().into()),
+        }
     }
 
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
         match self.get_item(keys::task(id)).await? {
             Some(item) => Ok(Some(
-                from_item::<_, TaskItem>(item)
-                    .map_err(mapping_error)?
-                    .into_task()?,
+                self.open_task(from_item(item).map_err(mapping_error)?)
+                    .await?,
             )),
             None => Ok(None),
         }
@@ -158,12 +259,15 @@ impl TaskStore for DynamoStore {
     async fn update_task(&self, current: &Task, next: &Task) -> Result<(), TaskUpdateError> {
         let mut writes = vec![Write::put(
             &self.table,
-            self.task_item(next)?,
+            self.task_item(next).await?,
             Some("#version = :version"),
             Expression::default()
                 .name("#version", "version")
                 .value(":version", n(current.version)),
         )?];
+        if current.frees_slot(next) {
+            writes.push(open_tasks_write(&self.table, next.owner, -1, None)?);
+        }
         let (before, after) = (running_marker(current), running_marker(next));
         if before != after {
             if let Some(key) = before {
@@ -215,11 +319,11 @@ impl TaskStore for DynamoStore {
         let wanted: Vec<Key> = ids.iter().take(100).map(|id| keys::task(*id)).collect();
         let mut tasks = Vec::new();
         for (_, item) in self.batch_get(&wanted).await? {
-            let task = from_item::<_, TaskItem>(item)
-                .map_err(mapping_error)?
-                .into_task()?;
-            if task.status == TaskStatus::Started && task.deadline.is_some_and(|d| d < now) {
-                tasks.push(task);
+            let item: TaskItem = from_item(item).map_err(mapping_error)?;
+            // Finished meanwhile (maybe an export, sealed: the clean-up
+            // holds no phone keys): not overdue.
+            if item.status == TaskStatus::Started && item.deadline.is_some_and(|d| d < now) {
+                tasks.push(self.open_task(item).await?);
             }
         }
         tasks.sort_by_key(|t| (t.deadline, t.id));

@@ -3,7 +3,7 @@ use time::OffsetDateTime;
 
 use super::MemoryStore;
 use crate::domain::{Task, TaskId, TaskStatus};
-use crate::ports::tasks::{TaskStore, TaskUpdateError};
+use crate::ports::tasks::{CreateTaskError, TaskStore, TaskUpdateError};
 use crate::ports::StoreError;
 
 #[async_trait]
@@ -12,6 +12,28 @@ impl TaskStore for MemoryStore {
         let mut tables = self.lock();
         if tables.tasks.contains_key(&task.id) {
             return Err(StoreError::internal("task id already exists"));
+        }
+        tables.tasks.insert(task.id, task.clone());
+        Ok(())
+    }
+
+    /// The open slots are counted under the same lock as the write, which
+    /// is what the DynamoDB counter's conditional update amounts to.
+    async fn create_counted_task(&self, task: &Task, max_open: u32) -> Result<(), CreateTaskError> {
+        if !task.counted {
+            return Err(StoreError::internal("a counted create of an uncounted task").into());
+        }
+        let mut tables = self.lock();
+        let open = tables
+            .tasks
+            .values()
+            .filter(|t| t.owner == task.owner && t.counted && !t.status.is_finished())
+            .count();
+        if open >= max_open as usize {
+            return Err(CreateTaskError::TooManyOpen);
+        }
+        if tables.tasks.contains_key(&task.id) {
+            return Err(StoreError::internal("task id already exists").into());
         }
         tables.tasks.insert(task.id, task.clone());
         Ok(())

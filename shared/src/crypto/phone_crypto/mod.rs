@@ -73,11 +73,21 @@ pub const CONTACT_PURPOSE: &str = "contact";
 /// personal fields, not documents.
 pub const MAX_PLAINTEXT_BYTES: usize = 4096;
 
+/// Longest plaintext `encrypt_document` takes: a DynamoDB item holds
+/// 400 KB, so no stored document is larger.
+pub const MAX_DOCUMENT_BYTES: usize = 400_000;
+
 const MAX_PURPOSE_LEN: usize = 32;
 const NONCE_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;
 /// Longer stored ciphertexts are refused before decoding.
-const MAX_CIPHERTEXT_CHARS: usize = (NONCE_BYTES + MAX_PLAINTEXT_BYTES + TAG_BYTES).div_ceil(3) * 4;
+const MAX_CIPHERTEXT_CHARS: usize = ciphertext_chars(MAX_PLAINTEXT_BYTES);
+const MAX_DOCUMENT_CIPHERTEXT_CHARS: usize = ciphertext_chars(MAX_DOCUMENT_BYTES);
+
+/// Base64 characters of the stored form of `plaintext` bytes.
+const fn ciphertext_chars(plaintext: usize) -> usize {
+    (NONCE_BYTES + plaintext + TAG_BYTES).div_ceil(3) * 4
+}
 
 /// A value encrypted by [`PhoneKeys`], as stored: the kid of its key and
 /// standard base64 of `nonce (12 bytes) || AES-256-GCM ciphertext || tag
@@ -286,7 +296,11 @@ impl PhoneKeys {
         purpose: &str,
         text: &str,
     ) -> Result<EncryptedPhone, PhoneCryptoError> {
-        self.seal(&owner_bound_data(owner, purpose)?, text)
+        self.seal(
+            &owner_bound_data(owner, purpose)?,
+            text,
+            MAX_PLAINTEXT_BYTES,
+        )
     }
 
     /// The text `encrypt_for` encrypted for `owner` and `purpose`. Values
@@ -299,7 +313,11 @@ impl PhoneKeys {
         purpose: &str,
         encrypted: &EncryptedPhone,
     ) -> Result<String, PhoneCryptoError> {
-        match self.open(&owner_bound_data(owner, purpose)?, encrypted) {
+        match self.open(
+            &owner_bound_data(owner, purpose)?,
+            encrypted,
+            MAX_CIPHERTEXT_CHARS,
+        ) {
             Err(PhoneCryptoError::Decryption) => self.decrypt_text(purpose, encrypted),
             other => other,
         }
@@ -315,11 +333,39 @@ impl PhoneKeys {
         purpose: &str,
         text: &str,
     ) -> Result<EncryptedPhone, PhoneCryptoError> {
-        self.seal(&associated_data(purpose)?, text)
+        self.seal(&associated_data(purpose)?, text, MAX_PLAINTEXT_BYTES)
     }
 
-    fn seal(&self, aad: &str, text: &str) -> Result<EncryptedPhone, PhoneCryptoError> {
-        if text.len() > MAX_PLAINTEXT_BYTES {
+    /// `encrypt_text` for a document of up to `MAX_DOCUMENT_BYTES` (an
+    /// export result): same key, nonce and associated data rules.
+    pub fn encrypt_document(
+        &self,
+        purpose: &str,
+        text: &str,
+    ) -> Result<EncryptedPhone, PhoneCryptoError> {
+        self.seal(&associated_data(purpose)?, text, MAX_DOCUMENT_BYTES)
+    }
+
+    /// The document `encrypt_document` encrypted for `purpose`.
+    pub fn decrypt_document(
+        &self,
+        purpose: &str,
+        encrypted: &EncryptedPhone,
+    ) -> Result<String, PhoneCryptoError> {
+        self.open(
+            &associated_data(purpose)?,
+            encrypted,
+            MAX_DOCUMENT_CIPHERTEXT_CHARS,
+        )
+    }
+
+    fn seal(
+        &self,
+        aad: &str,
+        text: &str,
+        max_bytes: usize,
+    ) -> Result<EncryptedPhone, PhoneCryptoError> {
+        if text.len() > max_bytes {
             return Err(PhoneCryptoError::TooLong);
         }
         let key = self.current();
@@ -352,16 +398,21 @@ impl PhoneKeys {
         purpose: &str,
         encrypted: &EncryptedPhone,
     ) -> Result<String, PhoneCryptoError> {
-        self.open(&associated_data(purpose)?, encrypted)
+        self.open(&associated_data(purpose)?, encrypted, MAX_CIPHERTEXT_CHARS)
     }
 
-    fn open(&self, aad: &str, encrypted: &EncryptedPhone) -> Result<String, PhoneCryptoError> {
+    fn open(
+        &self,
+        aad: &str,
+        encrypted: &EncryptedPhone,
+        max_chars: usize,
+    ) -> Result<String, PhoneCryptoError> {
         let key = self
             .find(&encrypted.kid)
             .ok_or_else(|| PhoneCryptoError::UnknownKey {
                 kid: encrypted.kid.chars().take(key_file::MAX_KID_LEN).collect(),
             })?;
-        if encrypted.ciphertext.len() > MAX_CIPHERTEXT_CHARS {
+        if encrypted.ciphertext.len() > max_chars {
             return Err(PhoneCryptoError::Malformed);
         }
         let bytes = STANDARD

@@ -349,6 +349,30 @@ fn associated_data_binds_the_purpose() {
     }
 }
 
+/// Documents (export results) take the same keys and purposes, up to
+/// `MAX_DOCUMENT_BYTES`; a document's ciphertext is no short text's.
+#[test]
+fn documents_round_trip_under_their_purpose() {
+    let keys = PhoneKeys::generate(T0);
+    let text = "y".repeat(300_000);
+    let sealed = keys.encrypt_document("export", &text).unwrap();
+    assert_eq!(keys.decrypt_document("export", &sealed).unwrap(), text);
+    assert!(!sealed.ciphertext.contains("yyyy"));
+    assert_eq!(
+        keys.decrypt_document("contact", &sealed).unwrap_err(),
+        PhoneCryptoError::Decryption
+    );
+    assert_eq!(
+        keys.decrypt_text("export", &sealed).unwrap_err(),
+        PhoneCryptoError::Malformed
+    );
+    assert_eq!(
+        keys.encrypt_document("export", &"y".repeat(MAX_DOCUMENT_BYTES + 1))
+            .unwrap_err(),
+        PhoneCryptoError::TooLong
+    );
+}
+
 #[test]
 fn malformed_secrets_are_refused_with_typed_errors() {
     let good = b64(&[1u8; 32]);
