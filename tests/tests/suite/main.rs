@@ -7,6 +7,7 @@ mod deletion;
 mod discovery;
 mod email_change;
 mod email_links;
+mod fault_workers;
 mod faults;
 mod hostile;
 mod ip_blocks;
