@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::http::{HttpRequest, HttpResponse};
-use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryPartition};
+use aws_sdk_dynamodb::config::retry::RetryPartition;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -265,7 +265,7 @@ pub async fn faulty_table(faults: Faults) -> DynamoStore {
                 faults,
                 inner: aws_smithy_http_client::Builder::new().build_http(),
             }))
-            .retry_config(RetryConfig::standard())
+            .retry_config(shared::app::sdk_retries())
             // A retry budget of its own: the SDK shares one per service
             // across the process, and other tests must not drain this one.
             .retry_partition(RetryPartition::new(format!(

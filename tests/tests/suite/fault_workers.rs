@@ -222,3 +222,54 @@ async fn a_single_write_meeting_a_transaction_is_unavailable_not_a_fault() {
         "{claimed:?}"
     );
 }
+
+#[tokio::test]
+async fn a_task_whose_write_answers_were_lost_still_finishes_once() {
+    for fault in [Fault::InternalServerError, Fault::Stall] {
+        let (backend, faults) = faulty_backend().await;
+        let task = Task::new(
+            UserId::new_random(),
+            TaskKind::Add {
+                x: 5.into(),
+                y: 3.into(),
+            },
+            time::OffsetDateTime::now_utc(),
+        );
+        backend.stores.tasks().create_task(&task).await.unwrap();
+        let state = task_worker::State::new(
+            &backend.stores,
+            &default_config(),
+            Arc::new(MemoryQueue::new(Duration::from_secs(30))),
+            Arc::new(shared::usecases::task_runner::StandardRunner::default()),
+        );
+        // Every write of the run takes effect, and its first answer is lost.
+        for operation in WRITES {
+            for nth in [1, 3, 5] {
+                faults.nth_after_applying(operation, nth, fault);
+            }
+        }
+        let text = sample("task-worker-sqs.json").replace("TASK_ID", &task.id.to_string());
+        for _ in 0..2 {
+            let event: SqsEvent = serde_json::from_str(&text).expect("SQS event");
+            let until = Instant::now() + Duration::from_secs(30);
+            let response = task_worker::handle(&state, event, until).await;
+            assert!(response.batch_item_failures.is_empty(), "{fault:?}");
+        }
+        let stored = backend
+            .stores
+            .tasks()
+            .get_task(task.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.status, TaskStatus::Success, "{fault:?}");
+        assert_eq!(stored.result, Some(serde_json::json!(8)), "{fault:?}");
+        assert_eq!(stored.attempts, 1, "{fault:?}: run once");
+        let lost = WRITES
+            .iter()
+            .flat_map(|op| faults.attempts(op))
+            .filter(|a| a.fault.is_some())
+            .count();
+        assert!(lost >= 2, "{fault:?}: answers lost: {lost}");
+    }
+}
