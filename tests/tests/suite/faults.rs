@@ -260,3 +260,20 @@ async fn password_change_answers_503_and_changes_nothing_while_dynamodb_fails() 
         world.log_in("holder", NEW_PASSWORD).await;
     }
 }
+
+#[tokio::test]
+async fn reads_ride_out_a_passing_fault_and_answer_503_to_a_lasting_one() {
+    let (world, faults) = world_with_faults().await;
+    world.sign_up("looker", "looker@example.com").await;
+    let pair = world.log_in("looker", PASSWORD).await;
+    // Reads never meet TransactionConflict: they see the last committed item.
+    for fault in &ALL[1..] {
+        let fault = *fault;
+        faults.nth("BatchGetItem", 1, fault);
+        assert_eq!(world.me(&pair.access).await.status, 200, "{fault:?}");
+        faults.always("BatchGetItem", fault);
+        assert_unavailable(&world.me(&pair.access).await, fault);
+        faults.clear();
+    }
+    assert_eq!(world.me(&pair.access).await.status, 200);
+}
