@@ -179,11 +179,20 @@ pub async fn sdk_config() -> &'static aws_config::SdkConfig {
                 .or_else("us-east-1");
             aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .region(region)
+                .retry_config(sdk_retries())
                 .timeout_config(sdk_timeouts(SDK_ATTEMPT_TIMEOUT))
                 .load()
                 .await
         })
         .await
+}
+
+/// How AWS calls are retried: the SDK's standard policy (3 attempts,
+/// exponential backoff with jitter from 1 s, throttling and 5xx and timeouts
+/// retried), named here so that the fault tests (tests/src/faults.rs) run
+/// under the same policy as the functions.
+pub fn sdk_retries() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard()
 }
 
 /// The SDK's time limits with `attempt` per attempt; the connect limit stays

@@ -21,7 +21,7 @@ pub fn client() -> Client {
     Client::from_conf(client_config().build())
 }
 
-fn client_config() -> aws_sdk_dynamodb::config::Builder {
+pub fn client_config() -> aws_sdk_dynamodb::config::Builder {
     aws_sdk_dynamodb::Config::builder()
         .behavior_version_latest()
         .region(Region::new("us-east-1"))
@@ -41,7 +41,7 @@ pub async fn counted_table(counter: crate::round_trips::RoundTrips) -> DynamoSto
     .await
 }
 
-async fn table_on(client: Client) -> DynamoStore {
+pub async fn table_on(client: Client) -> DynamoStore {
     let table = format!("users-test-{}", uuid::Uuid::new_v4().simple());
     ensure_table(&client, &table)
         .await

@@ -4,6 +4,7 @@
 
 pub mod api_reference;
 pub mod dynamodb;
+pub mod faults;
 pub mod logs;
 pub mod mail;
 pub mod moto;

@@ -31,20 +31,42 @@ pub struct ErrorEnvelope {
     pub request_id: String,
 }
 
-/// The device a client signs in from; every part optional.
+/// The device a client signs in from; every part optional, and when
+/// sent, not blank and without control characters.
 #[derive(Serialize, ToSchema)]
 pub struct DeviceInfo {
-    #[schema(max_length = 100, example = "android")]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        example = "android"
+    )]
     pub platform: Option<String>,
-    #[schema(max_length = 100, example = "Pixel 8")]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        example = "Pixel 8"
+    )]
     pub model: Option<String>,
-    #[schema(max_length = 100)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub os_version: Option<String>,
-    #[schema(max_length = 100, example = "2.3.1")]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        example = "2.3.1"
+    )]
     pub app_version: Option<String>,
-    #[schema(max_length = 100)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub language_code: Option<String>,
-    #[schema(max_length = 100)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub timezone: Option<String>,
 }
 
@@ -64,11 +86,23 @@ pub struct SignUpRequest {
     pub password: String,
     /// Equal to `password` (else `password_mismatch`).
     pub confirm_password: String,
-    #[schema(max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub rank: String,
-    #[schema(max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub unitname: String,
-    #[schema(max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub designation: String,
     #[serde(rename = "mobileNo")]
     #[schema(pattern = r"^\+?1?\d{9,15}$")]
@@ -86,16 +120,23 @@ pub struct SignUpRequest {
 /// `POST /auth/phone/signup`.
 #[derive(Serialize, ToSchema)]
 pub struct PhoneSignUpRequest {
-    #[schema(max_length = 100)]
+    /// Not blank; no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// E.164; 10 digits without `+` take the configured default country.
     pub phone_number: String,
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub state: Option<String>,
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub district: Option<String>,
-    #[schema(max_length = 150)]
+    #[schema(max_length = 150, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub city_village: Option<String>,
+    /// Printable ASCII without spaces.
+    #[schema(pattern = r"^[!-~]{1,128}$")]
     pub device_id: Option<String>,
     pub device_info: Option<DeviceInfo>,
 }
@@ -108,6 +149,8 @@ pub struct LoginRequest {
     pub username: Option<String>,
     pub email: Option<String>,
     pub password: String,
+    /// Printable ASCII without spaces.
+    #[schema(pattern = r"^[!-~]{1,128}$")]
     pub device_id: Option<String>,
     pub device_info: Option<DeviceInfo>,
 }

@@ -8,6 +8,8 @@ mod discovery;
 mod email_change;
 mod email_links;
 mod export_results;
+mod fault_workers;
+mod faults;
 mod hostile;
 mod ip_blocks;
 mod key_rotation;

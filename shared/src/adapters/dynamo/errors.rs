@@ -11,6 +11,8 @@ const RETRYABLE_CODES: &[&str] = &[
     "InternalServerError",
     "ServiceUnavailable",
     "TransactionInProgressException",
+    // A single-item write to an item a transaction holds: worth retrying.
+    "TransactionConflictException",
 ];
 
 pub fn store_error<E, R>(error: SdkError<E, R>) -> StoreError
