@@ -40,6 +40,7 @@ pub enum ErrorCode {
     MethodNotAllowed,
     ServerError,
     Unavailable,
+    OtpInvalid,
 }
 
 impl ErrorCode {
@@ -75,6 +76,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::ServerError => "server_error",
             Self::Unavailable => "unavailable",
+            Self::OtpInvalid => "otp_invalid",
         }
     }
 }

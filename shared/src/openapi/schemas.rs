@@ -100,6 +100,29 @@ pub struct PhoneSignUpRequest {
     pub device_info: Option<DeviceInfo>,
 }
 
+/// `POST /auth/phone/otp`.
+#[derive(Serialize, ToSchema)]
+pub struct PhoneCodeRequest {
+    /// E.164; 10 digits without `+` take the configured default country.
+    /// Only numbers of the `SMS_COUNTRIES` regions get codes.
+    pub phone_number: String,
+    /// `login` (the default): sent only to a number with an account;
+    /// `signup`: only to a number without one.
+    #[schema(example = "login")]
+    pub purpose: Option<String>,
+}
+
+/// `POST /auth/phone/login`.
+#[derive(Serialize, ToSchema)]
+pub struct PhoneLoginRequest {
+    pub phone_number: String,
+    /// The six digits of the texted `login` code.
+    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+    pub code: String,
+    pub device_id: Option<String>,
+    pub device_info: Option<DeviceInfo>,
+}
+
 /// `POST /auth/login`: one of `login`, `username` or `email`.
 #[derive(Serialize, ToSchema)]
 pub struct LoginRequest {

@@ -135,7 +135,8 @@ pub fn render(event: &NotificationEvent, links: &LinkBase) -> Option<Rendered> {
                 ],
                 None,
             ),
-            EventType::EmailConfirmed => return None,
+            // Texted, not mailed (see `usecases::phone_code`).
+            EventType::EmailConfirmed | EventType::PhoneCodeRequested => return None,
         };
     let mut text = lines.join("\n\n");
     let mut html: String = lines
@@ -183,7 +184,10 @@ mod tests {
                 json!({"username": "<b>al</b>", "token": "ec_a&b", "email": "a@example.com"}),
             );
             let Some(mail) = render(&event, &LinkBase("https://app.example/".into())) else {
-                assert_eq!(event_type, EventType::EmailConfirmed);
+                assert!(matches!(
+                    event_type,
+                    EventType::EmailConfirmed | EventType::PhoneCodeRequested
+                ));
                 continue;
             };
             assert!(!mail.html.contains("<b>al</b>"));

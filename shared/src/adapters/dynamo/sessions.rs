@@ -35,6 +35,37 @@ fn take(found: &mut std::collections::HashMap<(String, String), Item>, key: &Key
 
 impl DynamoStore {
     /// Stores a device, keeping the first sighting of a known one.
+    /// The writes of a new session (see `SessionStore::start_session`).
+    pub(super) fn session_writes(&self, new: &NewSession) -> Result<Vec<Write>, StoreError> {
+        let mut writes = vec![
+            Write::create(
+                &self.table,
+                to_item(SessionItem::from(&new.session)).map_err(mapping_error)?,
+            )?,
+            Write::create(
+                &self.table,
+                to_item(RefreshItem::from(&new.refresh)).map_err(mapping_error)?,
+            )?,
+            self.put_audit(&new.audit)?,
+        ];
+        if let Some(device) = &new.device {
+            writes.push(self.upsert_device(device)?);
+            writes.push(self.sight_device(&device.id, device.last_seen, device.user_id)?);
+        }
+        if let Some(throttle) = &new.clear_throttle {
+            writes.push(Write::delete(
+                &self.table,
+                &keys::login_throttle(throttle),
+                None,
+                Expression::default(),
+            )?);
+        }
+        for event in &new.events {
+            writes.push(self.put_event(event)?);
+        }
+        Ok(writes)
+    }
+
     pub(super) fn upsert_device(&self, device: &Device) -> Result<Write, StoreError> {
         let mut item: Item = to_item(DeviceItem::from(device)).map_err(mapping_error)?;
         let first_seen = item.remove("first_seen");
@@ -263,33 +294,7 @@ impl SessionStore for DynamoStore {
     }
 
     async fn start_session(&self, new: &NewSession) -> Result<(), StoreError> {
-        let mut writes = vec![
-            Write::create(
-                &self.table,
-                to_item(SessionItem::from(&new.session)).map_err(mapping_error)?,
-            )?,
-            Write::create(
-                &self.table,
-                to_item(RefreshItem::from(&new.refresh)).map_err(mapping_error)?,
-            )?,
-            self.put_audit(&new.audit)?,
-        ];
-        if let Some(device) = &new.device {
-            writes.push(self.upsert_device(device)?);
-            writes.push(self.sight_device(&device.id, device.last_seen, device.user_id)?);
-        }
-        if let Some(throttle) = &new.clear_throttle {
-            writes.push(Write::delete(
-                &self.table,
-                &keys::login_throttle(throttle),
-                None,
-                Expression::default(),
-            )?);
-        }
-        for event in &new.events {
-            writes.push(self.put_event(event)?);
-        }
-        self.transact(writes)
+        self.transact(self.session_writes(new)?)
             .await
             .map_err(TransactError::into_store_error)
     }
