@@ -145,6 +145,16 @@ impl FieldErrors {
         errors
     }
 
+    /// The message of the first error of a named field (fields in name
+    /// order), if any field is named: the envelope's one-line `error`.
+    pub fn first_field_message(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .filter(|(field, _)| *field != NON_FIELD_ERRORS && *field != SYSTEM_ERRORS)
+            .find_map(|(_, errors)| errors.first())
+            .map(|error| error.message.as_ref())
+    }
+
     pub fn add(&mut self, field: &str, error: FieldError) {
         self.0.entry(field.to_owned()).or_default().push(error);
     }

@@ -187,6 +187,11 @@ impl From<PhoneSignUpError> for ApiError {
             PhoneSignUpError::Store(error) => error.into(),
             PhoneSignUpError::Token(error) => error.into(),
             PhoneSignUpError::Refresh(error) => error.into(),
+            PhoneSignUpError::OtpInvalid => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Invalid or expired code",
+                crate::usecases::phone_login::otp_invalid_error(),
+            ),
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::domain::push_token::Platform;
 #[schema(example = json!({
     "success": false,
     "message": "Validation failed",
+    "error": "Email already registered",
     "errors": {"email": [{"message": "Email already registered", "code": "email_conflict"}]},
     "request_id": "0f8e3c52-9d7e-4a55-b0b4-3c8f7f0d1a2b"
 }))]
@@ -26,6 +27,9 @@ pub struct ErrorEnvelope {
     /// Always `false`.
     pub success: bool,
     pub message: String,
+    /// One line for clients that read a single string: the first named
+    /// field's message (fields in name order), else `message`.
+    pub error: String,
     pub errors: BTreeMap<String, Vec<FieldError>>,
     /// Also sent as the `x-request-id` header.
     pub request_id: String,

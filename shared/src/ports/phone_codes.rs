@@ -43,6 +43,10 @@ pub trait PhoneCodes: Send + Sync {
         now: OffsetDateTime,
     ) -> Result<Option<PhoneCodeRecord>, StoreError>;
 
+    /// Spends `code` if it is still stored with that hash; false when it
+    /// went meanwhile (used, replaced). For the verified phone sign-up.
+    async fn spend_phone_code(&self, code: &PhoneCodeRecord) -> Result<bool, StoreError>;
+
     /// Spends `code` (still stored with that hash) and starts the session,
     /// all or nothing. `Spent` when the code went meanwhile (a parallel
     /// right guess).

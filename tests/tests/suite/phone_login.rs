@@ -417,7 +417,166 @@ async fn code_requests_cost_the_same_for_unknown_numbers() {
     assert_eq!(costs[0], vec!["GetItem", "TransactWriteItems"]);
 }
 
+/// The notification worker texts the sealed code through SNS (the real SDK
+/// on moto): the outbox event of a request goes out once, transactional;
+/// a number SNS refuses is a fault, not a retry.
+#[tokio::test]
+async fn worker_texts_codes_through_sns() {
+    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+    use shared::adapters::sms::SnsSender;
+    use shared::ports::notifications::{SmsMessage, SmsSender};
+    let world = World::new(Backend::memory());
+    sign_up(&world, NUMBER).await;
+    request_code(&world, NUMBER).await;
+    let events = world.backend.stores.outbox().pending().await.unwrap();
+    let event = events
+        .iter()
+        .find(|e| e.event_type.as_str() == "phone.code_requested")
+        .expect("the code's event");
+    let sns = Arc::new(SnsSender::with_client(integration_tests::moto::sns_client()));
+    let mailbox = Arc::new(shared::adapters::email::LocalMailbox::default());
+    let state = notification_worker::State::new(
+        &world.backend.stores,
+        &default_config(),
+        mailbox.clone(),
+        sns.clone(),
+    );
+    let mut message = SqsMessage::default();
+    message.message_id = Some("m-1".into());
+    message.body = Some(serde_json::to_string(event).unwrap());
+    let mut sqs = SqsEvent::default();
+    sqs.records = vec![message];
+    let response = notification_worker::handle(&state, sqs).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert!(
+        mailbox.texts().is_empty(),
+        "sent through SNS, not the mailbox"
+    );
+
+    let refused = sns
+        .send_sms(&SmsMessage {
+            to: "not-a-number".into(),
+            text: "123456 is your code".into(),
+            event_id: uuid::Uuid::new_v4(),
+            event_type: "phone.code_requested".into(),
+        })
+        .await
+        .expect_err("SNS refuses a malformed number");
+    assert!(
+        matches!(refused, shared::ports::StoreError::Internal(_)),
+        "{refused:?}"
+    );
+    assert!(!format!("{refused}").contains("not-a-number"));
+}
+
+/// The mobile clients post their phone sign-up to `/auth/signup`: a body
+/// with `phone_number` and no `username`/`email` answers as the phone
+/// sign-up does, with the one-line `error` on every error.
+async fn phone_shaped_body_on_signup_is_a_phone_sign_up(backend: &Backend) {
+    let world = World::new(backend.clone());
+    // Blocked before the first request: instances cache the list.
+    let block = shared::domain::ip_block::IpBlock::new(
+        "192.0.2.0/24",
+        "abuse",
+        Some("ops"),
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    world.backend.stores.ip_blocks().add(&block).await.unwrap();
+    let body = json!({"name": "Asha Menon", "phone_number": LOCAL_NUMBER, "device_id": "d-1"});
+    let reply = post(&world, "/auth/signup/", body.clone()).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.body["user"]["phone_number"], NUMBER);
+    assert_eq!(reply.body["is_new_account"], true);
+    assert!(reply.body["access_token"].is_string());
+    let taken = post(&world, "/auth/signup", body).await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert_eq!(taken.body["user_exists"], true);
+    assert_eq!(
+        taken.body["errors"]["phone_number"][0]["code"],
+        "phone_conflict"
+    );
+    assert_eq!(
+        taken.body["error"],
+        "A user with this phone number already exists."
+    );
+    let nameless = post(
+        &world,
+        "/auth/signup",
+        json!({"phone_number": "+919811122233"}),
+    )
+    .await;
+    assert_eq!(nameless.status, 400, "{}", nameless.body);
+    assert_eq!(nameless.body["errors"]["name"][0]["code"], "required");
+    assert_eq!(nameless.body["error"], "name is required");
+    let blocked = world
+        .call_from(
+            "192.0.2.9",
+            "POST",
+            "/auth/signup",
+            Some(&json!({"name": "B", "phone_number": "+919811122244"})),
+            None,
+        )
+        .await;
+    assert_eq!(blocked.status, 403, "{}", blocked.body);
+    assert_eq!(
+        blocked.body["errors"]["non_field_errors"][0]["code"],
+        "ip_blocked"
+    );
+    assert_eq!(blocked.body["error"], "Access denied from this location.");
+    // A username or email keeps it the username sign-up.
+    let member = post(
+        &world,
+        "/auth/signup",
+        json!({"username": "asha", "phone_number": "+919811122255"}),
+    )
+    .await;
+    assert_eq!(member.status, 400);
+    assert!(member.body["errors"]["email"].is_array(), "{}", member.body);
+    assert!(member.body["error"].is_string());
+}
+
+/// `PHONE_SIGNUP_VERIFY=true`: the sign-up needs the number's `signup`
+/// code; off (the default), it needs none.
+async fn verified_phone_sign_up_needs_a_signup_code(backend: &Backend) {
+    let world = world_with(backend, config(&[("PHONE_SIGNUP_VERIFY", "true")]));
+    let body = json!({"name": "Asha Menon", "phone_number": NUMBER});
+    let missing = post(&world, "/auth/phone/signup", body.clone()).await;
+    assert_eq!(missing.status, 400, "{}", missing.body);
+    assert_eq!(missing.body["errors"]["code"][0]["code"], "required");
+    let mut guessed = body.clone();
+    guessed["code"] = json!("123456");
+    let refused = post(&world, "/auth/phone/signup", guessed).await;
+    assert_otp_invalid(&refused);
+    let reply = post(
+        &world,
+        OTP,
+        json!({"phone_number": NUMBER, "purpose": "signup"}),
+    )
+    .await;
+    assert_eq!(reply.status, 202);
+    let code = texted(&world, NUMBER).await.expect("a sign-up code");
+    let mut verified = body.clone();
+    verified["code"] = json!(code);
+    let created = post(&world, "/auth/signup", verified.clone()).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    // Spent: the number's next sign-up (another device) needs a new code.
+    let again = post(&world, "/auth/phone/signup", verified).await;
+    assert_otp_invalid(&again);
+
+    let unverified = World::new(backend.clone());
+    let reply = post(
+        &unverified,
+        "/auth/phone/signup",
+        json!({"name": "Ravi", "phone_number": "+919811122266"}),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
 integration_tests::contract_on_both_backends!(
+    phone_shaped_body_on_signup_is_a_phone_sign_up,
+    verified_phone_sign_up_needs_a_signup_code,
     code_signs_a_phone_account_in,
     unknown_numbers_get_the_same_answer_and_no_text,
     bad_requests_are_refused,

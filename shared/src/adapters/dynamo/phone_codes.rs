@@ -155,6 +155,20 @@ impl PhoneCodes for DynamoStore {
         item.record().map(Some)
     }
 
+    async fn spend_phone_code(&self, code: &PhoneCodeRecord) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(code_key(&code.key).to_attributes()))
+            .condition_expression("#code_hash = :code_hash")
+            .expression_attribute_names("#code_hash", "code_hash")
+            .expression_attribute_values(":code_hash", s(code.code_hash.clone()))
+            .send()
+            .await;
+        conditional(result)
+    }
+
     async fn start_phone_session(
         &self,
         code: &PhoneCodeRecord,

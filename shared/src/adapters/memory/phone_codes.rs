@@ -48,6 +48,18 @@ impl PhoneCodes for MemoryStore {
         Ok(Some(code.clone()))
     }
 
+    async fn spend_phone_code(&self, code: &PhoneCodeRecord) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        let stored = tables
+            .phone_codes
+            .get(&code.key)
+            .is_some_and(|stored| stored.code_hash == code.code_hash);
+        if stored {
+            tables.phone_codes.remove(&code.key);
+        }
+        Ok(stored)
+    }
+
     async fn start_phone_session(
         &self,
         code: &PhoneCodeRecord,
