@@ -107,7 +107,6 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let login = PhoneLogin {
             phone_users: state.stores.phone_users(),
             codes: state.stores.phone_codes(),
-            sessions: state.stores.sessions(),
             audit: state.stores.audit(),
             clock: state.stores.clock.as_ref(),
             phone_keys: &phone_keys,

@@ -16,8 +16,8 @@ use crate::domain::{
     OneTimeCode, PhoneCodeKey, PhoneRegion, PhoneUser, SessionPolicy, UserId, UserStatus,
 };
 use crate::ports::phone_codes::{PhoneCodes, SpendCodeError};
-use crate::ports::phone_users::PhoneUserStore;
-use crate::ports::sessions::{NewSession, SessionStore};
+use crate::ports::phone_users::{PhoneUserStore, PhoneUserView};
+use crate::ports::sessions::NewSession;
 use crate::ports::{AuditLog, Clock, StoreError};
 use crate::tokens::jwt::{TokenError, TokenSettings};
 use crate::tokens::keyset::KeySet;
@@ -65,7 +65,6 @@ pub struct PhoneLoggedIn {
 pub struct PhoneLogin<'a> {
     pub phone_users: &'a dyn PhoneUserStore,
     pub codes: &'a dyn PhoneCodes,
-    pub sessions: &'a dyn SessionStore,
     pub audit: &'a dyn AuditLog,
     pub clock: &'a dyn Clock,
     pub phone_keys: &'a PhoneKeys,
@@ -81,10 +80,10 @@ struct Attempt {
 }
 
 impl PhoneLogin<'_> {
-    /// Three round trips in sequence: the guess counted and the code read
-    /// in one conditional write, the account and its sessions and devices
-    /// (two reads at once), then one transaction that spends the code and
-    /// starts the session. Every attempt is audited, never with the number.
+    /// Three round trips: the guess counted and the code read in one
+    /// conditional write, the account with its sessions and devices (one
+    /// query of its partition), then one transaction that spends the code
+    /// and starts the session. Every attempt is audited, never with the number.
     #[tracing::instrument(name = "phone_login", skip_all)]
     pub async fn run(
         &self,
@@ -128,10 +127,11 @@ impl PhoneLogin<'_> {
         let Some(user_id) = record.user_id.filter(|_| matches) else {
             return Err(self.invalid(record.user_id, &attempt, origin).await);
         };
-        let (user, (sessions, devices)) = tokio::try_join!(
-            self.phone_users.get_phone_user(user_id),
-            self.sessions.sessions_and_devices(user_id),
-        )?;
+        let PhoneUserView {
+            user,
+            sessions,
+            devices,
+        } = self.phone_users.phone_user_with_sessions(user_id).await?;
         let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
             return Err(self.invalid(Some(user_id), &attempt, origin).await);
         };

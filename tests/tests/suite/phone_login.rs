@@ -397,7 +397,7 @@ async fn no_code_or_number_in_the_table_the_events_or_the_logs() {
 
 /// Known and unknown numbers cost the same DynamoDB requests.
 #[tokio::test]
-async fn code_requests_cost_the_same_for_unknown_numbers() {
+async fn code_requests_cost_the_same_and_logins_three_round_trips() {
     let counter = integration_tests::round_trips::RoundTrips::default();
     let store = integration_tests::dynamodb::counted_table(counter.clone()).await;
     let backend = Backend {
@@ -415,6 +415,15 @@ async fn code_requests_cost_the_same_for_unknown_numbers() {
     }
     assert_eq!(costs[0], costs[1]);
     assert_eq!(costs[0], vec!["GetItem", "TransactWriteItems"]);
+    // A code sign-in: the counted guess, the account's partition, the
+    // transaction that spends the code and starts the session.
+    let code = texted(&world, NUMBER).await.unwrap();
+    counter.reset();
+    assert_eq!(log_in(&world, NUMBER, &code).await.status, 200);
+    assert_eq!(
+        counter.operations(),
+        vec!["UpdateItem", "Query", "TransactWriteItems"]
+    );
 }
 
 /// The notification worker texts the sealed code through SNS (the real SDK
