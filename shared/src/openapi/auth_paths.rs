@@ -39,7 +39,9 @@ pub fn sign_up() -> Operation {
         "Creates the user, its profile and its uniqueness claims atomically. A rejected \
          sign-up lists every failing field at once; a taken username is `username_conflict`, \
          a taken email `email_conflict`, a mismatch `password_mismatch` under \
-         `confirm_password`. At most 5 sign-ups per source address per hour.",
+         `confirm_password`. At most 5 sign-ups per source address per hour. A body with \
+         `phone_number` and neither `username` nor `email` is the mobile clients' phone \
+         sign-up and gets the answers of `POST /auth/phone/signup`.",
     )
     .body::<SignUpRequest>(json!({
         "username": "alice", "email": "alice@example.com",
@@ -60,7 +62,8 @@ pub fn phone_sign_up() -> Operation {
         "Sign up with a phone number",
         "The mobile clients' sign-up: a name and an E.164 number (10 digits without `+` take \
          the configured default country). Answers 201 with tokens at the top level, not \
-         under `data`.",
+         under `data`. Where the deployment verifies numbers (`PHONE_SIGNUP_VERIFY`), `code` \
+         from a `signup` code of `POST /auth/phone/otp` is required.",
     )
     .body::<PhoneSignUpRequest>(json!({
         "name": "Asha Menon", "phone_number": "9876543210",
@@ -81,6 +84,10 @@ pub fn phone_sign_up() -> Operation {
             "is_new_account": true, "is_new_device": true, "active_devices_count": 1,
             "location_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"
         }),
+    )
+    .error(
+        401,
+        "Verified sign-up: the `signup` code is wrong, spent or expired (`otp_invalid`).",
     )
     .error(403, "The source address is blocked (`ip_blocked`).")
     .error(

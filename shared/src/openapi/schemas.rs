@@ -102,6 +102,10 @@ pub struct PhoneSignUpRequest {
     pub city_village: Option<String>,
     pub device_id: Option<String>,
     pub device_info: Option<DeviceInfo>,
+    /// The six digits of a `signup` code: required where the deployment
+    /// verifies numbers (`PHONE_SIGNUP_VERIFY`), ignored elsewhere.
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub code: Option<String>,
 }
 
 /// `POST /auth/phone/otp`.
