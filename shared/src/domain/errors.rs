@@ -199,3 +199,28 @@ impl FieldErrors {
         self.0.keys().map(String::as_str)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_line_is_a_named_field_first() {
+        let mut errors = FieldErrors::single(
+            NON_FIELD_ERRORS,
+            FieldError::new(ErrorCode::RateLimited, "Too many attempts"),
+        );
+        assert_eq!(errors.first_field_message(), None);
+        errors.add("phone_number", FieldError::invalid("bad number"));
+        errors.add(
+            "name",
+            FieldError::new(ErrorCode::Required, "name is required"),
+        );
+        assert_eq!(errors.first_field_message(), Some("name is required"));
+        let system = FieldErrors::single(
+            SYSTEM_ERRORS,
+            FieldError::new(ErrorCode::ServerError, "Internal server error occurred"),
+        );
+        assert_eq!(system.first_field_message(), None);
+    }
+}

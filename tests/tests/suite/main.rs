@@ -16,6 +16,7 @@ mod login;
 mod logs;
 mod metrics;
 mod openapi;
+mod phone_codes_contract;
 mod phone_login;
 mod phone_numbers;
 mod phone_signup;
