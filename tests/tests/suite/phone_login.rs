@@ -358,6 +358,31 @@ async fn requests_are_limited_per_number_and_per_address(backend: &Backend) {
     assert_eq!(other.status, 202);
 }
 
+/// The day's ceiling on all codes (`SMS_DAILY_LIMIT`) answers 429 too; a
+/// code that expired before the worker got to it is not texted.
+async fn daily_ceiling_and_stale_codes(backend: &Backend) {
+    let world = world_with(backend, config(&[("SMS_DAILY_LIMIT", "2")]));
+    sign_up(&world, NUMBER).await;
+    for number in [NUMBER, "+919811122233"] {
+        assert_eq!(request_code(&world, number).await.status, 202);
+    }
+    let refused = world
+        .call_from(
+            "198.51.100.8",
+            "POST",
+            OTP,
+            Some(&json!({"phone_number": "+919811122244"})),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.headers.contains_key("retry-after"));
+    // The first request's text was never sent: five minutes pass first.
+    world.clock.advance(time::Duration::minutes(5));
+    world.app.settle().await;
+    assert!(world.app.mailbox.texts().is_empty());
+}
+
 /// Neither the number nor the code rests in clear in the table (raw scan),
 /// the outbox events (what the stream and the queue carry) or the logs.
 #[tokio::test]
@@ -594,6 +619,7 @@ integration_tests::contract_on_both_backends!(
     parallel_guesses_are_counted_one_by_one,
     codes_expire_after_five_minutes,
     requests_are_limited_per_number_and_per_address,
+    daily_ceiling_and_stale_codes,
 );
 
 #[test]
