@@ -312,6 +312,7 @@ impl PhoneSignUp<'_> {
             needs_profile: !location.as_ref().is_some_and(Location::is_complete),
             created_at: now,
             updated_at: now,
+            last_login: None,
         };
         let device = form.device_id.clone().map(|id| Device {
             id,

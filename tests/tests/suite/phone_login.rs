@@ -88,6 +88,14 @@ fn wrong(code: &str) -> String {
 async fn code_signs_a_phone_account_in(backend: &Backend) {
     let world = World::new(backend.clone());
     let signed_up = sign_up(&world, LOCAL_NUMBER).await;
+    let first = signed_up["access_token"].as_str().unwrap();
+    let me = world.me(first).await;
+    assert_eq!(
+        me.body["data"]["user"]["last_login"],
+        Value::Null,
+        "{}",
+        me.body
+    );
     let reply = request_code(&world, LOCAL_NUMBER).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
     assert_eq!(
@@ -118,7 +126,13 @@ async fn code_signs_a_phone_account_in(backend: &Backend) {
     let refresh = body["refresh_token"].as_str().unwrap().to_owned();
 
     // A session like any other: the API, the devices, refresh, logout.
-    assert_eq!(world.me(&access).await.status, 200);
+    let me = world.me(&access).await;
+    assert_eq!(me.status, 200);
+    assert!(
+        me.body["data"]["user"]["last_login"].is_string(),
+        "{}",
+        me.body
+    );
     let devices = world
         .call("GET", "/users/me/devices", None, Some(&access))
         .await;

@@ -182,10 +182,25 @@ impl PhoneCodes for DynamoStore {
                 .name("#code_hash", "code_hash")
                 .value(":code_hash", s(code.code_hash.clone())),
         )?];
+        // The account's last sign-in, without touching `updated_at` (the
+        // profile's optimistic-concurrency version).
+        writes.push(Write::update(
+            &self.table,
+            &keys::user(new.session.user_id),
+            "SET #last_login = :at",
+            Some("attribute_exists(#pk)"),
+            Expression::default()
+                .name("#pk", keys::PK)
+                .name("#last_login", super::phone_items::LAST_LOGIN)
+                .value(":at", s(super::store::format_time(new.session.created_at))),
+        )?);
         writes.extend(self.session_writes(new)?);
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+            // The code went, or the account did, since they were read.
+            Err(TransactError::Cancelled(cancelled))
+                if cancelled.failed(0) || cancelled.failed(1) =>
+            {
                 Err(SpendCodeError::Spent)
             }
             Err(error) => Err(error.into_store_error().into()),

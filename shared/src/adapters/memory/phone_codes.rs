@@ -73,7 +73,14 @@ impl PhoneCodes for MemoryStore {
         if !stored {
             return Err(SpendCodeError::Spent);
         }
+        let user_id = new.session.user_id;
+        if !tables.phone_users.contains_key(&user_id) {
+            return Err(SpendCodeError::Spent);
+        }
         insert_session(&mut tables, new)?;
+        if let Some(user) = tables.phone_users.get_mut(&user_id) {
+            user.last_login = Some(new.session.created_at);
+        }
         tables.phone_codes.remove(&code.key);
         Ok(())
     }
