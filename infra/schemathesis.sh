@@ -35,6 +35,7 @@ server_log="$root/target/schemathesis-server.log"
 env -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB STORAGE=memory PORT="$port" LOG_LEVEL=warn \
   SIGNUP_IP_LIMIT=0 LINK_EMAIL_LIMIT=1000000 LINK_IP_LIMIT=1000000 \
   LOGIN_MAX_FAILURES=1000000 LOGIN_IP_MAX_FAILURES=1000000 \
+  OTP_NUMBER_LIMIT=1000000 OTP_IP_LIMIT=1000000 SMS_DAILY_LIMIT=0 \
   "$server" >"$server_log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT

@@ -86,6 +86,7 @@ ports! {
     preferences, preferences_handle: crate::ports::settings::PreferencesStore;
     push_tokens, push_tokens_handle: crate::ports::settings::PushTokenStore;
     account_data, account_data_handle: crate::ports::account_data::AccountData;
+    phone_codes, phone_codes_handle: crate::ports::phone_codes::PhoneCodes;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +126,16 @@ impl Stores {
         Self {
             backend,
             clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The phone keys of these stores: the table's (from the secret or
+    /// `PHONE_KEYS`), or the ones generated for an in-memory run. `None`
+    /// when a table-backed function was built without them.
+    pub fn phone_keys(&self) -> Option<Arc<PhoneKeyRing>> {
+        match &self.backend {
+            Backend::Memory(store) => Some(store.phone_keys()),
+            Backend::Dynamo(store) => store.phone_key_ring(),
         }
     }
 

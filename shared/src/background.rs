@@ -14,7 +14,7 @@ use crate::adapters::email::{DiscardingSender, LocalMailbox};
 use crate::adapters::memory::queue::MemoryQueue;
 use crate::app::StartupError;
 use crate::config::{Config, ConfigError};
-use crate::ports::notifications::EmailSender;
+use crate::ports::notifications::{EmailSender, SmsSender};
 use crate::ports::queues::{MessageQueue, QueueMessage};
 use crate::ports::{Clock, Outbox};
 use crate::usecases::relay::Relay;
@@ -152,6 +152,22 @@ pub async fn email_sender(config: &Config, mailbox: Arc<LocalMailbox>) -> Arc<dy
         }
         (None, true) => Arc::new(DiscardingSender),
         (None, false) => mailbox,
+    }
+}
+
+/// SNS in Lambda (with the `sns` feature); locally, `mailbox`. A Lambda
+/// without SNS linked drops texts with a warning.
+pub async fn sms_sender(config: &Config, mailbox: Arc<LocalMailbox>) -> Arc<dyn SmsSender> {
+    if !config.in_lambda {
+        return mailbox;
+    }
+    #[cfg(feature = "sns")]
+    {
+        Arc::new(crate::adapters::sms::SnsSender::new().await)
+    }
+    #[cfg(not(feature = "sns"))]
+    {
+        Arc::new(crate::adapters::email::DiscardingSmsSender)
     }
 }
 

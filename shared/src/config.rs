@@ -70,6 +70,13 @@ pub struct Config {
     /// The scheduled key rotation: `KEY_ROTATION_DAYS`, `KEY_PUBLISH_SECONDS`
     /// (at least 600), `KEY_RETENTION_SECONDS`, and `JWT_ALGORITHM`.
     pub key_rotation: crate::usecases::key_rotation::RotationPolicy,
+    /// SMS codes: limits and the message's parts (`OTP_*`, `SMS_*`).
+    pub sms: crate::usecases::phone_code::SmsSettings,
+    /// `SMS_COUNTRIES` as set: resolved by [`Config::sms_countries`] where
+    /// codes are sent (it loads the numbering plans, like the region).
+    pub sms_countries_code: Option<String>,
+    /// `PHONE_SIGNUP_VERIFY`: a phone sign-up needs a `signup` code.
+    pub phone_signup_verify: bool,
 }
 
 /// Where the phone-number keys come from (see `crypto::phone_crypto`).
@@ -126,6 +133,17 @@ impl Config {
                         .into(),
             }),
             _ => Ok(()),
+        }
+    }
+
+    /// The regions SMS codes may go to (`SMS_COUNTRIES`, `IN` by default).
+    pub fn sms_countries(&self) -> Result<crate::domain::SmsCountries, ConfigError> {
+        match &self.sms_countries_code {
+            None => Ok(crate::domain::SmsCountries::default()),
+            Some(raw) => crate::domain::SmsCountries::parse(raw).map_err(|problem| ConfigError {
+                variable: "SMS_COUNTRIES",
+                problem,
+            }),
         }
     }
 
@@ -369,6 +387,31 @@ impl Config {
                 )?,
                 ..cleanup_defaults
             },
+            sms: crate::usecases::phone_code::SmsSettings {
+                per_number: Quota {
+                    max: number("OTP_NUMBER_LIMIT", 3)?.max(1),
+                    window: seconds("OTP_NUMBER_WINDOW_SECONDS", 900)?,
+                },
+                per_ip: Quota {
+                    max: number("OTP_IP_LIMIT", 10)?.max(1),
+                    window: seconds("OTP_IP_WINDOW_SECONDS", 3600)?,
+                },
+                daily: match number("SMS_DAILY_LIMIT", 1000)? {
+                    0 => None,
+                    max => Some(Quota {
+                        max,
+                        window: Duration::days(1),
+                    }),
+                },
+                service_name: get("SMS_SERVICE_NAME").unwrap_or_else(|| "users-service".into()),
+                app_hash: get("SMS_APP_HASH"),
+                webotp_host: get("SMS_WEBOTP_HOST"),
+            },
+            sms_countries_code: get("SMS_COUNTRIES"),
+            phone_signup_verify: matches!(
+                get("PHONE_SIGNUP_VERIFY").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
         })
     }
 }

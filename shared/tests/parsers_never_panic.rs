@@ -537,6 +537,26 @@ proptest! {
     }
 
     #[test]
+    fn one_time_code(
+        raw in prop_oneof![text(), made_of(&['0', '9', '5', ' ', '٣', 'a'], 0..9)],
+        purpose in prop_oneof![text(), proptest::sample::select(&["login", "signup"][..]).prop_map(str::to_owned)],
+    ) {
+        match shared::domain::OneTimeCode::parse(&raw) {
+            Ok(code) => {
+                prop_assert_eq!(code.expose(), raw.as_str());
+                prop_assert!(raw.len() == 6 && raw.bytes().all(|b| b.is_ascii_digit()));
+            }
+            Err(error) => prop_assert_eq!(error.code, ErrorCode::Invalid),
+        }
+        match shared::domain::CodePurpose::parse(&purpose) {
+            Ok(parsed) => prop_assert_eq!(parsed.as_str(), purpose.as_str()),
+            Err(error) => prop_assert_eq!(error.code, ErrorCode::Invalid),
+        }
+        let generated = shared::domain::OneTimeCode::generate().expect("randomness");
+        prop_assert!(shared::domain::OneTimeCode::parse(generated.expose()).is_ok());
+    }
+
+    #[test]
     fn refresh_token(
         raw in prop_oneof![
             text(),

@@ -58,7 +58,14 @@ pub fn default_config() -> Config {
 
 pub fn signup_state(backend: &Backend) -> signup::State {
     use shared::serve::{Endpoint, Resources};
-    signup::State::build(&Resources::new(&default_config(), &backend.stores)).expect("valid state")
+    // Phone-shaped bodies are the phone sign-up's, which signs tokens.
+    let ring = Arc::new(shared::tokens::keyring::KeyRing::fixed(
+        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    ));
+    signup::State::build(
+        &Resources::new(&default_config(), &backend.stores).with_signing_keys(ring),
+    )
+    .expect("valid state")
 }
 
 pub fn local_app(backend: &Backend) -> Arc<local_api::LocalApp> {

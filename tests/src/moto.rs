@@ -1,4 +1,4 @@
-//! SQS, SES and Secrets Manager on `moto_server`, which the test script
+//! SQS, SES, SNS and Secrets Manager on `moto_server`, which the test script
 //! starts on loopback and names in `MOTO_ENDPOINT`. DynamoDB is on DynamoDB
 //! Local: see `crate::dynamodb`.
 
@@ -148,6 +148,19 @@ pub fn dead_queue() -> shared::adapters::sqs::SqsQueue {
 }
 
 /// An SES (v2) client for the same moto server.
+/// An SNS client for the same moto server.
+pub fn sns_client() -> aws_sdk_sns::Client {
+    let config = aws_sdk_sns::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_sns::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_sns::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .build();
+    aws_sdk_sns::Client::from_conf(config)
+}
+
 pub fn ses_client() -> aws_sdk_sesv2::Client {
     let config = aws_sdk_sesv2::Config::builder()
         .behavior_version_latest()

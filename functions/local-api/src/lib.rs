@@ -120,7 +120,12 @@ impl LocalApp {
                 queues.account_tasks.clone(),
                 runner,
             ),
-            notification_worker: notification_worker::State::new(stores, config, mailbox.clone()),
+            notification_worker: notification_worker::State::new(
+                stores,
+                config,
+                mailbox.clone(),
+                mailbox.clone(),
+            ),
             resources,
             stores: stores.clone(),
             queues,
@@ -238,10 +243,10 @@ pub fn router(app: Arc<LocalApp>) -> axum::Router {
         .with_state(app)
 }
 
-/// `GET /_local/outbox`: the emails sent so far, newest last. Only the
+/// `GET /_local/outbox`: the emails and texts sent so far, newest last. Only the
 /// local server has it (it is no route of the API or the template).
 async fn local_outbox(State(app): State<Arc<LocalApp>>) -> axum::response::Response {
-    let body = serde_json::json!({ "success": true, "message": "Local outbox", "data": { "emails": app.mailbox.messages() } });
+    let body = serde_json::json!({ "success": true, "message": "Local outbox", "data": { "emails": app.mailbox.messages(), "sms": app.mailbox.texts() } });
     axum::response::Response::builder()
         .header("content-type", "application/json")
         .header("cache-control", "no-store")

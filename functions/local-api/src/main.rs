@@ -53,7 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("  curl -s {url}/health");
     println!(
-        "Emails (confirmation and reset links) land in {url}{}",
+        "Emails (confirmation and reset links) and texted codes land in {url}{}",
         local_api::LOCAL_OUTBOX_PATH
     );
     local_api::serve_on(listener, app).await?;

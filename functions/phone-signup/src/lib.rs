@@ -6,6 +6,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::app::{StartupError, Stores};
+use shared::crypto::phone_crypto::PhoneKeyRing;
 use shared::domain::phone_number::{load_numbering_plans, PhoneRegion};
 use shared::domain::{Quota, SessionPolicy};
 use shared::http::body::json_object;
@@ -15,7 +16,7 @@ use shared::ports::ip_blocks::BlockListCache;
 use shared::serve::{Endpoint, Needs, Resources};
 use shared::tokens::jwt::TokenSettings;
 use shared::tokens::keyring::KeyRing;
-use shared::usecases::phone_signup::{PhoneSignUp, PhoneSignedUp};
+use shared::usecases::phone_signup::{PhoneSignUp, PhoneSignedUp, SignUpCodeCheck};
 
 pub struct State {
     pub tokens: TokenSettings,
@@ -26,6 +27,9 @@ pub struct State {
     pub region: PhoneRegion,
     /// Read on first use, refreshed every `IP_BLOCKS_REFRESH_SECONDS`.
     pub blocks: BlockListCache,
+    /// `PHONE_SIGNUP_VERIFY`: sign-ups need a `signup` code.
+    pub verify: bool,
+    pub phone_keys: Option<Arc<PhoneKeyRing>>,
 }
 
 impl Endpoint for State {
@@ -46,6 +50,8 @@ impl Endpoint for State {
             ring: resources.signing_keys()?,
             region: config.phone_region()?,
             blocks: BlockListCache::new(stores.ip_blocks_handle(), config.ip_blocks_refresh),
+            verify: config.phone_signup_verify,
+            phone_keys: stores.phone_keys(),
         })
     }
 }
@@ -106,6 +112,15 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::PhoneSignUp, request, |meta, request| async move {
         let fields = json_object(&request)?;
         let keys = state.ring.current().await?;
+        let phone_keys = match (&state.phone_keys, state.verify) {
+            (Some(ring), true) => Some(ring.current().await.map_err(ApiError::from)?),
+            (None, true) => {
+                return Err(ApiError::internal(
+                    "PHONE_SIGNUP_VERIFY needs the phone keys".into(),
+                ))
+            }
+            (_, false) => None,
+        };
         let origin = meta.origin();
         let sign_up = PhoneSignUp {
             phone_users: state.stores.phone_users(),
@@ -117,6 +132,10 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             session_policy: state.sessions,
             region: state.region,
             quota: state.quota,
+            verification: phone_keys.as_deref().map(|keys| SignUpCodeCheck {
+                codes: state.stores.phone_codes(),
+                keys,
+            }),
         };
         let signed_up = sign_up
             .run(&fields, &origin)

@@ -13,10 +13,13 @@ use shared::http::routes::RouteId;
 use shared::http::views::UserView;
 use shared::http::{respond, ApiError, Reply};
 use shared::ports::{AuditLog, Clock, UserStore};
-use shared::serve::{Endpoint, Resources};
+use shared::serve::{Endpoint, Needs, Resources};
 use shared::usecases::signup::SignUp;
 
 pub struct State {
+    /// The mobile clients post their phone sign-up here too (see
+    /// [`is_phone_sign_up`]).
+    pub phone: phone_signup::State,
     pub users: Arc<dyn UserStore>,
     pub audit: Arc<dyn AuditLog>,
     pub hasher: PasswordHasher,
@@ -25,9 +28,13 @@ pub struct State {
 }
 
 impl Endpoint for State {
+    /// The phone sign-up issues tokens.
+    const NEEDS: Needs = phone_signup::State::NEEDS;
+
     fn build(resources: &Resources) -> Result<Self, StartupError> {
         let stores = &resources.stores;
         Ok(Self {
+            phone: phone_signup::State::build(resources)?,
             users: stores.users_handle(),
             audit: stores.audit_handle(),
             hasher: resources.hasher()?,
@@ -37,7 +44,23 @@ impl Endpoint for State {
     }
 }
 
+/// A body with `phone_number` and neither `username` nor `email` is the
+/// mobile clients' phone sign-up. This function links the phone sign-up's
+/// handler and hands such bodies to it (the phone keys are here already,
+/// for the contact numbers); the other functions stay without it.
+fn is_phone_sign_up(request: &Request) -> bool {
+    let Ok(fields) = json_object(request) else {
+        return false;
+    };
+    fields.contains_key("phone_number")
+        && !fields.contains_key("username")
+        && !fields.contains_key("email")
+}
+
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
+    if is_phone_sign_up(&request) {
+        return phone_signup::handle(&state.phone, request).await;
+    }
     respond(RouteId::SignUp, request, |meta, request| async move {
         let fields = json_object(&request)?;
         let origin = meta.origin();

@@ -7,14 +7,15 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::ports::notifications::{EmailMessage, EmailSender};
+use crate::ports::notifications::{EmailMessage, EmailSender, SmsMessage, SmsSender};
 use crate::ports::StoreError;
 
-/// The last emails "sent" in a local run, newest last; served at
+/// The last emails and texts "sent" in a local run, newest last; served at
 /// `GET /_local/outbox` by the local server.
 #[derive(Default)]
 pub struct LocalMailbox {
     messages: Mutex<VecDeque<EmailMessage>>,
+    texts: Mutex<VecDeque<SmsMessage>>,
 }
 
 impl LocalMailbox {
@@ -28,6 +29,44 @@ impl LocalMailbox {
             .iter()
             .cloned()
             .collect()
+    }
+
+    /// The texts (SMS codes) sent so far, newest last.
+    pub fn texts(&self) -> Vec<SmsMessage> {
+        self.texts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+#[async_trait]
+impl SmsSender for LocalMailbox {
+    async fn send_sms(&self, message: &SmsMessage) -> Result<(), StoreError> {
+        let mut texts = self.texts.lock().unwrap_or_else(|p| p.into_inner());
+        if texts.len() == Self::CAPACITY {
+            texts.pop_front();
+        }
+        texts.push_back(message.clone());
+        Ok(())
+    }
+}
+
+/// Drops every text with a warning naming its event (never the number or
+/// the code): Lambda without an SMS service linked.
+pub struct DiscardingSmsSender;
+
+#[async_trait]
+impl SmsSender for DiscardingSmsSender {
+    async fn send_sms(&self, message: &SmsMessage) -> Result<(), StoreError> {
+        tracing::warn!(
+            event_id = %message.event_id,
+            event_type = %message.event_type,
+            "text not sent: no SMS service is linked into this function"
+        );
+        Ok(())
     }
 }
 

@@ -7,5 +7,7 @@ pub mod memory;
 pub mod memory_secrets;
 #[cfg(feature = "secretsmanager")]
 pub mod secretsmanager;
+#[cfg(feature = "sns")]
+pub mod sms;
 #[cfg(feature = "sqs")]
 pub mod sqs;

@@ -22,6 +22,10 @@ pub enum AuditAction {
     EmailConfirmed,
     PasswordReset,
     AccountDelete,
+    /// An SMS code asked for (`POST /auth/phone/otp`).
+    PhoneCodeRequest,
+    /// A sign-in with an SMS code.
+    PhoneLogin,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,6 +40,7 @@ pub enum ErrorCode {
     MethodNotAllowed,
     ServerError,
     Unavailable,
+    OtpInvalid,
 }
 
 impl ErrorCode {
@@ -75,6 +76,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::ServerError => "server_error",
             Self::Unavailable => "unavailable",
+            Self::OtpInvalid => "otp_invalid",
         }
     }
 }
@@ -143,6 +145,16 @@ impl FieldErrors {
         errors
     }
 
+    /// The message of the first error of a named field (fields in name
+    /// order), if any field is named: the envelope's one-line `error`.
+    pub fn first_field_message(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .filter(|(field, _)| *field != NON_FIELD_ERRORS && *field != SYSTEM_ERRORS)
+            .find_map(|(_, errors)| errors.first())
+            .map(|error| error.message.as_ref())
+    }
+
     pub fn add(&mut self, field: &str, error: FieldError) {
         self.0.entry(field.to_owned()).or_default().push(error);
     }
@@ -185,5 +197,30 @@ impl FieldErrors {
 
     pub fn fields(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_line_is_a_named_field_first() {
+        let mut errors = FieldErrors::single(
+            NON_FIELD_ERRORS,
+            FieldError::new(ErrorCode::RateLimited, "Too many attempts"),
+        );
+        assert_eq!(errors.first_field_message(), None);
+        errors.add("phone_number", FieldError::invalid("bad number"));
+        errors.add(
+            "name",
+            FieldError::new(ErrorCode::Required, "name is required"),
+        );
+        assert_eq!(errors.first_field_message(), Some("name is required"));
+        let system = FieldErrors::single(
+            SYSTEM_ERRORS,
+            FieldError::new(ErrorCode::ServerError, "Internal server error occurred"),
+        );
+        assert_eq!(system.first_field_message(), None);
     }
 }

@@ -41,10 +41,14 @@ pub enum EventType {
     /// To the old address once the change is confirmed (no link).
     #[serde(rename = "email.changed")]
     EmailChanged,
+    /// A one-time code to text: the number and code are sealed in the
+    /// event (see `usecases::phone_code`), never in clear.
+    #[serde(rename = "phone.code_requested")]
+    PhoneCodeRequested,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 12] = [
         Self::UserRegistered,
         Self::EmailConfirmationRequested,
         Self::EmailConfirmed,
@@ -56,6 +60,7 @@ impl EventType {
         Self::EmailChangeRequested,
         Self::EmailChangeNotice,
         Self::EmailChanged,
+        Self::PhoneCodeRequested,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +76,7 @@ impl EventType {
             Self::EmailChangeRequested => "email.change_requested",
             Self::EmailChangeNotice => "email.change_notice",
             Self::EmailChanged => "email.changed",
+            Self::PhoneCodeRequested => "phone.code_requested",
         }
     }
 
@@ -81,7 +87,8 @@ impl EventType {
         match self {
             Self::EmailConfirmationRequested
             | Self::PasswordResetRequested
-            | Self::EmailChangeRequested => None,
+            | Self::EmailChangeRequested
+            | Self::PhoneCodeRequested => None,
             // Security notices: the security email cannot be turned off.
             Self::EmailChangeNotice | Self::EmailChanged => Some(Category::Security),
             Self::PasswordChanged | Self::LoginNewDevice | Self::TokenReuse => {

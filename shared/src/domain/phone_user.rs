@@ -28,6 +28,8 @@ pub struct PhoneUser {
     pub needs_profile: bool,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The last sign-in with a texted code (`None` until the first).
+    pub last_login: Option<OffsetDateTime>,
 }
 
 /// Where a phone user lives, as far as they said.

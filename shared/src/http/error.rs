@@ -28,6 +28,9 @@ pub struct ApiError {
 struct ErrorEnvelope<'a> {
     success: bool,
     message: &'a str,
+    /// One line for clients that read a single string: the first named
+    /// field's message, else `message`.
+    error: &'a str,
     #[serde(flatten)]
     extra: &'a Map<String, Value>,
     errors: &'a FieldErrors,
@@ -154,12 +157,13 @@ impl ApiError {
         let envelope = ErrorEnvelope {
             success: false,
             message: &self.message,
+            error: self.errors.first_field_message().unwrap_or(&self.message),
             extra: &self.extra,
             errors: &self.errors,
             request_id,
         };
         serde_json::to_vec(&envelope).unwrap_or_else(|_| {
-            br#"{"success":false,"message":"Internal server error","errors":{"system":[{"message":"Internal server error occurred","code":"server_error"}]}}"#.to_vec()
+            br#"{"success":false,"message":"Internal server error","error":"Internal server error","errors":{"system":[{"message":"Internal server error occurred","code":"server_error"}]}}"#.to_vec()
         })
     }
 }

@@ -186,6 +186,56 @@ impl From<PhoneSignUpError> for ApiError {
             PhoneSignUpError::Store(error) => error.into(),
             PhoneSignUpError::Token(error) => error.into(),
             PhoneSignUpError::Refresh(error) => error.into(),
+            PhoneSignUpError::OtpInvalid => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Invalid or expired code",
+                crate::usecases::phone_login::otp_invalid_error(),
+            ),
+        }
+    }
+}
+
+impl From<crate::crypto::phone_crypto::PhoneKeysLoadError> for ApiError {
+    fn from(error: crate::crypto::phone_crypto::PhoneKeysLoadError) -> Self {
+        use crate::crypto::phone_crypto::PhoneKeysLoadError;
+        match error {
+            // Secrets Manager down: retryable.
+            PhoneKeysLoadError::Source(error) => error.into(),
+            invalid => ApiError::internal(Box::new(invalid)),
+        }
+    }
+}
+
+impl From<crate::usecases::phone_code::PhoneCodeError> for ApiError {
+    fn from(error: crate::usecases::phone_code::PhoneCodeError) -> Self {
+        use crate::usecases::phone_code::PhoneCodeError;
+        match error {
+            PhoneCodeError::Rejected(errors) => ApiError::validation(errors),
+            PhoneCodeError::RateLimited { retry_after } => ApiError::rate_limited(retry_after),
+            PhoneCodeError::Store(error) => error.into(),
+            PhoneCodeError::Keys(error) => error.into(),
+            PhoneCodeError::Crypto(error) => ApiError::internal(Box::new(error)),
+            PhoneCodeError::Randomness => {
+                ApiError::internal("no randomness for a one-time code".into())
+            }
+        }
+    }
+}
+
+impl From<crate::usecases::phone_login::PhoneLoginError> for ApiError {
+    fn from(error: crate::usecases::phone_login::PhoneLoginError) -> Self {
+        use crate::usecases::phone_login::{otp_invalid_error, PhoneLoginError};
+        match error {
+            PhoneLoginError::Rejected(errors) => ApiError::validation(errors),
+            PhoneLoginError::OtpInvalid => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Invalid or expired code",
+                otp_invalid_error(),
+            ),
+            PhoneLoginError::Store(error) => error.into(),
+            PhoneLoginError::Keys(error) => error.into(),
+            PhoneLoginError::Token(error) => error.into(),
+            PhoneLoginError::Refresh(error) => error.into(),
         }
     }
 }

@@ -17,6 +17,8 @@ macro_rules! route_table {
             Health GET "/health" => HealthFunction, health::handle, service_paths::health;
             SignUp POST "/auth/signup" => SignUpFunction, signup::handle, auth_paths::sign_up;
             PhoneSignUp POST "/auth/phone/signup" => PhoneSignUpFunction, phone_signup::handle, auth_paths::phone_sign_up;
+            PhoneOtp POST "/auth/phone/otp" => PhoneOtpFunction, phone_otp::handle, auth_paths::phone_otp;
+            PhoneLogin POST "/auth/phone/login" => PhoneLoginFunction, phone_login::handle, auth_paths::phone_login;
             Login POST "/auth/login" => LoginFunction, login::handle, auth_paths::login;
             TokenRefresh POST "/auth/token/refresh" => TokenRefreshFunction, token_refresh::handle, auth_paths::token_refresh;
             Logout POST "/auth/logout" => LogoutFunction, logout::handle, auth_paths::logout;

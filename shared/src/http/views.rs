@@ -97,6 +97,8 @@ pub struct PhoneAccountView<'a> {
     pub location_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The last sign-in with a texted code; `null` before the first.
+    pub last_login: Option<String>,
 }
 
 impl<'a> PhoneAccountView<'a> {
@@ -111,6 +113,7 @@ impl<'a> PhoneAccountView<'a> {
             location_id: user.location_id.map(|id| id.to_string()),
             created_at: rfc3339(user.created_at),
             updated_at: rfc3339(user.updated_at),
+            last_login: user.last_login.map(rfc3339),
         }
     }
 }

@@ -39,7 +39,9 @@ pub fn sign_up() -> Operation {
         "Creates the user, its profile and its uniqueness claims atomically. A rejected \
          sign-up lists every failing field at once; a taken username is `username_conflict`, \
          a taken email `email_conflict`, a mismatch `password_mismatch` under \
-         `confirm_password`. At most 5 sign-ups per source address per hour.",
+         `confirm_password`. At most 5 sign-ups per source address per hour. A body with \
+         `phone_number` and neither `username` nor `email` is the mobile clients' phone \
+         sign-up and gets the answers of `POST /auth/phone/signup`.",
     )
     .body::<SignUpRequest>(json!({
         "username": "alice", "email": "alice@example.com",
@@ -60,7 +62,8 @@ pub fn phone_sign_up() -> Operation {
         "Sign up with a phone number",
         "The mobile clients' sign-up: a name and an E.164 number (10 digits without `+` take \
          the configured default country). Answers 201 with tokens at the top level, not \
-         under `data`.",
+         under `data`. Where the deployment verifies numbers (`PHONE_SIGNUP_VERIFY`), `code` \
+         from a `signup` code of `POST /auth/phone/otp` is required.",
     )
     .body::<PhoneSignUpRequest>(json!({
         "name": "Asha Menon", "phone_number": "9876543210",
@@ -82,12 +85,77 @@ pub fn phone_sign_up() -> Operation {
             "location_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"
         }),
     )
+    .error(
+        401,
+        "Verified sign-up: the `signup` code is wrong, spent or expired (`otp_invalid`).",
+    )
     .error(403, "The source address is blocked (`ip_blocked`).")
     .error(
         409,
         "The number has an account (`phone_conflict`, with `user_exists: true`).",
     )
     .retry_later(429, "Too many sign-ups from this address (`rate_limited`).")
+    .uses_storage()
+    .build()
+}
+
+pub fn phone_otp() -> Operation {
+    Op::new(
+        "requestPhoneCode",
+        TAG,
+        "Text a one-time code to a phone number",
+        "A six-digit code, valid 5 minutes, dead after 5 wrong tries or one use. A `login` \
+         code is sent only to a number with an account, a `signup` code only to one without; \
+         the answer is the same either way. Numbers outside the configured countries \
+         (`SMS_COUNTRIES`, `IN` by default) get 400 `invalid` under `phone_number`.",
+    )
+    .body::<PhoneCodeRequest>(json!({"phone_number": "9876543210", "purpose": "login"}))
+    .data::<PhoneCodeRequested>(
+        202,
+        "If the number can receive it, a code is on its way",
+        json!({"expires_in": 300, "resend_after": 60}),
+    )
+    .retry_later(
+        429,
+        "Too many codes for this number (3 per 15 minutes) or from this source (10 per hour), \
+         or the day's ceiling is reached (`rate_limited`).",
+    )
+    .uses_storage()
+    .build()
+}
+
+pub fn phone_login() -> Operation {
+    Op::new(
+        "phoneLogin",
+        TAG,
+        "Sign in with a texted code",
+        "The number and the six digits of a `login` code from `POST /auth/phone/otp`. Answers \
+         200 with the phone sign-up's top-level shape (`is_new_account: false`). A wrong, \
+         spent or expired code, or a number without an account, is 401 `otp_invalid` under \
+         `code`, all alike.",
+    )
+    .body::<PhoneLoginRequest>(json!({
+        "phone_number": "9876543210", "code": "123456", "device_id": "pixel-8-f00d42",
+        "device_info": {"platform": "android", "model": "Pixel 8", "app_version": "2.3.1"}
+    }))
+    .bare::<PhoneSignUpResponse>(
+        200,
+        "Login successful",
+        json!({
+            "success": true, "message": "Login successful",
+            "user": {"id": "0b5e1c8d-2f3a-4b6c-9d7e-1a2b3c4d5e6f", "phone_number": "+919876543210",
+                     "name": "Asha Menon", "country_code": "+91", "created_at": "2026-01-01T00:00:00Z"},
+            "access_token": tokens_example()["access_token"],
+            "refresh_token": tokens_example()["refresh_token"],
+            "token_type": "Bearer", "expires_in": 900, "needs_profile": false,
+            "is_new_account": false, "is_new_device": false, "active_devices_count": 1,
+            "location_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"
+        }),
+    )
+    .error(
+        401,
+        "Wrong, spent or expired code, or no account (`otp_invalid`).",
+    )
     .uses_storage()
     .build()
 }

@@ -40,6 +40,9 @@ use schemas::*;
         SignUpData,
         PhoneSignUpRequest,
         PhoneSignUpResponse,
+        PhoneCodeRequest,
+        PhoneCodeRequested,
+        PhoneLoginRequest,
         LoginRequest,
         LoginData,
         RefreshRequest,
@@ -205,6 +208,6 @@ mod tests {
         for code in ["required", "email_conflict", "token_reused", "unavailable"] {
             assert!(codes.iter().any(|c| c == code), "{code} missing");
         }
-        assert_eq!(codes.len(), 30);
+        assert_eq!(codes.len(), 31);
     }
 }

@@ -55,6 +55,16 @@ pub struct PhoneSignUpResponse {
     pub location_id: Option<String>,
 }
 
+/// `data` of a code request: the same whether or not a code was sent.
+#[derive(Serialize, ToSchema)]
+pub struct PhoneCodeRequested {
+    /// Seconds the code is valid (300).
+    pub expires_in: i64,
+    /// A hint in seconds for the client's "resend" button; the server
+    /// enforces only its limits.
+    pub resend_after: i64,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SessionsEndedCount {
     pub sessions_ended: u64,

@@ -19,6 +19,7 @@ use crate::domain::push_token::Platform;
 #[schema(example = json!({
     "success": false,
     "message": "Validation failed",
+    "error": "Email already registered",
     "errors": {"email": [{"message": "Email already registered", "code": "email_conflict"}]},
     "request_id": "0f8e3c52-9d7e-4a55-b0b4-3c8f7f0d1a2b"
 }))]
@@ -26,6 +27,9 @@ pub struct ErrorEnvelope {
     /// Always `false`.
     pub success: bool,
     pub message: String,
+    /// One line for clients that read a single string: the first named
+    /// field's message (fields in name order), else `message`.
+    pub error: String,
     pub errors: BTreeMap<String, Vec<FieldError>>,
     /// Also sent as the `x-request-id` header.
     pub request_id: String,
@@ -137,6 +141,33 @@ pub struct PhoneSignUpRequest {
     pub city_village: Option<String>,
     /// Printable ASCII without spaces.
     #[schema(pattern = r"^[!-~]{1,128}$")]
+    pub device_id: Option<String>,
+    pub device_info: Option<DeviceInfo>,
+    /// The six digits of a `signup` code: required where the deployment
+    /// verifies numbers (`PHONE_SIGNUP_VERIFY`), ignored elsewhere.
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub code: Option<String>,
+}
+
+/// `POST /auth/phone/otp`.
+#[derive(Serialize, ToSchema)]
+pub struct PhoneCodeRequest {
+    /// E.164; 10 digits without `+` take the configured default country.
+    /// Only numbers of the `SMS_COUNTRIES` regions get codes.
+    pub phone_number: String,
+    /// `login` (the default): sent only to a number with an account;
+    /// `signup`: only to a number without one.
+    #[schema(example = "login")]
+    pub purpose: Option<String>,
+}
+
+/// `POST /auth/phone/login`.
+#[derive(Serialize, ToSchema)]
+pub struct PhoneLoginRequest {
+    pub phone_number: String,
+    /// The six digits of the texted `login` code.
+    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+    pub code: String,
     pub device_id: Option<String>,
     pub device_info: Option<DeviceInfo>,
 }

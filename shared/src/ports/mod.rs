@@ -5,6 +5,7 @@ pub mod account_data;
 pub mod ip_blocks;
 pub mod notifications;
 pub mod one_time;
+pub mod phone_codes;
 pub mod phone_users;
 pub mod queues;
 pub mod secrets;

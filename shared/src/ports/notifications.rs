@@ -29,6 +29,32 @@ impl std::fmt::Debug for EmailMessage {
     }
 }
 
+/// A text message to one number.
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SmsMessage {
+    /// E.164.
+    pub to: String,
+    pub text: String,
+    pub event_id: Uuid,
+    pub event_type: String,
+}
+
+/// Texts carry one-time codes and numbers: never printed.
+impl std::fmt::Debug for SmsMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsMessage")
+            .field("event_id", &self.event_id)
+            .field("event_type", &self.event_type)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    /// Sends one transactional text; `Unavailable` when worth retrying.
+    async fn send_sms(&self, message: &SmsMessage) -> Result<(), StoreError>;
+}
+
 #[async_trait]
 pub trait EmailSender: Send + Sync {
     /// `Unavailable` when worth retrying.

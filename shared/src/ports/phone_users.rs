@@ -19,6 +19,14 @@ pub struct PhoneSignUpLookup {
     pub quota_used: u32,
 }
 
+/// A phone account with its sessions and devices.
+#[derive(Debug, Clone, Default)]
+pub struct PhoneUserView {
+    pub user: Option<PhoneUser>,
+    pub sessions: Vec<Session>,
+    pub devices: Vec<Device>,
+}
+
 /// A new phone account with everything that starts with it.
 #[derive(Debug, Clone)]
 pub struct NewPhoneAccount {
@@ -89,6 +97,10 @@ pub trait PhoneUserStore: Send + Sync {
     ) -> Result<(), UpdatePhoneUserError>;
 
     async fn get_phone_user(&self, id: UserId) -> Result<Option<PhoneUser>, StoreError>;
+
+    /// The phone account with every session (live or ended) and device of
+    /// it, in one read of its partition: what a code sign-in answers from.
+    async fn phone_user_with_sessions(&self, id: UserId) -> Result<PhoneUserView, StoreError>;
 
     async fn location(
         &self,

@@ -22,7 +22,11 @@ pub struct Rendered {
 
 /// Whether an event of this type sends an email at all.
 pub fn sends_email(event_type: EventType) -> bool {
-    event_type != EventType::EmailConfirmed
+    // A phone code is texted, not mailed.
+    !matches!(
+        event_type,
+        EventType::EmailConfirmed | EventType::PhoneCodeRequested
+    )
 }
 
 /// The email an event sends, `None` for events that send none. `token` is
@@ -145,7 +149,8 @@ pub fn render(
                 ],
                 None,
             ),
-            EventType::EmailConfirmed => return None,
+            // Texted, not mailed (see `usecases::phone_code`).
+            EventType::EmailConfirmed | EventType::PhoneCodeRequested => return None,
         };
     let mut text = lines.join("\n\n");
     let mut html: String = lines
@@ -194,7 +199,10 @@ mod tests {
             );
             let links = LinkBase("https://app.example/".into());
             let Some(mail) = render(&event, &links, Some("ec_a&b")) else {
-                assert_eq!(event_type, EventType::EmailConfirmed);
+                assert!(matches!(
+                    event_type,
+                    EventType::EmailConfirmed | EventType::PhoneCodeRequested
+                ));
                 assert!(!sends_email(event_type));
                 continue;
             };

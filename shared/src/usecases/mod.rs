@@ -12,6 +12,8 @@ pub mod login;
 pub mod login_form;
 pub mod new_password;
 pub mod notify;
+pub mod phone_code;
+pub mod phone_login;
 pub mod phone_profile;
 pub mod phone_signup;
 pub mod phone_signup_form;

@@ -8,10 +8,12 @@ use serde_json::Value;
 
 use super::email_links::mint_link_token;
 use super::email_templates::{render, sends_email, LinkBase};
+use super::phone_code::{open_sms, sealed_kid, SmsSettings};
+use crate::crypto::phone_crypto::{PhoneKeyRing, PhoneKeysLoadError};
 use crate::domain::one_time_token::OneTimeTokenError;
 use crate::domain::preferences::Channel;
 use crate::domain::{Email, EventType, NotificationEvent};
-use crate::ports::notifications::{DeliveryLog, EmailMessage, EmailSender};
+use crate::ports::notifications::{DeliveryLog, EmailMessage, EmailSender, SmsMessage, SmsSender};
 use crate::ports::one_time::{OneTimeTokens, PreRegistrations};
 use crate::ports::settings::PreferencesStore;
 use crate::ports::{Clock, StoreError, UserStore};
@@ -31,6 +33,18 @@ pub enum NotifyError {
     Malformed,
     #[error("storage or sending failed")]
     Store(#[from] StoreError),
+    /// A sealed text that these keys cannot open (or no keys at all).
+    #[error("the sealed message cannot be opened")]
+    Unreadable,
+}
+
+impl From<PhoneKeysLoadError> for NotifyError {
+    fn from(error: PhoneKeysLoadError) -> Self {
+        match error {
+            PhoneKeysLoadError::Source(error) => Self::Store(error),
+            PhoneKeysLoadError::Invalid(_) => Self::Unreadable,
+        }
+    }
 }
 
 pub struct Notifier<'a> {
@@ -42,6 +56,10 @@ pub struct Notifier<'a> {
     pub sender: &'a dyn EmailSender,
     pub clock: &'a dyn Clock,
     pub links: &'a LinkBase,
+    pub sms: &'a dyn SmsSender,
+    /// Open the sealed texts; `None` where phone keys are not configured.
+    pub phone_keys: Option<&'a PhoneKeyRing>,
+    pub sms_settings: &'a SmsSettings,
 }
 
 impl Notifier<'_> {
@@ -52,6 +70,9 @@ impl Notifier<'_> {
         let span = tracing::Span::current();
         span.record("event_id", tracing::field::display(event.id));
         span.record("event_type", event.event_type.as_str());
+        if event.event_type == EventType::PhoneCodeRequested {
+            return self.text(&event).await;
+        }
         if event.event_type == EventType::UserRegistered {
             if let Some(email) = self.event_email(&event) {
                 self.pre_registrations
@@ -128,6 +149,49 @@ impl Notifier<'_> {
             event_type: event.event_type.as_str().to_owned(),
         };
         self.sender.send(&message).await?;
+        Ok(Notified::Sent)
+    }
+
+    /// Texts the event's sealed code, once per event id. A code past its
+    /// expiry is not sent (a redelivery long after the request).
+    async fn text(&self, event: &NotificationEvent) -> Result<Notified, NotifyError> {
+        let expired = event
+            .data
+            .get("expires_at")
+            .and_then(Value::as_i64)
+            .is_some_and(|at| at <= self.clock.now().unix_timestamp());
+        if expired {
+            tracing::info!("code expired before it could be sent");
+            return Ok(Notified::NothingToSend);
+        }
+        let ring = self.phone_keys.ok_or(NotifyError::Unreadable)?;
+        let kid = sealed_kid(event).ok_or(NotifyError::Unreadable)?;
+        let keys = ring.covering(&[kid.as_str()]).await?;
+        let opened = open_sms(&keys, event, self.sms_settings).map_err(|error| {
+            tracing::error!(error = %error, "sealed text does not open");
+            NotifyError::Unreadable
+        })?;
+        if !self
+            .deliveries
+            .claim_delivery(event.id, self.clock.now())
+            .await?
+        {
+            tracing::info!("event delivered before; not sent again");
+            return Ok(Notified::Duplicate);
+        }
+        let message = SmsMessage {
+            to: opened.to,
+            text: opened.text,
+            event_id: event.id,
+            event_type: event.event_type.as_str().to_owned(),
+        };
+        if let Err(error) = self.sms.send_sms(&message).await {
+            if let Err(release) = self.deliveries.release_delivery(event.id).await {
+                tracing::error!(error = %release, "could not release the delivery claim");
+            }
+            return Err(error.into());
+        }
+        tracing::info!("text sent");
         Ok(Notified::Sent)
     }
 

@@ -3,21 +3,28 @@
 
 use serde_json::{json, Map, Value};
 
+use super::phone_login::CODE;
 use super::phone_signup_form::{PhoneSignUpForm, PHONE_NUMBER};
 use super::session_tokens::{NewSessionParts, TokenPair};
 use super::{audit_reasons, Origin};
+use crate::crypto::phone_crypto::PhoneKeys;
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
+use crate::domain::form::Form;
+use crate::domain::phone_code::MAX_ATTEMPTS;
 use crate::domain::{
     AuditAction, AuditOutcome, Device, DeviceId, EventType, Location, LocationId,
     NotificationEvent, PhoneRegion, PhoneUser, Quota, RateWindow, SessionPolicy, UserId,
     UserStatus,
 };
+use crate::domain::{CodePurpose, OneTimeCode, PhoneCodeKey};
 use crate::ports::ip_blocks::BlockListCache;
+use crate::ports::phone_codes::PhoneCodes;
 use crate::ports::phone_users::{CreatePhoneUserError, NewPhoneAccount, PhoneUserStore};
 use crate::ports::{AuditLog, Clock, StoreError};
 use crate::tokens::jwt::{TokenError, TokenSettings};
 use crate::tokens::keyset::KeySet;
 use crate::tokens::refresh::RefreshTokenError;
+use subtle::ConstantTimeEq;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PhoneSignUpError {
@@ -35,6 +42,16 @@ pub enum PhoneSignUpError {
     Token(#[from] TokenError),
     #[error("refresh token generation failed during phone sign-up")]
     Refresh(#[from] RefreshTokenError),
+    /// `PHONE_SIGNUP_VERIFY`: the `signup` code is wrong, spent or expired.
+    #[error("the sign-up code is not valid")]
+    OtpInvalid,
+}
+
+/// `PHONE_SIGNUP_VERIFY=true`: the sign-up needs a `signup` code texted to
+/// the number, proving the person holds it.
+pub struct SignUpCodeCheck<'a> {
+    pub codes: &'a dyn PhoneCodes,
+    pub keys: &'a PhoneKeys,
 }
 
 pub struct PhoneSignedUp {
@@ -58,6 +75,8 @@ pub struct PhoneSignUp<'a> {
     pub region: PhoneRegion,
     /// Accounts one source address may create per window.
     pub quota: Option<Quota>,
+    /// Set when phone sign-ups must be verified with a code.
+    pub verification: Option<SignUpCodeCheck<'a>>,
 }
 
 impl PhoneSignUp<'_> {
@@ -85,8 +104,38 @@ impl PhoneSignUp<'_> {
             .await;
             return Err(PhoneSignUpError::Blocked);
         }
-        let form = match PhoneSignUpForm::parse(fields, self.region) {
-            Ok(form) => form,
+        let code = self.verification.as_ref().map(|_| {
+            Form::new(fields)
+                .required_secret(CODE)
+                .and_then(OneTimeCode::parse)
+        });
+        let parsed = match (PhoneSignUpForm::parse(fields, self.region), code) {
+            (Ok(form), None) => Ok((form, None)),
+            (Ok(form), Some(Ok(code))) => Ok((form, Some(code))),
+            (Ok(_), Some(Err(error))) => Err(FieldErrors::single(CODE, error)),
+            (Err(mut errors), code) => {
+                if let Some(Err(error)) = code {
+                    errors.add(CODE, error);
+                }
+                Err(errors)
+            }
+        };
+        let form = match parsed {
+            Ok((form, code)) => {
+                if let (Some(check), Some(code)) = (&self.verification, code) {
+                    if !self.spend_signup_code(check, &form, &code).await? {
+                        self.audit_failure(
+                            AuditOutcome::Rejected,
+                            "code:otp_invalid",
+                            sent_device,
+                            origin,
+                        )
+                        .await;
+                        return Err(PhoneSignUpError::OtpInvalid);
+                    }
+                }
+                form
+            }
             Err(errors) => {
                 self.audit(
                     AuditOutcome::Rejected,
@@ -150,6 +199,38 @@ impl PhoneSignUp<'_> {
             location: new.location,
             tokens,
         })
+    }
+
+    /// Counts the guess, compares it and spends the code: true when the
+    /// number's `signup` code was this one. Spent before the account is
+    /// written, so a sign-up refused after it (a full quota) needs a new
+    /// code.
+    async fn spend_signup_code(
+        &self,
+        check: &SignUpCodeCheck<'_>,
+        form: &PhoneSignUpForm,
+        code: &OneTimeCode,
+    ) -> Result<bool, PhoneSignUpError> {
+        let key = PhoneCodeKey {
+            phone_hash: check.keys.lookup_hash(&form.phone),
+            purpose: CodePurpose::Signup,
+        };
+        let now = self.clock.now();
+        let Some(record) = check
+            .codes
+            .attempt_phone_code(&key, MAX_ATTEMPTS, now)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let submitted =
+            check
+                .keys
+                .code_hash(CodePurpose::Signup.as_str(), &form.phone, code.expose());
+        if !bool::from(submitted.as_bytes().ct_eq(record.code_hash.as_bytes())) {
+            return Ok(false);
+        }
+        Ok(check.codes.spend_phone_code(&record).await?)
     }
 
     async fn rate_limited(
@@ -231,6 +312,7 @@ impl PhoneSignUp<'_> {
             needs_profile: !location.as_ref().is_some_and(Location::is_complete),
             created_at: now,
             updated_at: now,
+            last_login: None,
         };
         let device = form.device_id.clone().map(|id| Device {
             id,

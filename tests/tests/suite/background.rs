@@ -116,6 +116,7 @@ async fn notification_worker_sample_sends_one_email_however_often_delivered() {
         &backend.stores,
         &integration_tests::default_config(),
         mailbox.clone(),
+        mailbox.clone(),
     );
     let text = sample("notification-worker-sqs.json")
         .replace("USER_ID", &UserId::new_random().to_string());

@@ -62,7 +62,12 @@ fn notification_state(
     backend: &Backend,
     mailbox: &Arc<LocalMailbox>,
 ) -> notification_worker::State {
-    notification_worker::State::new(&backend.stores, &default_config(), mailbox.clone())
+    notification_worker::State::new(
+        &backend.stores,
+        &default_config(),
+        mailbox.clone(),
+        mailbox.clone(),
+    )
 }
 
 #[tokio::test]

@@ -19,6 +19,8 @@ mod login;
 mod logs;
 mod metrics;
 mod openapi;
+mod phone_codes_contract;
+mod phone_login;
 mod phone_numbers;
 mod phone_signup;
 mod round_trips;

@@ -799,6 +799,7 @@ mod store {
                 needs_profile: true,
                 created_at: now,
                 updated_at: now,
+                last_login: None,
             },
             location: None,
             device: None,

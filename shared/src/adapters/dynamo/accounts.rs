@@ -34,6 +34,12 @@ impl DynamoStore {
         self
     }
 
+    /// The phone keys this store encrypts with, for what else the
+    /// functions over it seal (SMS codes in events).
+    pub fn phone_key_ring(&self) -> Option<Arc<crate::crypto::phone_crypto::PhoneKeyRing>> {
+        self.phone_keys.clone()
+    }
+
     pub(super) async fn keys_covering(&self, kids: &[&str]) -> Result<Arc<PhoneKeys>, StoreError> {
         let ring = self.phone_keys.as_ref().ok_or_else(|| {
             StoreError::internal("phone keys are not configured (PHONE_KEYS_SECRET_ID)")

@@ -190,6 +190,12 @@ pub fn one_time_token(hash: &str) -> Key {
     Key::new(format!("OTT#{hash}"), "OTT")
 }
 
+/// One-time SMS codes: by the number's keyed hash and the purpose, so a
+/// new code replaces the number's previous one of that purpose.
+pub fn phone_code(phone_hash: &str, purpose: &str) -> Key {
+    Key::new(format!("OTP#{phone_hash}#{purpose}"), "OTP")
+}
+
 /// Accounts that never confirmed their email, by creation time.
 pub const UNVERIFIED_SHARDS: u8 = 4;
 

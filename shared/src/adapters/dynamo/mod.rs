@@ -7,6 +7,7 @@ mod ip_blocks;
 pub mod items;
 pub mod keys;
 mod one_time;
+mod phone_codes;
 pub mod phone_items;
 mod phone_users;
 pub mod session_items;

@@ -150,7 +150,7 @@ impl DynamoStore {
     }
 }
 
-fn window_errors(
+pub(super) fn window_errors(
     cancelled: &super::transact::Cancelled,
     windows: &[RateWindow],
     first: usize,

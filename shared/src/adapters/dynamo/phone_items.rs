@@ -38,7 +38,17 @@ pub struct PhoneUserItem {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Written by a code sign-in's transaction alone (`LAST_LOGIN`).
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_login: Option<OffsetDateTime>,
 }
+
+/// The attribute a code sign-in sets on the account item.
+pub const LAST_LOGIN: &str = "last_login";
 
 impl PhoneUserItem {
     pub fn seal(user: &PhoneUser, keys: &PhoneKeys) -> Result<Self, PhoneCryptoError> {
@@ -57,6 +67,7 @@ impl PhoneUserItem {
             needs_profile: user.needs_profile,
             created_at: user.created_at,
             updated_at: user.updated_at,
+            last_login: user.last_login,
         })
     }
 
@@ -78,6 +89,7 @@ impl PhoneUserItem {
             needs_profile: self.needs_profile,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            last_login: self.last_login,
         })
     }
 }

@@ -10,7 +10,8 @@ use super::transact::{s, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{Account, DeviceId, Location, LocationId, PhoneNumber, PhoneUser, UserId};
 use crate::ports::phone_users::{
-    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore, UpdatePhoneUserError,
+    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore, PhoneUserView,
+    UpdatePhoneUserError,
 };
 use crate::ports::StoreError;
 
@@ -154,6 +155,19 @@ impl PhoneUserStore for DynamoStore {
         Ok(match account {
             Some(Account::Phone(user)) => Some(user),
             _ => None,
+        })
+    }
+
+    async fn phone_user_with_sessions(&self, id: UserId) -> Result<PhoneUserView, StoreError> {
+        let (profile, sessions, devices) = self.partition_view(id).await?;
+        let user = match self.open_optional_account(profile).await? {
+            Some(Account::Phone(user)) => Some(user),
+            _ => None,
+        };
+        Ok(PhoneUserView {
+            user,
+            sessions,
+            devices,
         })
     }
 

@@ -35,6 +35,65 @@ fn take(found: &mut std::collections::HashMap<(String, String), Item>, key: &Key
 
 impl DynamoStore {
     /// Stores a device, keeping the first sighting of a known one.
+    /// The account item, sessions and devices of a user's partition, in
+    /// one query.
+    pub(super) async fn partition_view(
+        &self,
+        user_id: UserId,
+    ) -> Result<(Option<Item>, Vec<Session>, Vec<Device>), StoreError> {
+        let items = self
+            .query_prefix(&keys::user_partition(user_id), "")
+            .await?;
+        let profile_key = keys::user(user_id).sk;
+        let mut profile = None;
+        let mut sessions = Vec::new();
+        let mut devices = Vec::new();
+        for item in items {
+            let sort_key = Key::from_item(&item).map(|k| k.sk).unwrap_or_default();
+            if sort_key.starts_with(SESSION_PREFIX) {
+                sessions.push(Session::from(decode::<SessionItem>(item)?));
+            } else if sort_key.starts_with(DEVICE_PREFIX) {
+                devices.push(Device::from(decode::<DeviceItem>(item)?));
+            } else if sort_key == profile_key {
+                profile = Some(item);
+            }
+        }
+        sessions.sort_by_key(|s| s.id.as_uuid());
+        devices.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok((profile, sessions, devices))
+    }
+
+    /// The writes of a new session (see `SessionStore::start_session`).
+    pub(super) fn session_writes(&self, new: &NewSession) -> Result<Vec<Write>, StoreError> {
+        let mut writes = vec![
+            Write::create(
+                &self.table,
+                to_item(SessionItem::from(&new.session)).map_err(mapping_error)?,
+            )?,
+            Write::create(
+                &self.table,
+                to_item(RefreshItem::from(&new.refresh)).map_err(mapping_error)?,
+            )?,
+            self.put_audit(&new.audit)?,
+        ];
+        if let Some(device) = &new.device {
+            writes.push(self.upsert_device(device)?);
+            writes.push(self.sight_device(&device.id, device.last_seen, device.user_id)?);
+        }
+        if let Some(throttle) = &new.clear_throttle {
+            writes.push(Write::delete(
+                &self.table,
+                &keys::login_throttle(throttle),
+                None,
+                Expression::default(),
+            )?);
+        }
+        for event in &new.events {
+            writes.push(self.put_event(event)?);
+        }
+        Ok(writes)
+    }
+
     pub(super) fn upsert_device(&self, device: &Device) -> Result<Write, StoreError> {
         let mut item: Item = to_item(DeviceItem::from(device)).map_err(mapping_error)?;
         let first_seen = item.remove("first_seen");
@@ -263,33 +322,7 @@ impl SessionStore for DynamoStore {
     }
 
     async fn start_session(&self, new: &NewSession) -> Result<(), StoreError> {
-        let mut writes = vec![
-            Write::create(
-                &self.table,
-                to_item(SessionItem::from(&new.session)).map_err(mapping_error)?,
-            )?,
-            Write::create(
-                &self.table,
-                to_item(RefreshItem::from(&new.refresh)).map_err(mapping_error)?,
-            )?,
-            self.put_audit(&new.audit)?,
-        ];
-        if let Some(device) = &new.device {
-            writes.push(self.upsert_device(device)?);
-            writes.push(self.sight_device(&device.id, device.last_seen, device.user_id)?);
-        }
-        if let Some(throttle) = &new.clear_throttle {
-            writes.push(Write::delete(
-                &self.table,
-                &keys::login_throttle(throttle),
-                None,
-                Expression::default(),
-            )?);
-        }
-        for event in &new.events {
-            writes.push(self.put_event(event)?);
-        }
-        self.transact(writes)
+        self.transact(self.session_writes(new)?)
             .await
             .map_err(TransactError::into_store_error)
     }
@@ -531,21 +564,7 @@ impl SessionStore for DynamoStore {
         &self,
         user_id: UserId,
     ) -> Result<(Vec<Session>, Vec<Device>), StoreError> {
-        let items = self
-            .query_prefix(&keys::user_partition(user_id), "")
-            .await?;
-        let mut sessions = Vec::new();
-        let mut devices = Vec::new();
-        for item in items {
-            let sort_key = Key::from_item(&item).map(|k| k.sk).unwrap_or_default();
-            if sort_key.starts_with(SESSION_PREFIX) {
-                sessions.push(Session::from(decode::<SessionItem>(item)?));
-            } else if sort_key.starts_with(DEVICE_PREFIX) {
-                devices.push(Device::from(decode::<DeviceItem>(item)?));
-            }
-        }
-        sessions.sort_by_key(|s| s.id.as_uuid());
-        devices.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        let (_, sessions, devices) = self.partition_view(user_id).await?;
         Ok((sessions, devices))
     }
 

@@ -6,6 +6,7 @@ mod account_data;
 mod audit;
 mod ip_blocks;
 mod one_time;
+mod phone_codes;
 mod phone_users;
 pub mod queue;
 mod sessions;
@@ -50,6 +51,8 @@ struct Tables {
     counters: HashMap<String, (u32, OffsetDateTime)>,
     outbox: Vec<NotificationEvent>,
     tasks: HashMap<crate::domain::TaskId, crate::domain::Task>,
+    /// One-time SMS codes (only their keyed hashes).
+    phone_codes: HashMap<crate::domain::PhoneCodeKey, crate::domain::PhoneCodeRecord>,
     /// One-time tokens by hash.
     tokens: HashMap<String, crate::domain::OneTimeTokenRecord>,
     /// Accounts that never confirmed their email → created at.
@@ -100,14 +103,33 @@ impl Tables {
 
 /// Every in-memory port over one set of tables, as the DynamoDB adapters
 /// share one table.
-#[derive(Default)]
 pub struct MemoryStore {
     tables: Mutex<Tables>,
+    /// Keys generated for this process: what the functions over this store
+    /// seal SMS codes with (the table's twin keeps numbers in clear, since
+    /// nothing in memory is at rest).
+    phone_keys: std::sync::Arc<crate::crypto::phone_crypto::PhoneKeyRing>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
-        Self::default()
+        use crate::crypto::phone_crypto::{PhoneKeyRing, PhoneKeys};
+        Self {
+            tables: Mutex::default(),
+            phone_keys: std::sync::Arc::new(PhoneKeyRing::fixed(PhoneKeys::generate(
+                OffsetDateTime::now_utc(),
+            ))),
+        }
+    }
+
+    pub fn phone_keys(&self) -> std::sync::Arc<crate::crypto::phone_crypto::PhoneKeyRing> {
+        self.phone_keys.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, Tables> {

@@ -13,7 +13,7 @@ use crate::ports::one_time::{
 use crate::ports::StoreError;
 
 /// Counts one request in every window, or in none when one is full.
-fn charge(tables: &mut Tables, windows: &[RateWindow]) -> Result<(), IssueError> {
+pub(super) fn charge(tables: &mut Tables, windows: &[RateWindow]) -> Result<(), IssueError> {
     if let Some(full) = windows.iter().position(|w| tables.counter(&w.key) >= w.max) {
         return Err(IssueError::RateLimited(full));
     }

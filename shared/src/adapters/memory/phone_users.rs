@@ -3,7 +3,8 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::domain::{DeviceId, Location, LocationId, PhoneNumber, PhoneUser, UserId};
 use crate::ports::phone_users::{
-    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore, UpdatePhoneUserError,
+    CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore, PhoneUserView,
+    UpdatePhoneUserError,
 };
 use crate::ports::StoreError;
 
@@ -110,6 +111,17 @@ impl PhoneUserStore for MemoryStore {
 
     async fn get_phone_user(&self, id: UserId) -> Result<Option<PhoneUser>, StoreError> {
         Ok(self.lock().phone_users.get(&id).cloned())
+    }
+
+    async fn phone_user_with_sessions(&self, id: UserId) -> Result<PhoneUserView, StoreError> {
+        let user = self.lock().phone_users.get(&id).cloned();
+        let (sessions, devices) =
+            crate::ports::sessions::SessionStore::sessions_and_devices(self, id).await?;
+        Ok(PhoneUserView {
+            user,
+            sessions,
+            devices,
+        })
     }
 
     async fn location(

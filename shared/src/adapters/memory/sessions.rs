@@ -86,40 +86,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn start_session(&self, new: &NewSession) -> Result<(), StoreError> {
-        let mut tables = self.lock();
-        let key = (new.session.user_id, new.session.id);
-        if tables.sessions.contains_key(&key) || tables.refresh.contains_key(&new.refresh.hash) {
-            return Err(StoreError::internal("session or token id already exists"));
-        }
-        tables.sessions.insert(key, new.session.clone());
-        tables
-            .refresh
-            .insert(new.refresh.hash.clone(), new.refresh.clone());
-        if let Some(device) = &new.device {
-            tables
-                .device_sightings
-                .entry(device.id.as_str().to_owned())
-                .or_insert(device.last_seen);
-            let device_key = (device.user_id, device.id.as_str().to_owned());
-            // A login that describes less keeps what is known (as the
-            // DynamoDB update sets only the attributes given).
-            let merged = match tables.devices.get(&device_key) {
-                Some(known) => Device {
-                    first_seen: known.first_seen,
-                    info: merge_info(&device.info, &known.info),
-                    ip: device.ip.clone().or_else(|| known.ip.clone()),
-                    ..device.clone()
-                },
-                None => device.clone(),
-            };
-            tables.devices.insert(device_key, merged);
-        }
-        if let Some(throttle) = &new.clear_throttle {
-            tables.throttles.remove(throttle.as_str());
-        }
-        tables.audit.push(new.audit.clone());
-        tables.outbox.extend_from_slice(&new.events);
-        Ok(())
+        insert_session(&mut self.lock(), new)
     }
 
     async fn record_refused_login(
@@ -333,4 +300,41 @@ impl SessionStore for MemoryStore {
         }
         Ok(true)
     }
+}
+
+/// The writes of `SessionStore::start_session`, under the caller's lock.
+pub(super) fn insert_session(tables: &mut Tables, new: &NewSession) -> Result<(), StoreError> {
+    let key = (new.session.user_id, new.session.id);
+    if tables.sessions.contains_key(&key) || tables.refresh.contains_key(&new.refresh.hash) {
+        return Err(StoreError::internal("session or token id already exists"));
+    }
+    tables.sessions.insert(key, new.session.clone());
+    tables
+        .refresh
+        .insert(new.refresh.hash.clone(), new.refresh.clone());
+    if let Some(device) = &new.device {
+        tables
+            .device_sightings
+            .entry(device.id.as_str().to_owned())
+            .or_insert(device.last_seen);
+        let device_key = (device.user_id, device.id.as_str().to_owned());
+        // A login that describes less keeps what is known (as the
+        // DynamoDB update sets only the attributes given).
+        let merged = match tables.devices.get(&device_key) {
+            Some(known) => Device {
+                first_seen: known.first_seen,
+                info: merge_info(&device.info, &known.info),
+                ip: device.ip.clone().or_else(|| known.ip.clone()),
+                ..device.clone()
+            },
+            None => device.clone(),
+        };
+        tables.devices.insert(device_key, merged);
+    }
+    if let Some(throttle) = &new.clear_throttle {
+        tables.throttles.remove(throttle.as_str());
+    }
+    tables.audit.push(new.audit.clone());
+    tables.outbox.extend_from_slice(&new.events);
+    Ok(())
 }

@@ -458,6 +458,29 @@ impl PhoneKeys {
             .collect()
     }
 
+    /// Lowercase hex HMAC-SHA-256, under the lookup key, of a one-time
+    /// code with what it is for: `users-service/otp/v1`, the purpose, the
+    /// E.164 number and the code, NUL-separated. A code is stored only as
+    /// this: six digits are 10^6 values, which a bare SHA-256 would give
+    /// away to anyone reading the table; without the key nothing can be
+    /// tried. The prefix keeps these hashes apart from the lookup hashes
+    /// (which hash a number alone, always starting with `+`).
+    pub fn code_hash(&self, purpose: &str, phone: &PhoneNumber, code: &str) -> String {
+        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.lookup.expose_secret())
+        else {
+            return String::new();
+        };
+        for part in ["users-service/otp/v1", purpose, phone.as_e164(), code] {
+            mac.update(part.as_bytes());
+            mac.update(&[0]);
+        }
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
     fn current(&self) -> &EncryptionKey {
         // Never empty: `parse` refuses an empty list and every other
         // constructor starts from a non-empty set.
