@@ -86,6 +86,8 @@ ports! {
     preferences, preferences_handle: crate::ports::settings::PreferencesStore;
     push_tokens, push_tokens_handle: crate::ports::settings::PushTokenStore;
     account_data, account_data_handle: crate::ports::account_data::AccountData;
+    /// The operators' listing and status changes.
+    directory, directory_handle: crate::ports::directory::AccountDirectory;
 }
 
 #[derive(Debug, thiserror::Error)]

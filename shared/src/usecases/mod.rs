@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod account_tasks;
+pub mod admin;
 pub mod cleanup;
 pub mod current_password;
 pub mod devices;
@@ -59,6 +60,7 @@ impl Origin {
             device_id: None,
             request_id: self.request_id.clone(),
             reasons: Vec::new(),
+            actor: None,
         }
     }
 }

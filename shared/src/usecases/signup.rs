@@ -116,6 +116,7 @@ impl SignUp<'_> {
             device_id: None,
             request_id: origin.request_id.clone(),
             reasons: Vec::new(),
+            actor: None,
         };
         let registered = NotificationEvent::new(
             EventType::UserRegistered,
@@ -213,6 +214,7 @@ impl SignUp<'_> {
             device_id: None,
             request_id: origin.request_id.clone(),
             reasons,
+            actor: None,
         };
         if let Err(error) = self.audit.record(&record).await {
             tracing::error!(error = %error, "could not write the sign-up audit record");

@@ -47,6 +47,7 @@ fn audit_for(user: &User, at: OffsetDateTime) -> AuditRecord {
         device_id: Some("device-1".into()),
         request_id: "req-1".into(),
         reasons: vec![],
+        actor: None,
     }
 }
 

@@ -163,6 +163,8 @@ pub struct AuditItem {
     pub request_id: String,
     #[serde(default)]
     pub reasons: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
     pub expires_at: i64,
 }
 
@@ -184,6 +186,7 @@ impl From<&AuditRecord> for AuditItem {
             device_id: record.device_id.clone(),
             request_id: record.request_id.clone(),
             reasons: record.reasons.clone(),
+            actor: record.actor.clone(),
             expires_at: (record.at + AUDIT_RETENTION).unix_timestamp(),
         }
     }
@@ -202,6 +205,7 @@ impl From<AuditItem> for AuditRecord {
             device_id: item.device_id,
             request_id: item.request_id,
             reasons: item.reasons,
+            actor: item.actor,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod account_data;
 mod audit;
+mod directory;
 mod ip_blocks;
 mod one_time;
 mod phone_users;
