@@ -1,4 +1,22 @@
-//! `admin`: operator commands for the service's table. For now, the IP
+//! `admin`: operator commands.
+//!
+//! `users` and `audit` call the service's `/admin/` API (docs/API.md,
+//! "admin"): at `ADMIN_API_URL`, with `Authorization: Bearer $ADMIN_TOKEN`
+//! when that is set (the local server prints its token on start), else
+//! SigV4-signed for `execute-api` with the AWS SDK's credential chain and
+//! region (the caller needs the stack's `OperatorsPolicy`):
+//!
+//! ```sh
+//! export ADMIN_API_URL=http://127.0.0.1:3000 ADMIN_TOKEN=…   # a local server
+//! cargo run -q -p admin -- users list --status active
+//! cargo run -q -p admin -- users find alice@example.com
+//! cargo run -q -p admin -- users find +919876501234
+//! cargo run -q -p admin -- users deactivate <user-id>
+//! cargo run -q -p admin -- audit --user <user-id> --json
+//! ```
+//!
+//! `ip-block` works on the table directly, as it did before the API
+//! (the same operations are also routes: `/admin/ip-blocks`): the IP
 //! block list that the phone sign-up (`POST /auth/phone/signup`) checks
 //! each request's source address against (403 `ip_blocked`).
 //!
@@ -34,6 +52,8 @@
 //! Exit codes: 0 done; 2 bad arguments, input or configuration (message on
 //! stderr); 1 the table could not be read or written.
 
+mod api;
+mod api_commands;
 mod args;
 mod commands;
 
@@ -60,13 +80,19 @@ pub enum AdminError {
     Store(#[source] StoreError),
     #[error("writing the output failed: {0}")]
     Output(#[source] std::io::Error),
+    /// The API could not be reached.
+    #[error("the API could not be reached: {0}")]
+    Http(String),
+    /// The API refused (4xx) or failed (5xx).
+    #[error("the API answered {status}: {message}")]
+    Api { status: u16, message: String },
 }
 
 impl AdminError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) | Self::Input(_) | Self::Config(_) => 2,
-            Self::Store(_) | Self::Output(_) => 1,
+            Self::Store(_) | Self::Output(_) | Self::Http(_) | Self::Api { .. } => 1,
         }
     }
 }
@@ -100,6 +126,12 @@ async fn execute(args: &[String]) -> Result<(), AdminError> {
             return Ok(());
         }
         Command::IpBlock(command) => command,
+        Command::Api { call, json } => {
+            let api = api::AdminApi::from_env().await?;
+            let mut out = std::io::stdout().lock();
+            api_commands::run(&api, &call, json, &mut out, &mut std::io::stderr()).await?;
+            return out.flush().map_err(AdminError::Output);
+        }
     };
     let config = Config::from_env().map_err(|error| AdminError::Config(error.to_string()))?;
     let mut notes = std::io::stderr();
