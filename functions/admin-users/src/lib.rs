@@ -1,5 +1,5 @@
 //! `/admin/users`: the operators' listing and lookup, one account's
-//! detail, and the actions on it (deactivate, activate, logout-all,
+//! detail, and the actions on it (deactivate, activate, unlock, logout-all,
 //! verify-email, password-reset, delete). One function serves them all
 //! (see README, "Operators"): API Gateway authorises each route with IAM.
 
@@ -119,8 +119,8 @@ pub async fn list(state: &State, request: Request) -> Response<Body> {
     .await
 }
 
-/// `GET /admin/users/{id}`: the account, its devices, live sessions and
-/// recent audit records. Never a password hash, token hash or key.
+/// `GET /admin/users/{id}`: the account, its devices, live sessions, locks
+/// and recent audit records. Never a password hash, token hash or key.
 pub async fn show(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::AdminUser, request, |_, request| async move {
         state.gate.authorise(&request)?;
@@ -158,6 +158,7 @@ pub async fn show(state: &State, request: Request) -> Response<Body> {
                 })
             })
             .collect();
+        let locks = admin.locks(id).await?;
         let audit: Vec<AuditView> = admin
             .recent_audit(id)
             .await?
@@ -171,6 +172,7 @@ pub async fn show(state: &State, request: Request) -> Response<Body> {
                 "user": SignedInView::new(&account),
                 "devices": devices,
                 "sessions": sessions,
+                "locks": locks,
                 "audit": audit,
             }),
         )
@@ -250,6 +252,22 @@ pub async fn logout_all(state: &State, request: Request) -> Response<Body> {
             let mut data = user_data(&account);
             data["sessions_ended"] = json!(ended);
             Reply::new(StatusCode::OK, "Every session ended", &data)
+        },
+    )
+    .await
+}
+
+/// `POST /admin/users/{id}/unlock`: every lock of the account goes.
+pub async fn unlock(state: &State, request: Request) -> Response<Body> {
+    respond(
+        RouteId::AdminUserUnlock,
+        request,
+        |meta, request| async move {
+            let (operator, id) = action_target(state, &request)?;
+            let (account, cleared) = state.admin().unlock(id, &operator, &meta.origin()).await?;
+            let mut data = user_data(&account);
+            data["locks_cleared"] = json!(cleared);
+            Reply::new(StatusCode::OK, "User unlocked", &data)
         },
     )
     .await
@@ -348,6 +366,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         Some(RouteId::AdminUserDeactivate) => deactivate(state, request).await,
         Some(RouteId::AdminUserActivate) => activate(state, request).await,
         Some(RouteId::AdminUserLogoutAll) => logout_all(state, request).await,
+        Some(RouteId::AdminUserUnlock) => unlock(state, request).await,
         Some(RouteId::AdminUserVerifyEmail) => verify_email(state, request).await,
         Some(RouteId::AdminUserPasswordReset) => password_reset(state, request).await,
         Some(RouteId::AdminUserDelete) => delete(state, request).await,

@@ -271,6 +271,12 @@ fn detail(data: &Value) -> String {
         &data["devices"],
     ));
     lines.push(section(
+        "locks",
+        &["SCOPE", "ADDRESS", "IDENTIFIER", "FAILURES", "LOCKED UNTIL"],
+        &["scope", "address", "identifier", "failures", "locked_until"],
+        &data["locks"],
+    ));
+    lines.push(section(
         "live sessions",
         &["SESSION", "DEVICE", "IP", "LAST USED"],
         &["session_id", "device_id", "ip", "last_used_at"],

@@ -12,7 +12,7 @@ pub const USAGE: &str = "usage:
   admin users list [--status active|inactive] [--limit N] [--cursor C]   newest first
   admin users find <username|email|phone>                  the account it names exactly
   admin users show <user-id>                               account, devices, sessions, audit
-  admin users deactivate|activate|logout-all|verify-email|password-reset|delete <user-id>
+  admin users deactivate|activate|unlock|logout-all|verify-email|password-reset|delete <user-id>
   admin audit [--user <user-id>] [--since RFC3339] [--limit N] [--cursor C]
       (users and audit call the /admin/ API at $ADMIN_API_URL: with $ADMIN_TOKEN for a
        local server, else SigV4-signed with the AWS credential chain; tables by default,
@@ -45,7 +45,7 @@ pub enum ApiCall {
     },
     Find(String),
     Show(String),
-    /// `deactivate`, `activate`, `logout-all`, `verify-email`,
+    /// `deactivate`, `activate`, `unlock`, `logout-all`, `verify-email`,
     /// `password-reset` (POST) or `delete` (DELETE).
     Action {
         action: String,
@@ -59,9 +59,10 @@ pub enum ApiCall {
     },
 }
 
-pub const ACTIONS: [&str; 6] = [
+pub const ACTIONS: [&str; 7] = [
     "deactivate",
     "activate",
+    "unlock",
     "logout-all",
     "verify-email",
     "password-reset",

@@ -53,6 +53,7 @@ macro_rules! route_table {
             AdminUserDelete DELETE "/admin/users/{id}" => AdminUsersFunction, admin_users::delete, admin_paths::user_delete;
             AdminUserDeactivate POST "/admin/users/{id}/deactivate" => AdminUsersFunction, admin_users::deactivate, admin_paths::user_deactivate;
             AdminUserActivate POST "/admin/users/{id}/activate" => AdminUsersFunction, admin_users::activate, admin_paths::user_activate;
+            AdminUserUnlock POST "/admin/users/{id}/unlock" => AdminUsersFunction, admin_users::unlock, admin_paths::user_unlock;
             AdminUserLogoutAll POST "/admin/users/{id}/logout-all" => AdminUsersFunction, admin_users::logout_all, admin_paths::user_logout_all;
             AdminUserVerifyEmail POST "/admin/users/{id}/verify-email" => AdminUsersFunction, admin_users::verify_email, admin_paths::user_verify_email;
             AdminUserPasswordReset POST "/admin/users/{id}/password-reset" => AdminUsersFunction, admin_users::password_reset, admin_paths::user_password_reset;

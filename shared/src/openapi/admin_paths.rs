@@ -51,6 +51,8 @@ pub struct AdminUserDetail {
     pub devices: Vec<AdminDevice>,
     /// Live sessions only.
     pub sessions: Vec<AdminSession>,
+    /// Locks in force now; an empty list when none.
+    pub locks: Vec<crate::usecases::admin::LockView>,
     /// The last 7 days, newest first (at most 50).
     pub audit: Vec<AuditView>,
 }
@@ -66,6 +68,14 @@ pub struct AdminUserData {
 pub struct AdminSessionsEnded {
     pub user: SignedInView<'static>,
     pub sessions_ended: u64,
+}
+
+/// `data` of `POST /admin/users/{id}/unlock`.
+#[derive(Serialize, ToSchema)]
+pub struct AdminUnlocked {
+    pub user: SignedInView<'static>,
+    /// How many lockout counters were cleared.
+    pub locks_cleared: u64,
 }
 
 /// `data` of `DELETE /admin/users/{id}`.
@@ -163,7 +173,7 @@ pub fn user() -> Operation {
     .data::<AdminUserDetail>(
         200,
         "User",
-        json!({"user": user_example(), "devices": [], "sessions": [], "audit": []}),
+        json!({"user": user_example(), "devices": [], "sessions": [], "locks": [], "audit": []}),
     )
     .error(404, "No such account (`not_found`).")
     .uses_storage()
@@ -216,6 +226,27 @@ pub fn user_logout_all() -> Operation {
         200,
         "Every session ended",
         json!({"user": user_example(), "sessions_ended": 2}),
+    )
+    .error(404, "No such account (`not_found`).")
+    .uses_storage()
+    .build()
+}
+
+pub fn user_unlock() -> Operation {
+    Op::new(
+        "adminUnlockUser",
+        "admin",
+        "Clear every lock of an account",
+        "Its login locks from every address, its account-wide login ceiling and its \
+         wrong-current-password lock, with their failure counts.",
+    )
+    .admin()
+    .path_parameter("id", USER_ID)
+    .bodyless_action()
+    .data::<AdminUnlocked>(
+        200,
+        "User unlocked",
+        json!({"user": user_example(), "locks_cleared": 1}),
     )
     .error(404, "No such account (`not_found`).")
     .uses_storage()

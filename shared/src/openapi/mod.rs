@@ -89,6 +89,8 @@ use schemas::*;
         admin_paths::AdminUserData,
         admin_paths::AdminSessionsEnded,
         admin_paths::AdminDeletion,
+        admin_paths::AdminUnlocked,
+        crate::usecases::admin::LockView,
         admin_paths::AdminAuditPage,
         admin_paths::IpBlockView,
         admin_paths::IpBlockList,

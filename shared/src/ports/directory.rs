@@ -7,7 +7,7 @@ use base64::Engine;
 use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::domain::{Account, AuditRecord, UserId, UserStatus};
+use crate::domain::{Account, AuditRecord, LoginThrottle, UserId, UserStatus};
 
 /// Where a listing page ends: the position of its last account (creation
 /// time to the microsecond, then id). Opaque to clients.
@@ -95,4 +95,14 @@ pub trait AccountDirectory: Send + Sync {
         at: OffsetDateTime,
         audit: &AuditRecord,
     ) -> Result<StatusChange, StoreError>;
+
+    /// Every lockout counter of the account (login locks per address
+    /// block and account-wide, wrong current passwords), by throttle key
+    /// text (`login#<block>#<identifier>`, `login-all#<identifier>`,
+    /// `current-password#<id>`).
+    async fn lockouts(&self, id: UserId) -> Result<Vec<(String, LoginThrottle)>, StoreError>;
+
+    /// Forgets every lockout counter of the account and writes `audit`;
+    /// returns how many there were.
+    async fn clear_lockouts(&self, id: UserId, audit: &AuditRecord) -> Result<usize, StoreError>;
 }

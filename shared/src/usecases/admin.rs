@@ -70,7 +70,7 @@ pub struct AuditView {
     pub outcome: AuditOutcome,
     pub user_id: Option<String>,
     /// The operator's ARN (`local-admin` locally) or, for the user's own
-    /// actions, the user's id.
+    /// (successful) actions, the user's id; null for a refused attempt.
     pub actor: Option<String>,
     /// What the attempt named: the username typed at a login, the account
     /// an operator deleted, the network of an IP block.
@@ -88,12 +88,55 @@ impl AuditView {
             at: rfc3339(record.at),
             action: record.action,
             outcome: record.outcome,
-            actor: record.actor.clone().or_else(|| user_id.clone()),
+            // A refused attempt naming the account is not known to be its
+            // owner's: only what succeeded is the user's own action.
+            actor: record.actor.clone().or_else(|| {
+                (record.outcome == AuditOutcome::Success)
+                    .then(|| user_id.clone())
+                    .flatten()
+            }),
             user_id,
             subject: record.subject.clone(),
             source_ip: record.source_ip.clone(),
             request_id: record.request_id.clone(),
             reasons: record.reasons.clone(),
+        }
+    }
+}
+
+/// A lock on the account, as operators read it.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LockView {
+    /// `login` (one address block), `login_all_addresses` (the
+    /// account-wide ceiling) or `current_password`.
+    pub scope: &'static str,
+    /// The address (IPv4) or /64 (IPv6) the `login` lock holds for.
+    pub address: Option<String>,
+    /// The login identifier (lower-cased username or email) it counts.
+    pub identifier: Option<String>,
+    pub failures: u32,
+    pub locked_until: Option<String>,
+}
+
+impl LockView {
+    /// From a throttle key's text (`ThrottleKey`'s formats) and state.
+    fn new(key: &str, state: &crate::domain::LoginThrottle) -> Self {
+        let (scope, address, identifier) = if let Some(rest) = key.strip_prefix("login#") {
+            let (block, identifier) = rest.split_once('#').unwrap_or(("-", rest));
+            let address = (block != "-").then(|| block.to_owned());
+            ("login", address, Some(identifier.to_owned()))
+        } else if let Some(identifier) = key.strip_prefix("login-all#") {
+            ("login_all_addresses", None, Some(identifier.to_owned()))
+        } else {
+            ("current_password", None, None)
+        };
+        Self {
+            scope,
+            address,
+            identifier,
+            failures: state.failures,
+            locked_until: state.locked_until.map(rfc3339),
         }
     }
 }
@@ -347,5 +390,33 @@ impl Admin<'_> {
         records.truncate(limit);
         let next = records.last().filter(|_| more).map(audit_position);
         Ok(AuditPage { records, next })
+    }
+
+    /// The account's locks in force now (an empty list when none).
+    pub async fn locks(&self, id: UserId) -> Result<Vec<LockView>, StoreError> {
+        let now = self.clock.now();
+        Ok(self
+            .directory
+            .lockouts(id)
+            .await?
+            .iter()
+            .filter(|(_, state)| state.locked_for(now).is_some())
+            .map(|(key, state)| LockView::new(key, state))
+            .collect())
+    }
+
+    /// Clears every lockout counter of the account: its login locks from
+    /// every address, its account-wide ceiling, its current-password lock.
+    pub async fn unlock(
+        &self,
+        id: UserId,
+        operator: &Operator,
+        origin: &Origin,
+    ) -> Result<(Account, usize), AdminError> {
+        let account = self.account(id).await?;
+        let now = self.clock.now();
+        let audit = self.record(AuditAction::AdminUnlock, id, operator, origin, now);
+        let cleared = self.directory.clear_lockouts(id, &audit).await?;
+        Ok((account, cleared))
     }
 }

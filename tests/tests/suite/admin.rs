@@ -301,6 +301,76 @@ async fn logout_all_ends_every_session(world: World) {
     assert_eq!(world.me(&again.access).await.status, 200);
 }
 
+async fn unlock_clears_every_lock(world: World) {
+    let id = world.sign_up("alice", "alice@example.com").await;
+    // Locked from two addresses, by username and by email.
+    for (ip, login) in [
+        ("203.0.113.1", "alice"),
+        ("203.0.113.2", "alice@example.com"),
+    ] {
+        let mut locked = false;
+        for _ in 0..12 {
+            let reply = world
+                .call_from(
+                    ip,
+                    "POST",
+                    "/auth/login",
+                    Some(&json!({"login": login, "password": "wrong-Vole-Lantern"})),
+                    None,
+                )
+                .await;
+            if reply.status == 423 || reply.status == 429 {
+                locked = true;
+                break;
+            }
+        }
+        assert!(locked, "{login} from {ip} never locked");
+    }
+    let (_, detail) = as_admin(&world, "GET", &format!("/admin/users/{id}"), None).await;
+    let locks = detail["data"]["locks"].as_array().unwrap().clone();
+    assert!(locks.len() >= 2, "{detail}");
+    assert!(locks.iter().all(|l| l["scope"] == "login"), "{detail}");
+    let right = json!({"login": "alice", "password": PASSWORD});
+    let refused = world
+        .call_from("203.0.113.1", "POST", "/auth/login", Some(&right), None)
+        .await;
+    assert_ne!(refused.status, 200, "locked, even with the right password");
+
+    let (status, body) = as_admin(&world, "POST", &format!("/admin/users/{id}/unlock"), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"]["locks_cleared"].as_u64().unwrap() >= 2,
+        "{body}"
+    );
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        let reply = world
+            .call_from(ip, "POST", "/auth/login", Some(&right), None)
+            .await;
+        assert_eq!(reply.status, 200, "{ip}: {}", reply.body);
+    }
+    let (_, detail) = as_admin(&world, "GET", &format!("/admin/users/{id}"), None).await;
+    assert_eq!(detail["data"]["locks"], json!([]));
+    let (_, audit) = as_admin(
+        &world,
+        "GET",
+        &format!("/admin/audit?user_id={id}&limit=100"),
+        None,
+    )
+    .await;
+    let records = audit["data"]["records"].as_array().unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["action"] == "admin_unlock" && r["actor"] == "local-admin"),
+        "{audit}"
+    );
+    // A refused login is nobody's known action: no actor.
+    assert!(records
+        .iter()
+        .filter(|r| r["action"] == "login" && r["outcome"] == "rejected")
+        .all(|r| r["actor"].is_null()));
+}
+
 async fn verify_email_reset_link_and_delete(world: World) {
     let id = world.sign_up("alice", "alice@example.com").await;
     let tokens = world.log_in("alice", PASSWORD).await;
@@ -508,6 +578,7 @@ on_both_backends!(
     detail_shows_what_an_operator_may_see,
     deactivation_ends_access_at_once_and_is_audited,
     logout_all_ends_every_session,
+    unlock_clears_every_lock,
     verify_email_reset_link_and_delete,
     a_deleting_account_is_not_reactivated,
     bad_ids_and_bodies_are_4xx,

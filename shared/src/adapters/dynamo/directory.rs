@@ -8,7 +8,7 @@ use super::keys::{self, Key, LISTING_INDEX, LISTING_PK, LISTING_SHARDS, LISTING_
 use super::store::format_time;
 use super::transact::{s, Expression, Item, TransactError, Write};
 use super::DynamoStore;
-use crate::domain::{Account, AuditRecord, UserId, UserStatus};
+use crate::domain::{Account, AuditRecord, LoginThrottle, ThrottleKey, UserId, UserStatus};
 use crate::ports::directory::{AccountDirectory, ListingPage, ListingPosition, StatusChange};
 use crate::ports::StoreError;
 
@@ -19,7 +19,27 @@ fn status_text(status: UserStatus) -> &'static str {
     }
 }
 
+/// The partition prefix of lockout counters (`keys::login_throttle`).
+const THROTTLE_PREFIX: &str = "THROTTLE#";
+
 impl DynamoStore {
+    /// The keys of the account's lockout counters: those the owner index
+    /// lists (every login counter of an identifier that names it) and its
+    /// current-password counter.
+    async fn lockout_keys(&self, id: UserId) -> Result<Vec<Key>, StoreError> {
+        let mut found: Vec<Key> = self
+            .owned_keys(&keys::owner(id))
+            .await?
+            .into_iter()
+            .filter(|key| key.pk.starts_with(THROTTLE_PREFIX))
+            .collect();
+        let own = keys::login_throttle(&ThrottleKey::current_password(id));
+        if !found.contains(&own) {
+            found.push(own);
+        }
+        Ok(found)
+    }
+
     /// Up to `limit` index entries of one shard below `after`, newest
     /// first, of `status` when given: `(listing position, table key)`.
     async fn listing_shard(
@@ -151,5 +171,30 @@ impl AccountDirectory for DynamoStore {
             Some(account) => StatusChange::Changed(Box::new(account)),
             None => StatusChange::NotFound,
         })
+    }
+
+    async fn lockouts(&self, id: UserId) -> Result<Vec<(String, LoginThrottle)>, StoreError> {
+        let keys = self.lockout_keys(id).await?;
+        let items = self.batch_get(&keys).await?;
+        let now = time::OffsetDateTime::now_utc();
+        let mut found = Vec::new();
+        for ((pk, _), item) in items {
+            let item: super::session_items::ThrottleItem =
+                serde_dynamo::from_item(item).map_err(super::errors::mapping_error)?;
+            let key = pk.strip_prefix(THROTTLE_PREFIX).unwrap_or(&pk).to_owned();
+            found.push((key, item.into_throttle(now)));
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(found)
+    }
+
+    async fn clear_lockouts(&self, id: UserId, audit: &AuditRecord) -> Result<usize, StoreError> {
+        let keys = self.lockout_keys(id).await?;
+        let present = self.batch_get(&keys).await?.len();
+        self.delete_keys(keys).await?;
+        self.transact(vec![self.put_audit(audit)?])
+            .await
+            .map_err(TransactError::into_store_error)?;
+        Ok(present)
     }
 }

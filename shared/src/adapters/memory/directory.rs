@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::MemoryStore;
-use crate::domain::{Account, AuditRecord, UserId, UserStatus};
+use crate::domain::{Account, AuditRecord, LoginThrottle, ThrottleKey, UserId, UserStatus};
 use crate::ports::directory::{AccountDirectory, ListingPage, ListingPosition, StatusChange};
 use crate::ports::StoreError;
 
@@ -65,5 +65,36 @@ impl AccountDirectory for MemoryStore {
             .map_or(StatusChange::NotFound, |account| {
                 StatusChange::Changed(Box::new(account))
             }))
+    }
+
+    async fn lockouts(&self, id: UserId) -> Result<Vec<(String, LoginThrottle)>, StoreError> {
+        let tables = self.lock();
+        let own = ThrottleKey::current_password(id);
+        let mut found: Vec<(String, LoginThrottle)> = tables
+            .throttles
+            .iter()
+            .filter(|(key, _)| {
+                key.as_str() == own.as_str() || tables.throttle_owners.get(*key) == Some(&id)
+            })
+            .map(|(key, state)| (key.clone(), state.clone()))
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(found)
+    }
+
+    async fn clear_lockouts(&self, id: UserId, audit: &AuditRecord) -> Result<usize, StoreError> {
+        let keys: Vec<String> = self
+            .lockouts(id)
+            .await?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        let mut tables = self.lock();
+        for key in &keys {
+            tables.throttles.remove(key);
+            tables.throttle_owners.remove(key);
+        }
+        tables.audit.push(audit.clone());
+        Ok(keys.len())
     }
 }

@@ -47,6 +47,9 @@ struct Tables {
     refresh: BTreeMap<String, RefreshRecord>,
     devices: HashMap<(UserId, String), Device>,
     throttles: HashMap<String, LoginThrottle>,
+    /// Throttle key → the account its identifier names (the table keeps
+    /// this as the item's `owner`).
+    throttle_owners: HashMap<String, UserId>,
     /// Fixed-window counters: key → (count, window end).
     counters: HashMap<String, (u32, OffsetDateTime)>,
     outbox: Vec<NotificationEvent>,

@@ -163,6 +163,15 @@ impl SessionStore for MemoryStore {
         tables
             .throttles
             .insert(failure.throttle.as_str().to_owned(), failure.next.clone());
+        if let Some(owner) = failure.owner {
+            let keys =
+                std::iter::once(&failure.throttle).chain(failure.ceiling.as_ref().map(|c| &c.key));
+            for key in keys {
+                tables
+                    .throttle_owners
+                    .insert(key.as_str().to_owned(), owner);
+            }
+        }
         if let Some(window) = &failure.ip_window {
             let count = tables.counter(&window.key) + 1;
             tables
