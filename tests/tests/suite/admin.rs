@@ -665,3 +665,116 @@ fn only_admin_routes_are_iam_authorised() {
     assert!(policy.contains("execute-api:Invoke"), "{policy}");
     assert!(policy.contains("/*/*/admin/*"), "{policy}");
 }
+
+/// What "done" means for an operator, locally: the CLI lists users, finds
+/// one by email and by phone number, deactivates and reactivates it, and
+/// the audit names who did it: over HTTP, against the local server.
+#[tokio::test]
+async fn the_cli_works_against_a_local_server() {
+    use admin::api::{AdminApi, Credentials};
+    use admin::args::{parse_args, Command};
+    let backend = Backend::memory();
+    let app = integration_tests::local_app(&backend);
+    let token = app.admin_token.expose().to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(local_api::serve_on(listener, app.clone()));
+    let sign_up = integration_tests::requests::json_request(
+        "POST",
+        "/auth/signup",
+        &signup_body("alice", "alice@example.com", json!({})),
+    );
+    let (status, body) = read(&app.dispatch(sign_up).await);
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["user"]["userId"].as_str().unwrap().to_owned();
+    let phone = integration_tests::requests::json_request(
+        "POST",
+        "/auth/phone/signup",
+        &json!({"name": "Ravi", "phone_number": "9876501234"}),
+    );
+    assert_eq!(read(&app.dispatch(phone).await).0, 201);
+
+    let run = |line: &'static str, credentials: &'static str| {
+        let url = url.clone();
+        let token = if credentials == "admin" {
+            token.clone()
+        } else {
+            credentials.to_owned()
+        };
+        let id = id.clone();
+        async move {
+            let args: Vec<String> = line
+                .split_whitespace()
+                .map(|a| a.replace("ID", &id))
+                .collect();
+            let Command::Api { call, json } = parse_args(&args).unwrap() else {
+                panic!("{line} is no API command");
+            };
+            let api = AdminApi::new(&url, Credentials::Token(token)).unwrap();
+            let (mut out, mut notes) = (Vec::new(), Vec::new());
+            let result = admin::api_commands::run(&api, &call, json, &mut out, &mut notes).await;
+            (result, String::from_utf8(out).unwrap())
+        }
+    };
+    let (result, out) = run("users list", "admin").await;
+    result.unwrap();
+    assert!(
+        out.starts_with("ID ") && out.contains("alice") && out.contains("Ravi"),
+        "{out}"
+    );
+    let (_, out) = run("users find ALICE@example.com", "admin").await;
+    assert!(out.contains(&id) && !out.contains("Ravi"), "{out}");
+    let (_, out) = run("users find +919876501234", "admin").await;
+    assert!(out.contains("Ravi") && !out.contains("alice"), "{out}");
+    let (_, out) = run("users deactivate ID", "admin").await;
+    assert!(out.contains("INACTIVE"), "{out}");
+    let (_, out) = run("users activate ID", "admin").await;
+    assert!(out.contains("ACTIVE"), "{out}");
+    let (_, out) = run("audit --user ID", "admin").await;
+    assert!(
+        out.contains("admin_deactivate") && out.contains("local-admin"),
+        "{out}"
+    );
+    let (_, out) = run("users show ID --json", "admin").await;
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["data"]["user"]["userId"], id.as_str());
+    // A wrong token: the API's refusal, exit code 1.
+    let (result, _) = run("users list", "wrong").await;
+    let error = result.unwrap_err();
+    assert_eq!(error.exit_code(), 1);
+    assert!(error.to_string().contains("403"), "{error}");
+}
+
+/// Only the local server hands a function another admin gate than IAM:
+/// no function crate (each a Lambda) and nothing else in `shared` calls
+/// `with_admin_gate`, so a deployment cannot take the local token.
+#[test]
+fn only_the_local_server_swaps_the_admin_gate() {
+    fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    sources(&root.join("functions"), &mut files);
+    sources(&root.join("shared/src"), &mut files);
+    let callers: Vec<_> = files
+        .iter()
+        .filter(|path| {
+            std::fs::read_to_string(path)
+                .unwrap()
+                .contains(".with_admin_gate(")
+        })
+        .map(|path| path.strip_prefix(&root).unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        callers,
+        vec![std::path::PathBuf::from("functions/local-api/src/lib.rs")]
+    );
+}
