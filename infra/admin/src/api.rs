@@ -2,12 +2,19 @@
 //! credential chain (environment, profile, SSO, instance role…), or, for a
 //! local server, `Authorization: Bearer $ADMIN_TOKEN`.
 
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::ConfigBuilderExt;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
 use crate::AdminError;
@@ -24,8 +31,11 @@ pub enum Credentials {
 pub struct AdminApi {
     base: String,
     credentials: Credentials,
-    client: reqwest::Client,
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
+
+/// How long one call may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An answer of the API: its status and JSON body.
 pub struct Answer {
@@ -54,17 +64,23 @@ impl AdminApi {
     }
 
     pub fn new(base: &str, credentials: Credentials) -> Result<Self, AdminError> {
-        // reqwest is built without a provider of its own: it uses the one
-        // the AWS SDK links (aws-lc). Installing twice is harmless.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| AdminError::Config(format!("no HTTP client: {e}")))?;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let no_tls = |e: &dyn std::fmt::Display| AdminError::Config(format!("no TLS: {e}"));
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| no_tls(&e))?
+            .with_native_roots()
+            .map_err(|e| no_tls(&e))?
+            .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             credentials,
-            client,
+            client: Client::builder(TokioExecutor::new()).build(connector),
         })
     }
 
@@ -96,18 +112,19 @@ impl AdminApi {
             }
             Credentials::Iam(config) => sign_request(config, &mut request).await?,
         }
-        let request = reqwest::Request::try_from(request)
-            .map_err(|e| AdminError::Input(format!("bad request {method} {url}: {e}")))?;
-        let response = self
-            .client
-            .execute(request)
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let failed = |e: String| AdminError::Http(format!("{method} {url}: {e}"));
+        let response = tokio::time::timeout(CALL_TIMEOUT, self.client.request(request))
             .await
-            .map_err(|e| AdminError::Http(format!("{method} {url}: {e}")))?;
+            .map_err(|_| failed("timed out".into()))?
+            .map_err(|e| failed(e.to_string()))?;
         let status = response.status().as_u16();
-        let text = response
-            .text()
+        let bytes = tokio::time::timeout(CALL_TIMEOUT, response.into_body().collect())
             .await
-            .map_err(|e| AdminError::Http(format!("{method} {url}: {e}")))?;
+            .map_err(|_| failed("timed out".into()))?
+            .map_err(|e| failed(e.to_string()))?
+            .to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         // API Gateway's own refusals (403 of an unsigned call) are JSON
         // too, without the envelope.
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));

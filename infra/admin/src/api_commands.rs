@@ -9,30 +9,32 @@ use crate::api::AdminApi;
 use crate::args::ApiCall;
 use crate::AdminError;
 
+/// What a path segment escapes: everything but RFC 3986's unreserved.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// `METHOD`, path and query of the call.
 pub fn request_of(call: &ApiCall) -> (&'static str, String) {
     let with_query = |path: &str, pairs: &[(&str, &Option<String>)]| {
-        let mut url = reqwest::Url::parse("http://admin.invalid").expect("a valid base");
-        url.set_path(path);
-        {
-            let mut query = url.query_pairs_mut();
-            for (name, value) in pairs {
-                if let Some(value) = value {
-                    query.append_pair(name, value);
-                }
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in pairs {
+            if let Some(value) = value {
+                query.append_pair(name, value);
             }
         }
-        match url.query() {
-            Some(query) if !query.is_empty() => format!("{}?{query}", url.path()),
-            _ => url.path().to_owned(),
+        match query.finish() {
+            query if query.is_empty() => path.to_owned(),
+            query => format!("{path}?{query}"),
         }
     };
+    // An id is one path segment whatever it holds (RFC 3986 unreserved
+    // characters stay as they are).
     let id_path = |id: &str, tail: &str| {
-        let mut url = reqwest::Url::parse("http://admin.invalid").expect("a valid base");
-        url.path_segments_mut()
-            .expect("a base URL")
-            .extend(["admin", "users", id]);
-        format!("{}{tail}", url.path())
+        let id = percent_encoding::utf8_percent_encode(id, SEGMENT);
+        format!("/admin/users/{id}{tail}")
     };
     match call {
         ApiCall::List {
@@ -311,9 +313,12 @@ mod tests {
         assert_eq!(
             request_of(&ApiCall::Action {
                 action: "delete".into(),
-                id: "x".into()
+                id: "3c2b1a09-8f7e-4d6c-5b4a-392817161514".into()
             }),
-            ("DELETE", "/admin/users/x".to_owned())
+            (
+                "DELETE",
+                "/admin/users/3c2b1a09-8f7e-4d6c-5b4a-392817161514".to_owned()
+            )
         );
         assert_eq!(
             request_of(&ApiCall::List {

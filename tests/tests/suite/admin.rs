@@ -722,20 +722,26 @@ async fn the_cli_works_against_a_local_server() {
         out.starts_with("ID ") && out.contains("alice") && out.contains("Ravi"),
         "{out}"
     );
-    let (_, out) = run("users find ALICE@example.com", "admin").await;
+    let (result, out) = run("users find ALICE@example.com", "admin").await;
+    result.unwrap();
     assert!(out.contains(&id) && !out.contains("Ravi"), "{out}");
-    let (_, out) = run("users find +919876501234", "admin").await;
+    let (result, out) = run("users find +919876501234", "admin").await;
+    result.unwrap();
     assert!(out.contains("Ravi") && !out.contains("alice"), "{out}");
-    let (_, out) = run("users deactivate ID", "admin").await;
+    let (result, out) = run("users deactivate ID", "admin").await;
+    result.unwrap();
     assert!(out.contains("INACTIVE"), "{out}");
-    let (_, out) = run("users activate ID", "admin").await;
+    let (result, out) = run("users activate ID", "admin").await;
+    result.unwrap();
     assert!(out.contains("ACTIVE"), "{out}");
-    let (_, out) = run("audit --user ID", "admin").await;
+    let (result, out) = run("audit --user ID", "admin").await;
+    result.unwrap();
     assert!(
         out.contains("admin_deactivate") && out.contains("local-admin"),
         "{out}"
     );
-    let (_, out) = run("users show ID --json", "admin").await;
+    let (result, out) = run("users show ID --json", "admin").await;
+    result.unwrap();
     let shown: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown["data"]["user"]["userId"], id.as_str());
     // A wrong token: the API's refusal, exit code 1.
