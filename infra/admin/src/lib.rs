@@ -50,7 +50,8 @@
 //! it says so on stderr.
 //!
 //! Exit codes: 0 done; 2 bad arguments, input or configuration (message on
-//! stderr); 1 the table could not be read or written.
+//! stderr); 1 the table could not be read or written, or the API could not
+//! be reached or refused (its status and message on stderr).
 
 pub mod api;
 pub mod api_commands;
