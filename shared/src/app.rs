@@ -87,6 +87,8 @@ ports! {
     push_tokens, push_tokens_handle: crate::ports::settings::PushTokenStore;
     account_data, account_data_handle: crate::ports::account_data::AccountData;
     phone_codes, phone_codes_handle: crate::ports::phone_codes::PhoneCodes;
+    /// The operators' listing and status changes.
+    directory, directory_handle: crate::ports::directory::AccountDirectory;
 }
 
 #[derive(Debug, thiserror::Error)]

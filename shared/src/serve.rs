@@ -15,6 +15,7 @@ use crate::app::{authenticator, key_ring, StartupError, Stores};
 use crate::background::{queue, QueueName, Queues};
 use crate::config::Config;
 use crate::crypto::PasswordHasher;
+use crate::http::admin::AdminGate;
 use crate::http::auth::Authenticator;
 use crate::ports::queues::MessageQueue;
 use crate::tokens::keyring::KeyRing;
@@ -71,6 +72,9 @@ pub struct Resources {
     tasks_queue: Option<Arc<dyn MessageQueue>>,
     account_tasks_queue: Option<Arc<dyn MessageQueue>>,
     queues: Option<Queues>,
+    /// Set only by the local server (see `http::admin`): a Lambda's
+    /// resources come from `from_env`, which leaves it unset (IAM).
+    admin_gate: Option<Arc<dyn AdminGate>>,
 }
 
 impl Resources {
@@ -82,7 +86,21 @@ impl Resources {
             tasks_queue: None,
             account_tasks_queue: None,
             queues: None,
+            admin_gate: None,
         }
+    }
+
+    /// The local server's admin gate instead of IAM (never called by a
+    /// Lambda: `from_env` does not, and no function's code does).
+    pub fn with_admin_gate(mut self, gate: Arc<dyn AdminGate>) -> Self {
+        self.admin_gate = Some(gate);
+        self
+    }
+
+    /// Who may call the `/admin/` routes: IAM unless the local server
+    /// handed over its own gate.
+    pub fn admin_gate(&self) -> Arc<dyn AdminGate> {
+        crate::http::admin::gate_or_iam(self.admin_gate.as_ref())
     }
 
     pub fn with_signing_keys(mut self, ring: Arc<KeyRing>) -> Self {
@@ -267,6 +285,24 @@ impl Endpoint for AccountTaskingState {
             auth: resources.authenticator()?,
             stores: resources.stores.clone(),
             queue: resources.account_tasks_queue()?,
+        })
+    }
+}
+
+/// The state of the operators' functions (`/admin/`): the admin gate and
+/// the stores.
+pub struct AdminState {
+    pub gate: Arc<dyn AdminGate>,
+    pub stores: Stores,
+    pub config: Config,
+}
+
+impl Endpoint for AdminState {
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self {
+            gate: resources.admin_gate(),
+            stores: resources.stores.clone(),
+            config: resources.config.clone(),
         })
     }
 }

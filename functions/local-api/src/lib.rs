@@ -2,6 +2,8 @@
 //! API Gateway request the Lambdas receive, and routes it by the shared
 //! route table to the same handler functions.
 
+pub mod admin_token;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -85,6 +87,8 @@ pub struct LocalApp {
     pub queues: Queues,
     /// Where emails go in local runs: `GET /_local/outbox`.
     pub mailbox: Arc<LocalMailbox>,
+    /// The bearer token of the `/admin/` routes in this process.
+    pub admin_token: Arc<admin_token::AdminToken>,
 }
 
 impl LocalApp {
@@ -95,6 +99,7 @@ impl LocalApp {
         Self::with_background(stores, config, ring, queues, runner)
     }
 
+    /// With a random admin token (`admin_token`).
     pub fn with_background(
         stores: &Stores,
         config: &Config,
@@ -102,9 +107,29 @@ impl LocalApp {
         queues: Queues,
         runner: Arc<dyn TaskRunner>,
     ) -> Result<Self, StartupError> {
+        Self::with_admin_token(
+            stores,
+            config,
+            ring,
+            queues,
+            runner,
+            admin_token::AdminToken::random(),
+        )
+    }
+
+    pub fn with_admin_token(
+        stores: &Stores,
+        config: &Config,
+        ring: Arc<KeyRing>,
+        queues: Queues,
+        runner: Arc<dyn TaskRunner>,
+        token: admin_token::AdminToken,
+    ) -> Result<Self, StartupError> {
+        let admin_token = Arc::new(token);
         let resources = Resources::new(config, stores)
             .with_signing_keys(ring)
-            .with_queues(queues.clone());
+            .with_queues(queues.clone())
+            .with_admin_gate(admin_token.clone());
         let mailbox = Arc::new(LocalMailbox::default());
         Ok(Self {
             routes: Routes::build(&resources)?,
@@ -130,6 +155,7 @@ impl LocalApp {
             stores: stores.clone(),
             queues,
             mailbox,
+            admin_token,
         })
     }
 

@@ -25,8 +25,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ring = shared::app::key_ring(&config).await?;
     let queues = shared::background::Queues::from_config(&config).await?;
     let runner = shared::app::task_runner(&stores);
-    let app = Arc::new(local_api::LocalApp::with_background(
-        &stores, &config, ring, queues, runner,
+    let app = Arc::new(local_api::LocalApp::with_admin_token(
+        &stores,
+        &config,
+        ring,
+        queues,
+        runner,
+        local_api::admin_token::AdminToken::from_env(),
     )?);
     // The outbox relay and both queue workers, in this process, unless
     // LOCAL_BACKGROUND=off: the cold-start harness uses this server only to
@@ -56,6 +61,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Emails (confirmation and reset links) and texted codes land in {url}{}",
         local_api::LOCAL_OUTBOX_PATH
     );
+    // A random token is printed once, for the operator at this terminal
+    // (stdout, not the log): the `/admin/` routes and `cargo run -p admin`
+    // take it. One set in ADMIN_TOKEN is the operator's own already.
+    if app.admin_token.generated() {
+        println!(
+            "Admin token (Authorization: Bearer …): {}",
+            app.admin_token.expose()
+        );
+    } else {
+        println!("Admin token: the one in ADMIN_TOKEN");
+    }
+    println!("  ADMIN_TOKEN=… ADMIN_API_URL={url} cargo run -q -p admin -- users list");
     local_api::serve_on(listener, app).await?;
     Ok(())
 }

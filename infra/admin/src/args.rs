@@ -9,6 +9,14 @@ use shared::domain::FieldError;
 use crate::AdminError;
 
 pub const USAGE: &str = "usage:
+  admin users list [--status active|inactive] [--limit N] [--cursor C]   newest first
+  admin users find <username|email|phone>                  the account it names exactly
+  admin users show <user-id>                               account, devices, sessions, audit
+  admin users deactivate|activate|unlock|logout-all|verify-email|password-reset|delete <user-id>
+  admin audit [--user <user-id>] [--since RFC3339] [--limit N] [--cursor C]
+      (users and audit call the /admin/ API at $ADMIN_API_URL: with $ADMIN_TOKEN for a
+       local server, else SigV4-signed with the AWS credential chain; tables by default,
+       --json for scripts)
   admin ip-block add <ip-or-cidr> --reason TEXT [--by NAME]   block an address or range
   admin ip-block remove <ip-or-cidr>                        unblock exactly that entry
   admin ip-block list                                       one line per entry: network, reason,
@@ -20,6 +28,142 @@ pub const USAGE: &str = "usage:
 pub enum Command {
     Help,
     IpBlock(IpBlockCommand),
+    /// A call of the `/admin/` API; `json` prints its answer whole.
+    Api {
+        call: ApiCall,
+        json: bool,
+    },
+}
+
+/// One `/admin/` route with its parameters.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub enum ApiCall {
+    List {
+        status: Option<String>,
+        limit: Option<String>,
+        cursor: Option<String>,
+    },
+    Find(String),
+    Show(String),
+    /// `deactivate`, `activate`, `unlock`, `logout-all`, `verify-email`,
+    /// `password-reset` (POST) or `delete` (DELETE).
+    Action {
+        action: String,
+        id: String,
+    },
+    Audit {
+        user: Option<String>,
+        since: Option<String>,
+        limit: Option<String>,
+        cursor: Option<String>,
+    },
+}
+
+pub const ACTIONS: [&str; 7] = [
+    "deactivate",
+    "activate",
+    "unlock",
+    "logout-all",
+    "verify-email",
+    "password-reset",
+    "delete",
+];
+
+/// `--name value` / `--name=value` options (each at most once) and the
+/// positional arguments, for the API commands; `--json` is a flag.
+type Options<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>, bool);
+
+fn options<'a>(args: &[&'a str], names: &[&'static str]) -> Result<Options<'a>, AdminError> {
+    let mut found: Vec<(&str, &str)> = Vec::new();
+    let mut positional = Vec::new();
+    let mut json = false;
+    let mut rest = args.iter();
+    while let Some(&arg) = rest.next() {
+        if arg == "--json" {
+            json = true;
+            continue;
+        }
+        if !arg.starts_with("--") {
+            positional.push(arg);
+            continue;
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (arg, None),
+        };
+        let Some(&known) = names.iter().find(|n| **n == name) else {
+            return Err(usage(format!("unknown option: {name}")));
+        };
+        if found.iter().any(|(n, _)| *n == known) {
+            return Err(usage(format!("{name} given twice")));
+        }
+        let value = match inline {
+            Some(value) => value,
+            None => rest
+                .next()
+                .copied()
+                .ok_or_else(|| usage(format!("{name} needs a value")))?,
+        };
+        found.push((known, value));
+    }
+    Ok((found, positional, json))
+}
+
+fn option(found: &[(&str, &str)], name: &str) -> Option<String> {
+    found
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| (*v).to_owned())
+}
+
+fn parse_users(args: &[&str]) -> Result<Command, AdminError> {
+    let Some((&sub, rest)) = args.split_first() else {
+        return Err(usage("users needs a subcommand"));
+    };
+    let names: &[&str] = if sub == "list" {
+        &["--status", "--limit", "--cursor"]
+    } else {
+        &[]
+    };
+    let (found, positional, json) = options(rest, names)?;
+    let one = |what: &str| -> Result<String, AdminError> {
+        match positional.as_slice() {
+            [value] => Ok((*value).to_owned()),
+            _ => Err(usage(format!("users {sub} takes exactly one {what}"))),
+        }
+    };
+    let call = match sub {
+        "list" if positional.is_empty() => ApiCall::List {
+            status: option(&found, "--status"),
+            limit: option(&found, "--limit"),
+            cursor: option(&found, "--cursor"),
+        },
+        "list" => return Err(usage("users list takes only options")),
+        "find" => ApiCall::Find(one("username, email or phone number")?),
+        "show" => ApiCall::Show(one("user id")?),
+        action if ACTIONS.contains(&action) => ApiCall::Action {
+            action: action.to_owned(),
+            id: one("user id")?,
+        },
+        other => return Err(usage(format!("unknown users subcommand: {other:?}"))),
+    };
+    Ok(Command::Api { call, json })
+}
+
+fn parse_audit(args: &[&str]) -> Result<Command, AdminError> {
+    let (found, positional, json) = options(args, &["--user", "--since", "--limit", "--cursor"])?;
+    if !positional.is_empty() {
+        return Err(usage("audit takes only options"));
+    }
+    Ok(Command::Api {
+        call: ApiCall::Audit {
+            user: option(&found, "--user"),
+            since: option(&found, "--since"),
+            limit: option(&found, "--limit"),
+            cursor: option(&found, "--cursor"),
+        },
+        json,
+    })
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -45,6 +189,8 @@ pub fn parse_args(args: &[String]) -> Result<Command, AdminError> {
             Ok(Command::Help)
         }
         ["ip-block", rest @ ..] => parse_ip_block(rest).map(Command::IpBlock),
+        ["users", rest @ ..] => parse_users(rest),
+        ["audit", rest @ ..] => parse_audit(rest),
         [] => Err(usage("no command given")),
         [other, ..] => Err(usage(format!("unknown command: {other:?}"))),
     }
@@ -297,6 +443,63 @@ mod tests {
             assert!(matches!(error, AdminError::Input(_)), "{bad:?}: {error:?}");
             assert_eq!(error.exit_code(), 2);
             assert!(error.to_string().contains(expected), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn api_commands_parse_their_options() {
+        assert_eq!(
+            parse(&[
+                "users",
+                "list",
+                "--status=inactive",
+                "--limit",
+                "5",
+                "--json"
+            ])
+            .unwrap(),
+            Command::Api {
+                call: ApiCall::List {
+                    status: Some("inactive".into()),
+                    limit: Some("5".into()),
+                    cursor: None,
+                },
+                json: true,
+            }
+        );
+        assert_eq!(
+            parse(&["users", "deactivate", "abc"]).unwrap(),
+            Command::Api {
+                call: ApiCall::Action {
+                    action: "deactivate".into(),
+                    id: "abc".into()
+                },
+                json: false,
+            }
+        );
+        assert_eq!(
+            parse(&["audit", "--user", "abc"]).unwrap(),
+            Command::Api {
+                call: ApiCall::Audit {
+                    user: Some("abc".into()),
+                    since: None,
+                    limit: None,
+                    cursor: None
+                },
+                json: false,
+            }
+        );
+        for bad in [
+            &["users"][..],
+            &["users", "show"],
+            &["users", "show", "a", "b"],
+            &["users", "list", "--status"],
+            &["users", "list", "--limit", "1", "--limit", "2"],
+            &["users", "deactivate", "--status", "x", "id"],
+            &["users", "frobnicate", "id"],
+            &["audit", "stray"],
+        ] {
+            assert!(matches!(parse(bad), Err(AdminError::Usage(_))), "{bad:?}");
         }
     }
 }

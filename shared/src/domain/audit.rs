@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::user::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     SignUp,
@@ -26,9 +27,20 @@ pub enum AuditAction {
     PhoneCodeRequest,
     /// A sign-in with an SMS code.
     PhoneLogin,
+    /// Operators' actions (`/admin/`): `actor` names the operator.
+    AdminDeactivate,
+    AdminActivate,
+    AdminUnlock,
+    AdminLogoutAll,
+    AdminVerifyEmail,
+    AdminPasswordReset,
+    AdminDelete,
+    AdminIpBlockAdd,
+    AdminIpBlockRemove,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
     Success,
@@ -58,4 +70,7 @@ pub struct AuditRecord {
     pub client_request_id: Option<String>,
     /// Why it was rejected: `field:code` pairs.
     pub reasons: Vec<String>,
+    /// Who acted when not the user: an operator's IAM ARN, or
+    /// `local-admin` in local runs.
+    pub actor: Option<String>,
 }

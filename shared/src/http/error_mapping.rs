@@ -25,6 +25,34 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::usecases::admin::AdminError> for ApiError {
+    fn from(error: crate::usecases::admin::AdminError) -> Self {
+        use crate::usecases::admin::AdminError;
+        match error {
+            AdminError::NotFound => ApiError::not_found(),
+            AdminError::BeingDeleted => ApiError::general(
+                StatusCode::CONFLICT,
+                ErrorCode::AccountInactive,
+                "The account is being deleted",
+                "The account is being deleted; its status no longer changes.",
+            ),
+            AdminError::NotMember => ApiError::general(
+                StatusCode::CONFLICT,
+                ErrorCode::Forbidden,
+                "Not available for phone accounts",
+                "Phone accounts have no email address.",
+            ),
+            AdminError::Stale => ApiError::general(
+                StatusCode::CONFLICT,
+                ErrorCode::ValidationError,
+                "The account changed meanwhile",
+                "The account changed while this ran; try again.",
+            ),
+            AdminError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<HashError> for ApiError {
     fn from(error: HashError) -> Self {
         ApiError::internal(Box::new(error))

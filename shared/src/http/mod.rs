@@ -1,6 +1,7 @@
 //! The HTTP layer: request bodies in, the envelope out, one mapping from
 //! typed errors to statuses, security headers and request ids.
 
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod error;

@@ -9,6 +9,46 @@ use crate::domain::errors::{FieldError, FieldErrors};
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 
+/// The first value of query parameter `name`. API Gateway hands the query
+/// over parsed; a request built from a URI (the local server, tests) has
+/// it in the URI only.
+pub fn query_value(request: &Request, name: &str) -> Option<String> {
+    if let Some(query) = request.query_string_parameters_ref() {
+        return query.first(name).map(str::to_owned);
+    }
+    request
+        .uri()
+        .query()
+        .and_then(|q| {
+            q.parse::<lambda_http::aws_lambda_events::query_map::QueryMap>()
+                .ok()
+        })
+        .and_then(|q| q.first(name).map(str::to_owned))
+}
+
+/// `meta` of a list read by cursor: pass `next_cursor` back as `cursor`
+/// for the next page; null on the last one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CursorMeta {
+    pub limit: usize,
+    pub next_cursor: Option<String>,
+}
+
+/// `limit` 1–100 (default 20) of a cursor-paged list; 400 otherwise.
+pub fn cursor_limit(request: &Request) -> Result<usize, ApiError> {
+    match query_value(request, "limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(ApiError::validation(FieldErrors::single(
+                "limit",
+                FieldError::invalid(format!("Must be a whole number from 1 to {MAX_LIMIT}.")),
+            ))),
+        },
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     /// From 1.
@@ -31,19 +71,7 @@ impl PageRequest {
     /// `page` ≥ 1 (default 1), `limit` 1–100 (default 20); anything else
     /// is a 400 naming the parameter.
     pub fn from_request(request: &Request) -> Result<Self, ApiError> {
-        // API Gateway hands the query over parsed; a request built from a
-        // URI (the local server, tests) has it in the URI only.
-        let query = request.query_string_parameters_ref().cloned().or_else(|| {
-            request.uri().query().and_then(|q| {
-                q.parse::<lambda_http::aws_lambda_events::query_map::QueryMap>()
-                    .ok()
-            })
-        });
-        let value = |name: &str| {
-            query
-                .as_ref()
-                .and_then(|q| q.first(name).map(str::to_owned))
-        };
+        let value = |name: &str| query_value(request, name);
         let mut errors = FieldErrors::new();
         let mut number = |name: &str, default: usize, max: usize| -> usize {
             match value(name) {

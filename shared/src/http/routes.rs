@@ -50,6 +50,19 @@ macro_rules! route_table {
             OpenApi GET "/openapi.json" => OpenApiFunction, openapi::handle, service_paths::openapi;
             Docs GET "/docs" => DocsFunction, docs::page, service_paths::docs;
             DocsAsset GET "/docs/assets/{file}" => DocsFunction, docs::asset, service_paths::docs_asset;
+            AdminUsers GET "/admin/users" => AdminUsersFunction, admin_users::list, admin_paths::users;
+            AdminUser GET "/admin/users/{id}" => AdminUsersFunction, admin_users::show, admin_paths::user;
+            AdminUserDelete DELETE "/admin/users/{id}" => AdminUsersFunction, admin_users::delete, admin_paths::user_delete;
+            AdminUserDeactivate POST "/admin/users/{id}/deactivate" => AdminUsersFunction, admin_users::deactivate, admin_paths::user_deactivate;
+            AdminUserActivate POST "/admin/users/{id}/activate" => AdminUsersFunction, admin_users::activate, admin_paths::user_activate;
+            AdminUserUnlock POST "/admin/users/{id}/unlock" => AdminUsersFunction, admin_users::unlock, admin_paths::user_unlock;
+            AdminUserLogoutAll POST "/admin/users/{id}/logout-all" => AdminUsersFunction, admin_users::logout_all, admin_paths::user_logout_all;
+            AdminUserVerifyEmail POST "/admin/users/{id}/verify-email" => AdminUsersFunction, admin_users::verify_email, admin_paths::user_verify_email;
+            AdminUserPasswordReset POST "/admin/users/{id}/password-reset" => AdminUsersFunction, admin_users::password_reset, admin_paths::user_password_reset;
+            AdminAudit GET "/admin/audit" => AdminAuditFunction, admin_audit::handle, admin_paths::audit;
+            AdminIpBlocks GET "/admin/ip-blocks" => AdminIpBlocksFunction, admin_ip_blocks::list, admin_paths::ip_blocks;
+            AdminIpBlockCreate POST "/admin/ip-blocks" => AdminIpBlocksFunction, admin_ip_blocks::create, admin_paths::ip_block_create;
+            AdminIpBlockDelete DELETE "/admin/ip-blocks/{id}" => AdminIpBlocksFunction, admin_ip_blocks::delete, admin_paths::ip_block_delete;
         }
     };
 }

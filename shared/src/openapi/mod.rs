@@ -4,6 +4,7 @@
 //! cannot fall behind the routes that template.yaml and the local server
 //! follow.
 
+pub(crate) mod admin_paths;
 pub(crate) mod auth_paths;
 mod operation;
 pub mod response_schemas;
@@ -18,7 +19,7 @@ use utoipa::openapi::tag::TagBuilder;
 use utoipa::OpenApi;
 
 use crate::http::routes::ROUTES;
-use operation::{http_method, BEARER};
+use operation::{http_method, ADMIN, BEARER};
 use response_schemas::*;
 use schemas::*;
 
@@ -80,6 +81,24 @@ use schemas::*;
         crate::http::views::TaskView,
         Health,
         OpenApiDocument,
+        crate::http::pagination::CursorMeta,
+        crate::usecases::admin::AuditView,
+        crate::domain::AuditAction,
+        crate::domain::AuditOutcome,
+        admin_paths::AdminUserList,
+        admin_paths::AdminDevice,
+        admin_paths::AdminSession,
+        admin_paths::AdminUserDetail,
+        admin_paths::AdminUserData,
+        admin_paths::AdminSessionsEnded,
+        admin_paths::AdminDeletion,
+        admin_paths::AdminUnlocked,
+        crate::usecases::admin::LockView,
+        admin_paths::AdminAuditPage,
+        admin_paths::IpBlockView,
+        admin_paths::IpBlockList,
+        admin_paths::IpBlockCreateRequest,
+        admin_paths::IpBlockRemoved,
     ))
 )]
 struct Components;
@@ -101,6 +120,21 @@ pub fn document() -> utoipa::openapi::OpenApi {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            ADMIN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Operators only. On AWS: IAM, a SigV4-signed request from a principal \
+                         allowed execute-api:Invoke on /admin/* (the template's operators' \
+                         policy); the bearer scheme here stands for it. Locally: \
+                         `Authorization: Bearer <admin token>`, printed by the local server \
+                         on start (or ADMIN_TOKEN).",
+                    ))
+                    .build(),
+            ),
+        );
     }
     document.tags = Some(
         [
@@ -108,6 +142,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
             ("users", "The signed-in user"),
             ("tasks", "Background tasks"),
             ("operations", "Health and documentation"),
+            (
+                "admin",
+                "Operators only: accounts, the audit log, the IP block list",
+            ),
         ]
         .into_iter()
         .map(|(name, description)| {

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use super::schemas::ErrorEnvelope;
 
 pub const BEARER: &str = "bearerAuth";
+pub const ADMIN: &str = "adminAuth";
 const JSON: &str = "application/json";
 
 /// An operation under construction. Responses are kept by status so that
@@ -60,6 +61,44 @@ impl Op {
             "WWW-Authenticate",
             "`Bearer realm=\"users-service\"`, with `error=\"invalid_token\"` for a bad token.",
         )
+    }
+
+    /// An operators' route: IAM (SigV4) on AWS, the admin token locally.
+    pub fn admin(mut self) -> Self {
+        self.builder = self
+            .builder
+            .security(SecurityRequirement::new(ADMIN, Vec::<String>::new()));
+        self.error(401, "No credentials (`not_authenticated`).")
+            .error(
+                403,
+                "Credentials that are not an operator's: a user's access token, a wrong admin \
+             token (`forbidden`). On AWS, API Gateway refuses an unsigned or unauthorised \
+             call itself.",
+            )
+    }
+
+    /// A cursor-paged list: the envelope with `{limit, next_cursor}`.
+    pub fn cursor_page<T: ToSchema>(self, message: &str, example: Value) -> Self {
+        let schema = envelope(
+            reference::<T>(),
+            Some(reference::<crate::http::pagination::CursorMeta>()),
+        );
+        let example = json!({"success": true, "message": message, "data": example,
+            "meta": {"limit": 20, "next_cursor": null}});
+        self.json_response(200, message, schema, example)
+    }
+
+    /// An optional text query parameter.
+    pub fn query_text(mut self, name: &str, description: &str) -> Self {
+        self.builder = self.builder.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(string_schema())),
+        );
+        self
     }
 
     /// A JSON object body; what the body parser refuses comes with it.

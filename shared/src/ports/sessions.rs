@@ -99,7 +99,7 @@ pub enum PasswordCheckEnd {
     Right { refund: Box<LoginFailure> },
     /// The password was wrong: the counted failure stands; its audit record
     /// is written.
-    Wrong { audit: AuditRecord },
+    Wrong { audit: Box<AuditRecord> },
 }
 
 /// A refresh token with its session and user, read together.

@@ -50,6 +50,30 @@ pub struct DeleteAccount<'a> {
     pub lockout: LockoutPolicy,
 }
 
+/// Deactivates the account, ends every session and queues its erasure
+/// (after the owner proved it is theirs, or an operator asked). A lost
+/// message is resumed by the clean-up job.
+pub async fn begin_deletion(
+    data: &dyn AccountData,
+    clock: &dyn Clock,
+    account: &Account,
+    queue: &dyn MessageQueue,
+) -> Result<Task, DeleteAccountError> {
+    let now = clock.now();
+    let task = Task::new(account.id(), TaskKind::DeleteAccount, now);
+    match data.begin_deletion(account, &task, now).await {
+        Ok(()) => {}
+        Err(BeginDeletionError::Stale) => return Err(DeleteAccountError::Stale),
+        Err(BeginDeletionError::Store(error)) => return Err(error.into()),
+    }
+    tracing::info!(user_id = %account.id(), task_id = %task.id, "account deletion begun");
+    let message = TaskMessage { task_id: task.id };
+    if let Err(error) = queue.send(&[message.body()]).await {
+        tracing::warn!(error = %error, "deletion not queued; the clean-up job will resume it");
+    }
+    Ok(task)
+}
+
 impl DeleteAccount<'_> {
     /// Checks the account's secret (the password; for phone accounts, the
     /// phone number), then deactivates it, ends every session and queues
@@ -63,19 +87,7 @@ impl DeleteAccount<'_> {
         origin: &Origin,
     ) -> Result<Task, DeleteAccountError> {
         self.check_secret(account, fields, origin).await?;
-        let now = self.clock.now();
-        let task = Task::new(account.id(), TaskKind::DeleteAccount, now);
-        match self.data.begin_deletion(account, &task, now).await {
-            Ok(()) => {}
-            Err(BeginDeletionError::Stale) => return Err(DeleteAccountError::Stale),
-            Err(BeginDeletionError::Store(error)) => return Err(error.into()),
-        }
-        tracing::info!(user_id = %account.id(), task_id = %task.id, "account deletion begun");
-        let message = TaskMessage { task_id: task.id };
-        if let Err(error) = queue.send(&[message.body()]).await {
-            tracing::warn!(error = %error, "deletion not queued; the clean-up job will resume it");
-        }
-        Ok(task)
+        begin_deletion(self.data, self.clock, account, queue).await
     }
 
     async fn check_secret(

@@ -78,7 +78,9 @@ impl CurrentPassword<'_> {
             let mut audit = origin.audit(action, AuditOutcome::Rejected, now);
             audit.user_id = Some(user.id);
             audit.reasons = vec![format!("{field}:invalid_credentials")];
-            PasswordCheckEnd::Wrong { audit }
+            PasswordCheckEnd::Wrong {
+                audit: Box::new(audit),
+            }
         };
         self.sessions.settle_password_check(&end).await?;
         Ok(right)

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod account_tasks;
+pub mod admin;
 pub mod cleanup;
 pub mod current_password;
 pub mod devices;
@@ -64,6 +65,7 @@ impl Origin {
             request_id: self.request_id.clone(),
             client_request_id: self.client_request_id.clone(),
             reasons: Vec::new(),
+            actor: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The integration suite: one binary, so the workspace links it once.
 
+mod admin;
 mod background;
 mod cleanup_job;
 mod concurrency;

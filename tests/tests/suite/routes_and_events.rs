@@ -189,6 +189,10 @@ async fn event_story(alg: shared::tokens::KeyAlgorithm) {
         ("openapi.json", 200),
         ("docs.json", 200),
         ("docs-asset.json", 200),
+        // An IAM-authorised operator's call: the local server's gate is its
+        // admin token, so the IAM context alone is refused here (the
+        // Lambda's own gate takes it: suite::admin).
+        ("admin-users-list.json", 403),
         ("login.json", 200),
         ("me.json", 200),
         ("me-update.json", 200),

@@ -48,6 +48,7 @@ fn audit_for(user: &User, at: OffsetDateTime) -> AuditRecord {
         request_id: "req-1".into(),
         client_request_id: Some("client-1".into()),
         reasons: vec![],
+        actor: None,
     }
 }
 

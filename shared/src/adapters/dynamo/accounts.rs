@@ -54,7 +54,9 @@ impl DynamoStore {
     pub(super) async fn seal_member(&self, user: &User) -> Result<Item, StoreError> {
         let keys = self.encryption_keys().await?;
         let item = UserItem::seal(user, &keys).map_err(crypto_error)?;
-        to_item(item).map_err(mapping_error)
+        let mut item: Item = to_item(item).map_err(mapping_error)?;
+        item.extend(super::keys::listing_attributes(user.id, user.created_at));
+        Ok(item)
     }
 
     pub(super) async fn seal_phone_user(
@@ -64,7 +66,9 @@ impl DynamoStore {
     ) -> Result<(Item, String), StoreError> {
         let item = PhoneUserItem::seal(user, keys).map_err(crypto_error)?;
         let hash = item.phone_hash.clone();
-        Ok((to_item(item).map_err(mapping_error)?, hash))
+        let mut item: Item = to_item(item).map_err(mapping_error)?;
+        item.extend(super::keys::listing_attributes(user.id, user.created_at));
+        Ok((item, hash))
     }
 
     /// The account an item of `USER#id/PROFILE` holds.

@@ -168,6 +168,8 @@ pub struct AuditItem {
     pub client_request_id: Option<String>,
     #[serde(default)]
     pub reasons: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
     pub expires_at: i64,
 }
 
@@ -190,6 +192,7 @@ impl From<&AuditRecord> for AuditItem {
             request_id: record.request_id.clone(),
             client_request_id: record.client_request_id.clone(),
             reasons: record.reasons.clone(),
+            actor: record.actor.clone(),
             expires_at: (record.at + AUDIT_RETENTION).unix_timestamp(),
         }
     }
@@ -209,6 +212,7 @@ impl From<AuditItem> for AuditRecord {
             request_id: item.request_id,
             client_request_id: item.client_request_id,
             reasons: item.reasons,
+            actor: item.actor,
         }
     }
 }

@@ -22,6 +22,43 @@ pub const EXPIRES_AT: &str = "expires_at";
 pub const OWNER: &str = "owner";
 pub const OWNER_INDEX: &str = "OwnerIndex";
 
+/// Every account's profile item carries `listing_pk = USERS#<shard>` and
+/// `listing_sk = <created at>#<id>`: the `ListingIndex` GSI lists accounts
+/// newest first for operators. Sign-ups are spread over the shards by id,
+/// so a sign-up peak writes to `LISTING_SHARDS` index partitions, not one
+/// (a listing reads every shard and merges).
+pub const LISTING_PK: &str = "listing_pk";
+pub const LISTING_SK: &str = "listing_sk";
+pub const LISTING_INDEX: &str = "ListingIndex";
+pub const LISTING_SHARDS: u8 = 8;
+
+pub fn listing_partition(shard: u8) -> String {
+    format!("USERS#{shard}")
+}
+
+/// The listing position of an account: sorts by creation time, then id.
+pub fn listing_position(user: UserId, created_at: OffsetDateTime) -> String {
+    format!("{}#{user}", sortable(created_at))
+}
+
+/// The two listing attributes of an account's profile item.
+pub fn listing_attributes(
+    user: UserId,
+    created_at: OffsetDateTime,
+) -> [(String, AttributeValue); 2] {
+    let shard = user.as_uuid().as_bytes()[0] % LISTING_SHARDS;
+    [
+        (
+            LISTING_PK.to_owned(),
+            AttributeValue::S(listing_partition(shard)),
+        ),
+        (
+            LISTING_SK.to_owned(),
+            AttributeValue::S(listing_position(user, created_at)),
+        ),
+    ]
+}
+
 pub fn owner(user: UserId) -> String {
     user_partition(user)
 }

@@ -2,6 +2,7 @@
 
 mod account_data;
 mod accounts;
+mod directory;
 pub mod errors;
 mod ip_blocks;
 pub mod items;

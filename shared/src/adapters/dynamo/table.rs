@@ -1,5 +1,6 @@
 //! Creating the table where local runs and tests ask for it. On AWS the
-//! SAM template owns the table; this mirrors its key schema, owner index,
+//! SAM template owns the table; this mirrors its key schema, owner and
+//! listing indexes,
 //! stream and TTL.
 
 use std::time::Duration;
@@ -12,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use super::errors::store_error;
-use super::keys::{EXPIRES_AT, OWNER, OWNER_INDEX, PK, SK};
+use super::keys::{EXPIRES_AT, LISTING_INDEX, LISTING_PK, LISTING_SK, OWNER, OWNER_INDEX, PK, SK};
 use crate::ports::StoreError;
 
 /// Creates the table (PK/SK strings, on-demand, a `NEW_IMAGE` stream as the
@@ -48,6 +49,8 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
         .attribute_definitions(attribute(PK))
         .attribute_definitions(attribute(SK))
         .attribute_definitions(attribute(OWNER))
+        .attribute_definitions(attribute(LISTING_PK))
+        .attribute_definitions(attribute(LISTING_SK))
         .key_schema(key(PK, KeyType::Hash))
         .key_schema(key(SK, KeyType::Range))
         .global_secondary_indexes(
@@ -57,6 +60,22 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::KeysOnly)
+                        .build(),
+                )
+                .build()
+                .expect("name and key set"),
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(LISTING_INDEX)
+                .key_schema(key(LISTING_PK, KeyType::Hash))
+                .key_schema(key(LISTING_SK, KeyType::Range))
+                // The status, for the listing's filter; the accounts
+                // themselves are read from the table by key.
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::Include)
+                        .non_key_attributes("status")
                         .build(),
                 )
                 .build()

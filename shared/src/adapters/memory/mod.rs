@@ -4,6 +4,7 @@
 
 mod account_data;
 mod audit;
+mod directory;
 mod ip_blocks;
 mod one_time;
 mod phone_codes;
@@ -47,6 +48,9 @@ struct Tables {
     refresh: BTreeMap<String, RefreshRecord>,
     devices: HashMap<(UserId, String), Device>,
     throttles: HashMap<String, LoginThrottle>,
+    /// Throttle key → the account its identifier names (the table keeps
+    /// this as the item's `owner`).
+    throttle_owners: HashMap<String, UserId>,
     /// Fixed-window counters: key → (count, window end).
     counters: HashMap<String, (u32, OffsetDateTime)>,
     outbox: Vec<NotificationEvent>,

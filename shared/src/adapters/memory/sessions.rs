@@ -122,6 +122,13 @@ impl SessionStore for MemoryStore {
                 .throttles
                 .insert(update.key.as_str().to_owned(), update.next.clone());
         }
+        if let Some(owner) = failure.owner {
+            for update in failure.lock.iter().chain(&failure.ceiling) {
+                tables
+                    .throttle_owners
+                    .insert(update.key.as_str().to_owned(), owner);
+            }
+        }
         if let Some(window) = &failure.ip_window {
             let count = tables.counter(&window.key) + 1;
             tables
@@ -148,7 +155,7 @@ impl SessionStore for MemoryStore {
                     }
                 }
             }
-            PasswordCheckEnd::Wrong { audit } => tables.audit.push(audit.clone()),
+            PasswordCheckEnd::Wrong { audit } => tables.audit.push(audit.as_ref().clone()),
         }
         Ok(())
     }
