@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::domain::{
-    AuditRecord, Device, DeviceId, Location, LocationId, NotificationEvent, PhoneNumber, PhoneUser,
+    AuditRecord, Device, Location, LocationId, NotificationEvent, PhoneNumber, PhoneUser,
     RateWindow, RefreshRecord, Session, UserId,
 };
 
@@ -13,8 +13,6 @@ use crate::domain::{
 pub struct PhoneSignUpLookup {
     /// An account holds the number already.
     pub phone_taken: bool,
-    /// The device id was seen before (by any account).
-    pub device_known: bool,
     /// Sign-ups already counted in the address's quota window.
     pub quota_used: u32,
 }
@@ -67,12 +65,11 @@ pub trait PhoneUserStore: Send + Sync {
     /// false, counting nothing, when the window is full.
     async fn charge_signup_quota(&self, window: &RateWindow) -> Result<bool, StoreError>;
 
-    /// Whether the number is taken and the device known, and how much of
-    /// the address's sign-up quota is used, in one read.
+    /// Whether the number is taken, and how much of the address's sign-up
+    /// quota is used, in one read.
     async fn phone_signup_lookup(
         &self,
         phone: &PhoneNumber,
-        device_id: Option<&DeviceId>,
         quota: Option<&RateWindow>,
     ) -> Result<PhoneSignUpLookup, StoreError>;
 

@@ -156,7 +156,7 @@ impl PhoneSignUp<'_> {
         };
         let lookup = self
             .phone_users
-            .phone_signup_lookup(&form.phone, form.device_id.as_ref(), window.as_ref())
+            .phone_signup_lookup(&form.phone, window.as_ref())
             .await?;
         if let Some(window) = window.as_ref().filter(|w| lookup.quota_used >= w.max) {
             return Err(self.rate_limited(window, device_id, origin).await);
@@ -192,7 +192,9 @@ impl PhoneSignUp<'_> {
         )?;
         tracing::info!(user_id = %new.user.id, session_id = %new.session.id, "phone user signed up");
         Ok(PhoneSignedUp {
-            is_new_device: new.device.is_some() && !lookup.device_known,
+            // About this account: a device another account used is still
+            // new to this one (no global sighting tells on other accounts).
+            is_new_device: new.device.is_some(),
             // A new account has exactly the device it signed up on.
             active_devices_count: u32::from(new.device.is_some()),
             user: new.user,

@@ -118,11 +118,6 @@ pub fn location(user_id: UserId, id: LocationId) -> Key {
     Key::new(user_partition(user_id), format!("{LOCATION_PREFIX}{id}"))
 }
 
-/// Every device id ever used, whichever account used it.
-pub fn device_sighting(device_id: &DeviceId) -> Key {
-    Key::new(format!("DEVICEID#{}", device_id.as_str()), "SIGHTING")
-}
-
 pub fn user_partition(id: UserId) -> String {
     format!("USER#{id}")
 }

@@ -8,7 +8,7 @@ use super::session_items::{RefreshItem, SessionItem};
 use super::store::format_time;
 use super::transact::{s, Expression, TransactError, Write};
 use super::DynamoStore;
-use crate::domain::{Account, DeviceId, Location, LocationId, PhoneNumber, PhoneUser, UserId};
+use crate::domain::{Account, Location, LocationId, PhoneNumber, PhoneUser, UserId};
 use crate::ports::phone_users::{
     CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore, PhoneUserView,
     UpdatePhoneUserError,
@@ -32,15 +32,12 @@ impl PhoneUserStore for DynamoStore {
     async fn phone_signup_lookup(
         &self,
         phone: &PhoneNumber,
-        device_id: Option<&DeviceId>,
         quota: Option<&crate::domain::RateWindow>,
     ) -> Result<PhoneSignUpLookup, StoreError> {
         let hash = self.encryption_keys().await?.lookup_hash(phone);
         let claim = keys::phone_claim(&hash);
-        let sighting = device_id.map(keys::device_sighting);
         let counter = quota.map(|w| keys::rate_counter(&w.key));
         let wanted: Vec<keys::Key> = std::iter::once(claim.clone())
-            .chain(sighting.clone())
             .chain(counter.clone())
             .collect();
         let found = self.batch_get(&wanted).await?;
@@ -53,7 +50,6 @@ impl PhoneUserStore for DynamoStore {
             .unwrap_or(0);
         Ok(PhoneSignUpLookup {
             phone_taken: held(&claim),
-            device_known: sighting.as_ref().is_some_and(held),
             quota_used,
         })
     }
@@ -78,7 +74,6 @@ impl PhoneUserStore for DynamoStore {
         }
         if let Some(device) = &new.device {
             writes.push(self.upsert_device(device)?);
-            writes.push(self.sight_device(&device.id, device.first_seen, user.id)?);
         }
         writes.push(Write::create(
             &self.table,

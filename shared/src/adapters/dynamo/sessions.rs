@@ -78,7 +78,6 @@ impl DynamoStore {
         ];
         if let Some(device) = &new.device {
             writes.push(self.upsert_device(device)?);
-            writes.push(self.sight_device(&device.id, device.last_seen, device.user_id)?);
         }
         if let Some(throttle) = &new.clear_throttle {
             writes.push(Write::delete(
@@ -118,32 +117,6 @@ impl DynamoStore {
             &format!("SET {}", sets.join(", ")),
             None,
             expression,
-        )
-    }
-
-    /// Records that a device id was used (by any account): what tells a
-    /// new device from a known one.
-    pub(super) fn sight_device(
-        &self,
-        device_id: &DeviceId,
-        at: OffsetDateTime,
-        user_id: UserId,
-    ) -> Result<Write, StoreError> {
-        Write::update(
-            &self.table,
-            &keys::device_sighting(device_id),
-            "SET #first = if_not_exists(#first, :at), #last = :at, #user = :user, #entity = :entity, #owner = :owner",
-            None,
-            Expression::default()
-                .name("#first", "first_seen")
-                .name("#last", "last_seen")
-                .name("#user", "last_user_id")
-                .name("#entity", "entity")
-                .name("#owner", keys::OWNER)
-                .value(":at", s(format_time(at)))
-                .value(":user", s(user_id.to_string()))
-                .value(":owner", s(keys::owner(user_id)))
-                .value(":entity", s("device_sighting")),
         )
     }
 

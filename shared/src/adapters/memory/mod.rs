@@ -35,8 +35,6 @@ struct Tables {
     /// is the key; the table keys the claim by keyed hash.
     phones: HashMap<String, UserId>,
     locations: HashMap<(UserId, crate::domain::LocationId), crate::domain::Location>,
-    /// Device id → when any account first used it.
-    device_sightings: HashMap<String, OffsetDateTime>,
     usernames: HashMap<String, UserId>,
     emails: HashMap<String, UserId>,
     audit: Vec<AuditRecord>,

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use crate::domain::{DeviceId, Location, LocationId, PhoneNumber, PhoneUser, UserId};
+use crate::domain::{Location, LocationId, PhoneNumber, PhoneUser, UserId};
 use crate::ports::phone_users::{
     CreatePhoneUserError, NewPhoneAccount, PhoneSignUpLookup, PhoneUserStore, PhoneUserView,
     UpdatePhoneUserError,
@@ -20,14 +20,11 @@ impl PhoneUserStore for MemoryStore {
     async fn phone_signup_lookup(
         &self,
         phone: &PhoneNumber,
-        device_id: Option<&DeviceId>,
         quota: Option<&crate::domain::RateWindow>,
     ) -> Result<PhoneSignUpLookup, StoreError> {
         let tables = self.lock();
         Ok(PhoneSignUpLookup {
             phone_taken: tables.phones.contains_key(phone.as_e164()),
-            device_known: device_id
-                .is_some_and(|id| tables.device_sightings.contains_key(id.as_str())),
             quota_used: quota.map_or(0, |w| tables.counter(&w.key)),
         })
     }
@@ -64,10 +61,6 @@ impl PhoneUserStore for MemoryStore {
                 .insert((user.id, location.id), location.clone());
         }
         if let Some(device) = &new.device {
-            tables
-                .device_sightings
-                .entry(device.id.as_str().to_owned())
-                .or_insert(device.first_seen);
             tables
                 .devices
                 .insert((user.id, device.id.as_str().to_owned()), device.clone());

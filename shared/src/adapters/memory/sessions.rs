@@ -320,10 +320,6 @@ pub(super) fn insert_session(tables: &mut Tables, new: &NewSession) -> Result<()
         .refresh
         .insert(new.refresh.hash.clone(), new.refresh.clone());
     if let Some(device) = &new.device {
-        tables
-            .device_sightings
-            .entry(device.id.as_str().to_owned())
-            .or_insert(device.last_seen);
         let device_key = (device.user_id, device.id.as_str().to_owned());
         // A login that describes less keeps what is known (as the
         // DynamoDB update sets only the attributes given).
