@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
 use shared::app::{StartupError, Stores};
 use shared::crypto::phone_crypto::PhoneKeyRing;
 use shared::domain::phone_number::{load_numbering_plans, PhoneRegion};
 use shared::domain::SessionPolicy;
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
+use shared::http::views::{PhoneSessionFacts, PhoneSessionView};
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
 use shared::tokens::jwt::TokenSettings;
@@ -47,56 +47,18 @@ impl Endpoint for State {
     }
 }
 
-/// The 200 body: the phone sign-up's top-level shape.
-#[derive(Serialize)]
-struct LoggedInBody<'a> {
-    success: bool,
-    message: &'static str,
-    user: PhoneUserBody<'a>,
-    access_token: &'a str,
-    refresh_token: &'a str,
-    token_type: &'static str,
-    expires_in: i64,
-    needs_profile: bool,
-    is_new_account: bool,
-    is_new_device: bool,
-    active_devices_count: u32,
-    location_id: Option<String>,
-}
-
-#[derive(Serialize)]
-struct PhoneUserBody<'a> {
-    id: String,
-    phone_number: &'a str,
-    name: &'a str,
-    country_code: String,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: time::OffsetDateTime,
-}
-
-fn body(logged_in: &PhoneLoggedIn) -> LoggedInBody<'_> {
-    let user = &logged_in.user;
-    let tokens = logged_in.tokens.view();
-    LoggedInBody {
-        success: true,
-        message: "Login successful",
-        user: PhoneUserBody {
-            id: user.id.to_string(),
-            phone_number: user.phone.as_e164(),
-            name: user.name.as_str(),
-            country_code: user.phone.country_code(),
-            created_at: user.created_at,
-        },
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        token_type: tokens.token_type,
-        expires_in: tokens.expires_in,
-        needs_profile: user.needs_profile,
+fn body(logged_in: &PhoneLoggedIn) -> PhoneSessionView<'_> {
+    let facts = PhoneSessionFacts {
         is_new_account: false,
         is_new_device: logged_in.is_new_device,
         active_devices_count: logged_in.active_devices_count,
-        location_id: user.location_id.map(|id| id.to_string()),
-    }
+    };
+    PhoneSessionView::new(
+        "Login successful",
+        &logged_in.user,
+        &logged_in.tokens,
+        facts,
+    )
 }
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
 use shared::app::{StartupError, Stores};
 use shared::crypto::phone_crypto::PhoneKeyRing;
 use shared::domain::phone_number::{load_numbering_plans, PhoneRegion};
 use shared::domain::{Quota, SessionPolicy};
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
+use shared::http::views::{PhoneSessionFacts, PhoneSessionView};
 use shared::http::{respond, ApiError, Reply};
 use shared::ports::ip_blocks::BlockListCache;
 use shared::serve::{Endpoint, Needs, Resources};
@@ -56,56 +56,18 @@ impl Endpoint for State {
     }
 }
 
-/// The 201 body: top-level fields, as the mobile clients expect.
-#[derive(Serialize)]
-struct SignedUpBody<'a> {
-    success: bool,
-    message: &'static str,
-    user: PhoneUserBody<'a>,
-    access_token: &'a str,
-    refresh_token: &'a str,
-    token_type: &'static str,
-    expires_in: i64,
-    needs_profile: bool,
-    is_new_account: bool,
-    is_new_device: bool,
-    active_devices_count: u32,
-    location_id: Option<String>,
-}
-
-#[derive(Serialize)]
-struct PhoneUserBody<'a> {
-    id: String,
-    phone_number: &'a str,
-    name: &'a str,
-    country_code: String,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: time::OffsetDateTime,
-}
-
-fn body(signed_up: &PhoneSignedUp) -> SignedUpBody<'_> {
-    let user = &signed_up.user;
-    let tokens = signed_up.tokens.view();
-    SignedUpBody {
-        success: true,
-        message: "User registered successfully",
-        user: PhoneUserBody {
-            id: user.id.to_string(),
-            phone_number: user.phone.as_e164(),
-            name: user.name.as_str(),
-            country_code: user.phone.country_code(),
-            created_at: user.created_at,
-        },
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        token_type: tokens.token_type,
-        expires_in: tokens.expires_in,
-        needs_profile: user.needs_profile,
+fn body(signed_up: &PhoneSignedUp) -> PhoneSessionView<'_> {
+    let facts = PhoneSessionFacts {
         is_new_account: true,
         is_new_device: signed_up.is_new_device,
         active_devices_count: signed_up.active_devices_count,
-        location_id: signed_up.location.as_ref().map(|l| l.id.to_string()),
-    }
+    };
+    PhoneSessionView::new(
+        "User registered successfully",
+        &signed_up.user,
+        &signed_up.tokens,
+        facts,
+    )
 }
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {

@@ -199,3 +199,62 @@ impl PushTokenView {
         }
     }
 }
+
+/// The mobile clients' answer to a phone sign-up or sign-in: every field
+/// top-level, the tokens beside the user (not under `data`).
+#[derive(Serialize)]
+pub struct PhoneSessionView<'a> {
+    success: bool,
+    message: &'static str,
+    user: PhoneSessionUser<'a>,
+    #[serde(flatten)]
+    tokens: crate::usecases::session_tokens::TokenPairView<'a>,
+    needs_profile: bool,
+    is_new_account: bool,
+    is_new_device: bool,
+    active_devices_count: u32,
+    location_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PhoneSessionUser<'a> {
+    id: String,
+    phone_number: &'a str,
+    name: &'a str,
+    country_code: String,
+    created_at: String,
+}
+
+/// What the session answer says about the device and the account's age.
+pub struct PhoneSessionFacts {
+    pub is_new_account: bool,
+    pub is_new_device: bool,
+    pub active_devices_count: u32,
+}
+
+impl<'a> PhoneSessionView<'a> {
+    pub fn new(
+        message: &'static str,
+        user: &'a PhoneUser,
+        tokens: &'a crate::usecases::session_tokens::TokenPair,
+        facts: PhoneSessionFacts,
+    ) -> Self {
+        Self {
+            success: true,
+            message,
+            user: PhoneSessionUser {
+                id: user.id.to_string(),
+                phone_number: user.phone.as_e164(),
+                name: user.name.as_str(),
+                country_code: user.phone.country_code(),
+                created_at: rfc3339(user.created_at),
+            },
+            tokens: tokens.view(),
+            needs_profile: user.needs_profile,
+            is_new_account: facts.is_new_account,
+            is_new_device: facts.is_new_device,
+            active_devices_count: facts.active_devices_count,
+            location_id: user.location_id.map(|id| id.to_string()),
+        }
+    }
+}
