@@ -85,10 +85,7 @@ pub async fn run(
     let (method, path) = request_of(call);
     let answer = api.call(method, &path, None).await?;
     if !(200..300).contains(&answer.status) {
-        return Err(AdminError::Api {
-            status: answer.status,
-            message: error_text(&answer.body),
-        });
+        return Err(refusal(&answer));
     }
     let body = answer.body;
     if json_output {
@@ -141,6 +138,14 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// A 4xx or 5xx answer as the command's error (exit code 1).
+pub fn refusal(answer: &crate::api::Answer) -> AdminError {
+    AdminError::Api {
+        status: answer.status,
+        message: error_text(&answer.body),
+    }
 }
 
 fn write(out: &mut dyn Write, text: &str) -> Result<(), AdminError> {

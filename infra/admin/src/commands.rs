@@ -1,38 +1,32 @@
-//! Running `ip-block` commands against a block-list store: results on
-//! `out` (one line each, for scripts), notes for the operator on `notes`.
+//! Running `ip-block` commands through the `/admin/ip-blocks` routes:
+//! results on `out` (one line each, for scripts), notes for the operator on
+//! `notes`. The author of a block is whoever the API says called it (the
+//! caller's ARN on AWS), so it cannot be claimed on the command line.
 
 use std::io::Write;
-use std::sync::Arc;
 
+use serde_json::{json, Value};
 use shared::domain::ip_block::{IpBlock, IpBlockList, IpNet};
-use shared::ports::ip_blocks::{BlockListCache, IpBlockStore, DEFAULT_REFRESH};
+use shared::ports::ip_blocks::DEFAULT_REFRESH;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::api::{AdminApi, Answer};
 use crate::args::IpBlockCommand;
 use crate::AdminError;
 
 pub async fn run(
     command: &IpBlockCommand,
-    store: Arc<dyn IpBlockStore>,
+    api: &AdminApi,
     out: &mut dyn Write,
     notes: &mut dyn Write,
-    now: OffsetDateTime,
 ) -> Result<(), AdminError> {
     match command {
-        IpBlockCommand::Add {
-            network,
-            reason,
-            created_by,
-        } => {
-            let block = IpBlock {
-                network: *network,
-                reason: reason.clone(),
-                created_at: now,
-                created_by: created_by.clone(),
-            };
-            store.add(&block).await.map_err(AdminError::Store)?;
-            write_line(out, &format!("blocked {network}"))?;
+        IpBlockCommand::Add { network, reason } => {
+            let body = json!({ "network": network.to_string(), "reason": reason });
+            let answer = succeeded(api.call("POST", "/admin/ip-blocks", Some(&body)).await?)?;
+            let stored = answer.body["data"]["network"].as_str().unwrap_or_default();
+            write_line(out, &format!("blocked {stored}"))?;
             note(
                 notes,
                 &format!(
@@ -42,15 +36,18 @@ pub async fn run(
             );
         }
         IpBlockCommand::Remove { network } => {
-            if store.remove(network).await.map_err(AdminError::Store)? {
-                write_line(out, &format!("unblocked {network}"))?;
-            } else {
+            let path = format!("/admin/ip-blocks/{}", block_id(network));
+            let answer = api.call("DELETE", &path, None).await?;
+            if answer.status == 404 {
                 write_line(out, &format!("no entry for {network}; nothing removed"))?;
-                explain_absent_entry(&*store, network, notes).await?;
+                explain_absent_entry(api, network, notes).await?;
+            } else {
+                succeeded(answer)?;
+                write_line(out, &format!("unblocked {network}"))?;
             }
         }
         IpBlockCommand::List => {
-            let blocks = store.list().await.map_err(AdminError::Store)?;
+            let blocks = list(api).await?;
             if blocks.is_empty() {
                 note(notes, "the block list is empty");
             }
@@ -59,9 +56,10 @@ pub async fn run(
             }
         }
         IpBlockCommand::Check { ip } => {
-            // The same lookup the sign-up makes, through the same cache.
-            let cache = BlockListCache::new(store, DEFAULT_REFRESH);
-            let line = match cache.check(Some(*ip)).await.map_err(AdminError::Store)? {
+            // The same matching the sign-up applies (longest prefix, an
+            // IPv4-mapped address as IPv4), over the list the API holds.
+            let list = IpBlockList::new(list(api).await?);
+            let line = match list.contains(*ip) {
                 Some(block) => format!("{ip} is blocked by {}: {}", block.network, block.reason),
                 None => format!("{ip} is not blocked"),
             };
@@ -69,6 +67,44 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// The path segment naming a block: its canonical network, `/` as `_`.
+fn block_id(network: &IpNet) -> String {
+    network.to_string().replace('/', "_")
+}
+
+fn succeeded(answer: Answer) -> Result<Answer, AdminError> {
+    if (200..300).contains(&answer.status) {
+        Ok(answer)
+    } else {
+        Err(crate::api_commands::refusal(&answer))
+    }
+}
+
+async fn list(api: &AdminApi) -> Result<Vec<IpBlock>, AdminError> {
+    let answer = succeeded(api.call("GET", "/admin/ip-blocks", None).await?)?;
+    let blocks = answer.body["data"]["blocks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    blocks.iter().map(block_of).collect()
+}
+
+/// One entry of the API's list, parsed with the rules the service applies.
+fn block_of(view: &Value) -> Result<IpBlock, AdminError> {
+    let text = |name: &str| view[name].as_str().unwrap_or_default();
+    let unexpected =
+        |what: &str| AdminError::Http(format!("the API answered an entry with {what}"));
+    let created_at = OffsetDateTime::parse(text("created_at"), &Rfc3339)
+        .map_err(|_| unexpected("no valid created_at"))?;
+    IpBlock::new(
+        text("network"),
+        text("reason"),
+        view["created_by"].as_str(),
+        created_at,
+    )
+    .map_err(|_| unexpected("an invalid network or reason"))
 }
 
 /// `network \t reason \t created_at \t created_by` (`-` when unknown).
@@ -91,11 +127,11 @@ pub fn entry_line(block: &IpBlock) -> String {
 /// Removal needs the entry's exact network; when a wider entry covers the
 /// one asked for, say which, so the operator is not left wondering.
 async fn explain_absent_entry(
-    store: &dyn IpBlockStore,
+    api: &AdminApi,
     network: &IpNet,
     notes: &mut dyn Write,
 ) -> Result<(), AdminError> {
-    let list = IpBlockList::new(store.list().await.map_err(AdminError::Store)?);
+    let list = IpBlockList::new(list(api).await?);
     if let Some(covering) = list.contains(network.network()) {
         note(
             notes,
@@ -123,157 +159,24 @@ pub fn note(notes: &mut dyn Write, message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use async_trait::async_trait;
-    use shared::adapters::memory::MemoryStore;
-    use shared::ports::StoreError;
-    use time::macros::datetime;
 
-    const NOW: OffsetDateTime = datetime!(2025-06-01 09:30:00 UTC);
-
-    /// (stdout, stderr) of a successful run.
-    async fn run_ok(command: IpBlockCommand, store: &Arc<MemoryStore>) -> (String, String) {
-        let (mut out, mut notes) = (Vec::new(), Vec::new());
-        run(&command, store.clone(), &mut out, &mut notes, NOW)
-            .await
-            .unwrap();
-        (
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(notes).unwrap(),
-        )
-    }
-
-    fn add(network: &str, reason: &str, created_by: Option<&str>) -> IpBlockCommand {
-        IpBlockCommand::Add {
-            network: IpBlock::parse_network(network).unwrap(),
-            reason: reason.into(),
-            created_by: created_by.map(Into::into),
-        }
-    }
-
-    fn net(raw: &str) -> IpNet {
-        IpBlock::parse_network(raw).unwrap()
-    }
-
-    fn check(ip: &str) -> IpBlockCommand {
-        IpBlockCommand::Check {
-            ip: ip.parse().unwrap(),
-        }
-    }
-
-    #[tokio::test]
-    async fn add_list_check_and_remove() {
-        let store = Arc::new(MemoryStore::new());
-        let (out, notes) = run_ok(IpBlockCommand::List, &store).await;
-        assert_eq!(out, "");
-        assert!(notes.contains("empty"), "{notes}");
-
-        let (out, notes) = run_ok(add("203.0.113.7/24", "card testing", Some("ops")), &store).await;
-        assert_eq!(out, "blocked 203.0.113.0/24\n");
-        assert!(notes.contains("60 s"), "{notes}");
-        run_ok(add("2001:db8::1", "spam", None), &store).await;
-
-        let (out, _) = run_ok(IpBlockCommand::List, &store).await;
+    #[test]
+    fn entries_read_back_as_the_service_wrote_them() {
+        let view = json!({
+            "id": "203.0.113.0_24",
+            "network": "203.0.113.0/24",
+            "reason": "card testing",
+            "created_at": "2025-06-01T09:30:00Z",
+            "created_by": "arn:aws:sts::123456789012:assumed-role/ops/alice",
+        });
+        let block = block_of(&view).unwrap();
+        assert_eq!(block_id(&block.network), "203.0.113.0_24");
         assert_eq!(
-            out,
-            "203.0.113.0/24\tcard testing\t2025-06-01T09:30:00Z\tops\n\
-             2001:db8::1/128\tspam\t2025-06-01T09:30:00Z\t-\n"
+            entry_line(&block),
+            "203.0.113.0/24\tcard testing\t2025-06-01T09:30:00Z\t\
+             arn:aws:sts::123456789012:assumed-role/ops/alice"
         );
-
-        let (out, _) = run_ok(check("203.0.113.200"), &store).await;
-        assert_eq!(
-            out,
-            "203.0.113.200 is blocked by 203.0.113.0/24: card testing\n"
-        );
-        let (out, _) = run_ok(check("::ffff:203.0.113.1"), &store).await;
-        assert!(out.contains("blocked by 203.0.113.0/24"), "{out}");
-        let (out, _) = run_ok(check("2001:db8::2"), &store).await;
-        assert_eq!(out, "2001:db8::2 is not blocked\n");
-
-        let remove = IpBlockCommand::Remove {
-            network: net("203.0.113.0/24"),
-        };
-        let (out, _) = run_ok(remove, &store).await;
-        assert_eq!(out, "unblocked 203.0.113.0/24\n");
-        let (out, _) = run_ok(check("203.0.113.200"), &store).await;
-        assert_eq!(out, "203.0.113.200 is not blocked\n");
-    }
-
-    #[tokio::test]
-    async fn adding_again_replaces_the_reason() {
-        let store = Arc::new(MemoryStore::new());
-        run_ok(add("192.0.2.1", "first", None), &store).await;
-        run_ok(add("192.0.2.1/32", "second", Some("ops")), &store).await;
-        let (out, _) = run_ok(IpBlockCommand::List, &store).await;
-        assert_eq!(out, "192.0.2.1/32\tsecond\t2025-06-01T09:30:00Z\tops\n");
-    }
-
-    #[tokio::test]
-    async fn removing_an_absent_entry_says_so_and_names_a_covering_one() {
-        let store = Arc::new(MemoryStore::new());
-        run_ok(add("10.0.0.0/8", "internal", None), &store).await;
-        let remove = IpBlockCommand::Remove {
-            network: net("10.1.2.3"),
-        };
-        let (out, notes) = run_ok(remove, &store).await;
-        assert_eq!(out, "no entry for 10.1.2.3/32; nothing removed\n");
-        assert!(
-            notes.contains("still blocked by the entry 10.0.0.0/8"),
-            "{notes}"
-        );
-
-        let remove = IpBlockCommand::Remove {
-            network: net("192.0.2.1"),
-        };
-        let (out, notes) = run_ok(remove, &store).await;
-        assert!(out.starts_with("no entry for 192.0.2.1/32"), "{out}");
-        assert_eq!(notes, "");
-        assert_eq!(
-            run_ok(IpBlockCommand::List, &store).await.0.lines().count(),
-            1
-        );
-    }
-
-    #[tokio::test]
-    async fn store_failures_are_errors_with_exit_code_1() {
-        let store: Arc<dyn IpBlockStore> = Arc::new(FailingStore);
-        for command in [
-            add("192.0.2.1", "x", None),
-            IpBlockCommand::Remove {
-                network: net("192.0.2.1"),
-            },
-            IpBlockCommand::List,
-            check("192.0.2.1"),
-        ] {
-            let mut out = Vec::new();
-            let error = run(&command, store.clone(), &mut out, &mut Vec::new(), NOW)
-                .await
-                .unwrap_err();
-            assert!(matches!(error, AdminError::Store(_)), "{error:?}");
-            assert_eq!(error.exit_code(), 1);
-            assert!(error.to_string().contains("throttled"), "{error}");
-            assert!(out.is_empty(), "{command:?} printed a result");
-        }
-    }
-
-    /// A store that is down.
-    struct FailingStore;
-
-    fn down() -> StoreError {
-        StoreError::Unavailable("throttled".into())
-    }
-
-    #[async_trait]
-    impl IpBlockStore for FailingStore {
-        async fn list(&self) -> Result<Vec<IpBlock>, StoreError> {
-            Err(down())
-        }
-
-        async fn add(&self, _: &IpBlock) -> Result<(), StoreError> {
-            Err(down())
-        }
-
-        async fn remove(&self, _: &IpNet) -> Result<bool, StoreError> {
-            Err(down())
-        }
+        let broken = json!({"network": "not a network", "reason": "x", "created_at": "2025-06-01T09:30:00Z"});
+        assert!(matches!(block_of(&broken), Err(AdminError::Http(_))));
     }
 }

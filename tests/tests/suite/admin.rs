@@ -751,6 +751,127 @@ async fn the_cli_works_against_a_local_server() {
     assert!(error.to_string().contains("403"), "{error}");
 }
 
+/// `ip-block` goes through `/admin/ip-blocks` too: the block it adds
+/// stops a phone sign-up from that address, its author is the caller the
+/// API authenticated, the audit names it, and a refusal is exit code 1.
+#[tokio::test]
+async fn the_cli_manages_the_ip_block_list_through_the_api() {
+    use admin::api::{AdminApi, Credentials};
+    use admin::args::{parse_args, Command};
+    let backend = Backend::memory();
+    let app = integration_tests::local_app(&backend);
+    let token = app.admin_token.expose().to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(local_api::serve_on(listener, app.clone()));
+    let run = |line: &'static str, token: String| {
+        let url = url.clone();
+        async move {
+            let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+            let Ok(Command::IpBlock(command)) = parse_args(&args) else {
+                panic!("{line} is no ip-block command");
+            };
+            let api = AdminApi::new(&url, Credentials::Token(token)).unwrap();
+            let (mut out, mut notes) = (Vec::new(), Vec::new());
+            let result = admin::commands::run(&command, &api, &mut out, &mut notes).await;
+            let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+            (result, text(out), text(notes))
+        }
+    };
+    let (result, out, notes) = run("ip-block list", token.clone()).await;
+    result.unwrap();
+    assert_eq!(out, "");
+    assert!(notes.contains("empty"), "{notes}");
+    let (result, out, notes) = run(
+        "ip-block add 203.0.113.7/24 --reason card-testing",
+        token.clone(),
+    )
+    .await;
+    result.unwrap();
+    assert_eq!(out, "blocked 203.0.113.0/24\n");
+    assert!(notes.contains("60 s"), "{notes}");
+
+    // The service applies it: a phone sign-up from inside the range is refused.
+    let blocked = integration_tests::requests::request_from(
+        "203.0.113.200",
+        "POST",
+        "/auth/phone/signup",
+        Some("application/json"),
+        json!({"name": "Ravi", "phone_number": "9876501234"})
+            .to_string()
+            .into(),
+    );
+    let (status, body) = read(&app.dispatch(blocked).await);
+    assert_eq!(
+        (
+            status,
+            body["errors"]["non_field_errors"][0]["code"].as_str()
+        ),
+        (403, Some("ip_blocked")),
+        "{body}"
+    );
+
+    let (result, out, _) = run("ip-block list", token.clone()).await;
+    result.unwrap();
+    let fields: Vec<&str> = out.trim_end().split('\t').collect();
+    assert_eq!(fields[..2], ["203.0.113.0/24", "card-testing"], "{out}");
+    assert_eq!(fields[3], "local-admin", "the author is the caller: {out}");
+    let (result, out, _) = run("ip-block check ::ffff:203.0.113.1", token.clone()).await;
+    result.unwrap();
+    assert!(
+        out.contains("blocked by 203.0.113.0/24: card-testing"),
+        "{out}"
+    );
+
+    let (result, out, notes) = run("ip-block remove 203.0.113.9", token.clone()).await;
+    result.unwrap();
+    assert_eq!(out, "no entry for 203.0.113.9/32; nothing removed\n");
+    assert!(
+        notes.contains("still blocked by the entry 203.0.113.0/24"),
+        "{notes}"
+    );
+    let (result, out, _) = run("ip-block remove 203.0.113.0/24", token.clone()).await;
+    result.unwrap();
+    assert_eq!(out, "unblocked 203.0.113.0/24\n");
+    let (result, out, _) = run("ip-block check 203.0.113.200", token.clone()).await;
+    result.unwrap();
+    assert_eq!(out, "203.0.113.200 is not blocked\n");
+
+    let mut audit_request =
+        integration_tests::requests::request("GET", "/admin/audit?limit=100", None, "".into());
+    audit_request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (status, audit) = read(&app.dispatch(audit_request).await);
+    assert_eq!(status, 200, "{audit}");
+    let actions: Vec<(&str, &str)> = audit["data"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap(),
+                r["actor"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&("admin_ip_block_add", "local-admin")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("admin_ip_block_remove", "local-admin")),
+        "{actions:?}"
+    );
+
+    // A wrong token: the API's refusal, nothing written.
+    let (result, out, _) = run("ip-block add 192.0.2.1 --reason x", "wrong".into()).await;
+    let error = result.unwrap_err();
+    assert_eq!(error.exit_code(), 1);
+    assert!(error.to_string().contains("403"), "{error}");
+    assert_eq!(out, "");
+}
+
 /// Only the local server hands a function another admin gate than IAM:
 /// no function crate (each a Lambda) and nothing else in `shared` calls
 /// `with_admin_gate`, so a deployment cannot take the local token.
