@@ -49,6 +49,20 @@ impl ThrottleKey {
         Self(format!("login#{block}#{identifier}"))
     }
 
+    /// Failed logins for one account from one address block, whichever of
+    /// its identifiers (username or email) named it: one budget per
+    /// account. Its own prefix, so no login identifier can pose as an
+    /// account's key.
+    pub fn login_account(user: UserId, block: Option<&AddressBlock>) -> Self {
+        let block = block.map_or("-", AddressBlock::as_str);
+        Self(format!("login-account#{block}#{user}"))
+    }
+
+    /// Failed logins for one account from every address: its ceiling.
+    pub fn login_account_ceiling(user: UserId) -> Self {
+        Self(format!("login-account-all#{user}"))
+    }
+
     /// Failed logins naming `identifier` from every address: the
     /// account-wide ceiling (`LockoutPolicy::account_ceiling`).
     pub fn login_ceiling(identifier: &str) -> Self {

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::domain::{
-    Account, AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RateWindow,
-    RefreshRecord, Session, SessionId, ThrottleKey, UserId,
+    Account, AuditRecord, Device, DeviceId, LockoutPolicy, LoginThrottle, NotificationEvent,
+    RateWindow, RefreshRecord, Session, SessionId, ThrottleKey, UserId,
 };
 
 /// What a login looks up before checking the password.
@@ -16,8 +16,8 @@ use crate::domain::{
 pub struct LoginKeys<'a> {
     pub username_key: Option<&'a str>,
     pub email: Option<&'a str>,
-    /// The lockout counter the attempt is checked against.
-    pub throttle: &'a ThrottleKey,
+    /// The lockout counter the attempt is checked against, if any.
+    pub throttle: Option<&'a ThrottleKey>,
     /// The account-wide counter it is also checked against, if any.
     pub ceiling: Option<&'a ThrottleKey>,
     pub ip_window: Option<&'a RateWindow>,
@@ -25,10 +25,19 @@ pub struct LoginKeys<'a> {
     pub now: OffsetDateTime,
 }
 
+/// One more attempt on a lock (`SessionStore::count_attempt_unread`).
+pub struct UnreadCount<'a> {
+    pub key: &'a ThrottleKey,
+    pub owner: Option<UserId>,
+    pub policy: LockoutPolicy,
+    pub at: OffsetDateTime,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoginLookup {
     /// The account holding the username claim, else the email claim.
     pub user_id: Option<UserId>,
+    /// The lockout counter (default when none was asked for).
     pub throttle: LoginThrottle,
     /// The account-wide counter (default when none was asked for).
     pub ceiling: LoginThrottle,
@@ -187,6 +196,17 @@ pub trait SessionStore: Send + Sync {
 
     /// Lockout state, address counter and audit record, all or nothing.
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError>;
+
+    /// Counts one attempt on a lock without reading it first, when the
+    /// count cannot lock it: the lock holds nothing yet, or fewer than
+    /// `max_failures - 1` failures in a running window and no lock, ever.
+    /// Returns the state before and after, or `None` when the lock needs
+    /// the read-then-versioned-write path (`record_login_failure`). The
+    /// same request whatever the state, so its cost tells nothing.
+    async fn count_attempt_unread(
+        &self,
+        count: &UnreadCount<'_>,
+    ) -> Result<Option<(LoginThrottle, LoginThrottle)>, StoreError>;
 
     /// Settles a current-password check counted ahead (one write).
     async fn settle_password_check(&self, end: &PasswordCheckEnd) -> Result<(), StoreError>;

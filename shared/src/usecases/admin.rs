@@ -113,7 +113,8 @@ pub struct LockView {
     pub scope: &'static str,
     /// The address (IPv4) or /64 (IPv6) the `login` lock holds for.
     pub address: Option<String>,
-    /// The login identifier (lower-cased username or email) it counts.
+    /// The login identifier (lower-cased username or email) it counts, for
+    /// locks from before they were kept per account (`null` for those).
     pub identifier: Option<String>,
     pub failures: u32,
     pub locked_until: Option<String>,
@@ -122,7 +123,13 @@ pub struct LockView {
 impl LockView {
     /// From a throttle key's text (`ThrottleKey`'s formats) and state.
     fn new(key: &str, state: &crate::domain::LoginThrottle) -> Self {
-        let (scope, address, identifier) = if let Some(rest) = key.strip_prefix("login#") {
+        let (scope, address, identifier) = if let Some(rest) = key.strip_prefix("login-account#") {
+            // One budget for the account, whichever identifier named it.
+            let block = rest.split_once('#').map_or("-", |(block, _)| block);
+            ("login", (block != "-").then(|| block.to_owned()), None)
+        } else if key.starts_with("login-account-all#") {
+            ("login_all_addresses", None, None)
+        } else if let Some(rest) = key.strip_prefix("login#") {
             let (block, identifier) = rest.split_once('#').unwrap_or(("-", rest));
             let address = (block != "-").then(|| block.to_owned());
             ("login", address, Some(identifier.to_owned()))

@@ -100,7 +100,7 @@ impl CurrentPassword<'_> {
             let keys = LoginKeys {
                 username_key: None,
                 email: None,
-                throttle,
+                throttle: Some(throttle),
                 ceiling: None,
                 ip_window: None,
                 now: self.clock.now(),

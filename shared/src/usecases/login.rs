@@ -1,7 +1,7 @@
 //! `log_in`: check credentials, start a session, hand out a token pair.
 
 use serde_json::{Map, Value};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::login_form::LoginForm;
 use super::session_tokens::{NewSessionParts, TokenPair};
@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::ports::sessions::{
     LoginFailure, LoginFailureError, LoginKeys, NewSession, PasswordCheckEnd, SessionStore,
-    ThrottleUpdate,
+    ThrottleUpdate, UnreadCount,
 };
 use crate::ports::{AuditLog, Clock, StoreError, UserStore};
 use crate::tokens::jwt::{TokenError, TokenSettings};
@@ -69,8 +69,10 @@ pub struct LogIn<'a> {
 }
 
 impl LogIn<'_> {
-    /// Three round trips: the claims with the lockout and address counters,
-    /// the user, then the session (or the failure) in one transaction.
+    /// Three round trips: the claims with the address counter; the attempt
+    /// counted on the lock of the account they name while the user and the
+    /// account-wide ceiling are read; then the session (or the failure) in
+    /// one transaction.
     #[tracing::instrument(name = "log_in", skip_all)]
     pub async fn run(
         &self,
@@ -83,21 +85,15 @@ impl LogIn<'_> {
         let ip_window = origin
             .source_ip
             .map(|ip| self.ip_quota.window_for_address("login-ip", ip, now));
-        // Locks count per identifier and address block, so an attacker
-        // elsewhere cannot lock the owner out; the ceiling counts every
-        // address.
-        let block = origin.source_ip.map(AddressBlock::of);
-        let throttle_key = ThrottleKey::login(&form.identifier, block.as_ref());
-        let ceiling_key = ThrottleKey::login_ceiling(&form.identifier);
-        let keys = LoginKeys {
+        let claims = LoginKeys {
             username_key: form.username_key.as_deref(),
             email: form.email.as_deref(),
-            throttle: &throttle_key,
-            ceiling: Some(&ceiling_key),
+            throttle: None,
+            ceiling: None,
             ip_window: ip_window.as_ref(),
             now,
         };
-        let lookup = self.sessions.lookup_login(&keys).await?;
+        let lookup = self.sessions.lookup_login(&claims).await?;
         if let Some(window) = ip_window
             .as_ref()
             .filter(|_| lookup.ip_failures >= self.ip_quota.max)
@@ -108,14 +104,64 @@ impl LogIn<'_> {
                 retry_after: window.retry_after(now),
             });
         }
-        let locked = [
-            lookup.throttle.locked_for(now),
-            lookup.ceiling.locked_for(now),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        if let Some(wait) = locked {
+        // Locks count per account and address block, so an attacker
+        // elsewhere cannot lock the owner out, and the account's username
+        // and email share one budget; the ceiling counts every address. An
+        // identifier naming no account has locks of its own, used the same
+        // way (known and unknown cost the same requests).
+        let owner = lookup.user_id;
+        let block = origin.source_ip.map(AddressBlock::of);
+        let (throttle_key, ceiling_key) = match owner {
+            Some(id) => (
+                ThrottleKey::login_account(id, block.as_ref()),
+                ThrottleKey::login_account_ceiling(id),
+            ),
+            None => (
+                ThrottleKey::login(&form.identifier, block.as_ref()),
+                ThrottleKey::login_ceiling(&form.identifier),
+            ),
+        };
+        let keys = LoginKeys {
+            username_key: None,
+            email: None,
+            throttle: Some(&throttle_key),
+            ceiling: Some(&ceiling_key),
+            ip_window: None,
+            now,
+        };
+        let ceiling_only = LoginKeys {
+            username_key: None,
+            email: None,
+            throttle: None,
+            ceiling: Some(&ceiling_key),
+            ip_window: None,
+            now,
+        };
+        // The attempt is counted against its lock before the password is
+        // checked, so parallel guesses get no more evaluations than the
+        // lock allows; the user and the ceiling are read meanwhile, in the
+        // same round trip.
+        let (counted, read, ceiling) = tokio::join!(
+            self.count_attempt(
+                &keys,
+                &throttle_key,
+                &form.identifier,
+                owner,
+                ip_window.as_ref(),
+                origin
+            ),
+            self.read_user(owner, form.device_id.as_ref()),
+            self.sessions.lookup_login(&ceiling_only),
+        );
+        let (before, counted) = counted?;
+        let (user, new_device) = read?;
+        let ceiling = ceiling?.ceiling;
+        if let Some(wait) = ceiling.locked_for(now) {
+            // Past the ceiling every address waits; no password was
+            // checked, so the attempt counted for this address is taken
+            // back.
+            self.take_back(throttle_key, before, counted, owner, now)
+                .await;
             self.record_refusal(
                 &form.identifier,
                 ip_window.as_ref(),
@@ -125,23 +171,6 @@ impl LogIn<'_> {
             .await?;
             return Err(LogInError::Locked { retry_after: wait });
         }
-        // The attempt is counted against its lock before the password is
-        // checked, so parallel guesses get no more evaluations than the
-        // lock allows; the user is read meanwhile (the same round trip).
-        let owner = lookup.user_id;
-        let (counted, read) = tokio::join!(
-            self.count_attempt(
-                &keys,
-                &form.identifier,
-                lookup.throttle,
-                owner,
-                ip_window.as_ref(),
-                origin
-            ),
-            self.read_user(owner, form.device_id.as_ref()),
-        );
-        let (before, counted) = counted?;
-        let (user, new_device) = read?;
         let verified = match (&user, &form.password) {
             (Some(user), Some(password)) => {
                 self.hasher.verify(password, &user.password_hash).await?
@@ -152,7 +181,7 @@ impl LogIn<'_> {
             self.record_failure(
                 &keys,
                 &form.identifier,
-                lookup.ceiling,
+                ceiling,
                 ip_window.clone(),
                 owner,
                 origin,
@@ -169,30 +198,11 @@ impl LogIn<'_> {
         };
         if let Some((error, code)) = refused {
             // The right password: the attempt counted for it is taken back.
-            let refund = LoginFailure {
-                owner,
-                lock: Some(ThrottleUpdate {
-                    key: throttle_key,
-                    next: LoginThrottle {
-                        version: counted.version + 1,
-                        ..before
-                    },
-                    previous: counted,
-                }),
-                ceiling: None,
-                at: now,
-                ip_window: None,
-                audit: None,
-            };
+            self.take_back(throttle_key, before, counted, owner, now)
+                .await;
             let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Rejected, now);
             audit.user_id = Some(user.id);
             audit.reasons = vec![format!("non_field_errors:{code}")];
-            let end = PasswordCheckEnd::Right {
-                refund: Box::new(refund),
-            };
-            if let Err(error) = self.sessions.settle_password_check(&end).await {
-                tracing::error!(error = %error, "could not take back the counted attempt");
-            }
             if let Err(error) = self.audit.record(&audit).await {
                 tracing::error!(error = %error, "could not write the login audit record");
             }
@@ -201,6 +211,40 @@ impl LogIn<'_> {
         // The session's write clears the lock, the counted attempt with it.
         self.start_session(user, form, Some(throttle_key), new_device, origin)
             .await
+    }
+
+    /// Takes back an attempt counted before a password check that was
+    /// right or did not happen; if another was counted since, the count
+    /// stands (best effort: the lock runs out by itself).
+    async fn take_back(
+        &self,
+        key: ThrottleKey,
+        before: LoginThrottle,
+        counted: LoginThrottle,
+        owner: Option<UserId>,
+        at: OffsetDateTime,
+    ) {
+        let refund = LoginFailure {
+            owner,
+            lock: Some(ThrottleUpdate {
+                key,
+                next: LoginThrottle {
+                    version: counted.version + 1,
+                    ..before
+                },
+                previous: counted,
+            }),
+            ceiling: None,
+            at,
+            ip_window: None,
+            audit: None,
+        };
+        let end = PasswordCheckEnd::Right {
+            refund: Box::new(refund),
+        };
+        if let Err(error) = self.sessions.settle_password_check(&end).await {
+            tracing::error!(error = %error, "could not take back the counted attempt");
+        }
     }
 
     /// The account `id` names (a random id for an unknown identifier, read
@@ -224,19 +268,31 @@ impl LogIn<'_> {
     }
 
     /// Counts this attempt as a failure on its lock, unless it is locked
-    /// (then the attempt is refused). A concurrent attempt makes it read
-    /// the counter again: each collision means another attempt was counted,
-    /// so the lock is reached within its limit of collisions. Returns the
-    /// state before and the state written.
+    /// (then the attempt is refused). One unread update when the count
+    /// cannot lock (most attempts: the same request whatever the lock
+    /// holds); else the lock is read and written with its version, and a
+    /// concurrent attempt makes it read the counter again: each collision
+    /// means another attempt was counted, so the lock is reached within its
+    /// limit of collisions. Returns the state before and the state written.
     async fn count_attempt(
         &self,
         keys: &LoginKeys<'_>,
+        throttle: &ThrottleKey,
         identifier: &str,
-        mut seen: LoginThrottle,
         owner: Option<UserId>,
         ip_window: Option<&RateWindow>,
         origin: &Origin,
     ) -> Result<(LoginThrottle, LoginThrottle), LogInError> {
+        let unread = UnreadCount {
+            key: throttle,
+            owner,
+            policy: self.lockout,
+            at: self.clock.now(),
+        };
+        if let Some(counted) = self.sessions.count_attempt_unread(&unread).await? {
+            return Ok(counted);
+        }
+        let mut seen = self.sessions.lookup_login(keys).await?.throttle;
         let attempts = usize::try_from(self.lockout.max_failures).unwrap_or(usize::MAX) + 2;
         for _ in 0..attempts {
             let now = self.clock.now();
@@ -249,7 +305,7 @@ impl LogIn<'_> {
             let failure = LoginFailure {
                 owner,
                 lock: Some(ThrottleUpdate {
-                    key: keys.throttle.clone(),
+                    key: throttle.clone(),
                     previous: seen.clone(),
                     next: next.clone(),
                 }),

@@ -619,6 +619,45 @@ async fn an_attacker_elsewhere_cannot_lock_the_owner_out(world: World) {
     assert_eq!(codes(&again.body, "non_field_errors"), ["account_locked"]);
 }
 
+/// Issue #17 item 3: a lock counts per account once the identifier names
+/// one, so its username and its email share one budget: alternating them
+/// gets no more guesses than the lock allows, and the lock holds for both.
+async fn username_and_email_share_one_budget(world: World) {
+    world.sign_up("tess", "tess@example.com").await;
+    let lockout = integration_tests::default_config().lockout.max_failures;
+    let from = |login: &'static str, password: &'static str| {
+        let world = &world;
+        async move {
+            world
+                .call_from(
+                    "192.0.2.77",
+                    "POST",
+                    "/auth/login",
+                    Some(&json!({"login": login, "password": password})),
+                    None,
+                )
+                .await
+        }
+    };
+    for i in 0..lockout {
+        let login = if i % 2 == 0 {
+            "tess"
+        } else {
+            "TESS@example.com"
+        };
+        assert_eq!(from(login, "wrong").await.status, 401, "failure {i}");
+    }
+    for login in ["tess", "tess@example.com"] {
+        let locked = from(login, PASSWORD).await;
+        assert_eq!(
+            codes(&locked.body, "non_field_errors"),
+            ["account_locked"],
+            "{login}: {}",
+            locked.body
+        );
+    }
+}
+
 /// Issue #17 item 3: past 100 failures in an hour across all addresses
 /// the identifier locks for every address (growing delays as usual).
 async fn the_account_wide_ceiling_slows_every_address(world: World) {
@@ -684,5 +723,6 @@ integration_tests::on_both_backends!(
     refused_attempts_count_toward_the_address_cap,
     an_ipv6_slash_64_shares_one_address_cap,
     an_attacker_elsewhere_cannot_lock_the_owner_out,
+    username_and_email_share_one_budget,
     the_account_wide_ceiling_slows_every_address,
 );

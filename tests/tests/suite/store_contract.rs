@@ -246,4 +246,55 @@ integration_tests::contract_on_both_backends!(
     taken_reports_each_claim,
     audit_records_by_day_in_order,
     creation_writes_its_audit_record_and_a_conflict_does_not,
+    unread_counts_stop_short_of_the_lock,
 );
+
+/// The unread count (login's lock, issue #17 item 3) on both adapters:
+/// it counts while the count cannot lock, then hands over to the versioned
+/// path, and what it returns is what a read shows.
+async fn unread_counts_stop_short_of_the_lock(backend: &Backend) {
+    use shared::domain::{LockoutPolicy, LoginThrottle, ThrottleKey};
+    use shared::ports::sessions::{LoginKeys, UnreadCount};
+    let sessions = backend.stores.sessions();
+    let key = ThrottleKey::login_account(UserId::new_random(), None);
+    let policy = LockoutPolicy::default();
+    let at = OffsetDateTime::now_utc();
+    let count = UnreadCount {
+        key: &key,
+        owner: None,
+        policy,
+        at,
+    };
+    let read = || async {
+        let keys = LoginKeys {
+            username_key: None,
+            email: None,
+            throttle: Some(&key),
+            ceiling: None,
+            ip_window: None,
+            now: at,
+        };
+        sessions.lookup_login(&keys).await.unwrap().throttle
+    };
+    let mut expected = LoginThrottle::default();
+    for _ in 1..policy.max_failures {
+        let (before, after) = sessions
+            .count_attempt_unread(&count)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(before, expected);
+        assert_eq!(after, before.after_failure(&policy, at));
+        assert_eq!(read().await, after);
+        expected = after;
+    }
+    // The next failure locks: not without reading the lock first.
+    assert_eq!(sessions.count_attempt_unread(&count).await.unwrap(), None);
+    assert_eq!(read().await, expected);
+    // A window that has run out restarts on the versioned path too.
+    let later = UnreadCount {
+        at: at + policy.window,
+        ..count
+    };
+    assert_eq!(sessions.count_attempt_unread(&later).await.unwrap(), None);
+}

@@ -271,6 +271,10 @@ pub struct ThrottleItem {
         with = "time::serde::rfc3339::option"
     )]
     pub window_started_at: Option<OffsetDateTime>,
+    /// `window_started_at` in Unix seconds: conditions compare numbers
+    /// (RFC 3339 text with fractions does not sort by time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_epoch: Option<i64>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -283,7 +287,7 @@ pub struct ThrottleItem {
 }
 
 /// Lockout history is forgotten a day after its last event.
-const THROTTLE_MEMORY: Duration = Duration::days(1);
+pub const THROTTLE_MEMORY: Duration = Duration::days(1);
 
 impl ThrottleItem {
     pub fn new(
@@ -301,6 +305,9 @@ impl ThrottleItem {
             owner: owner.map(keys::owner),
             failures: throttle.failures,
             window_started_at: throttle.window_started_at,
+            window_epoch: throttle
+                .window_started_at
+                .map(OffsetDateTime::unix_timestamp),
             locked_until: throttle.locked_until,
             lockouts: throttle.lockouts,
             version: throttle.version,

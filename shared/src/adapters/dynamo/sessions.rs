@@ -12,12 +12,13 @@ use super::store::format_time;
 use super::transact::{n, s, Expression, Item, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{
-    Account, AuditRecord, Device, DeviceId, NotificationEvent, RefreshRecord, Session, SessionId,
-    UserId,
+    Account, AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RefreshRecord,
+    Session, SessionId, UserId,
 };
 use crate::ports::sessions::{
     GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession,
     PasswordCheckEnd, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
+    UnreadCount,
 };
 use crate::ports::StoreError;
 
@@ -246,13 +247,13 @@ impl SessionStore for DynamoStore {
     async fn lookup_login(&self, login: &LoginKeys<'_>) -> Result<LoginLookup, StoreError> {
         let username = login.username_key.map(keys::username_claim);
         let email = login.email.map(keys::email_claim);
-        let throttle = keys::login_throttle(login.throttle);
+        let throttle = login.throttle.map(keys::login_throttle);
         let ceiling = login.ceiling.map(keys::login_throttle);
         let ip = login.ip_window.map(|w| keys::rate_counter(&w.key));
         let wanted: Vec<Key> = [
             username.clone(),
             email.clone(),
-            Some(throttle.clone()),
+            throttle.clone(),
             ceiling.clone(),
             ip.clone(),
         ]
@@ -270,7 +271,7 @@ impl SessionStore for DynamoStore {
         };
         let by_username = owner(&username, &mut found)?;
         let by_email = owner(&email, &mut found)?;
-        let throttle = match take(&mut found, &throttle) {
+        let throttle = match throttle.as_ref().and_then(|k| take(&mut found, k)) {
             Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
             None => Default::default(),
         };
@@ -312,6 +313,13 @@ impl SessionStore for DynamoStore {
         self.transact(writes)
             .await
             .map_err(TransactError::into_store_error)
+    }
+
+    async fn count_attempt_unread(
+        &self,
+        count: &UnreadCount<'_>,
+    ) -> Result<Option<(LoginThrottle, LoginThrottle)>, StoreError> {
+        self.count_unread(count).await
     }
 
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {

@@ -2,11 +2,12 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{MemoryStore, Tables};
-use crate::domain::{Account, AuditRecord, NotificationEvent};
+use crate::domain::{Account, AuditRecord, LoginThrottle, NotificationEvent};
 use crate::domain::{Device, DeviceId, DeviceInfo, RefreshState, Session, SessionId, UserId};
 use crate::ports::sessions::{
     GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession,
     PasswordCheckEnd, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
+    UnreadCount,
 };
 use crate::ports::StoreError;
 
@@ -72,10 +73,9 @@ impl SessionStore for MemoryStore {
         let by_email = keys.email.and_then(|e| tables.emails.get(e).copied());
         Ok(LoginLookup {
             user_id: by_username.or(by_email),
-            throttle: tables
-                .throttles
-                .get(keys.throttle.as_str())
-                .cloned()
+            throttle: keys
+                .throttle
+                .and_then(|k| tables.throttles.get(k.as_str()).cloned())
                 .unwrap_or_default(),
             ceiling: keys
                 .ceiling
@@ -103,6 +103,36 @@ impl SessionStore for MemoryStore {
         }
         tables.audit.push(audit.clone());
         Ok(())
+    }
+
+    async fn count_attempt_unread(
+        &self,
+        count: &UnreadCount<'_>,
+    ) -> Result<Option<(LoginThrottle, LoginThrottle)>, StoreError> {
+        let mut tables = self.lock();
+        let key = count.key.as_str();
+        let policy = &count.policy;
+        let before = tables.throttles.get(key).cloned();
+        let quick = match &before {
+            None => policy.max_failures > 1,
+            Some(seen) => {
+                seen.locked_until.is_none()
+                    && seen.failures + 1 < policy.max_failures
+                    && seen
+                        .window_started_at
+                        .is_some_and(|start| count.at - start < policy.window)
+            }
+        };
+        if !quick {
+            return Ok(None);
+        }
+        let before = before.unwrap_or_default();
+        let after = before.after_failure(policy, count.at);
+        tables.throttles.insert(key.to_owned(), after.clone());
+        if let Some(owner) = count.owner {
+            tables.throttle_owners.insert(key.to_owned(), owner);
+        }
+        Ok(Some((before, after)))
     }
 
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
