@@ -153,6 +153,7 @@ pub fn cleanup<'a>(
         tasks: stores.tasks(),
         push_tokens: stores.push_tokens(),
         account_data: stores.account_data(),
+        directory: stores.directory(),
         account_tasks_queue: queue,
         relay: shared::usecases::relay::Relay {
             outbox: stores.outbox(),

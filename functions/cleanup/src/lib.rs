@@ -44,6 +44,7 @@ pub async fn handle(state: &State, _event: EventBridgeEvent) -> Result<CleanupRe
         tasks: state.stores.tasks(),
         push_tokens: state.stores.push_tokens(),
         account_data: state.stores.account_data(),
+        directory: state.stores.directory(),
         account_tasks_queue: state.account_tasks.as_ref(),
         relay: Relay {
             outbox: state.stores.outbox(),

@@ -9,6 +9,15 @@ use time::OffsetDateTime;
 use super::StoreError;
 use crate::domain::{Account, AuditRecord, LoginThrottle, UserId, UserStatus};
 
+/// One step of `AccountDirectory::backfill_listing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackfillProgress {
+    /// Accounts this step added to the listing.
+    pub listed: usize,
+    /// Every account is listed: later steps do nothing.
+    pub done: bool,
+}
+
 /// Where a listing page ends: the position of its last account (creation
 /// time to the microsecond, then id). Opaque to clients.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -105,4 +114,8 @@ pub trait AccountDirectory: Send + Sync {
     /// Forgets every lockout counter of the account and writes `audit`;
     /// returns how many there were.
     async fn clear_lockouts(&self, id: UserId, audit: &AuditRecord) -> Result<usize, StoreError>;
+
+    /// Lists accounts stored before the listing existed, a page of the
+    /// table per call, resuming where the last call stopped.
+    async fn backfill_listing(&self, page: usize) -> Result<BackfillProgress, StoreError>;
 }

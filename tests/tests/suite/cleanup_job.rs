@@ -69,4 +69,86 @@ async fn old_unverified_accounts_are_removed_once(backend: &Backend) {
     }
 }
 
+/// Accounts stored before the operators' listing existed (their profile
+/// items lack the listing attributes) are listed by the clean-up, once,
+/// resuming across runs; later runs cost one read.
+#[tokio::test]
+async fn older_accounts_join_the_listing() {
+    let store = integration_tests::dynamodb::fresh_table().await;
+    let world = World::new(Backend {
+        name: "dynamodb",
+        stores: shared::app::Stores::dynamo(store.clone()),
+        dynamo: Some(store.clone()),
+    });
+    let mut older = Vec::new();
+    for n in 0..3 {
+        older.push(
+            world
+                .sign_up(&format!("older{n}"), &format!("older{n}@example.com"))
+                .await,
+        );
+    }
+    let phone = world
+        .call_from(
+            "192.0.2.140",
+            "POST",
+            "/auth/phone/signup",
+            Some(&json!({"name": "Ravi", "phone_number": "9876501234"})),
+            None,
+        )
+        .await;
+    assert_eq!(phone.status, 201, "{}", phone.body);
+    older.push(phone.body["user"]["id"].as_str().unwrap().to_owned());
+    // As they were written before the listing: no listing attributes.
+    for id in &older {
+        store
+            .client()
+            .update_item()
+            .table_name(store.table())
+            .key(
+                "PK",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{id}")),
+            )
+            .key(
+                "SK",
+                aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()),
+            )
+            .update_expression("REMOVE listing_pk, listing_sk")
+            .send()
+            .await
+            .unwrap();
+    }
+    let newer = world.sign_up("newer", "newer@example.com").await;
+    let listed = || async {
+        let page = world
+            .backend
+            .stores
+            .directory()
+            .list_accounts(None, None, 100)
+            .await
+            .unwrap();
+        let mut ids: Vec<String> = page.accounts.iter().map(|a| a.id().to_string()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(listed().await, vec![newer.clone()]);
+
+    let stores = &world.backend.stores;
+    let queue = MemoryQueue::new(std::time::Duration::from_secs(30));
+    let report = integration_tests::cleanup(stores, &queue, CleanupPolicy::default())
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.accounts_listed, older.len());
+    let mut everyone = older.clone();
+    everyone.push(newer);
+    everyone.sort();
+    assert_eq!(listed().await, everyone);
+    let again = integration_tests::cleanup(stores, &queue, CleanupPolicy::default())
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(again.accounts_listed, 0);
+}
+
 integration_tests::contract_on_both_backends!(old_unverified_accounts_are_removed_once);

@@ -9,7 +9,9 @@ use super::store::format_time;
 use super::transact::{s, Expression, Item, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{Account, AuditRecord, LoginThrottle, ThrottleKey, UserId, UserStatus};
-use crate::ports::directory::{AccountDirectory, ListingPage, ListingPosition, StatusChange};
+use crate::ports::directory::{
+    AccountDirectory, BackfillProgress, ListingPage, ListingPosition, StatusChange,
+};
 use crate::ports::StoreError;
 
 fn status_text(status: UserStatus) -> &'static str {
@@ -186,6 +188,10 @@ impl AccountDirectory for DynamoStore {
         }
         found.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(found)
+    }
+
+    async fn backfill_listing(&self, page: usize) -> Result<BackfillProgress, StoreError> {
+        self.backfill_listing_page(page).await
     }
 
     async fn clear_lockouts(&self, id: UserId, audit: &AuditRecord) -> Result<usize, StoreError> {

@@ -98,6 +98,11 @@ pub fn user(id: UserId) -> Key {
     Key::new(user_partition(id), "PROFILE")
 }
 
+/// The state of a one-time data migration (`MIGRATION#<name>`).
+pub fn migration(name: &str) -> Key {
+    Key::new(format!("MIGRATION#{name}"), "STATE")
+}
+
 pub fn username_claim(username_key: &str) -> Key {
     Key::new(format!("USERNAME#{username_key}"), "CLAIM")
 }

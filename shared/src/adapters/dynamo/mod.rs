@@ -7,6 +7,8 @@ pub mod errors;
 mod ip_blocks;
 pub mod items;
 pub mod keys;
+mod listing_backfill;
+mod login_counts;
 mod one_time;
 mod phone_codes;
 pub mod phone_items;

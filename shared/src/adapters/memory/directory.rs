@@ -3,7 +3,9 @@ use time::OffsetDateTime;
 
 use super::MemoryStore;
 use crate::domain::{Account, AuditRecord, LoginThrottle, ThrottleKey, UserId, UserStatus};
-use crate::ports::directory::{AccountDirectory, ListingPage, ListingPosition, StatusChange};
+use crate::ports::directory::{
+    AccountDirectory, BackfillProgress, ListingPage, ListingPosition, StatusChange,
+};
 use crate::ports::StoreError;
 
 #[async_trait]
@@ -80,6 +82,14 @@ impl AccountDirectory for MemoryStore {
             .collect();
         found.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(found)
+    }
+
+    /// Every account this store holds was listed when it was written.
+    async fn backfill_listing(&self, _page: usize) -> Result<BackfillProgress, StoreError> {
+        Ok(BackfillProgress {
+            listed: 0,
+            done: true,
+        })
     }
 
     async fn clear_lockouts(&self, id: UserId, audit: &AuditRecord) -> Result<usize, StoreError> {
