@@ -194,7 +194,12 @@ pub fn ui_asset() -> Operation {
         "The pages' scripts (ES modules) and style sheet, named by a fingerprint of their \
          content and cached for a year (`immutable`).",
     )
-    .path_parameter("file", "The fingerprinted file name, as the pages link it.")
+    .path_pattern(
+        "file",
+        "The fingerprinted file name, as the pages link it (`app.3f9c0a1b2d.js`); \
+         another deployment's names are 404.",
+        r"^[a-z]+\.[0-9a-f]{10}\.(js|css)$",
+    )
     .text(200, "The file", &["application/javascript", "text/css"])
     .error(404, "No such file (`not_found`).")
     .build()
