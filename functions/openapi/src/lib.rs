@@ -11,7 +11,7 @@ use shared::serve::{Endpoint, Resources};
 
 pub struct State {
     /// Serialised once per cold start: the document never changes while
-    /// the code runs. Kept gzipped too (100 KB → 13 KB): the sign-up page
+    /// the code runs. Gzipped too, on first demand (100 KB → 14 KB): the sign-up page
     /// reads its fields from it.
     body: Precompressed,
 }

@@ -21,7 +21,8 @@ use shared::serve::{Endpoint, Resources};
 
 pub use site::{Site, PAGES, SOURCES};
 
-/// The pages and files, fingerprinted and compressed once per cold start.
+/// The pages and files, fingerprinted once per cold start (and each
+/// compressed on its first request that accepts gzip).
 #[derive(Debug, Default)]
 pub struct State {
     site: Site,

@@ -1,9 +1,12 @@
 //! Documents served the same to everyone (`/openapi.json`, the pages'
-//! files), gzip-compressed once per cold start and sent compressed to the
-//! browsers that accept it: API Gateway's HTTP APIs do not compress, and
-//! the sign-up page must stay under 50 KiB on the wire.
+//! files), gzip-compressed once per process, on the first request that
+//! accepts gzip (not at cold start, which has a budget of its own), and
+//! sent compressed to the browsers that accept it: API Gateway's HTTP APIs
+//! do not compress, and the sign-up page must stay under 50 KiB on the
+//! wire.
 
 use std::io::Write;
+use std::sync::OnceLock;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -12,23 +15,33 @@ use http::{HeaderMap, StatusCode};
 
 use super::Reply;
 
-/// A body and, when it is smaller so, its gzip form.
-#[derive(Debug, Clone)]
+/// A body and, once asked for and when it is smaller so, its gzip form.
+#[derive(Debug)]
 pub struct Precompressed {
     plain: Vec<u8>,
-    gzip: Option<Vec<u8>>,
+    gzip: OnceLock<Option<Vec<u8>>>,
 }
 
 impl Precompressed {
     pub fn new(plain: Vec<u8>) -> Self {
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-        // Writing to a Vec cannot fail.
-        let gzip = encoder
-            .write_all(&plain)
-            .and_then(|()| encoder.finish())
-            .ok()
-            .filter(|gzip| gzip.len() < plain.len());
-        Self { plain, gzip }
+        Self {
+            plain,
+            gzip: OnceLock::new(),
+        }
+    }
+
+    fn gzip(&self) -> Option<&Vec<u8>> {
+        self.gzip
+            .get_or_init(|| {
+                let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+                // Writing to a Vec cannot fail.
+                encoder
+                    .write_all(&self.plain)
+                    .and_then(|()| encoder.finish())
+                    .ok()
+                    .filter(|gzip| gzip.len() < self.plain.len())
+            })
+            .as_ref()
     }
 
     pub fn plain(&self) -> &[u8] {
@@ -44,8 +57,9 @@ impl Precompressed {
             headers: Vec::new(),
         }
         .with_header(VARY, HeaderValue::from_static("accept-encoding"));
-        match &self.gzip {
-            Some(gzip) if accepts_gzip(request_headers) => Reply {
+        let gzip = accepts_gzip(request_headers).then(|| self.gzip()).flatten();
+        match gzip {
+            Some(gzip) => Reply {
                 body: gzip.clone(),
                 ..reply
             }
