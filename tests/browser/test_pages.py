@@ -5,8 +5,9 @@ Run by infra/browser-tests.sh against a local server it starts:
 
 Sign up, edit the profile, sign a device out, confirm the email from the
 local outbox's link, sign out and back in (by keyboard), reset the password
-from its link, sign in with a texted code, and see the server's field
-errors; the sign-up page's transfer stays under 50 KiB and nothing is
+from its link, see the server's field errors, save notification
+preferences, change the email through its link, sign in with a texted code
+and delete that account; the sign-up page's transfer stays under 50 KiB and nothing is
 fetched from another host. Screenshots of each page go to SCREENSHOTS.
 """
 
@@ -279,6 +280,27 @@ def main():
         assert driver.switch_to.active_element.get_attribute("name") == "username"
         p.shot("signup-error")
 
+        step("notification preferences and an email change, confirmed from its link")
+        p.open("/ui/login")
+        form = p.fill("Sign in with a password", {"login": USERNAME, "password": NEW_PASSWORD})
+        p.submit(form)
+        p.at("/ui/account")
+        box = p.el('input[name="marketing.email"]')
+        was = box.is_selected()
+        box.click()
+        p.submit(p.el('form[aria-label="Notification preferences"]'))
+        p.text_appears('form[aria-label="Notification preferences"] .status', "Preferences saved.")
+        driver.refresh()
+        assert p.el('input[name="marketing.email"]').is_selected() != was
+        new_email = f"moved{RUN}@example.com"
+        form = p.fill("Change the email address", {"email": new_email, "current_password": NEW_PASSWORD})
+        p.submit(form)
+        p.text_appears('form[aria-label="Change the email address"] .status', "A confirmation link is on its way")
+        driver.get(mailed_link(new_email, "confirm-email"))
+        p.text_appears("#view", "Your email address is confirmed.")
+        p.open("/ui/account")
+        p.text_appears("#view", f"Current address: {new_email}")
+
         step("sign in with a texted code")
         status, answer = api("POST", "/auth/phone/signup", {"name": "Asha Menon", "phone_number": PHONE})
         assert status == 201, answer
@@ -295,6 +317,13 @@ def main():
         p.submit(form)
         p.at("/ui/account")
         p.text_appears("#view", "Signed in as Asha Menon")
+
+        step("delete the (phone) account")
+        form = p.fill("Delete the account", {"phone_number": PHONE})
+        p.submit(form)
+        p.wait.until(EC.alert_is_present()).accept()
+        p.at("/ui/login")
+        assert driver.execute_script("return sessionStorage.length") == 0
 
         step("the headers: CSP without inline scripts, caching")
         with urllib.request.urlopen(BASE + "/ui/signup") as response:
