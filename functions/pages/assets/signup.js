@@ -83,6 +83,7 @@ export async function render(view) {
     },
   });
   view.replaceChildren(
+    h("p", { class: "hint" }, "Fields marked * are required."),
     h("section", {}, signup),
     h("p", {}, "Already have an account? ", h("a", { href: "/ui/login" }, "Sign in")),
   );
