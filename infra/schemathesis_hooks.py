@@ -83,6 +83,19 @@ def mailed_token(to, prefix):
     return None
 
 
+_ui_assets = []
+
+
+def ui_asset():
+    """A file the pages link: their names carry a fingerprint of the
+    deployment's files, which no schema can list."""
+    if not _ui_assets:
+        with urllib.request.urlopen(BASE + "/ui/", timeout=10) as response:
+            page = response.read().decode()
+        _ui_assets.extend(re.findall(r'/ui/assets/([^"]+)"', page))
+    return secrets.choice(_ui_assets)
+
+
 def set_token(case, token):
     headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
     case.headers = {**headers, "Authorization": "Bearer " + token}
@@ -115,6 +128,9 @@ def repair(case):
         call("POST", "/auth/password/reset", {"email": email})
         body["token"] = mailed_token(email, "pr_") or body.get("token")
         body["new_password"] = body["confirm_password"] = strong_password()
+
+    elif (method, path) == ("GET", "/ui/assets/{file}"):
+        case.path_parameters = {**(case.path_parameters or {}), "file": ui_asset()}
 
     if not SIGNED_IN:
         return

@@ -4,7 +4,8 @@
 # and stopped here), schemathesis against the local server's OpenAPI
 # document, and the SAM template lint.
 # Sets up what it needs on a fresh machine: rustfmt, clippy, .venv, Java
-# and node_modules (DynamoDB Local).
+# and node_modules (DynamoDB Local), chromium and chromium-driver (the pages'
+# browser tests).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -30,6 +31,9 @@ cargo test --workspace --locked 2>&1 | tee "$test_log"
 echo "==> schemathesis against the local server's OpenAPI document"
 cargo build -p local-api --locked
 infra/schemathesis.sh
+
+echo "==> the pages in Debian's chromium (Selenium)"
+infra/browser-tests.sh
 
 echo "==> access tokens verified by PyJWT and jose across a key rotation"
 infra/verify-tokens.sh

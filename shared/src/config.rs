@@ -62,7 +62,8 @@ pub struct Config {
     /// Requests for mailed links (reset, confirmation resend) and
     /// pre-registrations, per address and per source address.
     pub link_quotas: crate::usecases::email_links::LinkQuotas,
-    /// Where links in emails point (`APP_BASE_URL`).
+    /// Where links in emails point: `APP_BASE_URL`, else the pages under
+    /// `PUBLIC_BASE_URL`'s `/ui/`.
     pub link_base: crate::usecases::email_templates::LinkBase,
     /// `SES_FROM_ADDRESS`: emails go through SES from this address.
     pub ses_from: Option<String>,
@@ -281,6 +282,13 @@ impl Config {
             }
             (None, _) => PhoneKeysSource::Generated,
         };
+        // The mailed links open the service's own pages (/ui/…) unless a
+        // client app takes them.
+        let link_base = match (get("APP_BASE_URL"), &public_base_url) {
+            (Some(app), _) => crate::usecases::email_templates::LinkBase::app(app),
+            (None, Some(url)) => crate::usecases::email_templates::LinkBase::pages(url.clone()),
+            (None, None) => crate::usecases::email_templates::LinkBase::default(),
+        };
         Ok(Self {
             storage,
             in_lambda,
@@ -372,9 +380,7 @@ impl Config {
                     )?,
                 },
             },
-            link_base: get("APP_BASE_URL")
-                .map(crate::usecases::email_templates::LinkBase)
-                .unwrap_or_default(),
+            link_base,
             ses_from: get("SES_FROM_ADDRESS"),
             cleanup: crate::usecases::cleanup::CleanupPolicy {
                 unverified_max_age: seconds(
@@ -427,6 +433,34 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn mailed_links_open_the_own_pages_unless_an_app_takes_them() {
+        use crate::usecases::email_templates::LinkBase;
+        let own = config(&[("PUBLIC_BASE_URL", "https://id.example/")]).unwrap();
+        assert_eq!(own.link_base, LinkBase::pages("https://id.example"));
+        assert_eq!(
+            own.link_base.link("confirm-email", "ec_1"),
+            "https://id.example/ui/confirm-email#token=ec_1"
+        );
+        let app = config(&[
+            ("PUBLIC_BASE_URL", "https://id.example"),
+            ("APP_BASE_URL", "https://app.example"),
+        ])
+        .unwrap();
+        assert_eq!(
+            app.link_base.link("reset-password", "pr_1"),
+            "https://app.example/reset-password?token=pr_1"
+        );
+        // An empty APP_BASE_URL (the template's default) is no app.
+        let empty = config(&[
+            ("PUBLIC_BASE_URL", "https://id.example"),
+            ("APP_BASE_URL", ""),
+        ])
+        .unwrap();
+        assert_eq!(empty.link_base, own.link_base);
+        assert_eq!(config(&[]).unwrap().link_base, LinkBase::default());
     }
 
     #[test]

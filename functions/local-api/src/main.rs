@@ -48,6 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         StorageKind::DynamoDb => format!("DynamoDB table {}", config.table_name),
     };
     println!("User service listening on {url} with {storage}");
+    println!("Pages for people (sign up, sign in, your account): {url}/ui/");
     println!("Try:");
     println!(
         "  curl -s -X POST {url}/auth/signup/ -H 'content-type: application/json' -d \

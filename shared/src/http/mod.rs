@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+#[cfg(feature = "compress")]
+pub mod compress;
 pub mod error;
 pub mod error_mapping;
 pub mod headers;

@@ -60,8 +60,12 @@ where
             }
         };
         // Text, not binary: API Gateway would otherwise get it base64-encoded.
-        let text = String::from_utf8(body).unwrap_or_default();
-        let mut response = Response::new(Body::Text(text));
+        // Only a compressed body (the pages' files) is binary.
+        let body = match String::from_utf8(body) {
+            Ok(text) => Body::Text(text),
+            Err(binary) => Body::Binary(binary.into_bytes()),
+        };
+        let mut response = Response::new(body);
         *response.status_mut() = status;
         let headers = response.headers_mut();
         apply_security_headers(headers, &meta.request_id);

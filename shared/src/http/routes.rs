@@ -50,6 +50,9 @@ macro_rules! route_table {
             OpenApi GET "/openapi.json" => OpenApiFunction, openapi::handle, service_paths::openapi;
             Docs GET "/docs" => DocsFunction, docs::page, service_paths::docs;
             DocsAsset GET "/docs/assets/{file}" => DocsFunction, docs::asset, service_paths::docs_asset;
+            Ui GET "/ui" => PagesFunction, pages::index, service_paths::ui;
+            UiPage GET "/ui/{page}" => PagesFunction, pages::page, service_paths::ui_page;
+            UiAsset GET "/ui/assets/{file}" => PagesFunction, pages::asset, service_paths::ui_asset;
             AdminUsers GET "/admin/users" => AdminUsersFunction, admin_users::list, admin_paths::users;
             AdminUser GET "/admin/users/{id}" => AdminUsersFunction, admin_users::show, admin_paths::user;
             AdminUserDelete DELETE "/admin/users/{id}" => AdminUsersFunction, admin_users::delete, admin_paths::user_delete;

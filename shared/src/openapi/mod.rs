@@ -11,6 +11,7 @@ pub mod response_schemas;
 pub mod schemas;
 pub(crate) mod service_paths;
 pub use service_paths::DOCS_ASSETS;
+pub use service_paths::UI_PAGES;
 pub(crate) mod user_paths;
 
 use utoipa::openapi::path::Paths;
@@ -142,6 +143,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             ("users", "The signed-in user"),
             ("tasks", "Background tasks"),
             ("operations", "Health and documentation"),
+            ("pages", "The service's own pages, for people"),
             (
                 "admin",
                 "Operators only: accounts, the audit log, the IP block list",

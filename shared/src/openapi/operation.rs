@@ -141,6 +141,11 @@ impl Op {
         self.path_with(name, description, string_schema().min_length(Some(1)))
     }
 
+    /// A path parameter whose values match `pattern`.
+    pub fn path_pattern(self, name: &str, description: &str, pattern: &str) -> Self {
+        self.path_with(name, description, string_schema().pattern(Some(pattern)))
+    }
+
     /// A path parameter that takes one of `values` (anything else is 404).
     pub fn path_choice(self, name: &str, description: &str, values: &[&str]) -> Self {
         let schema = string_schema().enum_values(Some(values.iter().copied()));

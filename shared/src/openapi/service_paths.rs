@@ -147,3 +147,60 @@ pub fn docs_asset() -> Operation {
     .error(404, "No such file (`not_found`).")
     .build()
 }
+
+/// The pages under `/ui/` (`functions/pages`'s `PAGES`; a test holds the
+/// two lists together).
+pub const UI_PAGES: &[&str] = &[
+    "signup",
+    "login",
+    "account",
+    "confirm-email",
+    "reset-password",
+];
+
+pub fn ui() -> Operation {
+    Op::new(
+        "ui",
+        "pages",
+        "The sign-in page",
+        "The service's own pages for people start here: sign-in by username, email or a \
+         texted code, with links to sign-up and the password reset. No third-party hosts, \
+         a strict Content-Security-Policy, `no-cache`.",
+    )
+    .text(200, "The page", &["text/html"])
+    .build()
+}
+
+pub fn ui_page() -> Operation {
+    Op::new(
+        "uiPage",
+        "pages",
+        "One of the service's pages",
+        "`signup` (the fields of `POST /auth/signup` as this document describes them), \
+         `login`, `account`, and the targets of the mailed links, `confirm-email` and \
+         `reset-password`, which read the token from the URL fragment (`#token=…`).",
+    )
+    .path_choice("page", "The page.", UI_PAGES)
+    .text(200, "The page", &["text/html"])
+    .error(404, "No such page (`not_found`).")
+    .build()
+}
+
+pub fn ui_asset() -> Operation {
+    Op::new(
+        "uiAsset",
+        "pages",
+        "A file of the pages",
+        "The pages' scripts (ES modules) and style sheet, named by a fingerprint of their \
+         content and cached for a year (`immutable`).",
+    )
+    .path_pattern(
+        "file",
+        "The fingerprinted file name, as the pages link it (`app.3f9c0a1b2d.js`); \
+         another deployment's names are 404.",
+        r"^[a-z]+\.[0-9a-f]{10}\.(js|css)$",
+    )
+    .text(200, "The file", &["application/javascript", "text/css"])
+    .error(404, "No such file (`not_found`).")
+    .build()
+}

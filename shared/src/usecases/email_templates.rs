@@ -4,13 +4,48 @@ use serde_json::Value;
 
 use crate::domain::{EventType, NotificationEvent};
 
-/// Where the links in emails point: the client app that handles them.
+/// Where the links in emails point: the service's own pages by default, or
+/// a client app that handles them (`APP_BASE_URL`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkBase(pub String);
+pub struct LinkBase {
+    base: String,
+    own_pages: bool,
+}
+
+impl LinkBase {
+    /// A client app's routes, `{base}/confirm-email?token=…`, as the apps
+    /// that already handle these links expect.
+    pub fn app(base: impl Into<String>) -> Self {
+        Self {
+            base: base.into(),
+            own_pages: false,
+        }
+    }
+
+    /// The service's own pages on its public base URL,
+    /// `{base}/ui/confirm-email#token=…`: in the fragment, the token
+    /// reaches no server log and no `Referer`.
+    pub fn pages(public_base_url: impl Into<String>) -> Self {
+        Self {
+            base: public_base_url.into(),
+            own_pages: true,
+        }
+    }
+
+    /// The link to `page` carrying `token`.
+    pub fn link(&self, page: &str, token: &str) -> String {
+        let base = self.base.trim_end_matches('/');
+        if self.own_pages {
+            format!("{base}/ui/{page}#token={token}")
+        } else {
+            format!("{base}/{page}?token={token}")
+        }
+    }
+}
 
 impl Default for LinkBase {
     fn default() -> Self {
-        Self("http://localhost:4200".into())
+        Self::app("http://localhost:4200")
     }
 }
 
@@ -38,13 +73,7 @@ pub fn render(
 ) -> Option<Rendered> {
     let data = &event.data;
     let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
-    let link = |path: &str| {
-        format!(
-            "{}/{path}?token={}",
-            links.0.trim_end_matches('/'),
-            token.unwrap_or_default()
-        )
-    };
+    let link = |path: &str| links.link(path, token.unwrap_or_default());
     let (subject, lines, action): (&str, Vec<String>, Option<(String, &str)>) =
         match event.event_type {
             EventType::UserRegistered => (
@@ -197,7 +226,7 @@ mod tests {
                 time::OffsetDateTime::now_utc(),
                 json!({"username": "<b>al</b>", "email": "a@example.com"}),
             );
-            let links = LinkBase("https://app.example/".into());
+            let links = LinkBase::app("https://app.example/");
             let Some(mail) = render(&event, &links, Some("ec_a&b")) else {
                 assert!(matches!(
                     event_type,

@@ -20,6 +20,7 @@ mod login;
 mod logs;
 mod metrics;
 mod openapi;
+mod pages;
 mod phone_codes_contract;
 mod phone_login;
 mod phone_numbers;

@@ -82,11 +82,15 @@ fn template_routes_are_the_route_table() {
 #[tokio::test]
 async fn local_server_serves_every_route() {
     let app = local_app(&Backend::memory());
+    // The pages' files are named by their fingerprint.
+    let ui_file = pages::Site::new().assets()[0].name.clone();
     for route in ROUTES {
         for path in [route.path.to_owned(), format!("{}/", route.path)] {
             let path = path
                 .replace("{id}", "00000000-0000-0000-0000-000000000000")
-                .replace("{file}", "swagger-ui.css");
+                .replace("/ui/assets/{file}", &format!("/ui/assets/{ui_file}"))
+                .replace("{file}", "swagger-ui.css")
+                .replace("{page}", "signup");
             let request = integration_tests::requests::request(
                 route.method,
                 &path,
@@ -189,6 +193,8 @@ async fn event_story(alg: shared::tokens::KeyAlgorithm) {
         ("openapi.json", 200),
         ("docs.json", 200),
         ("docs-asset.json", 200),
+        ("ui.json", 200),
+        ("ui-page.json", 200),
         // An IAM-authorised operator's call: the local server's gate is its
         // admin token, so the IAM context alone is refused here (the
         // Lambda's own gate takes it: suite::admin).
