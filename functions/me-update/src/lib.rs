@@ -9,7 +9,7 @@ use serde_json::json;
 use shared::app::{StartupError, Stores};
 use shared::crypto::PasswordHasher;
 use shared::domain::Account as SignedIn;
-use shared::domain::LockoutPolicy;
+use shared::domain::{LockoutPolicy, ProfileFields};
 use shared::http::auth::Authenticator;
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
@@ -18,6 +18,7 @@ use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
 use shared::usecases::account::UpdateProfile;
 use shared::usecases::phone_profile::PhoneProfile;
+use shared::usecases::profile_form::Mode;
 
 /// Stores, keys, the authentication layer and the hasher (an email change
 /// checks the current password), built once per cold start.
@@ -26,6 +27,7 @@ pub struct State {
     pub stores: Stores,
     pub hasher: PasswordHasher,
     pub lockout: LockoutPolicy,
+    pub profile_fields: ProfileFields,
 }
 
 impl Endpoint for State {
@@ -37,6 +39,7 @@ impl Endpoint for State {
             stores: resources.stores.clone(),
             hasher: resources.hasher()?,
             lockout: resources.config.lockout,
+            profile_fields: resources.config.profile_fields,
         })
     }
 }
@@ -54,6 +57,8 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
                     hasher: &state.hasher,
                     clock: state.stores.clock.as_ref(),
                     lockout: state.lockout,
+                    fields: &state.profile_fields,
+                    mode: Mode::Merge,
                 };
                 let user = update
                     .run(member, &fields, &origin)
@@ -62,7 +67,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
                 Reply::new(
                     StatusCode::OK,
                     "User updated",
-                    &json!({ "user": AccountView::new(&user) }),
+                    &json!({ "user": AccountView::new(&user, &state.profile_fields) }),
                 )
             }
             SignedIn::Phone(phone_user) => {

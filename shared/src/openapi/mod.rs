@@ -7,6 +7,8 @@
 pub(crate) mod admin_paths;
 pub(crate) mod auth_paths;
 mod operation;
+mod profile;
+pub use profile::document_json;
 pub mod response_schemas;
 pub mod schemas;
 pub(crate) mod service_paths;

@@ -19,7 +19,7 @@ fn member_example() -> Value {
         "email": "alice@example.com", "rank": "Captain", "unitname": "Signals",
         "mobileNo": "+919876543210", "personalNo": "+919876543211", "designation": "Officer",
         "phoneNo": "+919876543212", "status": "ACTIVE", "email_verified": true,
-        "pending_email": null, "created_at": TIME, "updated_at": TIME
+        "pending_email": null, "created_at": TIME, "updated_at": TIME, "last_login": TIME
     })
 }
 

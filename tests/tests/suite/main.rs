@@ -24,6 +24,7 @@ mod phone_codes_contract;
 mod phone_login;
 mod phone_numbers;
 mod phone_signup;
+mod profile_fields;
 mod round_trips;
 mod routes_and_events;
 mod secrets_at_rest;
