@@ -1,5 +1,5 @@
-//! `PATCH /users/me`: a username account's profile fields under the sign-up
-//! rules (username uniqueness kept in the same transaction), or a phone
+//! `PATCH /users/me` (merge) and `PUT /users/me` (replace): a username
+//! account's profile fields under the sign-up rules (username uniqueness kept in the same transaction), or a phone
 //! account's name and location. A new email needs `current_password` and
 //! waits as `pending_email` until the link mailed to it is confirmed.
 
@@ -44,8 +44,21 @@ impl Endpoint for State {
     }
 }
 
+/// `PATCH /users/me`: the fields the body names.
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(RouteId::MeUpdate, request, |meta, request| async move {
+    update(state, request, RouteId::MeUpdate, Mode::Merge).await
+}
+
+/// `PUT /users/me`: the whole profile; an optional field left out is
+/// cleared, a required one must be there (as at sign-up), the email too.
+/// A phone account's profile has no required parts: `PUT` applies its
+/// fields as `PATCH` does.
+pub async fn replace(state: &State, request: Request) -> Response<Body> {
+    update(state, request, RouteId::MeReplace, Mode::Replace).await
+}
+
+async fn update(state: &State, request: Request, route: RouteId, mode: Mode) -> Response<Body> {
+    respond(route, request, |meta, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
         let origin = meta.origin();
@@ -58,7 +71,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
                     clock: state.stores.clock.as_ref(),
                     lockout: state.lockout,
                     fields: &state.profile_fields,
-                    mode: Mode::Merge,
+                    mode,
                 };
                 let user = update
                     .run(member, &fields, &origin)

@@ -86,6 +86,33 @@ pub fn me_update() -> Operation {
     .build()
 }
 
+pub fn me_replace() -> Operation {
+    Op::new(
+        "replaceMe",
+        TAG,
+        "Replace the profile",
+        "The whole profile under the sign-up rules of this deployment (`PROFILE_FIELDS`): \
+         every required field must be sent (`required` otherwise), `email` included, and an \
+         optional field left out is cleared; fields that are off are ignored. The username's \
+         claim moves in the same transaction as the profile. A new `email` follows the rules \
+         of `PATCH`: it needs `current_password` and waits as `pending_email` until confirmed. \
+         A phone account's `PUT` applies its fields as `PATCH` does.",
+    )
+    .bearer()
+    .body::<ProfileUpdateRequest>(json!({
+        "username": "alice", "email": "alice@example.com", "rank": "Major",
+        "unitname": "Signals", "designation": "Officer", "mobileNo": "+919876543210",
+        "personalNo": "+919876543211", "phoneNo": "+919876543212"
+    }))
+    .data::<MeUpdateData>(200, "User updated", json!({"user": member_example()}))
+    .retry_later(
+        423,
+        "Too many wrong current passwords (`account_locked`), as for the password change.",
+    )
+    .uses_storage()
+    .build()
+}
+
 pub fn devices() -> Operation {
     Op::new(
         "listDevices",

@@ -25,6 +25,7 @@ mod phone_login;
 mod phone_numbers;
 mod phone_signup;
 mod profile_fields;
+mod profile_replace;
 mod round_trips;
 mod routes_and_events;
 mod secrets_at_rest;

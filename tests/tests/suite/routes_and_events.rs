@@ -196,6 +196,7 @@ async fn event_story(alg: shared::tokens::KeyAlgorithm) {
         ("login.json", 200),
         ("me.json", 200),
         ("me-update.json", 200),
+        ("me-replace.json", 200),
         ("devices.json", 200),
         ("token-refresh.json", 200),
         ("password-change.json", 200),
