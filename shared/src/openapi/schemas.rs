@@ -349,6 +349,10 @@ pub struct PushTokenCreateRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct PushTokenUpdateRequest {
+    /// A new value, as the push service hands apps one: the token keeps
+    /// its id; a token (of any account) that held the new value goes,
+    /// since one value has one owner.
+    pub token: Option<String>,
     pub active: Option<bool>,
     pub platform: Option<Platform>,
     pub device_id: Option<String>,

@@ -250,7 +250,10 @@ pub fn push_token_update() -> Operation {
         "updatePushToken",
         TAG,
         "Change a push token",
-        "Any of `active`, `platform`, `device_id`.",
+        "Any of `token`, `active`, `platform`, `device_id`. A new `token` value (the push \
+         service rotated it) keeps the token's id and moves the value's claim in one \
+         conditional transaction; a token that held the new value, any account's, is removed: \
+         one value has one owner.",
     )
     .bearer()
     .path_parameter("id", PUSH_TOKEN_ID)

@@ -26,6 +26,7 @@ mod phone_numbers;
 mod phone_signup;
 mod profile_fields;
 mod profile_replace;
+mod push_token_values;
 mod round_trips;
 mod routes_and_events;
 mod secrets_at_rest;
