@@ -82,6 +82,8 @@ use schemas::*;
         TaskCreateRequest,
         crate::http::views::TaskView,
         Health,
+        ServiceIndex,
+        ServiceLinks,
         OpenApiDocument,
         crate::http::pagination::CursorMeta,
         crate::usecases::admin::AuditView,

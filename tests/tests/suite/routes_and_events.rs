@@ -188,6 +188,7 @@ async fn event_story(alg: shared::tokens::KeyAlgorithm) {
         ("openid-configuration.json", 200),
         ("openapi.json", 200),
         ("docs.json", 200),
+        ("root.json", 200),
         ("docs-asset.json", 200),
         // An IAM-authorised operator's call: the local server's gate is its
         // admin token, so the IAM context alone is refused here (the
