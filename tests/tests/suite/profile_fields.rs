@@ -298,6 +298,22 @@ async fn an_email_only_app_registers_and_logs_in_by_email(backend: Backend) {
     assert!(me.body["data"]["user"].get("rank").is_none());
     assert!(me.body["data"]["user"]["last_login"].is_string());
 
+    // The operators see the same user object, and find it by email.
+    let admin = world.app.admin_token.expose().to_owned();
+    let found = world
+        .call(
+            "GET",
+            "/admin/users?query=nia@example.com",
+            None,
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    let listed = &found.body["data"]["users"][0];
+    assert_eq!(listed["username"], Value::Null, "{}", found.body);
+    assert_eq!(listed["first_name"], "Nia");
+    assert!(listed.get("rank").is_none());
+
     let schema = served_sign_up_schema(&world).await;
     assert_eq!(
         required(&schema),
