@@ -78,6 +78,9 @@ pub struct Config {
     pub sms_countries_code: Option<String>,
     /// `PHONE_SIGNUP_VERIFY`: a phone sign-up needs a `signup` code.
     pub phone_signup_verify: bool,
+    /// `PROFILE_FIELDS`: which of username and the profile fields sign-up
+    /// requires, accepts or ignores.
+    pub profile_fields: crate::domain::ProfileFields,
 }
 
 /// Where the phone-number keys come from (see `crypto::phone_crypto`).
@@ -289,6 +292,15 @@ impl Config {
             (None, Some(url)) => crate::usecases::email_templates::LinkBase::pages(url.clone()),
             (None, None) => crate::usecases::email_templates::LinkBase::default(),
         };
+        let profile_fields = match get(crate::domain::ProfileFields::VARIABLE) {
+            None => crate::domain::ProfileFields::default(),
+            Some(spec) => {
+                crate::domain::ProfileFields::parse(&spec).map_err(|error| ConfigError {
+                    variable: crate::domain::ProfileFields::VARIABLE,
+                    problem: error.0,
+                })?
+            }
+        };
         Ok(Self {
             storage,
             in_lambda,
@@ -418,6 +430,7 @@ impl Config {
                 get("PHONE_SIGNUP_VERIFY").as_deref(),
                 Some("1" | "true" | "yes")
             ),
+            profile_fields,
         })
     }
 }
@@ -546,6 +559,20 @@ mod tests {
                 .unwrap_err()
                 .variable,
             "ARGON2_ITERATIONS"
+        );
+    }
+
+    #[test]
+    fn profile_fields_are_checked_at_start() {
+        let email_only = config(&[("PROFILE_FIELDS", "username:off,first_name:required")])
+            .unwrap()
+            .profile_fields;
+        assert!(email_only.email_only());
+        let error = config(&[("PROFILE_FIELDS", "username:sometimes")]).unwrap_err();
+        assert_eq!(error.variable, "PROFILE_FIELDS");
+        assert!(
+            error.to_string().contains("PROFILE_FIELDS") && error.to_string().contains("username"),
+            "{error}"
         );
     }
 }

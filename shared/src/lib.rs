@@ -16,3 +16,8 @@ pub mod serve;
 pub mod telemetry;
 pub mod tokens;
 pub mod usecases;
+
+/// The service's name and version, as `GET /` and the OpenAPI document
+/// give them.
+pub const SERVICE_NAME: &str = "users-service";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -217,6 +217,8 @@ where
 pub struct SignedInState {
     pub auth: Authenticator,
     pub stores: Stores,
+    /// `PROFILE_FIELDS`: which fields the user object shows.
+    pub profile_fields: crate::domain::ProfileFields,
 }
 
 impl Endpoint for SignedInState {
@@ -226,6 +228,7 @@ impl Endpoint for SignedInState {
         Ok(Self {
             auth: resources.authenticator()?,
             stores: resources.stores.clone(),
+            profile_fields: resources.config.profile_fields,
         })
     }
 }

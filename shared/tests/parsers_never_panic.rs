@@ -647,7 +647,8 @@ proptest! {
     ) {
         match SignUpForm::parse(&fields) {
             Ok(form) => {
-                prop_assert_eq!(Username::parse(form.username.as_str()), Ok(form.username.clone()));
+                let username = form.username.clone().expect("required by default");
+                prop_assert_eq!(Username::parse(username.as_str()), Ok(username));
                 prop_assert_eq!(form.email.as_str(), form.email.as_str().to_lowercase());
                 prop_assert_eq!(Some(form.password.expose()), fields.get("confirm_password").and_then(Value::as_str));
             }

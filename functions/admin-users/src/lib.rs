@@ -10,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use shared::app::StartupError;
 use shared::domain::errors::{FieldError, FieldErrors};
-use shared::domain::{Account, AuditAction, PhoneRegion, UserId, UserStatus};
+use shared::domain::{Account, AuditAction, PhoneRegion, ProfileFields, UserId, UserStatus};
 use shared::http::admin::{AdminGate, Operator};
 use shared::http::body::{no_fields, path_parameter};
 use shared::http::pagination::{cursor_limit, query_value, CursorMeta};
@@ -31,6 +31,7 @@ pub struct State {
     pub queue: Arc<dyn MessageQueue>,
     pub region: PhoneRegion,
     pub link_quotas: LinkQuotas,
+    pub profile_fields: ProfileFields,
 }
 
 impl Endpoint for State {
@@ -46,6 +47,7 @@ impl Endpoint for State {
             queue: resources.account_tasks_queue()?,
             region: resources.config.phone_region()?,
             link_quotas: resources.config.link_quotas,
+            profile_fields: resources.config.profile_fields,
         })
     }
 }
@@ -68,8 +70,8 @@ fn user_id(request: &Request) -> Result<UserId, ApiError> {
     path_parameter(request, "id", |id| id.parse().ok().map(UserId::from_uuid))
 }
 
-fn user_data(account: &Account) -> Value {
-    json!({ "user": SignedInView::new(account) })
+fn user_data(account: &Account, fields: &ProfileFields) -> Value {
+    json!({ "user": SignedInView::new(account, fields) })
 }
 
 fn invalid(field: &str, message: &'static str) -> ApiError {
@@ -93,7 +95,10 @@ pub async fn list(state: &State, request: Request) -> Response<Body> {
                 .find(&query, state.region)
                 .await?
                 .filter(|account| status.is_none_or(|status| account.status() == status));
-            let users: Vec<SignedInView> = found.iter().map(SignedInView::new).collect();
+            let users: Vec<SignedInView> = found
+                .iter()
+                .map(|account| SignedInView::new(account, &state.profile_fields))
+                .collect();
             let meta = CursorMeta {
                 limit,
                 next_cursor: None,
@@ -108,7 +113,11 @@ pub async fn list(state: &State, request: Request) -> Response<Body> {
             ),
         };
         let page = admin.list(status, after.as_ref(), limit).await?;
-        let users: Vec<SignedInView> = page.accounts.iter().map(SignedInView::new).collect();
+        let users: Vec<SignedInView> = page
+            .accounts
+            .iter()
+            .map(|account| SignedInView::new(account, &state.profile_fields))
+            .collect();
         let meta = CursorMeta {
             limit,
             next_cursor: page.next.as_ref().map(ListingPosition::to_cursor),
@@ -168,7 +177,7 @@ pub async fn show(state: &State, request: Request) -> Response<Body> {
             StatusCode::OK,
             "User",
             &json!({
-                "user": SignedInView::new(&account),
+                "user": SignedInView::new(&account, &state.profile_fields),
                 "devices": devices,
                 "sessions": sessions,
                 "locks": locks,
@@ -209,7 +218,11 @@ async fn set_status(
             UserStatus::Active => "User activated",
             UserStatus::Inactive => "User deactivated",
         };
-        Reply::new(StatusCode::OK, message, &user_data(&account))
+        Reply::new(
+            StatusCode::OK,
+            message,
+            &user_data(&account, &state.profile_fields),
+        )
     })
     .await
 }
@@ -248,7 +261,7 @@ pub async fn logout_all(state: &State, request: Request) -> Response<Body> {
                 .admin()
                 .log_out_everywhere(id, &operator, &meta.origin())
                 .await?;
-            let mut data = user_data(&account);
+            let mut data = user_data(&account, &state.profile_fields);
             data["sessions_ended"] = json!(ended);
             Reply::new(StatusCode::OK, "Every session ended", &data)
         },
@@ -264,7 +277,7 @@ pub async fn unlock(state: &State, request: Request) -> Response<Body> {
         |meta, request| async move {
             let (operator, id) = action_target(state, &request)?;
             let (account, cleared) = state.admin().unlock(id, &operator, &meta.origin()).await?;
-            let mut data = user_data(&account);
+            let mut data = user_data(&account, &state.profile_fields);
             data["locks_cleared"] = json!(cleared);
             Reply::new(StatusCode::OK, "User unlocked", &data)
         },
@@ -283,7 +296,11 @@ pub async fn verify_email(state: &State, request: Request) -> Response<Body> {
                 .admin()
                 .verify_email(id, &operator, &meta.origin())
                 .await?;
-            Reply::new(StatusCode::OK, "Email verified", &user_data(&account))
+            Reply::new(
+                StatusCode::OK,
+                "Email verified",
+                &user_data(&account, &state.profile_fields),
+            )
         },
     )
     .await
@@ -319,7 +336,11 @@ pub async fn password_reset(state: &State, request: Request) -> Response<Body> {
             admin
                 .audit_action(AuditAction::AdminPasswordReset, id, &operator, &origin)
                 .await?;
-            Reply::new(StatusCode::OK, "Reset link sent", &user_data(&account))
+            Reply::new(
+                StatusCode::OK,
+                "Reset link sent",
+                &user_data(&account, &state.profile_fields),
+            )
         },
     )
     .await

@@ -1,4 +1,5 @@
-//! `GET /docs`: the API reference page, and `GET /docs/assets/{file}`: the
+//! `GET /`: the service's name, version and links. `GET /docs`: the API
+//! reference page, and `GET /docs/assets/{file}`: the
 //! files it loads. The renderer (Swagger UI from `swagger-ui-dist` 5.35.0,
 //! see `assets/README.md`) is compiled in, so the page needs no
 //! third-party host and a deployment cannot lose it.
@@ -6,6 +7,7 @@
 use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde_json::json;
 use shared::app::StartupError;
 use shared::http::body::path_parameter;
 use shared::http::routes::{match_route, RouteId, RouteMatch};
@@ -59,6 +61,29 @@ fn text_reply(content_type: &'static str, text: &str) -> Reply {
         headers: Vec::new(),
     }
     .with_header(CONTENT_TYPE, HeaderValue::from_static(content_type))
+}
+
+/// `GET /`: the service's name, version and where to go next. Paths, not
+/// URLs: they hold on whatever host the client reached.
+pub async fn root(_: &State, request: Request) -> Response<Body> {
+    respond(RouteId::Root, request, |_, _| async move {
+        Reply::new(
+            StatusCode::OK,
+            shared::SERVICE_NAME,
+            &json!({
+                "name": shared::SERVICE_NAME,
+                "version": shared::VERSION,
+                "links": {
+                    "docs": "/docs",
+                    "openapi": "/openapi.json",
+                    "health": "/health",
+                    "jwks": "/.well-known/jwks.json",
+                    "ui": "/ui/",
+                },
+            }),
+        )
+    })
+    .await
 }
 
 pub async fn page(_: &State, request: Request) -> Response<Body> {

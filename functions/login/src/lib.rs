@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::app::{StartupError, Stores};
 use shared::crypto::PasswordHasher;
-use shared::domain::{LockoutPolicy, Quota, SessionPolicy};
+use shared::domain::{LockoutPolicy, ProfileFields, Quota, SessionPolicy};
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
 use shared::http::views::AccountView;
@@ -27,6 +27,7 @@ pub struct State {
     pub lockout: LockoutPolicy,
     pub ip_quota: Quota,
     pub allow_unverified: bool,
+    pub profile_fields: ProfileFields,
 }
 
 impl Endpoint for State {
@@ -43,6 +44,7 @@ impl Endpoint for State {
             lockout: config.lockout,
             ip_quota: config.login_ip_quota,
             allow_unverified: config.allow_unverified_login,
+            profile_fields: config.profile_fields,
         })
     }
 }
@@ -69,7 +71,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         tracing::Span::current().record("user_id", tracing::field::display(logged_in.user.id));
         let mut data = serde_json::to_value(logged_in.tokens.view())
             .map_err(|e| ApiError::internal(Box::new(e)))?;
-        data["user"] = json!(AccountView::new(&logged_in.user));
+        data["user"] = json!(AccountView::new(&logged_in.user, &state.profile_fields));
         Reply::new(StatusCode::OK, "Login successful", &data)
     })
     .await

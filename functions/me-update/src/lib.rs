@@ -1,5 +1,5 @@
-//! `PATCH /users/me`: a username account's profile fields under the sign-up
-//! rules (username uniqueness kept in the same transaction), or a phone
+//! `PATCH /users/me` (merge) and `PUT /users/me` (replace): a username
+//! account's profile fields under the sign-up rules (username uniqueness kept in the same transaction), or a phone
 //! account's name and location. A new email needs `current_password` and
 //! waits as `pending_email` until the link mailed to it is confirmed.
 
@@ -9,7 +9,7 @@ use serde_json::json;
 use shared::app::{StartupError, Stores};
 use shared::crypto::PasswordHasher;
 use shared::domain::Account as SignedIn;
-use shared::domain::LockoutPolicy;
+use shared::domain::{LockoutPolicy, ProfileFields};
 use shared::http::auth::Authenticator;
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
@@ -18,6 +18,7 @@ use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
 use shared::usecases::account::UpdateProfile;
 use shared::usecases::phone_profile::PhoneProfile;
+use shared::usecases::profile_form::Mode;
 
 /// Stores, keys, the authentication layer and the hasher (an email change
 /// checks the current password), built once per cold start.
@@ -26,6 +27,7 @@ pub struct State {
     pub stores: Stores,
     pub hasher: PasswordHasher,
     pub lockout: LockoutPolicy,
+    pub profile_fields: ProfileFields,
 }
 
 impl Endpoint for State {
@@ -37,12 +39,26 @@ impl Endpoint for State {
             stores: resources.stores.clone(),
             hasher: resources.hasher()?,
             lockout: resources.config.lockout,
+            profile_fields: resources.config.profile_fields,
         })
     }
 }
 
+/// `PATCH /users/me`: the fields the body names.
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    respond(RouteId::MeUpdate, request, |meta, request| async move {
+    update(state, request, RouteId::MeUpdate, Mode::Merge).await
+}
+
+/// `PUT /users/me`: the whole profile; an optional field left out is
+/// cleared, a required one must be there (as at sign-up), the email too.
+/// A phone account's profile has no required parts: `PUT` applies its
+/// fields as `PATCH` does.
+pub async fn replace(state: &State, request: Request) -> Response<Body> {
+    update(state, request, RouteId::MeReplace, Mode::Replace).await
+}
+
+async fn update(state: &State, request: Request, route: RouteId, mode: Mode) -> Response<Body> {
+    respond(route, request, |meta, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
         let origin = meta.origin();
@@ -54,6 +70,8 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
                     hasher: &state.hasher,
                     clock: state.stores.clock.as_ref(),
                     lockout: state.lockout,
+                    fields: &state.profile_fields,
+                    mode,
                 };
                 let user = update
                     .run(member, &fields, &origin)
@@ -62,7 +80,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
                 Reply::new(
                     StatusCode::OK,
                     "User updated",
-                    &json!({ "user": AccountView::new(&user) }),
+                    &json!({ "user": AccountView::new(&user, &state.profile_fields) }),
                 )
             }
             SignedIn::Phone(phone_user) => {

@@ -16,7 +16,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         Reply::new(
             StatusCode::OK,
             "User retrieved",
-            &json!({ "user": SignedInView::new(&principal.account) }),
+            &json!({ "user": SignedInView::new(&principal.account, &state.profile_fields) }),
         )
     })
     .await

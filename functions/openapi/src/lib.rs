@@ -4,6 +4,8 @@
 use http::header::{HeaderValue, CACHE_CONTROL};
 use lambda_http::{Body, Request, Response};
 use shared::app::StartupError;
+use shared::config::ConfigError;
+use shared::domain::ProfileFields;
 use shared::http::compress::Precompressed;
 use shared::http::respond;
 use shared::http::routes::RouteId;
@@ -17,29 +19,38 @@ pub struct State {
 }
 
 impl State {
-    pub fn new() -> Self {
-        // A document that does not serialise is a bug every test would see.
-        let document = serde_json::to_value(shared::openapi::document())
-            .expect("the OpenAPI document serialises");
-        let body = Precompressed::new(document.to_string().into_bytes());
-        Self { body }
+    /// The document of a deployment collecting `fields` (its sign-up and
+    /// user schemas follow `PROFILE_FIELDS`).
+    pub fn new(fields: &ProfileFields) -> Self {
+        let document = shared::openapi::document_json(fields);
+        Self {
+            body: Precompressed::new(document.to_string().into_bytes()),
+        }
     }
 }
 
 impl Default for State {
     fn default() -> Self {
-        Self::new()
+        Self::new(&ProfileFields::default())
     }
 }
 
 impl Endpoint for State {
-    fn build(_: &Resources) -> Result<Self, StartupError> {
-        Ok(Self::new())
+    fn build(resources: &Resources) -> Result<Self, StartupError> {
+        Ok(Self::new(&resources.config.profile_fields))
     }
 
-    /// The document only: the function reads no table.
+    /// The document only: the function reads no table, only the one
+    /// setting the document depends on (a bad value stops it, naming it).
     async fn from_env() -> Result<Self, StartupError> {
-        Ok(Self::new())
+        let fields = match std::env::var(ProfileFields::VARIABLE) {
+            Ok(spec) => ProfileFields::parse(&spec).map_err(|error| ConfigError {
+                variable: ProfileFields::VARIABLE,
+                problem: error.0,
+            })?,
+            Err(_) => ProfileFields::default(),
+        };
+        Ok(Self::new(&fields))
     }
 }
 

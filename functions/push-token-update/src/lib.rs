@@ -1,4 +1,5 @@
-//! `PUT /users/me/push-tokens/{id}`: `{active?, platform?, device_id?}`.
+//! `PUT /users/me/push-tokens/{id}`: `{token?, active?, platform?,
+//! device_id?}`; a new `token` value keeps one owner per value.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};

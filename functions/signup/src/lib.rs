@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::app::StartupError;
 use shared::crypto::PasswordHasher;
-use shared::domain::Quota;
+use shared::domain::{ProfileFields, Quota};
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
 use shared::http::views::UserView;
@@ -25,6 +25,7 @@ pub struct State {
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
     pub quota: Option<Quota>,
+    pub profile_fields: ProfileFields,
 }
 
 impl Endpoint for State {
@@ -40,6 +41,7 @@ impl Endpoint for State {
             hasher: resources.hasher()?,
             clock: stores.clock.clone(),
             quota: resources.config.signup_ip_quota,
+            profile_fields: resources.config.profile_fields,
         })
     }
 }
@@ -70,13 +72,15 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             hasher: &state.hasher,
             clock: state.clock.as_ref(),
             quota: state.quota,
+            fields: &state.profile_fields,
         };
         let user = sign_up
             .run(&fields, &origin)
             .await
             .map_err(ApiError::from)?;
         tracing::Span::current().record("user_id", tracing::field::display(user.id));
-        let view = UserView::new(&user).with_message("User created successfully.");
+        let view =
+            UserView::new(&user, &state.profile_fields).with_message("User created successfully.");
         Reply::new(
             StatusCode::CREATED,
             "User created successfully",

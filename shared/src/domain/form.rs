@@ -24,6 +24,21 @@ impl<'a> Form<'a> {
         Ok(text)
     }
 
+    /// Whether the body names `name` at all (null included).
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+
+    /// An optional string, trimmed: missing, null and blank are `None`
+    /// (form clients send `""` for an empty input).
+    pub fn optional_text(&self, name: &str) -> Result<Option<&'a str>, FieldError> {
+        match self.fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim()).filter(|t| !t.is_empty())),
+            Some(_) => Err(FieldError::invalid("Not a valid string.")),
+        }
+    }
+
     /// A required string kept exactly as sent (passwords: spaces count).
     pub fn required_secret(&self, name: &str) -> Result<&'a str, FieldError> {
         let text = self.raw_text(name)?;

@@ -2,6 +2,7 @@
 //! values ("parse, don't validate").
 
 pub mod audit;
+pub mod birth_date;
 pub mod device;
 pub mod email;
 pub mod errors;
@@ -17,6 +18,7 @@ pub mod phone_code;
 pub mod phone_number;
 pub mod phone_user;
 pub mod preferences;
+pub mod profile_fields;
 pub mod push_token;
 pub mod session;
 pub mod task;
@@ -26,6 +28,7 @@ pub mod user;
 pub mod username;
 
 pub use audit::{AuditAction, AuditOutcome, AuditRecord};
+pub use birth_date::BirthDate;
 pub use device::{Device, DeviceId, DeviceInfo};
 pub use email::Email;
 pub use errors::{ErrorCode, FieldError, FieldErrors};
@@ -36,6 +39,7 @@ pub use phone::ContactNumber;
 pub use phone_code::{CodePurpose, OneTimeCode, PhoneCodeKey, PhoneCodeRecord, SmsCountries};
 pub use phone_number::{PhoneNumber, PhoneRegion};
 pub use phone_user::{Account, Location, LocationId, PhoneUser};
+pub use profile_fields::{FieldRule, ProfileField, ProfileFields};
 pub use session::{RefreshRecord, RefreshState, Session, SessionId, SessionPolicy};
 pub use task::{Task, TaskId, TaskKind, TaskStatus};
 pub use text::ProfileText;

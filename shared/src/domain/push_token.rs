@@ -134,6 +134,9 @@ impl NewPushToken {
 /// `PUT /users/me/push-tokens/{id}`: `{active?, device_id?, platform?}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PushTokenChange {
+    /// A new value from the push service (it rotates them); the value
+    /// keeps one owner (see `PushTokenStore::change_push_token_value`).
+    pub token: Option<PushTokenValue>,
     pub active: Option<bool>,
     pub platform: Option<Platform>,
     /// `Some(None)` detaches the token from its device.
@@ -145,13 +148,20 @@ impl PushTokenChange {
         let form = Form::new(fields);
         let mut errors = FieldErrors::new();
         for name in fields.keys() {
-            if !["active", "platform", "device_id"].contains(&name.as_str()) {
+            if !["token", "active", "platform", "device_id"].contains(&name.as_str()) {
                 errors.add(
                     name,
-                    FieldError::invalid("Unknown field: use active, platform or device_id."),
+                    FieldError::invalid("Unknown field: use token, active, platform or device_id."),
                 );
             }
         }
+        let token = match fields.get("token") {
+            None => None,
+            Some(_) => errors.collect(
+                "token",
+                form.required_text("token").and_then(PushTokenValue::parse),
+            ),
+        };
         let active = match fields.get("active") {
             None => None,
             Some(Value::Bool(on)) => Some(*on),
@@ -173,6 +183,7 @@ impl PushTokenChange {
         };
         if errors.is_empty() {
             Ok(Self {
+                token,
                 active,
                 platform,
                 device_id,
@@ -184,6 +195,9 @@ impl PushTokenChange {
 
     pub fn apply(&self, token: &PushToken) -> PushToken {
         let mut changed = token.clone();
+        if let Some(value) = &self.token {
+            changed.token = value.clone();
+        }
         if let Some(active) = self.active {
             changed.active = active;
         }

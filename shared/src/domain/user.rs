@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 pub use super::id::UserId;
 
+use super::birth_date::BirthDate;
 use super::email::Email;
 use super::phone::ContactNumber;
 use super::text::ProfileText;
@@ -49,22 +50,28 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
-/// The profile fields of the username sign-up.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The profile fields of the username sign-up. Which of them a
+/// deployment collects is `PROFILE_FIELDS` (`ProfileFields`); any may be
+/// absent (optional or off where the account was made).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Profile {
-    pub rank: ProfileText,
-    pub unitname: ProfileText,
-    pub designation: ProfileText,
-    pub mobile_no: ContactNumber,
-    pub personal_no: ContactNumber,
-    pub phone_no: ContactNumber,
+    pub rank: Option<ProfileText>,
+    pub unitname: Option<ProfileText>,
+    pub designation: Option<ProfileText>,
+    pub mobile_no: Option<ContactNumber>,
+    pub personal_no: Option<ContactNumber>,
+    pub phone_no: Option<ContactNumber>,
+    pub first_name: Option<ProfileText>,
+    pub last_name: Option<ProfileText>,
+    pub birth_date: Option<BirthDate>,
 }
 
 /// A user account with its profile, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: UserId,
-    pub username: Username,
+    /// `None` for email-only accounts (they sign in by email).
+    pub username: Option<Username>,
     pub email: Email,
     pub email_verified: bool,
     /// An address the user asked to change to, not confirmed yet: `email`
@@ -75,4 +82,19 @@ pub struct User {
     pub profile: Profile,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The last successful login; `None` before the first.
+    pub last_login: Option<OffsetDateTime>,
+}
+
+impl User {
+    /// The username's key, when the account has one.
+    pub fn username_key(&self) -> Option<&str> {
+        self.username.as_ref().map(Username::key)
+    }
+
+    /// What audit records and logs call the account by: its username key,
+    /// or its (lower-cased) email for an email-only account.
+    pub fn subject(&self) -> &str {
+        self.username_key().unwrap_or(self.email.as_str())
+    }
 }

@@ -66,6 +66,8 @@ macro_rules! route_table {
             AdminIpBlocks GET "/admin/ip-blocks" => AdminIpBlocksFunction, admin_ip_blocks::list, admin_paths::ip_blocks;
             AdminIpBlockCreate POST "/admin/ip-blocks" => AdminIpBlocksFunction, admin_ip_blocks::create, admin_paths::ip_block_create;
             AdminIpBlockDelete DELETE "/admin/ip-blocks/{id}" => AdminIpBlocksFunction, admin_ip_blocks::delete, admin_paths::ip_block_delete;
+            MeReplace PUT "/users/me" => MeUpdateFunction, me_update::replace, user_paths::me_replace;
+            Root GET "/" => DocsFunction, docs::root, service_paths::root;
         }
     };
 }

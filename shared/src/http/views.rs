@@ -2,47 +2,87 @@
 
 use serde::Serialize;
 
-use crate::domain::{Account, Email, PhoneUser, User, UserStatus};
+use crate::domain::{
+    Account, ContactNumber, Email, PhoneUser, ProfileField, ProfileFields, ProfileText, User,
+    UserStatus,
+};
 
 fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
 
-/// The user object of the username sign-up (`data.user`).
+/// The user object of the username sign-up (`data.user`). Which fields
+/// it carries follows `PROFILE_FIELDS`: a field that is off is left out,
+/// an optional one without a value is `null`; `username` is always there
+/// (`null` for email-only accounts).
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView<'a> {
     #[serde(rename = "userId")]
     pub user_id: String,
-    pub username: &'a str,
+    pub username: Option<&'a str>,
     pub email: &'a str,
-    pub rank: &'a str,
-    pub unitname: &'a str,
-    #[serde(rename = "mobileNo")]
-    pub mobile_no: &'a str,
-    #[serde(rename = "personalNo")]
-    pub personal_no: &'a str,
-    pub designation: &'a str,
-    #[serde(rename = "phoneNo")]
-    pub phone_no: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub rank: Collected<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub unitname: Collected<&'a str>,
+    #[serde(rename = "mobileNo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub mobile_no: Collected<&'a str>,
+    #[serde(rename = "personalNo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub personal_no: Collected<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub designation: Collected<&'a str>,
+    #[serde(rename = "phoneNo", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub phone_no: Collected<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub first_name: Collected<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub last_name: Collected<&'a str>,
+    /// `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub birth_date: Collected<String>,
     pub status: UserStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'static str>,
 }
 
+/// A profile field in a view: `None` when the deployment does not collect
+/// it (left out), `Some(None)` when the account has no value (`null`).
+pub type Collected<T> = Option<Option<T>>;
+
 impl<'a> UserView<'a> {
-    pub fn new(user: &'a User) -> Self {
+    pub fn new(user: &'a User, fields: &ProfileFields) -> Self {
+        let profile = &user.profile;
+        let shown = |field: ProfileField, value: Option<&'a str>| -> Collected<&'a str> {
+            fields.collects(field).then_some(value)
+        };
+        let text = |t: &'a Option<ProfileText>| t.as_ref().map(ProfileText::as_str);
+        let number = |n: &'a Option<ContactNumber>| n.as_ref().map(ContactNumber::as_str);
         Self {
             user_id: user.id.to_string(),
-            username: user.username.as_str(),
+            username: user.username.as_ref().map(|u| u.as_str()),
             email: user.email.as_str(),
-            rank: user.profile.rank.as_str(),
-            unitname: user.profile.unitname.as_str(),
-            mobile_no: user.profile.mobile_no.as_str(),
-            personal_no: user.profile.personal_no.as_str(),
-            designation: user.profile.designation.as_str(),
-            phone_no: user.profile.phone_no.as_str(),
+            rank: shown(ProfileField::Rank, text(&profile.rank)),
+            unitname: shown(ProfileField::Unitname, text(&profile.unitname)),
+            mobile_no: shown(ProfileField::MobileNo, number(&profile.mobile_no)),
+            personal_no: shown(ProfileField::PersonalNo, number(&profile.personal_no)),
+            designation: shown(ProfileField::Designation, text(&profile.designation)),
+            phone_no: shown(ProfileField::PhoneNo, number(&profile.phone_no)),
+            first_name: shown(ProfileField::FirstName, text(&profile.first_name)),
+            last_name: shown(ProfileField::LastName, text(&profile.last_name)),
+            birth_date: fields
+                .collects(ProfileField::BirthDate)
+                .then(|| profile.birth_date.map(|d| d.to_iso())),
             status: user.status,
             message: None,
         }
@@ -69,16 +109,19 @@ pub struct AccountView<'a> {
     pub pending_email: Option<&'a str>,
     pub created_at: String,
     pub updated_at: String,
+    /// The last successful login; `null` before the first.
+    pub last_login: Option<String>,
 }
 
 impl<'a> AccountView<'a> {
-    pub fn new(user: &'a User) -> Self {
+    pub fn new(user: &'a User, fields: &ProfileFields) -> Self {
         Self {
-            user: UserView::new(user),
+            user: UserView::new(user, fields),
             email_verified: user.email_verified,
             pending_email: user.pending_email.as_ref().map(Email::as_str),
             created_at: rfc3339(user.created_at),
             updated_at: rfc3339(user.updated_at),
+            last_login: user.last_login.map(rfc3339),
         }
     }
 }
@@ -119,6 +162,8 @@ impl<'a> PhoneAccountView<'a> {
 }
 
 /// `data.user` of `GET /users/me`, whichever kind the account is.
+// Built and serialised once per response: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
@@ -128,9 +173,9 @@ pub enum SignedInView<'a> {
 }
 
 impl<'a> SignedInView<'a> {
-    pub fn new(account: &'a Account) -> Self {
+    pub fn new(account: &'a Account, fields: &ProfileFields) -> Self {
         match account {
-            Account::Member(user) => Self::Member(AccountView::new(user)),
+            Account::Member(user) => Self::Member(AccountView::new(user, fields)),
             Account::Phone(user) => Self::Phone(PhoneAccountView::new(user)),
         }
     }

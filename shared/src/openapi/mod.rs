@@ -7,6 +7,8 @@
 pub(crate) mod admin_paths;
 pub(crate) mod auth_paths;
 mod operation;
+mod profile;
+pub use profile::document_json;
 pub mod response_schemas;
 pub mod schemas;
 pub(crate) mod service_paths;
@@ -81,6 +83,8 @@ use schemas::*;
         TaskCreateRequest,
         crate::http::views::TaskView,
         Health,
+        ServiceIndex,
+        ServiceLinks,
         OpenApiDocument,
         crate::http::pagination::CursorMeta,
         crate::usecases::admin::AuditView,

@@ -154,6 +154,31 @@ pub struct HealthCheck {
     pub latency_ms: f64,
 }
 
+/// Where a client finds the rest (paths on this host).
+#[derive(Serialize, ToSchema)]
+pub struct ServiceLinks {
+    #[schema(example = "/docs")]
+    pub docs: String,
+    #[schema(example = "/openapi.json")]
+    pub openapi: String,
+    #[schema(example = "/health")]
+    pub health: String,
+    #[schema(example = "/.well-known/jwks.json")]
+    pub jwks: String,
+    #[schema(example = "/ui/")]
+    pub ui: String,
+}
+
+/// `GET /`.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceIndex {
+    #[schema(example = "users-service")]
+    pub name: String,
+    #[schema(example = "0.1.0")]
+    pub version: String,
+    pub links: ServiceLinks,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     #[schema(example = "ok")]

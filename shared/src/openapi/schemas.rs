@@ -75,10 +75,16 @@ pub struct DeviceInfo {
 }
 
 /// `POST /auth/signup`: every field is checked and every failure reported
-/// at once.
+/// at once. Which of `username` and the profile fields a deployment
+/// requires, accepts or ignores is its `PROFILE_FIELDS` setting: this
+/// document lists the fields this deployment accepts, and requires the
+/// ones it requires (`first_name`, `last_name` and `birth_date` are off by
+/// default). A field that is off is ignored like any unknown field.
 #[derive(Serialize, ToSchema)]
 pub struct SignUpRequest {
-    /// Letters, digits and `@ . + - _`; unique, case-insensitively.
+    /// Letters, digits and `@ . + - _`; not itself an email address;
+    /// unique, case-insensitively. Where it is off (or optional and not
+    /// sent), the account is email-only and logs in by email.
     #[schema(min_length = 1, max_length = 150, pattern = r"^[\w.@+-]+$")]
     pub username: String,
     /// Unique, case-insensitively; stored lower-cased.
@@ -90,6 +96,9 @@ pub struct SignUpRequest {
     pub password: String,
     /// Equal to `password` (else `password_mismatch`).
     pub confirm_password: String,
+    /// Another name for `confirm_password` (errors are reported under the
+    /// name sent); one of the two is required.
+    pub password_confirm: Option<String>,
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -117,6 +126,13 @@ pub struct SignUpRequest {
     #[serde(rename = "phoneNo")]
     #[schema(pattern = r"^\+?1?\d{9,15}$")]
     pub phone_no: String,
+    #[schema(min_length = 1, max_length = 150)]
+    pub first_name: Option<String>,
+    #[schema(min_length = 1, max_length = 150)]
+    pub last_name: Option<String>,
+    /// `YYYY-MM-DD`, in the past, not before 1900-01-01.
+    #[schema(format = Date)]
+    pub birth_date: Option<String>,
     /// Default `true` (ACTIVE).
     pub status: Option<bool>,
 }
@@ -252,6 +268,11 @@ pub struct ProfileUpdateRequest {
     pub personal_no: Option<String>,
     #[serde(rename = "phoneNo")]
     pub phone_no: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// `YYYY-MM-DD`, in the past.
+    #[schema(format = Date)]
+    pub birth_date: Option<String>,
     pub name: Option<String>,
     pub state: Option<String>,
     pub district: Option<String>,
@@ -328,6 +349,10 @@ pub struct PushTokenCreateRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct PushTokenUpdateRequest {
+    /// A new value, as the push service hands apps one: the token keeps
+    /// its id; a token (of any account) that held the new value goes,
+    /// since one value has one owner.
+    pub token: Option<String>,
     pub active: Option<bool>,
     pub platform: Option<Platform>,
     pub device_id: Option<String>,

@@ -82,6 +82,25 @@ pub fn task_revoke() -> Operation {
     .build()
 }
 
+pub fn root() -> Operation {
+    Op::new(
+        "root",
+        "operations",
+        "The service and where to go next",
+        "Name, version and the paths of the reference page, the OpenAPI document, the health \
+         check, the signing keys and the service's own pages.",
+    )
+    .data::<ServiceIndex>(
+        200,
+        "users-service",
+        json!({"name": "users-service", "version": crate::VERSION, "links": {
+            "docs": "/docs", "openapi": "/openapi.json", "health": "/health",
+            "jwks": "/.well-known/jwks.json", "ui": "/ui/"
+        }}),
+    )
+    .build()
+}
+
 pub fn health() -> Operation {
     Op::new(
         "health",

@@ -19,7 +19,7 @@ fn member_example() -> Value {
         "email": "alice@example.com", "rank": "Captain", "unitname": "Signals",
         "mobileNo": "+919876543210", "personalNo": "+919876543211", "designation": "Officer",
         "phoneNo": "+919876543212", "status": "ACTIVE", "email_verified": true,
-        "pending_email": null, "created_at": TIME, "updated_at": TIME
+        "pending_email": null, "created_at": TIME, "updated_at": TIME, "last_login": TIME
     })
 }
 
@@ -78,6 +78,33 @@ pub fn me_update() -> Operation {
         "rank": "Major", "email": "alice.new@example.com", "current_password": "Tr1cky-Vole-Lantern"
     }))
     .data::<MeUpdateData>(200, "User updated", json!({"user": pending_example()}))
+    .retry_later(
+        423,
+        "Too many wrong current passwords (`account_locked`), as for the password change.",
+    )
+    .uses_storage()
+    .build()
+}
+
+pub fn me_replace() -> Operation {
+    Op::new(
+        "replaceMe",
+        TAG,
+        "Replace the profile",
+        "The whole profile under the sign-up rules of this deployment (`PROFILE_FIELDS`): \
+         every required field must be sent (`required` otherwise), `email` included, and an \
+         optional field left out is cleared; fields that are off are ignored. The username's \
+         claim moves in the same transaction as the profile. A new `email` follows the rules \
+         of `PATCH`: it needs `current_password` and waits as `pending_email` until confirmed. \
+         A phone account's `PUT` applies its fields as `PATCH` does.",
+    )
+    .bearer()
+    .body::<ProfileUpdateRequest>(json!({
+        "username": "alice", "email": "alice@example.com", "rank": "Major",
+        "unitname": "Signals", "designation": "Officer", "mobileNo": "+919876543210",
+        "personalNo": "+919876543211", "phoneNo": "+919876543212"
+    }))
+    .data::<MeUpdateData>(200, "User updated", json!({"user": member_example()}))
     .retry_later(
         423,
         "Too many wrong current passwords (`account_locked`), as for the password change.",
@@ -223,7 +250,10 @@ pub fn push_token_update() -> Operation {
         "updatePushToken",
         TAG,
         "Change a push token",
-        "Any of `active`, `platform`, `device_id`.",
+        "Any of `token`, `active`, `platform`, `device_id`. A new `token` value (the push \
+         service rotated it) keeps the token's id and moves the value's claim in one \
+         conditional transaction; a token that held the new value, any account's, is removed: \
+         one value has one owner.",
     )
     .bearer()
     .path_parameter("id", PUSH_TOKEN_ID)

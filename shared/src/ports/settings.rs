@@ -42,6 +42,17 @@ pub trait PushTokenStore: Send + Sync {
     /// Writes `updated` if the token still exists; false when it is gone.
     async fn update_push_token(&self, updated: &PushToken) -> Result<bool, StoreError>;
 
+    /// Writes `updated`, whose value differs from `current`'s, in one
+    /// conditional transaction: the token unchanged since `current` was
+    /// read, the old value's claim released, the new value's claim taken.
+    /// A token that held the new value (any account's) is deleted: one
+    /// owner per value, as registration keeps it.
+    async fn change_push_token_value(
+        &self,
+        current: &PushToken,
+        updated: &PushToken,
+    ) -> Result<ValueChange, StoreError>;
+
     /// Deletes the token with its claim; false when there was none.
     async fn delete_push_token(&self, user: UserId, id: PushTokenId) -> Result<bool, StoreError>;
 
@@ -65,4 +76,14 @@ pub trait PushTokenStore: Send + Sync {
     /// Deletes `token` if it was not used since it was read; false when it
     /// was (or is gone), so two clean-ups prune it once.
     async fn prune_push_token(&self, token: &PushToken) -> Result<bool, StoreError>;
+}
+
+/// The outcome of `PushTokenStore::change_push_token_value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueChange {
+    Done,
+    /// The token is gone.
+    Gone,
+    /// The token changed since it was read: read it again.
+    Stale,
 }

@@ -4,17 +4,15 @@
 use serde_json::{Map, Value};
 
 use super::current_password::{CurrentPassword, CurrentPasswordError};
-use super::signup_form::{
-    DESIGNATION, EMAIL, MOBILE_NO, PERSONAL_NO, PHONE_NO, RANK, RANK_MAX_CHARS, UNITNAME,
-    UNIT_MAX_CHARS, USERNAME,
-};
+use super::profile_form::{Mode, ProfileReader};
+use super::signup_form::EMAIL;
 use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::form::Form;
 use crate::domain::{
-    AuditAction, AuditOutcome, ContactNumber, Email, EventType, LockoutPolicy, NotificationEvent,
-    ProfileText, Session, User, Username,
+    AuditAction, AuditOutcome, Email, EventType, LockoutPolicy, NotificationEvent, ProfileFields,
+    Session, User,
 };
 use crate::ports::sessions::{RevokeReason, SessionStore};
 use crate::ports::{Clock, PasswordChange, StoreError, UpdateUserError, UserStore};
@@ -65,27 +63,29 @@ struct Patched<'f> {
     email_change: Option<(Email, &'f str)>,
 }
 
-/// The profile fields `PATCH /users/me` may change, with their rules. A
-/// new email is not applied here: it needs the current password and a
-/// confirmation from the new address.
+/// The profile fields `PATCH` and `PUT /users/me` may change, with the
+/// sign-up rules of this deployment. A new email is not applied here: it
+/// needs the current password and a confirmation from the new address.
 fn patch_profile<'f>(
     user: &User,
     fields: &'f Map<String, Value>,
+    rules: &ProfileFields,
+    mode: Mode,
+    today: time::Date,
 ) -> Result<Patched<'f>, FieldErrors> {
     let form = Form::new(fields);
     let mut email_change = None;
     let mut errors = FieldErrors::new();
     let mut updated = user.clone();
-    let present = |name: &str| fields.contains_key(name);
-    if present(USERNAME) {
-        if let Some(v) = errors.collect(
-            USERNAME,
-            form.required_text(USERNAME).and_then(Username::parse),
-        ) {
-            updated.username = v;
-        }
-    }
-    if present(EMAIL) {
+    let reader = ProfileReader {
+        form: &form,
+        rules,
+        mode,
+        today,
+    };
+    reader.username(&mut updated.username, &mut errors);
+    // `PUT` replaces the whole profile, the address included.
+    if mode == Mode::Replace || form.has(EMAIL) {
         if let Some(v) = errors.collect(EMAIL, form.required_text(EMAIL).and_then(Email::parse)) {
             // Addresses are stored lower-cased: equal here means equal
             // ignoring case, which is no change at all.
@@ -98,36 +98,7 @@ fn patch_profile<'f>(
             }
         }
     }
-    let text = |name: &str, max: usize| {
-        form.required_text(name)
-            .and_then(|t| ProfileText::parse(t, max))
-    };
-    let profile = &mut updated.profile;
-    for (name, max, slot) in [
-        (RANK, RANK_MAX_CHARS, &mut profile.rank),
-        (UNITNAME, UNIT_MAX_CHARS, &mut profile.unitname),
-        (DESIGNATION, UNIT_MAX_CHARS, &mut profile.designation),
-    ] {
-        if present(name) {
-            if let Some(v) = errors.collect(name, text(name, max)) {
-                *slot = v;
-            }
-        }
-    }
-    for (name, slot) in [
-        (MOBILE_NO, &mut profile.mobile_no),
-        (PERSONAL_NO, &mut profile.personal_no),
-        (PHONE_NO, &mut profile.phone_no),
-    ] {
-        if present(name) {
-            if let Some(v) = errors.collect(
-                name,
-                form.required_text(name).and_then(ContactNumber::parse),
-            ) {
-                *slot = v;
-            }
-        }
-    }
+    reader.profile(&mut updated.profile, &mut errors);
     if errors.is_empty() {
         Ok(Patched {
             user: updated,
@@ -156,13 +127,17 @@ fn current_password_error(error: CurrentPasswordError) -> AccountError {
     }
 }
 
-/// `PATCH /users/me` of a username account.
+/// `PATCH` (merge) or `PUT` (replace) `/users/me` of a username account.
 pub struct UpdateProfile<'a> {
     pub users: &'a dyn UserStore,
     pub sessions: &'a dyn SessionStore,
     pub hasher: &'a PasswordHasher,
     pub clock: &'a dyn Clock,
     pub lockout: LockoutPolicy,
+    /// `PROFILE_FIELDS`.
+    pub fields: &'a ProfileFields,
+    /// `Mode::Merge` for `PATCH`, `Mode::Replace` for `PUT`.
+    pub mode: Mode,
 }
 
 impl UpdateProfile<'_> {
@@ -179,7 +154,9 @@ impl UpdateProfile<'_> {
         fields: &Map<String, Value>,
         origin: &Origin,
     ) -> Result<User, AccountError> {
-        let first = patch_profile(user, fields).map_err(AccountError::Rejected)?;
+        let today = self.clock.now().date();
+        let first = patch_profile(user, fields, self.fields, self.mode, today)
+            .map_err(AccountError::Rejected)?;
         if let Some((new_email, current_password)) = &first.email_change {
             let checker = CurrentPassword {
                 sessions: self.sessions,
@@ -203,8 +180,10 @@ impl UpdateProfile<'_> {
             // A taken address is refused now (with a taken username, so
             // both are reported together); one taken before the link is
             // used is refused then.
-            let new_username = (first.user.username.key() != user.username.key())
-                .then(|| first.user.username.key());
+            let new_username = first
+                .user
+                .username_key()
+                .filter(|key| Some(*key) != user.username_key());
             let taken = self
                 .users
                 .taken(new_username, Some(new_email.as_str()))
@@ -220,7 +199,8 @@ impl UpdateProfile<'_> {
             let Patched {
                 user: mut updated,
                 email_change,
-            } = patch_profile(&current, fields).map_err(AccountError::Rejected)?;
+            } = patch_profile(&current, fields, self.fields, self.mode, today)
+                .map_err(AccountError::Rejected)?;
             let now = self.clock.now();
             let mut events = Vec::new();
             if let Some((new_email, _)) = email_change {

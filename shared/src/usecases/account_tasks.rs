@@ -207,22 +207,47 @@ fn rfc3339(at: OffsetDateTime) -> String {
 
 fn account_json(account: &Account) -> Value {
     match account {
-        Account::Member(user) => json!({
-            "type": "member",
-            "id": user.id.to_string(),
-            "username": user.username.as_str(),
-            "email": user.email.as_str(),
-            "email_verified": user.email_verified,
-            "status": user.status,
-            "rank": user.profile.rank.as_str(),
-            "unitname": user.profile.unitname.as_str(),
-            "designation": user.profile.designation.as_str(),
-            "mobileNo": user.profile.mobile_no.as_str(),
-            "personalNo": user.profile.personal_no.as_str(),
-            "phoneNo": user.profile.phone_no.as_str(),
-            "created_at": rfc3339(user.created_at),
-            "updated_at": rfc3339(user.updated_at),
-        }),
+        Account::Member(user) => {
+            let profile = &user.profile;
+            let text = |t: &Option<crate::domain::ProfileText>| {
+                t.as_ref().map(|t| Value::from(t.as_str()))
+            };
+            let number = |n: &Option<crate::domain::ContactNumber>| {
+                n.as_ref().map(|n| Value::from(n.as_str()))
+            };
+            let mut exported = json!({
+                "type": "member",
+                "id": user.id.to_string(),
+                "username": user.username.as_ref().map(|u| u.as_str()),
+                "email": user.email.as_str(),
+                "email_verified": user.email_verified,
+                "status": user.status,
+                "created_at": rfc3339(user.created_at),
+                "updated_at": rfc3339(user.updated_at),
+                "last_login": user.last_login.map(rfc3339),
+            });
+            // Every profile field the account holds (what `PROFILE_FIELDS`
+            // collected when it was written).
+            for (name, value) in [
+                ("rank", text(&profile.rank)),
+                ("unitname", text(&profile.unitname)),
+                ("designation", text(&profile.designation)),
+                ("mobileNo", number(&profile.mobile_no)),
+                ("personalNo", number(&profile.personal_no)),
+                ("phoneNo", number(&profile.phone_no)),
+                ("first_name", text(&profile.first_name)),
+                ("last_name", text(&profile.last_name)),
+                (
+                    "birth_date",
+                    profile.birth_date.map(|d| Value::from(d.to_iso())),
+                ),
+            ] {
+                if let Some(value) = value {
+                    exported[name] = value;
+                }
+            }
+            exported
+        }
         Account::Phone(user) => json!({
             "type": "phone",
             "id": user.id.to_string(),

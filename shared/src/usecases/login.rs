@@ -357,7 +357,7 @@ impl LogIn<'_> {
         });
         let mut audit = origin.audit(AuditAction::Login, AuditOutcome::Success, now);
         audit.user_id = Some(user.id);
-        audit.subject = Some(user.username.key().to_owned());
+        audit.subject = Some(user.subject().to_owned());
         let new = NewSession {
             session: session.clone(),
             refresh: record,
@@ -393,6 +393,11 @@ impl LogIn<'_> {
             now,
         )?;
         tracing::info!(user_id = %user.id, session_id = %session_id, "logged in");
+        // Set in the session's transaction.
+        let user = User {
+            last_login: Some(now),
+            ..user
+        };
         Ok(LoggedIn {
             user,
             session,

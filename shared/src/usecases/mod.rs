@@ -19,6 +19,7 @@ pub mod phone_profile;
 pub mod phone_signup;
 pub mod phone_signup_form;
 pub mod pre_register;
+pub mod profile_form;
 pub mod refresh;
 pub mod relay;
 pub mod session_tokens;

@@ -1,7 +1,7 @@
 //! The new-password fields of password change and reset: the sign-up rules
 //! against the account's own attributes, and the confirmation.
 
-use super::signup_form::{constant_time_eq, CONFIRM_PASSWORD};
+use super::signup_form::{confirm_field, constant_time_eq};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::form::Form;
 use crate::domain::password_policy::{check_strength, UserAttribute};
@@ -17,27 +17,11 @@ pub(crate) fn parse_new_password(
     user: &User,
 ) -> Option<Password> {
     let new_raw = errors.collect(NEW_PASSWORD, form.required_secret(NEW_PASSWORD));
-    let confirm = errors.collect(CONFIRM_PASSWORD, form.required_secret(CONFIRM_PASSWORD));
+    let confirm_name = confirm_field(form);
+    let confirm = errors.collect(confirm_name, form.required_secret(confirm_name));
     let new_password = new_raw.and_then(|raw| errors.collect(NEW_PASSWORD, Password::parse(raw)));
     if let Some(password) = &new_password {
-        let attributes = [
-            UserAttribute {
-                label: "username",
-                value: user.username.as_str(),
-            },
-            UserAttribute {
-                label: "email address",
-                value: user.email.as_str(),
-            },
-            UserAttribute {
-                label: "unit name",
-                value: user.profile.unitname.as_str(),
-            },
-            UserAttribute {
-                label: "designation",
-                value: user.profile.designation.as_str(),
-            },
-        ];
+        let attributes = user_attributes(user);
         for error in check_strength(password, &attributes) {
             errors.add(NEW_PASSWORD, error);
         }
@@ -45,10 +29,32 @@ pub(crate) fn parse_new_password(
     if let (Some(new_raw), Some(confirm)) = (new_raw, confirm) {
         if !constant_time_eq(new_raw.as_bytes(), confirm.as_bytes()) {
             errors.add(
-                CONFIRM_PASSWORD,
+                confirm_name,
                 FieldError::new(ErrorCode::PasswordMismatch, "Passwords do not match."),
             );
         }
     }
-    new_password.filter(|_| !errors.has(NEW_PASSWORD) && !errors.has(CONFIRM_PASSWORD))
+    new_password.filter(|_| !errors.has(NEW_PASSWORD) && !errors.has(confirm_name))
+}
+
+/// What a new password must not resemble: the account's own attributes.
+pub(crate) fn user_attributes(user: &User) -> Vec<UserAttribute<'_>> {
+    let profile = &user.profile;
+    [
+        ("username", user.username.as_ref().map(|u| u.as_str())),
+        ("email address", Some(user.email.as_str())),
+        ("unit name", profile.unitname.as_ref().map(|t| t.as_str())),
+        (
+            "designation",
+            profile.designation.as_ref().map(|t| t.as_str()),
+        ),
+        (
+            "first name",
+            profile.first_name.as_ref().map(|t| t.as_str()),
+        ),
+        ("last name", profile.last_name.as_ref().map(|t| t.as_str())),
+    ]
+    .into_iter()
+    .filter_map(|(label, value)| value.map(|value| UserAttribute { label, value }))
+    .collect()
 }

@@ -6,7 +6,7 @@ use crate::domain::errors::FieldErrors;
 use crate::domain::preferences::Preferences;
 use crate::domain::push_token::{NewPushToken, PushToken, PushTokenChange, PushTokenId};
 use crate::domain::UserId;
-use crate::ports::settings::{PreferencesStore, PushTokenStore};
+use crate::ports::settings::{PreferencesStore, PushTokenStore, ValueChange};
 use crate::ports::{Clock, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -98,12 +98,29 @@ impl Settings<'_> {
         fields: &Map<String, Value>,
     ) -> Result<PushToken, SettingsError> {
         let change = PushTokenChange::parse(fields).map_err(SettingsError::Rejected)?;
-        let current = self.push_token(user, id).await?;
-        let updated = change.apply(&current);
-        if updated != current && !self.push_tokens.update_push_token(&updated).await? {
-            return Err(SettingsError::NotFound);
+        for _ in 0..3 {
+            let current = self.push_token(user, id).await?;
+            let updated = change.apply(&current);
+            if updated == current {
+                return Ok(updated);
+            }
+            if updated.token == current.token {
+                if !self.push_tokens.update_push_token(&updated).await? {
+                    return Err(SettingsError::NotFound);
+                }
+                return Ok(updated);
+            }
+            match self
+                .push_tokens
+                .change_push_token_value(&current, &updated)
+                .await?
+            {
+                ValueChange::Done => return Ok(updated),
+                ValueChange::Gone => return Err(SettingsError::NotFound),
+                ValueChange::Stale => {}
+            }
         }
-        Ok(updated)
+        Err(StoreError::Unavailable("the push token kept changing".into()).into())
     }
 
     pub async fn delete_push_token(

@@ -6,7 +6,10 @@ use super::signup_form::{RejectedForm, SignUpForm, EMAIL, USERNAME};
 use super::{audit_reasons, Origin};
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
-use crate::domain::{AuditAction, AuditOutcome, EventType, NotificationEvent, Quota, User, UserId};
+use crate::domain::{
+    AuditAction, AuditOutcome, EventType, FieldRule, NotificationEvent, ProfileField,
+    ProfileFields, Quota, User, UserId,
+};
 use crate::ports::{AuditLog, Clock, Conflicts, CreateUserError, StoreError, UserStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +32,8 @@ pub struct SignUp<'a> {
     pub clock: &'a dyn Clock,
     /// Accounts one source address may create per window.
     pub quota: Option<Quota>,
+    /// `PROFILE_FIELDS`.
+    pub fields: &'a ProfileFields,
 }
 
 impl SignUp<'_> {
@@ -44,7 +49,7 @@ impl SignUp<'_> {
         fields: &Map<String, Value>,
         origin: &Origin,
     ) -> Result<User, SignUpError> {
-        let form = match SignUpForm::parse(fields) {
+        let form = match SignUpForm::parse_with(fields, self.fields, self.clock.now().date()) {
             Ok(form) => form,
             Err(rejected) => return Err(self.reject_form(rejected, origin).await),
         };
@@ -55,7 +60,7 @@ impl SignUp<'_> {
             _ => None,
         };
         if let Some(window) = &window {
-            let subject = Some(form.username.key());
+            let subject = Some(form.subject());
             match self.users.charge_signup_quota(window).await {
                 Ok(true) => {}
                 Ok(false) => {
@@ -79,7 +84,7 @@ impl SignUp<'_> {
             Err(error) => {
                 self.audit_failure(
                     AuditOutcome::Error,
-                    Some(form.username.key()),
+                    Some(form.subject()),
                     vec!["system:server_error".into()],
                     origin,
                 )
@@ -99,15 +104,19 @@ impl SignUp<'_> {
             profile: form.profile,
             created_at: now,
             updated_at: now,
+            last_login: None,
         };
         let mut audit = origin.audit(AuditAction::SignUp, AuditOutcome::Success, now);
         audit.user_id = Some(user.id);
-        audit.subject = Some(user.username.key().to_owned());
+        audit.subject = Some(user.subject().to_owned());
         let registered = NotificationEvent::new(
             EventType::UserRegistered,
             user.id,
             now,
-            serde_json::json!({ "username": user.username.as_str(), "email": user.email.as_str() }),
+            serde_json::json!({
+                "username": user.username.as_ref().map(|u| u.as_str()),
+                "email": user.email.as_str(),
+            }),
         );
         let confirmation = super::email_links::confirmation_request(&user, now);
         match self
@@ -129,7 +138,7 @@ impl SignUp<'_> {
                 let errors = conflict_errors(conflicts);
                 self.audit_failure(
                     AuditOutcome::Rejected,
-                    Some(user.username.key()),
+                    Some(user.subject()),
                     audit_reasons(&errors),
                     origin,
                 )
@@ -139,7 +148,7 @@ impl SignUp<'_> {
             Err(CreateUserError::QuotaExhausted) => {
                 self.audit_failure(
                     AuditOutcome::Rejected,
-                    Some(user.username.key()),
+                    Some(user.subject()),
                     vec!["non_field_errors:rate_limited".into()],
                     origin,
                 )
@@ -150,7 +159,7 @@ impl SignUp<'_> {
             Err(CreateUserError::Store(error)) => {
                 self.audit_failure(
                     AuditOutcome::Error,
-                    Some(user.username.key()),
+                    Some(user.subject()),
                     vec!["system:unavailable".into()],
                     origin,
                 )
@@ -165,9 +174,16 @@ impl SignUp<'_> {
     /// never sign up cannot probe for accounts.
     async fn reject_form(&self, rejected: RejectedForm, origin: &Origin) -> SignUpError {
         let RejectedForm {
-            errors, username, ..
+            errors,
+            username,
+            email: rejected_email,
         } = rejected;
-        let username_key = username.as_ref().map(|u| u.key());
+        // Where accounts may go without a username, the email names them.
+        let by_email = self.fields.rule(ProfileField::Username) != FieldRule::Required;
+        let username_key = username.as_ref().map(|u| u.key()).or(rejected_email
+            .as_ref()
+            .filter(|_| by_email)
+            .map(|e| e.as_str()));
         self.audit_failure(
             AuditOutcome::Rejected,
             username_key,

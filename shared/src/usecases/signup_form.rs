@@ -3,10 +3,11 @@
 
 use serde_json::{Map, Value};
 
+use super::profile_form::{Mode, ProfileReader};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use crate::domain::form::Form;
 use crate::domain::password_policy::{check_strength, UserAttribute};
-use crate::domain::{ContactNumber, Email, Password, Profile, ProfileText, UserStatus, Username};
+use crate::domain::{Email, Password, Profile, ProfileField, ProfileFields, UserStatus, Username};
 
 pub const USERNAME: &str = "username";
 pub const EMAIL: &str = "email";
@@ -23,9 +24,24 @@ pub const STATUS: &str = "status";
 pub const RANK_MAX_CHARS: usize = 100;
 pub const UNIT_MAX_CHARS: usize = 200;
 
+/// `password_confirm`: the other name of `confirm_password` (errors are
+/// reported under the name the client sent).
+pub const PASSWORD_CONFIRM: &str = "password_confirm";
+
+/// The name the body confirms its password under: `confirm_password`
+/// unless only `password_confirm` was sent.
+pub(crate) fn confirm_field(form: &Form<'_>) -> &'static str {
+    if !form.has(CONFIRM_PASSWORD) && form.has(PASSWORD_CONFIRM) {
+        PASSWORD_CONFIRM
+    } else {
+        CONFIRM_PASSWORD
+    }
+}
+
 #[derive(Debug)]
 pub struct SignUpForm {
-    pub username: Username,
+    /// `None` where the deployment makes it optional or off.
+    pub username: Option<Username>,
     pub email: Email,
     pub password: Password,
     pub profile: Profile,
@@ -42,44 +58,61 @@ pub struct RejectedForm {
 }
 
 impl SignUpForm {
+    /// Under the default `PROFILE_FIELDS`.
     pub fn parse(fields: &Map<String, Value>) -> Result<Self, RejectedForm> {
+        Self::parse_with(
+            fields,
+            &ProfileFields::default(),
+            time::OffsetDateTime::now_utc().date(),
+        )
+    }
+
+    /// Under `rules`; `today` bounds `birth_date`.
+    pub fn parse_with(
+        fields: &Map<String, Value>,
+        rules: &ProfileFields,
+        today: time::Date,
+    ) -> Result<Self, RejectedForm> {
         let form = Form::new(fields);
         let mut errors = FieldErrors::new();
-
-        let username = errors.collect(
-            USERNAME,
-            form.required_text(USERNAME).and_then(Username::parse),
-        );
-        let email = errors.collect(EMAIL, form.required_text(EMAIL).and_then(Email::parse));
-        let text = |name: &str, max: usize| {
-            form.required_text(name)
-                .and_then(|t| ProfileText::parse(t, max))
+        let reader = ProfileReader {
+            form: &form,
+            rules,
+            mode: Mode::Create,
+            today,
         };
-        let rank = errors.collect(RANK, text(RANK, RANK_MAX_CHARS));
-        let unitname = errors.collect(UNITNAME, text(UNITNAME, UNIT_MAX_CHARS));
-        let designation = errors.collect(DESIGNATION, text(DESIGNATION, UNIT_MAX_CHARS));
-        let number = |name: &str| form.required_text(name).and_then(ContactNumber::parse);
-        let mobile_no = errors.collect(MOBILE_NO, number(MOBILE_NO));
-        let personal_no = errors.collect(PERSONAL_NO, number(PERSONAL_NO));
-        let phone_no = errors.collect(PHONE_NO, number(PHONE_NO));
+
+        let mut username = None;
+        reader.username(&mut username, &mut errors);
+        let email = errors.collect(EMAIL, form.required_text(EMAIL).and_then(Email::parse));
+        let mut profile = Profile::default();
+        reader.profile(&mut profile, &mut errors);
         let status = errors.collect(STATUS, form.optional_bool(STATUS));
 
         let raw_password = errors.collect(PASSWORD, form.required_secret(PASSWORD));
-        let confirm = errors.collect(CONFIRM_PASSWORD, form.required_secret(CONFIRM_PASSWORD));
+        let confirm_name = confirm_field(&form);
+        let confirm = errors.collect(confirm_name, form.required_secret(confirm_name));
         let password = raw_password.and_then(|raw| errors.collect(PASSWORD, Password::parse(raw)));
         if let Some(password) = &password {
             // The user's own attributes, as sent, even where they failed
             // their own rules: the password must not resemble them either.
-            let attribute = |label, name| {
-                form.required_text(name)
-                    .ok()
+            let attribute = |label, field: ProfileField| {
+                rules
+                    .collects(field)
+                    .then(|| form.required_text(field.name()).ok())
+                    .flatten()
                     .map(|value| UserAttribute { label, value })
             };
             let attributes: Vec<UserAttribute<'_>> = [
-                attribute("username", USERNAME),
-                attribute("email address", EMAIL),
-                attribute("unit name", UNITNAME),
-                attribute("designation", DESIGNATION),
+                attribute("username", ProfileField::Username),
+                form.required_text(EMAIL).ok().map(|value| UserAttribute {
+                    label: "email address",
+                    value,
+                }),
+                attribute("unit name", ProfileField::Unitname),
+                attribute("designation", ProfileField::Designation),
+                attribute("first name", ProfileField::FirstName),
+                attribute("last name", ProfileField::LastName),
             ]
             .into_iter()
             .flatten()
@@ -91,53 +124,33 @@ impl SignUpForm {
         if let (Some(raw), Some(confirm)) = (raw_password, confirm) {
             if !constant_time_eq(raw.as_bytes(), confirm.as_bytes()) {
                 errors.add(
-                    CONFIRM_PASSWORD,
+                    confirm_name,
                     FieldError::new(ErrorCode::PasswordMismatch, "Passwords do not match."),
                 );
             }
         }
 
-        match (
-            username,
-            email,
-            password,
-            rank,
-            unitname,
-            designation,
-            mobile_no,
-            personal_no,
-            phone_no,
-        ) {
-            (
-                Some(username),
-                Some(email),
-                Some(password),
-                Some(rank),
-                Some(unitname),
-                Some(designation),
-                Some(mobile_no),
-                Some(personal_no),
-                Some(phone_no),
-            ) if errors.is_empty() => Ok(Self {
+        match (email, password) {
+            (Some(email), Some(password)) if errors.is_empty() => Ok(Self {
                 username,
                 email,
                 password,
-                profile: Profile {
-                    rank,
-                    unitname,
-                    designation,
-                    mobile_no,
-                    personal_no,
-                    phone_no,
-                },
+                profile,
                 status: UserStatus::from_active(status.flatten().unwrap_or(true)),
             }),
-            (username, email, ..) => Err(RejectedForm {
+            (email, ..) => Err(RejectedForm {
                 errors,
                 username,
                 email,
             }),
         }
+    }
+
+    /// What the audit calls the would-be account.
+    pub fn subject(&self) -> &str {
+        self.username
+            .as_ref()
+            .map_or(self.email.as_str(), Username::key)
     }
 }
 

@@ -152,3 +152,36 @@ async fn older_accounts_join_the_listing() {
 }
 
 integration_tests::contract_on_both_backends!(old_unverified_accounts_are_removed_once);
+
+/// An email-only account (no username claim) is removed too, its address
+/// freed.
+async fn old_unverified_email_only_accounts_are_removed(backend: &Backend) {
+    let vars = std::collections::HashMap::from([(
+        "PROFILE_FIELDS".to_owned(),
+        "username:off,rank:off,unitname:off,designation:off,mobileNo:off,personalNo:off,\
+         phoneNo:off"
+            .to_owned(),
+    )]);
+    let config =
+        shared::config::Config::from_lookup(|name| vars.get(name).cloned()).expect("valid");
+    let ring = std::sync::Arc::new(shared::tokens::keyring::KeyRing::fixed(
+        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    ));
+    let world = World::with_config(backend.clone(), ring, config);
+    let body =
+        json!({"email": "eo@example.com", "password": PASSWORD, "password_confirm": PASSWORD});
+    let reply = world.call("POST", "/auth/signup", Some(&body), None).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    world.clock.advance(time::Duration::days(8));
+    let stores = &world.backend.stores;
+    let queue = MemoryQueue::new(std::time::Duration::from_secs(30));
+    let cleanup = integration_tests::cleanup(stores, &queue, CleanupPolicy::default());
+    assert_eq!(cleanup.run().await.unwrap().unverified_accounts_removed, 1);
+    let reply = world.call("POST", "/auth/signup", Some(&body), None).await;
+    assert_eq!(reply.status, 201, "the address is free: {}", reply.body);
+}
+
+mod email_only {
+    use super::*;
+    integration_tests::contract_on_both_backends!(old_unverified_email_only_accounts_are_removed);
+}

@@ -116,3 +116,52 @@ async fn tokens_of_the_old_issuer_verify_after_the_change() {
     );
     assert!(token.is_ok(), "{token:?}");
 }
+
+/// `GET /`: name, version and the links, each of which answers.
+#[tokio::test]
+async fn the_root_names_the_service_and_links_onward() {
+    let app = integration_tests::local_app(&integration_tests::Backend::memory());
+    {
+        let path = "/";
+        let response = app
+            .dispatch(integration_tests::requests::request(
+                "GET",
+                path,
+                None,
+                lambda_http::Body::Empty,
+            ))
+            .await;
+        let (status, body) = integration_tests::requests::read(&response);
+        assert_eq!(status, 200, "{body}");
+        let data = &body["data"];
+        assert_eq!(data["name"], "users-service");
+        assert_eq!(data["version"], env!("CARGO_PKG_VERSION"));
+        let links = data["links"].as_object().expect("links");
+        let names: Vec<&str> = links.keys().map(String::as_str).collect();
+        assert_eq!(names.len(), 5, "{names:?}");
+        for name in ["docs", "openapi", "health", "jwks", "ui"] {
+            assert!(links.contains_key(name), "{name}");
+        }
+        for name in ["docs", "openapi", "health", "jwks"] {
+            let target = links[name].as_str().expect("a path");
+            let response = app
+                .dispatch(integration_tests::requests::request(
+                    "GET",
+                    target,
+                    None,
+                    lambda_http::Body::Empty,
+                ))
+                .await;
+            assert_eq!(response.status(), 200, "{name}: {target}");
+        }
+    }
+    let response = app
+        .dispatch(integration_tests::requests::request(
+            "POST",
+            "/",
+            None,
+            lambda_http::Body::Empty,
+        ))
+        .await;
+    assert_eq!(response.status(), 405);
+}

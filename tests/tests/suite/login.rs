@@ -395,7 +395,9 @@ async fn usernames_cannot_squat_on_an_email(world: World) {
     let users = world.backend.stores.users();
     let current = users.get(squatter_id).await.unwrap().unwrap();
     let mut renamed = current.clone();
-    renamed.username = shared::domain::Username::from_stored("victim@example.com".into());
+    renamed.username = Some(shared::domain::Username::from_stored(
+        "victim@example.com".into(),
+    ));
     users
         .update(
             &current,

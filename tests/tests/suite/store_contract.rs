@@ -14,7 +14,7 @@ fn user(username: &str, email: &str) -> User {
     let now = OffsetDateTime::now_utc();
     User {
         id: UserId::new_random(),
-        username: Username::parse(username).unwrap(),
+        username: Some(Username::parse(username).unwrap()),
         email: Email::parse(email).unwrap(),
         email_verified: false,
         pending_email: None,
@@ -23,15 +23,17 @@ fn user(username: &str, email: &str) -> User {
         ),
         status: UserStatus::Active,
         profile: Profile {
-            rank: ProfileText::parse("Captain", 100).unwrap(),
-            unitname: ProfileText::parse("Signals", 200).unwrap(),
-            designation: ProfileText::parse("Officer", 200).unwrap(),
-            mobile_no: ContactNumber::parse("+919876543210").unwrap(),
-            personal_no: ContactNumber::parse("+919876543211").unwrap(),
-            phone_no: ContactNumber::parse("+919876543212").unwrap(),
+            rank: Some(ProfileText::parse("Captain", 100).unwrap()),
+            unitname: Some(ProfileText::parse("Signals", 200).unwrap()),
+            designation: Some(ProfileText::parse("Officer", 200).unwrap()),
+            mobile_no: Some(ContactNumber::parse("+919876543210").unwrap()),
+            personal_no: Some(ContactNumber::parse("+919876543211").unwrap()),
+            phone_no: Some(ContactNumber::parse("+919876543212").unwrap()),
+            ..Profile::default()
         },
         created_at: now,
         updated_at: now,
+        last_login: None,
     }
 }
 
@@ -42,7 +44,7 @@ fn audit_for(user: &User, at: OffsetDateTime) -> AuditRecord {
         action: AuditAction::SignUp,
         outcome: AuditOutcome::Success,
         user_id: Some(user.id),
-        subject: Some(user.username.key().to_owned()),
+        subject: Some(user.subject().to_owned()),
         source_ip: Some("203.0.113.9".into()),
         device_id: Some("device-1".into()),
         request_id: "req-1".into(),

@@ -451,7 +451,7 @@ impl UnverifiedAccounts for DynamoStore {
             return Ok(false);
         };
         let head: AccountHead = from_item(item).map_err(mapping_error)?;
-        let (Some(username_key), Some(email)) = (&head.username_key, &head.email) else {
+        let Some(email) = &head.email else {
             return Ok(false);
         };
         if head.entity != super::items::MEMBER_ENTITY || head.email_verified {
@@ -467,7 +467,7 @@ impl UnverifiedAccounts for DynamoStore {
                     .value(":me", s(id.to_string())),
             )
         };
-        let writes = vec![
+        let mut writes = vec![
             // The marker first: a second clean-up fails here, removing
             // nothing twice.
             Write::delete(
@@ -484,9 +484,12 @@ impl UnverifiedAccounts for DynamoStore {
                     .name("#verified", "email_verified")
                     .value(":no", aws_sdk_dynamodb::types::AttributeValue::Bool(false)),
             )?,
-            owned_by(keys::username_claim(username_key))?,
             owned_by(keys::email_claim(email))?,
         ];
+        // Email-only accounts hold no username claim.
+        if let Some(username_key) = &head.username_key {
+            writes.push(owned_by(keys::username_claim(username_key))?);
+        }
         match self.transact(writes).await {
             Ok(()) => {}
             Err(TransactError::Cancelled(_)) => return Ok(false),

@@ -296,7 +296,21 @@ impl SessionStore for DynamoStore {
     }
 
     async fn start_session(&self, new: &NewSession) -> Result<(), StoreError> {
-        self.transact(self.session_writes(new)?)
+        let mut writes = self.session_writes(new)?;
+        // The account's last login, in the same transaction, without
+        // touching `updated_at` (the profile's optimistic-concurrency
+        // version).
+        writes.push(Write::update(
+            &self.table,
+            &keys::user(new.session.user_id),
+            "SET #last_login = :at",
+            Some("attribute_exists(#pk)"),
+            Expression::default()
+                .name("#pk", keys::PK)
+                .name("#last_login", super::phone_items::LAST_LOGIN)
+                .value(":at", s(super::store::format_time(new.session.created_at))),
+        )?);
+        self.transact(writes)
             .await
             .map_err(TransactError::into_store_error)
     }

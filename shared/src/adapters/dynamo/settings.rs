@@ -15,7 +15,7 @@ use super::DynamoStore;
 use crate::domain::preferences::Preferences;
 use crate::domain::push_token::{Platform, PushToken, PushTokenId, PushTokenValue};
 use crate::domain::{DeviceId, UserId};
-use crate::ports::settings::{PreferencesStore, PushTokenStore};
+use crate::ports::settings::{PreferencesStore, PushTokenStore, ValueChange};
 use crate::ports::StoreError;
 
 const ATTEMPTS: usize = 4;
@@ -378,6 +378,92 @@ impl PushTokenStore for DynamoStore {
             Err(TransactError::Cancelled(_)) => Ok(false),
             Err(TransactError::Store(error)) => Err(error),
         }
+    }
+
+    async fn change_push_token_value(
+        &self,
+        current: &PushToken,
+        updated: &PushToken,
+    ) -> Result<ValueChange, StoreError> {
+        let new_claim = keys::push_claim(&updated.token.hash());
+        for _ in 0..ATTEMPTS {
+            let claim = match self.get_item(new_claim.clone()).await? {
+                Some(item) => Some(from_item::<_, TokenPointer>(item).map_err(mapping_error)?),
+                None => None,
+            };
+            let held = match &claim {
+                Some(claim) => {
+                    self.read_token(keys::push_token(
+                        UserId::from_uuid(claim.user_id),
+                        PushTokenId::from_uuid(claim.token_id),
+                    ))
+                    .await?
+                }
+                None => None,
+            };
+            // The token itself first: its cancellation reason is read at 0.
+            let mut writes = vec![
+                Write::put(
+                    &self.table,
+                    to_item(PushTokenItem::new(updated)).map_err(mapping_error)?,
+                    Some("attribute_exists(#pk) AND #used = :used AND #token = :token"),
+                    Expression::default()
+                        .name("#pk", keys::PK)
+                        .name("#used", "last_used_at")
+                        .name("#token", "token")
+                        .value(":used", s(super::store::format_time(current.last_used_at)))
+                        .value(":token", s(current.token.as_str().to_owned())),
+                )?,
+                Write::delete(
+                    &self.table,
+                    &keys::push_claim(&current.token.hash()),
+                    Some("#token = :token"),
+                    Expression::default()
+                        .name("#token", "token_id")
+                        .value(":token", s(current.id.to_string())),
+                )?,
+            ];
+            // The new value's holder goes (its claim is rewritten below).
+            if let Some(held) = &held {
+                let mut held_writes = self.delete_token_writes(held)?;
+                held_writes.remove(1);
+                writes.extend(held_writes);
+            }
+            writes.push(match &claim {
+                Some(read) => Write::put(
+                    &self.table,
+                    to_item(pointer(new_claim.clone(), "push_claim", updated))
+                        .map_err(mapping_error)?,
+                    Some("#token = :token"),
+                    Expression::default()
+                        .name("#token", "token_id")
+                        .value(":token", s(read.token_id.to_string())),
+                )?,
+                None => Write::create(
+                    &self.table,
+                    to_item(pointer(new_claim.clone(), "push_claim", updated))
+                        .map_err(mapping_error)?,
+                )?,
+            });
+            match self.transact(writes).await {
+                Ok(()) => return Ok(ValueChange::Done),
+                Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+                    let now = self
+                        .read_token(keys::push_token(current.user_id, current.id))
+                        .await?;
+                    return Ok(match now {
+                        None => ValueChange::Gone,
+                        Some(_) => ValueChange::Stale,
+                    });
+                }
+                // The new value's claim moved meanwhile: read it again.
+                Err(TransactError::Cancelled(_)) => continue,
+                Err(TransactError::Store(error)) => return Err(error),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the push token kept changing".into(),
+        ))
     }
 
     async fn delete_push_token(&self, user: UserId, id: PushTokenId) -> Result<bool, StoreError> {

@@ -177,14 +177,21 @@ impl UserStore for DynamoStore {
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
     ) -> Result<(), CreateUserError> {
-        // The order matters: cancellation reasons come back in this order.
-        let mut writes = vec![
-            Write::create(&self.table, self.seal_member(user).await?)?,
-            self.claim(keys::username_claim(user.username.key()), user.id)?,
-            self.claim(keys::email_claim(user.email.as_str()), user.id)?,
-            self.put_audit(audit)?,
-        ];
-        // The quota stays at index 4: its cancellation reason is read there.
+        // The order matters: cancellation reasons come back in this order
+        // (an email-only account has no username claim: every index after
+        // it moves up by one).
+        let mut writes = vec![Write::create(&self.table, self.seal_member(user).await?)?];
+        let username_index = match user.username_key() {
+            Some(key) => {
+                writes.push(self.claim(keys::username_claim(key), user.id)?);
+                Some(writes.len() - 1)
+            }
+            None => None,
+        };
+        let email_index = writes.len();
+        writes.push(self.claim(keys::email_claim(user.email.as_str()), user.id)?);
+        writes.push(self.put_audit(audit)?);
+        let quota_index = writes.len();
         if let Some(quota) = quota {
             writes.push(self.charge_window(quota)?);
         }
@@ -199,12 +206,12 @@ impl UserStore for DynamoStore {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {
                 let conflicts = Conflicts {
-                    username: cancelled.failed(1),
-                    email: cancelled.failed(2),
+                    username: username_index.is_some_and(|i| cancelled.failed(i)),
+                    email: cancelled.failed(email_index),
                 };
                 if conflicts.any() {
                     Err(CreateUserError::Conflict(conflicts))
-                } else if cancelled.failed(4) {
+                } else if quota.is_some() && cancelled.failed(quota_index) {
                     Err(CreateUserError::QuotaExhausted)
                 } else {
                     Err(StoreError::internal("user id or audit id already exists").into())
@@ -284,12 +291,14 @@ impl UserStore for DynamoStore {
         ];
         let mut username_index = None;
         let mut email_index = None;
-        if current.username.key() != updated.username.key() {
-            writes.push(
-                self.release_claim(&keys::username_claim(current.username.key()), current.id)?,
-            );
-            username_index = Some(writes.len());
-            writes.push(self.claim(keys::username_claim(updated.username.key()), updated.id)?);
+        if current.username_key() != updated.username_key() {
+            if let Some(key) = current.username_key() {
+                writes.push(self.release_claim(&keys::username_claim(key), current.id)?);
+            }
+            if let Some(key) = updated.username_key() {
+                username_index = Some(writes.len());
+                writes.push(self.claim(keys::username_claim(key), updated.id)?);
+            }
         }
         if current.email.as_str() != updated.email.as_str() {
             writes

@@ -194,7 +194,9 @@ impl UnverifiedAccounts for MemoryStore {
             return Ok(false);
         };
         tables.users.remove(&id);
-        tables.usernames.remove(user.username.key());
+        if let Some(key) = user.username_key() {
+            tables.usernames.remove(key);
+        }
         tables.emails.remove(user.email.as_str());
         tables.sessions.retain(|(owner, _), _| *owner != id);
         tables.refresh.retain(|_, record| record.user_id != id);

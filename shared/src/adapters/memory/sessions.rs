@@ -86,7 +86,16 @@ impl SessionStore for MemoryStore {
     }
 
     async fn start_session(&self, new: &NewSession) -> Result<(), StoreError> {
-        insert_session(&mut self.lock(), new)
+        let mut tables = self.lock();
+        if !tables.users.contains_key(&new.session.user_id) {
+            return Err(StoreError::internal("the account is gone"));
+        }
+        insert_session(&mut tables, new)?;
+        // The account's last login, as DynamoDB's transaction sets it.
+        if let Some(user) = tables.users.get_mut(&new.session.user_id) {
+            user.last_login = Some(new.session.created_at);
+        }
+        Ok(())
     }
 
     async fn record_refused_login(

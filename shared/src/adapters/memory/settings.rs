@@ -5,7 +5,7 @@ use super::{MemoryStore, Tables};
 use crate::domain::preferences::Preferences;
 use crate::domain::push_token::{PushToken, PushTokenId};
 use crate::domain::{DeviceId, UserId};
-use crate::ports::settings::{PreferencesStore, PushTokenStore};
+use crate::ports::settings::{PreferencesStore, PushTokenStore, ValueChange};
 use crate::ports::StoreError;
 
 #[async_trait]
@@ -90,6 +90,31 @@ impl PushTokenStore for MemoryStore {
             }
             None => Ok(false),
         }
+    }
+
+    async fn change_push_token_value(
+        &self,
+        current: &PushToken,
+        updated: &PushToken,
+    ) -> Result<ValueChange, StoreError> {
+        let mut tables = self.lock();
+        let key = (current.user_id, current.id);
+        match tables.push_tokens.get(&key) {
+            None => return Ok(ValueChange::Gone),
+            Some(stored) if stored != current => return Ok(ValueChange::Stale),
+            Some(_) => {}
+        }
+        let new_hash = updated.token.hash();
+        if let Some((owner, id)) = tables.push_claims.get(&new_hash).copied() {
+            remove_push_token(&mut tables, owner, id);
+        }
+        let old_hash = current.token.hash();
+        if tables.push_claims.get(&old_hash) == Some(&key) {
+            tables.push_claims.remove(&old_hash);
+        }
+        tables.push_claims.insert(new_hash, key);
+        tables.push_tokens.insert(key, updated.clone());
+        Ok(ValueChange::Done)
     }
 
     async fn delete_push_token(&self, user: UserId, id: PushTokenId) -> Result<bool, StoreError> {

@@ -25,7 +25,9 @@ impl UserStore for MemoryStore {
     ) -> Result<(), CreateUserError> {
         let mut tables = self.lock();
         let conflicts = Conflicts {
-            username: tables.usernames.contains_key(user.username.key()),
+            username: user
+                .username_key()
+                .is_some_and(|key| tables.usernames.contains_key(key)),
             email: tables.emails.contains_key(user.email.as_str()),
         };
         if conflicts.any() {
@@ -43,9 +45,9 @@ impl UserStore for MemoryStore {
                 .counters
                 .insert(quota.key.clone(), (count, quota.ends_at));
         }
-        tables
-            .usernames
-            .insert(user.username.key().to_owned(), user.id);
+        if let Some(key) = user.username_key() {
+            tables.usernames.insert(key.to_owned(), user.id);
+        }
         tables
             .emails
             .insert(user.email.as_str().to_owned(), user.id);
@@ -106,20 +108,25 @@ impl UserStore for MemoryStore {
         if tables.users.get(&current.id) != Some(current) {
             return Err(UpdateUserError::Stale);
         }
-        let username_moves = current.username.key() != updated.username.key();
+        let username_moves = current.username_key() != updated.username_key();
         let email_moves = current.email.as_str() != updated.email.as_str();
         let conflicts = Conflicts {
-            username: username_moves && tables.usernames.contains_key(updated.username.key()),
+            username: username_moves
+                && updated
+                    .username_key()
+                    .is_some_and(|key| tables.usernames.contains_key(key)),
             email: email_moves && tables.emails.contains_key(updated.email.as_str()),
         };
         if conflicts.any() {
             return Err(UpdateUserError::Conflict(conflicts));
         }
         if username_moves {
-            tables.usernames.remove(current.username.key());
-            tables
-                .usernames
-                .insert(updated.username.key().to_owned(), updated.id);
+            if let Some(key) = current.username_key() {
+                tables.usernames.remove(key);
+            }
+            if let Some(key) = updated.username_key() {
+                tables.usernames.insert(key.to_owned(), updated.id);
+            }
         }
         if email_moves {
             tables.emails.remove(current.email.as_str());
