@@ -89,6 +89,8 @@ ports! {
     phone_codes, phone_codes_handle: crate::ports::phone_codes::PhoneCodes;
     /// The operators' listing and status changes.
     directory, directory_handle: crate::ports::directory::AccountDirectory;
+    /// Credit balances and their ledgers.
+    credits, credits_handle: crate::ports::credits::CreditStore;
 }
 
 #[derive(Debug, thiserror::Error)]

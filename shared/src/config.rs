@@ -77,6 +77,8 @@ pub struct Config {
     pub sms_countries_code: Option<String>,
     /// `PHONE_SIGNUP_VERIFY`: a phone sign-up needs a `signup` code.
     pub phone_signup_verify: bool,
+    /// `SIGNUP_CREDITS`, `CREDIT_COSTS`.
+    pub credits: crate::usecases::credits::CreditSettings,
 }
 
 /// Where the phone-number keys come from (see `crypto::phone_crypto`).
@@ -412,6 +414,7 @@ impl Config {
                 get("PHONE_SIGNUP_VERIFY").as_deref(),
                 Some("1" | "true" | "yes")
             ),
+            credits: crate::usecases::credits::CreditSettings::from_lookup(get)?,
         })
     }
 }

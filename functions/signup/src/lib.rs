@@ -25,6 +25,7 @@ pub struct State {
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
     pub quota: Option<Quota>,
+    pub signup_credits: u32,
 }
 
 impl Endpoint for State {
@@ -40,6 +41,7 @@ impl Endpoint for State {
             hasher: resources.hasher()?,
             clock: stores.clock.clone(),
             quota: resources.config.signup_ip_quota,
+            signup_credits: resources.config.credits.signup_credits,
         })
     }
 }
@@ -70,6 +72,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             hasher: &state.hasher,
             clock: state.clock.as_ref(),
             quota: state.quota,
+            signup_credits: state.signup_credits,
         };
         let user = sign_up
             .run(&fields, &origin)

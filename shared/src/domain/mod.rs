@@ -2,6 +2,7 @@
 //! values ("parse, don't validate").
 
 pub mod audit;
+pub mod credits;
 pub mod device;
 pub mod email;
 pub mod errors;
@@ -26,6 +27,7 @@ pub mod user;
 pub mod username;
 
 pub use audit::{AuditAction, AuditOutcome, AuditRecord};
+pub use credits::{CreditCosts, CreditEntry, CreditReason, LedgerPosition, Posting};
 pub use device::{Device, DeviceId, DeviceInfo};
 pub use email::Email;
 pub use errors::{ErrorCode, FieldError, FieldErrors};

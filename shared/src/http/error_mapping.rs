@@ -354,3 +354,25 @@ impl From<crate::usecases::account_tasks::DeleteAccountError> for ApiError {
         }
     }
 }
+
+/// 402 `insufficient_credits`: the balance does not cover the cost.
+pub fn insufficient_credits() -> ApiError {
+    ApiError::general(
+        StatusCode::PAYMENT_REQUIRED,
+        ErrorCode::InsufficientCredits,
+        "Insufficient credits",
+        "The credit balance does not cover this.",
+    )
+}
+
+impl From<crate::usecases::credits::CreditError> for ApiError {
+    fn from(error: crate::usecases::credits::CreditError) -> Self {
+        use crate::usecases::credits::CreditError;
+        match error {
+            CreditError::Rejected(errors) => ApiError::validation(errors),
+            CreditError::NotFound => ApiError::not_found(),
+            CreditError::Insufficient => insufficient_credits(),
+            CreditError::Store(error) => error.into(),
+        }
+    }
+}

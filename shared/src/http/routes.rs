@@ -63,6 +63,8 @@ macro_rules! route_table {
             AdminIpBlocks GET "/admin/ip-blocks" => AdminIpBlocksFunction, admin_ip_blocks::list, admin_paths::ip_blocks;
             AdminIpBlockCreate POST "/admin/ip-blocks" => AdminIpBlocksFunction, admin_ip_blocks::create, admin_paths::ip_block_create;
             AdminIpBlockDelete DELETE "/admin/ip-blocks/{id}" => AdminIpBlocksFunction, admin_ip_blocks::delete, admin_paths::ip_block_delete;
+            Credits GET "/users/me/credits" => CreditsFunction, credits::handle, credit_paths::credits;
+            AdminUserCredits POST "/admin/users/{id}/credits" => AdminUsersFunction, admin_users::credits, credit_paths::admin_credits;
         }
     };
 }

@@ -6,6 +6,7 @@
 
 pub(crate) mod admin_paths;
 pub(crate) mod auth_paths;
+pub(crate) mod credit_paths;
 mod operation;
 pub mod response_schemas;
 pub mod schemas;
@@ -99,6 +100,10 @@ use schemas::*;
         admin_paths::IpBlockList,
         admin_paths::IpBlockCreateRequest,
         admin_paths::IpBlockRemoved,
+        crate::usecases::credits::CreditEntryView,
+        crate::usecases::credits::CreditStatement,
+        crate::usecases::credits::AdminCreditEntry,
+        credit_paths::AdminCreditRequest,
     ))
 )]
 struct Components;
@@ -141,6 +146,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             ("auth", "Sign-up, sessions and mailed links"),
             ("users", "The signed-in user"),
             ("tasks", "Background tasks"),
+            ("credits", "Credit balance, ledger and payments"),
             ("operations", "Health and documentation"),
             (
                 "admin",

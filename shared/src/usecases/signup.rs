@@ -29,6 +29,8 @@ pub struct SignUp<'a> {
     pub clock: &'a dyn Clock,
     /// Accounts one source address may create per window.
     pub quota: Option<Quota>,
+    /// `SIGNUP_CREDITS`: the opening balance, posted with the account.
+    pub signup_credits: u32,
 }
 
 impl SignUp<'_> {
@@ -110,14 +112,16 @@ impl SignUp<'_> {
             serde_json::json!({ "username": user.username.as_str(), "email": user.email.as_str() }),
         );
         let confirmation = super::email_links::confirmation_request(&user, now);
+        let opening = crate::usecases::credits::opening(self.signup_credits, user.id, now);
         match self
             .users
-            .create(
+            .create_with_credits(
                 &user,
                 &audit,
                 // Charged above, before the hash.
                 None,
                 &[registered, confirmation],
+                opening.as_ref(),
             )
             .await
         {
