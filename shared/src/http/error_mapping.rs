@@ -277,6 +277,7 @@ impl From<crate::usecases::tasks::TaskError> for ApiError {
             TaskError::TooManyOpen => {
                 ApiError::rate_limited(crate::usecases::tasks::OPEN_TASKS_RETRY_AFTER)
             }
+            TaskError::InsufficientCredits => insufficient_credits(),
             TaskError::NotRevocable(_) => ApiError::general(
                 StatusCode::CONFLICT,
                 ErrorCode::Invalid,

@@ -4,6 +4,7 @@ mod admin;
 mod background;
 mod cleanup_job;
 mod concurrency;
+mod credit_spending;
 mod credits;
 mod deletion;
 mod discovery;
