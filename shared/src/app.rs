@@ -261,13 +261,13 @@ pub async fn phone_key_ring(config: &Config) -> Result<Option<Arc<PhoneKeyRing>>
 }
 
 #[cfg(feature = "secretsmanager")]
-async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
+pub(crate) async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
     use crate::adapters::secretsmanager::{secrets_client, SecretsManagerSource};
     Some(Arc::new(SecretsManagerSource::new(secrets_client().await)))
 }
 
 #[cfg(not(feature = "secretsmanager"))]
-async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
+pub(crate) async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
     None
 }
 

@@ -131,6 +131,18 @@ pub struct Posting {
     pub allow_negative: bool,
     pub once: Option<String>,
     pub audit: Option<AuditRecord>,
+    /// A paid pack, recorded by its payment intent so that its refund
+    /// finds whom to debit and how much.
+    pub purchase: Option<Purchase>,
+}
+
+/// Credits bought through Stripe, by the payment intent that paid them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purchase {
+    pub payment_intent: String,
+    pub user: UserId,
+    pub credits: i64,
+    pub pack: String,
 }
 
 impl Posting {
@@ -140,6 +152,7 @@ impl Posting {
             allow_negative: false,
             once: None,
             audit: None,
+            purchase: None,
         }
     }
 }

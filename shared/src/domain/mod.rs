@@ -20,6 +20,7 @@ pub mod phone_user;
 pub mod preferences;
 pub mod push_token;
 pub mod session;
+pub mod stripe_signature;
 pub mod task;
 pub mod text;
 pub mod throttle;
@@ -27,7 +28,7 @@ pub mod user;
 pub mod username;
 
 pub use audit::{AuditAction, AuditOutcome, AuditRecord};
-pub use credits::{CreditCosts, CreditEntry, CreditReason, LedgerPosition, Posting};
+pub use credits::{CreditCosts, CreditEntry, CreditReason, LedgerPosition, Posting, Purchase};
 pub use device::{Device, DeviceId, DeviceInfo};
 pub use email::Email;
 pub use errors::{ErrorCode, FieldError, FieldErrors};

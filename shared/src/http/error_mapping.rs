@@ -377,3 +377,25 @@ impl From<crate::usecases::credits::CreditError> for ApiError {
         }
     }
 }
+
+impl From<crate::usecases::payments::WebhookError> for ApiError {
+    fn from(error: crate::usecases::payments::WebhookError) -> Self {
+        use crate::usecases::payments::WebhookError;
+        match error {
+            // Which check failed is logged, never answered.
+            WebhookError::Signature(_) => ApiError::general(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::SignatureInvalid,
+                "Invalid signature",
+                "The Stripe-Signature header does not verify this body.",
+            ),
+            WebhookError::Malformed => ApiError::general(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidJson,
+                "Malformed event",
+                "The body is not a Stripe event.",
+            ),
+            WebhookError::Store(error) => error.into(),
+        }
+    }
+}

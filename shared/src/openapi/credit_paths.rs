@@ -75,3 +75,51 @@ pub fn admin_credits() -> Operation {
     .uses_storage()
     .build()
 }
+
+/// A Stripe event, as Stripe posts it (only what is read is listed).
+#[derive(Serialize, ToSchema)]
+pub struct StripeEvent {
+    /// `evt_…`: each id is applied once.
+    pub id: String,
+    /// `checkout.session.completed`, `checkout.session.async_payment_succeeded`,
+    /// `charge.refunded`; others are acknowledged.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `{object}`: the session (`payment_status`, `client_reference_id`,
+    /// `metadata.pack`, `payment_intent`) or the charge (`payment_intent`,
+    /// `refunded`).
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+/// `data` of `POST /webhooks/stripe`.
+#[derive(Serialize, ToSchema)]
+pub struct StripeEventReceived {
+    pub received: bool,
+    /// Whether this delivery changed a balance (false for a redelivery or
+    /// an event with nothing to apply).
+    pub applied: bool,
+}
+
+pub fn stripe_webhook() -> Operation {
+    Op::new(
+        "stripeWebhook",
+        TAG,
+        "Stripe events",
+        "Called by Stripe, not by clients. The `Stripe-Signature` header (`t=…,v1=…`, HMAC-SHA-256 \
+         of `t.body` with the webhook secret; several `v1` during a rotation) must verify the raw \
+         body within 5 minutes of `t`. Each event is applied once: a paid \
+         `checkout.session.completed` adds its pack's credits to the user named by \
+         `client_reference_id`; a fully refunded `charge.refunded` removes the credits its \
+         payment intent bought, even below zero. Every other event type is acknowledged.",
+    )
+    .body::<StripeEvent>(json!({"id": "evt_1", "type": "checkout.session.completed",
+        "data": {"object": {"id": "cs_test_1", "payment_status": "paid",
+            "client_reference_id": "3c2b1a09-8f7e-4d6c-5b4a-392817161514",
+            "metadata": {"pack": "starter"}, "payment_intent": "pi_1"}}}))
+    .data::<StripeEventReceived>(200, "Event received", json!({"received": true, "applied": true}))
+    .error(400, "A signature that does not verify (`signature_invalid`), or a body that is no \
+        event (`invalid_json`).")
+    .uses_storage()
+    .build()
+}

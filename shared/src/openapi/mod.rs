@@ -104,6 +104,8 @@ use schemas::*;
         crate::usecases::credits::CreditStatement,
         crate::usecases::credits::AdminCreditEntry,
         credit_paths::AdminCreditRequest,
+        credit_paths::StripeEvent,
+        credit_paths::StripeEventReceived,
     ))
 )]
 struct Components;

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::domain::{CreditEntry, LedgerPosition, Posting, UserId};
+use crate::domain::{CreditEntry, LedgerPosition, Posting, Purchase, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PostingError {
@@ -35,6 +35,9 @@ pub trait CreditStore: Send + Sync {
     /// `allow_negative` when the balance would go below zero), claims the
     /// `once` key and writes the audit record: all or nothing.
     async fn post(&self, posting: &Posting) -> Result<(), PostingError>;
+
+    /// The purchase a payment intent paid for, if one was credited.
+    async fn purchase(&self, payment_intent: &str) -> Result<Option<Purchase>, StoreError>;
 
     /// The balance (0 for a user without entries).
     async fn balance(&self, user: UserId) -> Result<i64, StoreError>;

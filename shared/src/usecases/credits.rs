@@ -18,12 +18,19 @@ use crate::ports::directory::AccountDirectory;
 use crate::ports::{Clock, StoreError};
 
 /// The credit settings of docs/API.md's configuration names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CreditSettings {
     /// `SIGNUP_CREDITS`: what a new account starts with.
     pub signup_credits: u32,
     /// `CREDIT_COSTS`: what each task type costs.
     pub costs: CreditCosts,
+    /// `CREDIT_PACKS`: what `POST /billing/checkout` sells.
+    pub packs: super::payments::CreditPacks,
+    /// `STRIPE_SECRET_ID`, or locally `STRIPE_WEBHOOK_SECRET` and
+    /// `STRIPE_API_KEY`.
+    pub stripe_keys: super::payments::StripeKeysSource,
+    /// `STRIPE_API_BASE`: where the Stripe API is (localstripe in tests).
+    pub stripe_api_base: String,
 }
 
 impl CreditSettings {
@@ -46,11 +53,42 @@ impl CreditSettings {
                     problem,
                 }
             })?;
+        let packs = super::payments::CreditPacks::parse(
+            &get("CREDIT_PACKS").unwrap_or_else(|| super::payments::DEFAULT_PACKS.to_owned()),
+        )
+        .map_err(|problem| crate::config::ConfigError {
+            variable: "CREDIT_PACKS",
+            problem,
+        })?;
+        let stripe_keys = match get("STRIPE_SECRET_ID") {
+            Some(secret_id) => super::payments::StripeKeysSource::SecretsManager { secret_id },
+            None => super::payments::StripeKeysSource::Inline {
+                webhook_secret: secrecy::SecretString::from(
+                    get("STRIPE_WEBHOOK_SECRET").unwrap_or_else(random_webhook_secret),
+                ),
+                api_key: get("STRIPE_API_KEY").map(secrecy::SecretString::from),
+            },
+        };
         Ok(Self {
             signup_credits,
             costs,
+            packs,
+            stripe_keys,
+            stripe_api_base: get("STRIPE_API_BASE")
+                .unwrap_or_else(|| "https://api.stripe.com".to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
         })
     }
+}
+
+/// A local run's webhook secret when none is set: one per process, so the
+/// local checkout page and the webhook agree.
+fn random_webhook_secret() -> String {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).expect("the OS random source");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("whsec_local_{hex}")
 }
 
 /// The opening entry of a new account (none when it starts at 0).

@@ -14,6 +14,7 @@ pub mod login;
 pub mod login_form;
 pub mod new_password;
 pub mod notify;
+pub mod payments;
 pub mod phone_code;
 pub mod phone_login;
 pub mod phone_profile;

@@ -34,6 +34,7 @@ mod settings;
 mod signup_api;
 mod store_contract;
 mod stream_relay;
+mod stripe_webhook;
 mod task_abuse;
 mod tasks;
 mod template_limits;

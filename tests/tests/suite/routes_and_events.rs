@@ -222,6 +222,8 @@ async fn event_story(alg: shared::tokens::KeyAlgorithm) {
         ("tasks-create.json", 202),
         ("task-get.json", 200),
         ("credits.json", 200),
+        // Unsigned here (suite::stripe_webhook signs it): refused, not a 500.
+        ("stripe-webhook.json", 400),
         // Its settings.
         ("preferences-get.json", 200),
         ("preferences-update.json", 200),

@@ -14,7 +14,7 @@ use super::errors::store_error;
 use super::keys::{self, Key, PK, SK};
 use super::transact::{n, s, Expression, Item, TransactError, Write};
 use super::DynamoStore;
-use crate::domain::{CreditEntry, CreditReason, LedgerPosition, Posting, UserId};
+use crate::domain::{CreditEntry, CreditReason, LedgerPosition, Posting, Purchase, UserId};
 use crate::ports::credits::{CreditStore, LedgerPage, PostingError};
 use crate::ports::StoreError;
 
@@ -123,6 +123,22 @@ impl DynamoStore {
         if let Some(audit) = &posting.audit {
             writes.push(self.put_audit(audit)?);
         }
+        if let Some(purchase) = &posting.purchase {
+            let Key { pk, sk } = keys::purchase(&purchase.payment_intent);
+            writes.push(Write::put(
+                &self.table,
+                HashMap::from([
+                    (PK.to_owned(), s(pk)),
+                    (SK.to_owned(), s(sk)),
+                    ("entity".to_owned(), s("purchase")),
+                    ("user_id".to_owned(), s(purchase.user.to_string())),
+                    ("credits".to_owned(), n(purchase.credits)),
+                    ("pack".to_owned(), s(purchase.pack.clone())),
+                ]),
+                None,
+                Expression::default(),
+            )?);
+        }
         Ok(writes)
     }
 }
@@ -143,6 +159,20 @@ impl CreditStore for DynamoStore {
             }
             Err(TransactError::Store(error)) => Err(error.into()),
         }
+    }
+
+    async fn purchase(&self, payment_intent: &str) -> Result<Option<Purchase>, StoreError> {
+        let Some(item) = self.get_item(keys::purchase(payment_intent)).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Purchase {
+            payment_intent: payment_intent.to_owned(),
+            user: UserId::from_uuid(
+                Uuid::parse_str(text(&item, "user_id")?).map_err(|_| corrupt("user_id"))?,
+            ),
+            credits: number(&item, "credits")?,
+            pack: text(&item, "pack")?.to_owned(),
+        }))
     }
 
     async fn balance(&self, user: UserId) -> Result<i64, StoreError> {

@@ -328,6 +328,11 @@ pub fn credit_entry(user: UserId, position: &str) -> Key {
     )
 }
 
+/// A paid credit pack, by its Stripe payment intent.
+pub fn purchase(payment_intent: &str) -> Key {
+    Key::new(format!("PURCHASE#{payment_intent}"), "PURCHASE")
+}
+
 /// A posting's idempotency key (e.g. a Stripe event id), claimed in the
 /// posting's transaction.
 pub fn credit_once(key: &str) -> Key {

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use crate::domain::{CreditEntry, LedgerPosition, Posting, UserId};
+use crate::domain::{CreditEntry, LedgerPosition, Posting, Purchase, UserId};
 use crate::ports::credits::{CreditStore, LedgerPage, PostingError};
 use crate::ports::StoreError;
 
@@ -52,6 +52,10 @@ impl super::Tables {
         if let Some(audit) = &posting.audit {
             self.audit.push(audit.clone());
         }
+        if let Some(purchase) = &posting.purchase {
+            self.purchases
+                .insert(purchase.payment_intent.clone(), purchase.clone());
+        }
     }
 }
 
@@ -62,6 +66,10 @@ impl CreditStore for MemoryStore {
         tables.check_posting(posting)?;
         tables.apply_posting(posting);
         Ok(())
+    }
+
+    async fn purchase(&self, payment_intent: &str) -> Result<Option<Purchase>, StoreError> {
+        Ok(self.lock().purchases.get(payment_intent).cloned())
     }
 
     async fn balance(&self, user: UserId) -> Result<i64, StoreError> {

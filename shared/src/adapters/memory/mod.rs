@@ -78,6 +78,8 @@ struct Tables {
     ledgers: HashMap<UserId, credits::Ledger>,
     /// Posting idempotency keys applied.
     credit_once: std::collections::HashSet<String>,
+    /// Paid packs by payment intent.
+    purchases: HashMap<String, crate::domain::Purchase>,
 }
 
 impl Tables {
