@@ -281,7 +281,26 @@ async fn bad_credit_requests_get_the_envelope(backend: &Backend) {
     );
 }
 
+/// A phone account starts with `SIGNUP_CREDITS` too.
+async fn phone_signup_credits(backend: &Backend) {
+    let world = world_with_credits(backend, 15, "");
+    let reply = world
+        .call(
+            "POST",
+            "/auth/phone/signup",
+            Some(&json!({"name": "Asha", "phone_number": "9876501234"})),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let access = reply.body["access_token"].as_str().unwrap().to_owned();
+    let body = statement(&world, &access, "").await;
+    assert_eq!(body["data"]["balance"], 15, "{body}");
+    assert_eq!(body["data"]["items"][0]["reason"], "signup");
+}
+
 integration_tests::contract_on_both_backends!(
+    phone_signup_credits,
     balance_never_negative_under_parallel_spends,
     once_keys_apply_once,
     signup_credits_and_paged_statement,
