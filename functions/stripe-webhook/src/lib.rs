@@ -6,7 +6,8 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::app::StartupError;
 use shared::config::ConfigError;
-use shared::http::body::{body_bytes, MAX_BODY_BYTES};
+use shared::domain::ErrorCode;
+use shared::http::body::{body_bytes, is_json_media_type, MAX_BODY_BYTES};
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Resources};
@@ -46,6 +47,16 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let payload = body_bytes(&request);
         if payload.len() > MAX_BODY_BYTES {
             return Err(ApiError::payload_too_large());
+        }
+        // Stripe always posts JSON; anything else is refused as every JSON
+        // route refuses it, before the signature is looked at.
+        if !payload.is_empty() && !is_json_media_type(&request) {
+            return Err(ApiError::general(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "Unsupported media type",
+                "Send the body as application/json.",
+            ));
         }
         let signature = request
             .headers()
