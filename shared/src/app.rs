@@ -89,6 +89,8 @@ ports! {
     phone_codes, phone_codes_handle: crate::ports::phone_codes::PhoneCodes;
     /// The operators' listing and status changes.
     directory, directory_handle: crate::ports::directory::AccountDirectory;
+    /// Credit balances and their ledgers.
+    credits, credits_handle: crate::ports::credits::CreditStore;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -259,13 +261,13 @@ pub async fn phone_key_ring(config: &Config) -> Result<Option<Arc<PhoneKeyRing>>
 }
 
 #[cfg(feature = "secretsmanager")]
-async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
+pub(crate) async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
     use crate::adapters::secretsmanager::{secrets_client, SecretsManagerSource};
     Some(Arc::new(SecretsManagerSource::new(secrets_client().await)))
 }
 
 #[cfg(not(feature = "secretsmanager"))]
-async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
+pub(crate) async fn secret_source() -> Option<Arc<dyn crate::ports::secrets::SecretSource>> {
     None
 }
 

@@ -81,6 +81,8 @@ pub struct Config {
     /// `PROFILE_FIELDS`: which of username and the profile fields sign-up
     /// requires, accepts or ignores.
     pub profile_fields: crate::domain::ProfileFields,
+    /// `SIGNUP_CREDITS`, `CREDIT_COSTS`.
+    pub credits: crate::usecases::credits::CreditSettings,
 }
 
 /// Where the phone-number keys come from (see `crypto::phone_crypto`).
@@ -431,6 +433,7 @@ impl Config {
                 Some("1" | "true" | "yes")
             ),
             profile_fields,
+            credits: crate::usecases::credits::CreditSettings::from_lookup(get)?,
         })
     }
 }

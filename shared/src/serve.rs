@@ -257,6 +257,8 @@ pub struct TaskingState {
     pub stores: Stores,
     pub queue: Arc<dyn MessageQueue>,
     pub max_open_tasks: u32,
+    /// `CREDIT_COSTS`: what each task type costs.
+    pub credit_costs: crate::domain::CreditCosts,
 }
 
 impl Endpoint for TaskingState {
@@ -268,6 +270,7 @@ impl Endpoint for TaskingState {
             stores: resources.stores.clone(),
             queue: resources.tasks_queue()?,
             max_open_tasks: resources.config.max_open_tasks,
+            credit_costs: resources.config.credits.costs.clone(),
         })
     }
 }

@@ -390,6 +390,42 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         Some(RouteId::AdminUserVerifyEmail) => verify_email(state, request).await,
         Some(RouteId::AdminUserPasswordReset) => password_reset(state, request).await,
         Some(RouteId::AdminUserDelete) => delete(state, request).await,
+        Some(RouteId::AdminUserCredits) => credits(state, request).await,
         _ => list(state, request).await,
     }
+}
+
+/// `POST /admin/users/{id}/credits`: a manual ledger entry.
+pub async fn credits(state: &State, request: Request) -> Response<Body> {
+    respond(
+        RouteId::AdminUserCredits,
+        request,
+        |meta, request| async move {
+            let operator = state.gate.authorise(&request)?;
+            let id = user_id(&request)?;
+            let fields = shared::http::body::json_object(&request)?;
+            let credits = shared::usecases::credits::Credits {
+                store: state.stores.credits(),
+                clock: state.stores.clock.as_ref(),
+            };
+            let (entry, balance) = credits
+                .admin_entry(
+                    state.stores.directory(),
+                    id,
+                    &fields,
+                    &operator,
+                    &meta.origin(),
+                )
+                .await?;
+            Reply::new(
+                StatusCode::CREATED,
+                "Credit entry added",
+                &shared::usecases::credits::AdminCreditEntry {
+                    entry: shared::usecases::credits::CreditEntryView::new(&entry),
+                    balance,
+                },
+            )
+        },
+    )
+    .await
 }

@@ -22,6 +22,7 @@ pub struct State {
     pub tokens: TokenSettings,
     pub sessions: SessionPolicy,
     pub quota: Option<Quota>,
+    pub signup_credits: u32,
     pub stores: Stores,
     pub ring: Arc<KeyRing>,
     pub region: PhoneRegion,
@@ -46,6 +47,7 @@ impl Endpoint for State {
             tokens: config.tokens.clone(),
             sessions: config.sessions,
             quota: config.signup_ip_quota,
+            signup_credits: config.credits.signup_credits,
             stores: stores.clone(),
             ring: resources.signing_keys()?,
             region: config.phone_region()?,
@@ -94,6 +96,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             session_policy: state.sessions,
             region: state.region,
             quota: state.quota,
+            signup_credits: state.signup_credits,
             verification: phone_keys.as_deref().map(|keys| SignUpCodeCheck {
                 codes: state.stores.phone_codes(),
                 keys,

@@ -26,6 +26,7 @@ pub struct State {
     pub clock: Arc<dyn Clock>,
     pub quota: Option<Quota>,
     pub profile_fields: ProfileFields,
+    pub signup_credits: u32,
 }
 
 impl Endpoint for State {
@@ -42,6 +43,7 @@ impl Endpoint for State {
             clock: stores.clock.clone(),
             quota: resources.config.signup_ip_quota,
             profile_fields: resources.config.profile_fields,
+            signup_credits: resources.config.credits.signup_credits,
         })
     }
 }
@@ -73,6 +75,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.clock.as_ref(),
             quota: state.quota,
             fields: &state.profile_fields,
+            signup_credits: state.signup_credits,
         };
         let user = sign_up
             .run(&fields, &origin)

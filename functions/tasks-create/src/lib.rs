@@ -25,6 +25,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
                 principal.account.id(),
                 &fields,
                 state.max_open_tasks,
+                &state.credit_costs,
             )
             .await
             .map_err(ApiError::from)?;

@@ -55,6 +55,7 @@ pub fn request_of(call: &ApiCall) -> (&'static str, String) {
         ApiCall::Show(id) => ("GET", id_path(id, "")),
         ApiCall::Action { action, id } if action == "delete" => ("DELETE", id_path(id, "")),
         ApiCall::Action { action, id } => ("POST", id_path(id, &format!("/{action}"))),
+        ApiCall::Credits { id, .. } => ("POST", id_path(id, "/credits")),
         ApiCall::Audit {
             user,
             since,
@@ -83,7 +84,13 @@ pub async fn run(
     notes: &mut dyn Write,
 ) -> Result<(), AdminError> {
     let (method, path) = request_of(call);
-    let answer = api.call(method, &path, None).await?;
+    let body = match call {
+        ApiCall::Credits { amount, reason, .. } => {
+            Some(json!({"amount": amount, "reason": reason}))
+        }
+        _ => None,
+    };
+    let answer = api.call(method, &path, body.as_ref()).await?;
     if !(200..300).contains(&answer.status) {
         return Err(refusal(&answer));
     }
@@ -121,6 +128,19 @@ pub async fn run(
                 ),
             };
             write(out, &line)?;
+        }
+        ApiCall::Credits { id, .. } => {
+            let entry = &body["data"]["entry"];
+            write(
+                out,
+                &format!(
+                    "credit entry {}: {} for {id} ({}); balance {}",
+                    text(&entry["id"]),
+                    entry["amount"],
+                    text(&entry["reason"]),
+                    body["data"]["balance"]
+                ),
+            )?;
         }
         ApiCall::Audit { .. } => {
             let records = body["data"]["records"]

@@ -13,6 +13,7 @@ pub const USAGE: &str = "usage:
   admin users find <username|email|phone>                  the account it names exactly
   admin users show <user-id>                               account, devices, sessions, audit
   admin users deactivate|activate|unlock|logout-all|verify-email|password-reset|delete <user-id>
+  admin users credits <user-id> --amount N --reason TEXT   a manual ledger entry (N < 0 removes)
   admin audit [--user <user-id>] [--since RFC3339] [--limit N] [--cursor C]
       (users and audit call the /admin/ API at $ADMIN_API_URL: with $ADMIN_TOKEN for a
        local server, else SigV4-signed with the AWS credential chain; tables by default,
@@ -58,6 +59,12 @@ pub enum ApiCall {
         since: Option<String>,
         limit: Option<String>,
         cursor: Option<String>,
+    },
+    /// `POST /admin/users/{id}/credits`.
+    Credits {
+        id: String,
+        amount: i64,
+        reason: String,
     },
 }
 
@@ -122,10 +129,10 @@ fn parse_users(args: &[&str]) -> Result<Command, AdminError> {
     let Some((&sub, rest)) = args.split_first() else {
         return Err(usage("users needs a subcommand"));
     };
-    let names: &[&str] = if sub == "list" {
-        &["--status", "--limit", "--cursor"]
-    } else {
-        &[]
+    let names: &[&str] = match sub {
+        "list" => &["--status", "--limit", "--cursor"],
+        "credits" => &["--amount", "--reason"],
+        _ => &[],
     };
     let (found, positional, json) = options(rest, names)?;
     let one = |what: &str| -> Result<String, AdminError> {
@@ -143,6 +150,18 @@ fn parse_users(args: &[&str]) -> Result<Command, AdminError> {
         "list" => return Err(usage("users list takes only options")),
         "find" => ApiCall::Find(one("username, email or phone number")?),
         "show" => ApiCall::Show(one("user id")?),
+        "credits" => {
+            let amount =
+                option(&found, "--amount").ok_or_else(|| usage("users credits needs --amount"))?;
+            ApiCall::Credits {
+                id: one("user id")?,
+                amount: amount.trim().parse().map_err(|_| {
+                    AdminError::Input(format!("invalid --amount {amount:?}: a whole number"))
+                })?,
+                reason: option(&found, "--reason")
+                    .ok_or_else(|| usage("users credits needs --reason"))?,
+            }
+        }
         action if ACTIONS.contains(&action) => ApiCall::Action {
             action: action.to_owned(),
             id: one("user id")?,
@@ -473,8 +492,34 @@ mod tests {
             &["users", "deactivate", "--status", "x", "id"],
             &["users", "frobnicate", "id"],
             &["audit", "stray"],
+            &["users", "credits", "id", "--amount", "5"],
+            &["users", "credits", "id", "--reason", "x"],
+            &["users", "credits", "--amount", "5", "--reason", "x"],
         ] {
             assert!(matches!(parse(bad), Err(AdminError::Usage(_))), "{bad:?}");
         }
+        assert_eq!(
+            parse(&[
+                "users",
+                "credits",
+                "abc",
+                "--amount",
+                "-5",
+                "--reason=goodwill"
+            ])
+            .unwrap(),
+            Command::Api {
+                call: ApiCall::Credits {
+                    id: "abc".into(),
+                    amount: -5,
+                    reason: "goodwill".into()
+                },
+                json: false,
+            }
+        );
+        assert!(matches!(
+            parse(&["users", "credits", "abc", "--amount", "1.5", "--reason", "x"]),
+            Err(AdminError::Input(_))
+        ));
     }
 }

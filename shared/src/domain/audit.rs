@@ -37,6 +37,8 @@ pub enum AuditAction {
     AdminDelete,
     AdminIpBlockAdd,
     AdminIpBlockRemove,
+    /// A manual ledger entry (`POST /admin/users/{id}/credits`).
+    AdminCredits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

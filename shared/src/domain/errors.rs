@@ -41,6 +41,8 @@ pub enum ErrorCode {
     ServerError,
     Unavailable,
     OtpInvalid,
+    InsufficientCredits,
+    SignatureInvalid,
 }
 
 impl ErrorCode {
@@ -77,6 +79,8 @@ impl ErrorCode {
             Self::ServerError => "server_error",
             Self::Unavailable => "unavailable",
             Self::OtpInvalid => "otp_invalid",
+            Self::InsufficientCredits => "insufficient_credits",
+            Self::SignatureInvalid => "signature_invalid",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod birth_date;
+pub mod credits;
 pub mod device;
 pub mod email;
 pub mod errors;
@@ -21,6 +22,7 @@ pub mod preferences;
 pub mod profile_fields;
 pub mod push_token;
 pub mod session;
+pub mod stripe_signature;
 pub mod task;
 pub mod text;
 pub mod throttle;
@@ -29,6 +31,7 @@ pub mod username;
 
 pub use audit::{AuditAction, AuditOutcome, AuditRecord};
 pub use birth_date::BirthDate;
+pub use credits::{CreditCosts, CreditEntry, CreditReason, LedgerPosition, Posting, Purchase};
 pub use device::{Device, DeviceId, DeviceInfo};
 pub use email::Email;
 pub use errors::{ErrorCode, FieldError, FieldErrors};

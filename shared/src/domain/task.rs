@@ -173,6 +173,9 @@ pub struct Task {
     /// finishes: set for the tasks users queue themselves, never for the
     /// service's account work, which must never be refused.
     pub counted: bool,
+    /// Credits charged when it was created (`CREDIT_COSTS`), in the same
+    /// write; given back if it ends in FAILURE.
+    pub cost: u32,
 }
 
 impl Task {
@@ -191,7 +194,37 @@ impl Task {
             created_at: now,
             updated_at: now,
             counted: false,
+            cost: 0,
         }
+    }
+
+    /// The charge written with a new task that costs credits.
+    pub fn charge(&self) -> Option<super::Posting> {
+        (self.cost > 0).then(|| {
+            super::Posting::new(super::CreditEntry::new(
+                self.owner,
+                -i64::from(self.cost),
+                super::CreditReason::TaskCharge,
+                Some(self.id.to_string()),
+                self.created_at,
+            ))
+        })
+    }
+
+    /// This transition ends a paid task in FAILURE: the store gives the
+    /// credits back in the same (version-conditional) write, so exactly
+    /// once whatever ends it (the worker, the clean-up, a queue outage).
+    pub fn refund_on(&self, next: &Task) -> Option<super::Posting> {
+        (self.cost > 0 && self.status != TaskStatus::Failure && next.status == TaskStatus::Failure)
+            .then(|| {
+                super::Posting::new(super::CreditEntry::new(
+                    self.owner,
+                    i64::from(self.cost),
+                    super::CreditReason::TaskRefund,
+                    Some(self.id.to_string()),
+                    next.updated_at,
+                ))
+            })
     }
 
     /// This transition ends a task that held an open-task slot: the store

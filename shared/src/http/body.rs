@@ -73,7 +73,7 @@ pub fn no_fields(request: &Request) -> Result<(), ApiError> {
 }
 
 /// `application/json` or any `application/*+json`, parameters ignored.
-fn is_json_media_type(request: &Request) -> bool {
+pub fn is_json_media_type(request: &Request) -> bool {
     let Some(value) = request
         .headers()
         .get(CONTENT_TYPE)

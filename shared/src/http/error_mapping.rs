@@ -277,6 +277,7 @@ impl From<crate::usecases::tasks::TaskError> for ApiError {
             TaskError::TooManyOpen => {
                 ApiError::rate_limited(crate::usecases::tasks::OPEN_TASKS_RETRY_AFTER)
             }
+            TaskError::InsufficientCredits => insufficient_credits(),
             TaskError::NotRevocable(_) => ApiError::general(
                 StatusCode::CONFLICT,
                 ErrorCode::Invalid,
@@ -351,6 +352,50 @@ impl From<crate::usecases::account_tasks::DeleteAccountError> for ApiError {
             ),
             DeleteAccountError::Store(error) => error.into(),
             DeleteAccountError::Hashing(error) => error.into(),
+        }
+    }
+}
+
+/// 402 `insufficient_credits`: the balance does not cover the cost.
+pub fn insufficient_credits() -> ApiError {
+    ApiError::general(
+        StatusCode::PAYMENT_REQUIRED,
+        ErrorCode::InsufficientCredits,
+        "Insufficient credits",
+        "The credit balance does not cover this.",
+    )
+}
+
+impl From<crate::usecases::credits::CreditError> for ApiError {
+    fn from(error: crate::usecases::credits::CreditError) -> Self {
+        use crate::usecases::credits::CreditError;
+        match error {
+            CreditError::Rejected(errors) => ApiError::validation(errors),
+            CreditError::NotFound => ApiError::not_found(),
+            CreditError::Insufficient => insufficient_credits(),
+            CreditError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::usecases::payments::WebhookError> for ApiError {
+    fn from(error: crate::usecases::payments::WebhookError) -> Self {
+        use crate::usecases::payments::WebhookError;
+        match error {
+            // Which check failed is logged, never answered.
+            WebhookError::Signature(_) => ApiError::general(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::SignatureInvalid,
+                "Invalid signature",
+                "The Stripe-Signature header does not verify this body.",
+            ),
+            WebhookError::Malformed => ApiError::general(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidJson,
+                "Malformed event",
+                "The body is not a Stripe event.",
+            ),
+            WebhookError::Store(error) => error.into(),
         }
     }
 }

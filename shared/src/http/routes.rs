@@ -68,6 +68,9 @@ macro_rules! route_table {
             AdminIpBlockDelete DELETE "/admin/ip-blocks/{id}" => AdminIpBlocksFunction, admin_ip_blocks::delete, admin_paths::ip_block_delete;
             MeReplace PUT "/users/me" => MeUpdateFunction, me_update::replace, user_paths::me_replace;
             Root GET "/" => DocsFunction, docs::root, service_paths::root;
+            Credits GET "/users/me/credits" => CreditsFunction, credits::handle, credit_paths::credits;
+            AdminUserCredits POST "/admin/users/{id}/credits" => AdminUsersFunction, admin_users::credits, credit_paths::admin_credits;
+            StripeWebhook POST "/webhooks/stripe" => StripeWebhookFunction, stripe_webhook::handle, credit_paths::stripe_webhook;
         }
     };
 }

@@ -6,6 +6,7 @@
 
 pub(crate) mod admin_paths;
 pub(crate) mod auth_paths;
+pub(crate) mod credit_paths;
 mod operation;
 mod profile;
 pub use profile::document_json;
@@ -104,6 +105,12 @@ use schemas::*;
         admin_paths::IpBlockList,
         admin_paths::IpBlockCreateRequest,
         admin_paths::IpBlockRemoved,
+        crate::usecases::credits::CreditEntryView,
+        crate::usecases::credits::CreditStatement,
+        crate::usecases::credits::AdminCreditEntry,
+        credit_paths::AdminCreditRequest,
+        credit_paths::StripeEvent,
+        credit_paths::StripeEventReceived,
     ))
 )]
 struct Components;
@@ -146,6 +153,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             ("auth", "Sign-up, sessions and mailed links"),
             ("users", "The signed-in user"),
             ("tasks", "Background tasks"),
+            ("credits", "Credit balance, ledger and payments"),
             ("operations", "Health and documentation"),
             ("pages", "The service's own pages, for people"),
             (

@@ -39,6 +39,12 @@ pub fn task_create() -> Operation {
         "The user already has `MAX_OPEN_TASKS` unfinished tasks (`rate_limited`); a slot frees \
          when one finishes or is revoked.",
     )
+    .error(
+        402,
+        "The task type costs credits (`CREDIT_COSTS`) and the balance does not cover it \
+         (`insufficient_credits`): nothing is charged or queued. A paid task that ends in \
+         FAILURE gives its credits back.",
+    )
     .uses_storage()
     .build()
 }

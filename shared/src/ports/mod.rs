@@ -2,6 +2,7 @@
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
 pub mod account_data;
+pub mod credits;
 pub mod directory;
 pub mod ip_blocks;
 pub mod notifications;
@@ -100,6 +101,20 @@ pub trait UserStore: Send + Sync {
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
+    ) -> Result<(), CreateUserError> {
+        self.create_with_credits(user, audit, quota, events, None)
+            .await
+    }
+
+    /// `create`, with the account's opening credit entry (`SIGNUP_CREDITS`)
+    /// posted in the same transaction.
+    async fn create_with_credits(
+        &self,
+        user: &User,
+        audit: &AuditRecord,
+        quota: Option<&RateWindow>,
+        events: &[NotificationEvent],
+        credits: Option<&crate::domain::Posting>,
     ) -> Result<(), CreateUserError>;
 
     /// Counts one sign-up attempt from an address against `window`, ahead

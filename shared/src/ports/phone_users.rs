@@ -37,6 +37,8 @@ pub struct NewPhoneAccount {
     pub events: Vec<NotificationEvent>,
     /// Counted against the source address; refused when full.
     pub quota: Option<RateWindow>,
+    /// The opening credit entry (`SIGNUP_CREDITS`), in the same write.
+    pub credits: Option<crate::domain::Posting>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -20,6 +20,9 @@ pub enum CreateTaskError {
     /// The owner already has `max_open` unfinished counted tasks.
     #[error("too many unfinished tasks")]
     TooManyOpen,
+    /// The owner's balance does not cover the task's cost.
+    #[error("insufficient credits")]
+    InsufficientCredits,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -32,7 +35,10 @@ pub trait TaskStore: Send + Sync {
     /// Writes a new `counted` task and takes one of its owner's open-task
     /// slots in the same write, unless `max_open` are taken: parallel
     /// creates never exceed the cap. `update_task` frees the slot when the
-    /// task finishes (see `Task::frees_slot`).
+    /// task finishes (see `Task::frees_slot`). A task that costs credits
+    /// is charged in the same write (`Task::charge`), and refused when the
+    /// balance does not cover it; `update_task` refunds it when it fails
+    /// (`Task::refund_on`).
     async fn create_counted_task(&self, task: &Task, max_open: u32) -> Result<(), CreateTaskError>;
 
     async fn get_task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;

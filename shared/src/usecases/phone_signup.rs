@@ -75,6 +75,8 @@ pub struct PhoneSignUp<'a> {
     pub region: PhoneRegion,
     /// Accounts one source address may create per window.
     pub quota: Option<Quota>,
+    /// `SIGNUP_CREDITS`: the opening balance, posted with the account.
+    pub signup_credits: u32,
     /// Set when phone sign-ups must be verified with a code.
     pub verification: Option<SignUpCodeCheck<'a>>,
 }
@@ -351,6 +353,7 @@ impl PhoneSignUp<'_> {
             audit,
             events: vec![registered],
             quota,
+            credits: super::credits::opening(self.signup_credits, user_id, now),
         };
         Ok((new, parts.token))
     }

@@ -34,6 +34,8 @@ pub struct SignUp<'a> {
     pub quota: Option<Quota>,
     /// `PROFILE_FIELDS`.
     pub fields: &'a ProfileFields,
+    /// `SIGNUP_CREDITS`: the opening balance, posted with the account.
+    pub signup_credits: u32,
 }
 
 impl SignUp<'_> {
@@ -119,14 +121,16 @@ impl SignUp<'_> {
             }),
         );
         let confirmation = super::email_links::confirmation_request(&user, now);
+        let opening = crate::usecases::credits::opening(self.signup_credits, user.id, now);
         match self
             .users
-            .create(
+            .create_with_credits(
                 &user,
                 &audit,
                 // Charged above, before the hash.
                 None,
                 &[registered, confirmation],
+                opening.as_ref(),
             )
             .await
         {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::errors::FieldErrors;
-use crate::domain::{Task, TaskId, TaskKind, TaskStatus, UserId};
+use crate::domain::{CreditCosts, Task, TaskId, TaskKind, TaskStatus, UserId};
 use crate::ports::queues::MessageQueue;
 use crate::ports::tasks::{CreateTaskError, TaskStore, TaskUpdateError};
 use crate::ports::{Clock, StoreError};
@@ -47,6 +47,9 @@ pub enum TaskError {
     /// The user already has the configured number of unfinished tasks.
     #[error("too many unfinished tasks")]
     TooManyOpen,
+    /// The task costs more credits than the user has.
+    #[error("insufficient credits")]
+    InsufficientCredits,
     #[error("the task has left the queue ({})", .0.as_str())]
     NotRevocable(TaskStatus),
     #[error("storage failed")]
@@ -70,10 +73,12 @@ impl Tasks<'_> {
         owner: UserId,
         fields: &Map<String, Value>,
         max_open: u32,
+        costs: &CreditCosts,
     ) -> Result<Task, TaskError> {
         let kind = TaskKind::parse(fields).map_err(TaskError::Rejected)?;
         let task = Task {
             counted: true,
+            cost: costs.of(kind.name()),
             ..Task::new(owner, kind, self.clock.now())
         };
         tracing::Span::current().record("task_id", tracing::field::display(task.id));
@@ -82,6 +87,10 @@ impl Tasks<'_> {
             Err(CreateTaskError::TooManyOpen) => {
                 tracing::info!(max_open, "task refused: too many unfinished tasks");
                 return Err(TaskError::TooManyOpen);
+            }
+            Err(CreateTaskError::InsufficientCredits) => {
+                tracing::info!(cost = task.cost, "task refused: insufficient credits");
+                return Err(TaskError::InsufficientCredits);
             }
             Err(CreateTaskError::Store(error)) => return Err(error.into()),
         }

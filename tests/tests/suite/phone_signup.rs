@@ -811,6 +811,7 @@ mod store {
             audit: origin.audit(AuditAction::PhoneSignUp, AuditOutcome::Success, now),
             events: Vec::new(),
             quota: None,
+            credits: None,
         }
     }
 

@@ -200,6 +200,7 @@ async fn event_story(alg: shared::tokens::KeyAlgorithm) {
         // admin token, so the IAM context alone is refused here (the
         // Lambda's own gate takes it: suite::admin).
         ("admin-users-list.json", 403),
+        ("admin-users-credits.json", 403),
         ("login.json", 200),
         ("me.json", 200),
         ("me-update.json", 200),
@@ -228,6 +229,9 @@ async fn event_story(alg: shared::tokens::KeyAlgorithm) {
         ("task-get.json", 200),
         ("tasks-create.json", 202),
         ("task-get.json", 200),
+        ("credits.json", 200),
+        // Unsigned here (suite::stripe_webhook signs it): refused, not a 500.
+        ("stripe-webhook.json", 400),
         // Its settings.
         ("preferences-get.json", 200),
         ("preferences-update.json", 200),

@@ -316,6 +316,34 @@ pub fn health() -> Key {
     Key::new("HEALTH".to_owned(), "HEALTH")
 }
 
+/// A user's credit balance (`balance`), in the user's partition so that
+/// erasing the account removes it.
+pub fn credit_balance(user: UserId) -> Key {
+    Key::new(user_partition(user), "CREDITS")
+}
+
+/// The sort-key prefix of a user's ledger entries.
+pub const CREDIT_ENTRY_PREFIX: &str = "CREDIT#";
+
+/// A ledger entry, by its position (time, then id) in the user's ledger.
+pub fn credit_entry(user: UserId, position: &str) -> Key {
+    Key::new(
+        user_partition(user),
+        format!("{CREDIT_ENTRY_PREFIX}{position}"),
+    )
+}
+
+/// A paid credit pack, by its Stripe payment intent.
+pub fn purchase(payment_intent: &str) -> Key {
+    Key::new(format!("PURCHASE#{payment_intent}"), "PURCHASE")
+}
+
+/// A posting's idempotency key (e.g. a Stripe event id), claimed in the
+/// posting's transaction.
+pub fn credit_once(key: &str) -> Key {
+    Key::new(format!("CREDITONCE#{key}"), "ONCE")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

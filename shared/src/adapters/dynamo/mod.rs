@@ -2,6 +2,7 @@
 
 mod account_data;
 mod accounts;
+mod credits;
 mod directory;
 pub mod errors;
 mod ip_blocks;

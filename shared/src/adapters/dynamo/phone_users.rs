@@ -88,6 +88,9 @@ impl PhoneUserStore for DynamoStore {
             writes.push(self.put_event(event)?);
         }
         writes.push(self.put_default_preferences(user.id, user.created_at)?);
+        if let Some(posting) = &new.credits {
+            writes.extend(self.posting_writes(posting)?);
+        }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {

@@ -170,12 +170,13 @@ impl UserStore for DynamoStore {
         self.charge_now(window).await
     }
 
-    async fn create(
+    async fn create_with_credits(
         &self,
         user: &User,
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
+        credits: Option<&crate::domain::Posting>,
     ) -> Result<(), CreateUserError> {
         // The order matters: cancellation reasons come back in this order
         // (an email-only account has no username claim: every index after
@@ -202,6 +203,9 @@ impl UserStore for DynamoStore {
             writes.push(self.put_unverified(user)?);
         }
         writes.push(self.put_default_preferences(user.id, user.created_at)?);
+        if let Some(posting) = credits {
+            writes.extend(self.posting_writes(posting)?);
+        }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {

@@ -70,6 +70,13 @@ struct TaskItem {
     /// Absent on tasks written before the cap: they hold no slot.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     counted: bool,
+    /// Credits charged at creation (absent: free).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    cost: u32,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -127,6 +134,7 @@ impl TaskItem {
                 (task.updated_at + retention).unix_timestamp()
             }),
             counted: task.counted,
+            cost: task.cost,
         })
     }
 
@@ -150,6 +158,7 @@ impl TaskItem {
             created_at: self.created_at,
             updated_at: self.updated_at,
             counted: self.counted,
+            cost: self.cost,
         })
     }
 }
@@ -233,14 +242,24 @@ impl TaskStore for DynamoStore {
             // It would take a slot that its end never frees.
             return Err(StoreError::internal("a counted create of an uncounted task").into());
         }
-        let writes = vec![
+        let mut writes = vec![
             Write::create(&self.table, self.task_item(task).await?)?,
             open_tasks_write(&self.table, task.owner, 1, Some(max_open))?,
         ];
+        // The charge's balance write comes next: its condition is index 2.
+        let charge_at = writes.len() + super::credits::BALANCE_WRITE;
+        if let Some(charge) = task.charge() {
+            writes.extend(self.posting_writes(&charge)?);
+        }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) if cancelled.failed(1) => {
                 Err(CreateTaskError::TooManyOpen)
+            }
+            Err(TransactError::Cancelled(cancelled))
+                if task.cost > 0 && cancelled.failed(charge_at) =>
+            {
+                Err(CreateTaskError::InsufficientCredits)
             }
             Err(error) => Err(error.into_store_error().into()),
         }
@@ -267,6 +286,9 @@ impl TaskStore for DynamoStore {
         )?];
         if current.frees_slot(next) {
             writes.push(open_tasks_write(&self.table, next.owner, -1, None)?);
+        }
+        if let Some(refund) = current.refund_on(next) {
+            writes.extend(self.posting_writes(&refund)?);
         }
         let (before, after) = (running_marker(current), running_marker(next));
         if before != after {

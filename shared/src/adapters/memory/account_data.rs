@@ -54,6 +54,7 @@ impl AccountData for MemoryStore {
             return Ok(false);
         }
         tables.users.remove(&user);
+        tables.ledgers.remove(&user);
         tables.phone_users.remove(&user);
         tables.usernames.retain(|_, owner| *owner != user);
         tables.emails.retain(|_, owner| *owner != user);

@@ -4,6 +4,7 @@
 
 mod account_data;
 mod audit;
+mod credits;
 mod directory;
 mod ip_blocks;
 mod one_time;
@@ -73,6 +74,12 @@ struct Tables {
     deletions: HashMap<UserId, (crate::domain::TaskId, OffsetDateTime)>,
     /// Network → its block, ordered by network as `list` returns them.
     ip_blocks: BTreeMap<ipnet::IpNet, crate::domain::ip_block::IpBlock>,
+    /// Each user's credit balance and ledger.
+    ledgers: HashMap<UserId, credits::Ledger>,
+    /// Posting idempotency keys applied.
+    credit_once: std::collections::HashSet<String>,
+    /// Paid packs by payment intent.
+    purchases: HashMap<String, crate::domain::Purchase>,
 }
 
 impl Tables {

@@ -73,6 +73,9 @@ impl PhoneUserStore for MemoryStore {
             .insert(new.refresh.hash.clone(), new.refresh.clone());
         tables.audit.push(new.audit.clone());
         tables.outbox.extend_from_slice(&new.events);
+        if let Some(posting) = &new.credits {
+            tables.apply_posting(posting);
+        }
         Ok(())
     }
 

@@ -3,6 +3,7 @@ use time::OffsetDateTime;
 
 use super::MemoryStore;
 use crate::domain::{Task, TaskId, TaskStatus};
+use crate::ports::credits::PostingError;
 use crate::ports::tasks::{CreateTaskError, TaskStore, TaskUpdateError};
 use crate::ports::StoreError;
 
@@ -35,6 +36,15 @@ impl TaskStore for MemoryStore {
         if tables.tasks.contains_key(&task.id) {
             return Err(StoreError::internal("task id already exists").into());
         }
+        let charge = task.charge();
+        if let Some(charge) = &charge {
+            tables.check_posting(charge).map_err(|error| match error {
+                PostingError::Insufficient => CreateTaskError::InsufficientCredits,
+                PostingError::Store(error) => error.into(),
+                PostingError::AlreadyApplied => StoreError::internal("charge applied twice").into(),
+            })?;
+            tables.apply_posting(charge);
+        }
         tables.tasks.insert(task.id, task.clone());
         Ok(())
     }
@@ -48,6 +58,9 @@ impl TaskStore for MemoryStore {
         match tables.tasks.get_mut(&current.id) {
             Some(stored) if stored.version == current.version => {
                 *stored = next.clone();
+                if let Some(refund) = current.refund_on(next) {
+                    tables.apply_posting(&refund);
+                }
                 Ok(())
             }
             _ => Err(TaskUpdateError::Stale),

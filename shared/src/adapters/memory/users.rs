@@ -16,14 +16,21 @@ impl UserStore for MemoryStore {
         Ok(self.lock().charge(window))
     }
 
-    async fn create(
+    async fn create_with_credits(
         &self,
         user: &User,
         audit: &AuditRecord,
         quota: Option<&RateWindow>,
         events: &[NotificationEvent],
+        credits: Option<&crate::domain::Posting>,
     ) -> Result<(), CreateUserError> {
         let mut tables = self.lock();
+        if let Some(posting) = credits {
+            // An opening entry adds credits: only an invariant can fail.
+            tables
+                .check_posting(posting)
+                .map_err(|_| StoreError::internal("opening credit entry refused"))?;
+        }
         let conflicts = Conflicts {
             username: user
                 .username_key()
@@ -57,6 +64,9 @@ impl UserStore for MemoryStore {
         tables.outbox.extend_from_slice(events);
         if !user.email_verified {
             tables.unverified.insert(user.id, user.created_at);
+        }
+        if let Some(posting) = credits {
+            tables.apply_posting(posting);
         }
         Ok(())
     }
