@@ -41,6 +41,7 @@ pub enum ErrorCode {
     ServerError,
     Unavailable,
     OtpInvalid,
+    UnsupportedFile,
 }
 
 impl ErrorCode {
@@ -77,6 +78,7 @@ impl ErrorCode {
             Self::ServerError => "server_error",
             Self::Unavailable => "unavailable",
             Self::OtpInvalid => "otp_invalid",
+            Self::UnsupportedFile => "unsupported_file",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! values ("parse, don't validate").
 
 pub mod audit;
+pub mod avatar;
 pub mod device;
 pub mod email;
 pub mod errors;

@@ -6,6 +6,7 @@
 
 pub(crate) mod admin_paths;
 pub(crate) mod auth_paths;
+pub(crate) mod avatar_paths;
 mod operation;
 pub mod response_schemas;
 pub mod schemas;
@@ -71,6 +72,11 @@ use schemas::*;
         PushTokenPage,
         crate::http::pagination::PageMeta,
         PushTokenCreateRequest,
+        avatar_paths::AvatarUploadRequest,
+        crate::usecases::avatars::UploadView,
+        crate::usecases::avatars::UploadFormView,
+        crate::usecases::avatars::AvatarView,
+        avatar_paths::AvatarRemoved,
         crate::http::views::PushTokenView,
         PushTokenUpdateRequest,
         PushTokenDeleted,

@@ -2,6 +2,7 @@
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
 pub mod account_data;
+pub mod avatars;
 pub mod directory;
 pub mod ip_blocks;
 pub mod notifications;

@@ -2,6 +2,7 @@
 
 mod account_data;
 mod accounts;
+mod avatars;
 mod directory;
 pub mod errors;
 mod ip_blocks;

@@ -4,6 +4,7 @@
 
 mod account_data;
 mod audit;
+mod avatars;
 mod directory;
 mod ip_blocks;
 mod one_time;
@@ -73,6 +74,7 @@ struct Tables {
     deletions: HashMap<UserId, (crate::domain::TaskId, OffsetDateTime)>,
     /// Network → its block, ordered by network as `list` returns them.
     ip_blocks: BTreeMap<ipnet::IpNet, crate::domain::ip_block::IpBlock>,
+    avatars: HashMap<UserId, crate::domain::avatar::Avatar>,
 }
 
 impl Tables {
