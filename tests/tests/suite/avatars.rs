@@ -442,7 +442,7 @@ mod s3 {
     use shared::adapters::bucket_signer::BucketSigner;
     use shared::adapters::s3::S3Objects;
 
-    fn s3_client() -> aws_sdk_s3::Client {
+    pub(super) fn client() -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::Config::builder()
             .behavior_version_latest()
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
@@ -458,7 +458,7 @@ mod s3 {
     /// A bucket of its own on moto, and a world over it.
     async fn world_on_s3(backend: Backend) -> (World, String) {
         let bucket = format!("avatars-{}", uuid::Uuid::new_v4().simple());
-        let client = s3_client();
+        let client = client();
         client
             .create_bucket()
             .bucket(&bucket)
@@ -652,4 +652,101 @@ mod s3 {
                 .await;
         }
     }
+}
+
+/// The bucket port's contract, on every adapter: memory, a folder, S3.
+async fn object_store_contract(objects: &dyn shared::ports::avatars::ObjectStore) {
+    let user = uuid::Uuid::new_v4();
+    let a = format!("avatars/{user}/a.png");
+    let b = format!("avatars/{user}/b.png");
+    let upload = format!("uploads/{user}/{}", "f".repeat(32));
+    assert_eq!(objects.get(&a).await.unwrap(), None);
+    objects.put(&a, b"one".to_vec(), "image/png").await.unwrap();
+    objects.put(&b, b"two".to_vec(), "image/png").await.unwrap();
+    objects
+        .put(&upload, b"three".to_vec(), "image/png")
+        .await
+        .unwrap();
+    assert_eq!(objects.get(&a).await.unwrap().as_deref(), Some(&b"one"[..]));
+    objects.put(&a, b"uno".to_vec(), "image/png").await.unwrap();
+    assert_eq!(objects.get(&a).await.unwrap().as_deref(), Some(&b"uno"[..]));
+    assert_eq!(
+        objects.list(&format!("avatars/{user}/")).await.unwrap(),
+        vec![a.clone(), b.clone()]
+    );
+    objects.delete(&b).await.unwrap();
+    objects.delete(&b).await.unwrap(); // absent: no error
+    assert_eq!(objects.get(&b).await.unwrap(), None);
+    objects
+        .delete_prefix(&format!("avatars/{user}/"))
+        .await
+        .unwrap();
+    assert!(objects
+        .list(&format!("avatars/{user}/"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        objects.list(&format!("uploads/{user}/")).await.unwrap(),
+        vec![upload]
+    );
+}
+
+#[tokio::test]
+async fn every_bucket_adapter_keeps_the_same_contract() {
+    use shared::ports::avatars::ObjectStore;
+    object_store_contract(&shared::adapters::objects::MemoryObjects::default()).await;
+    let folder = std::env::temp_dir().join(format!("avatars-contract-{}", uuid::Uuid::new_v4()));
+    let objects = shared::adapters::objects::FolderObjects::new(&folder);
+    object_store_contract(&objects).await;
+    // The folder refuses keys that would leave it.
+    assert!(objects
+        .put("../escape", b"x".to_vec(), "image/png")
+        .await
+        .is_err());
+    assert!(objects.get("avatars/../../etc/passwd").await.is_err());
+    let _ = std::fs::remove_dir_all(folder);
+
+    let bucket = format!("contract-{}", uuid::Uuid::new_v4().simple());
+    let client = s3::client();
+    client.create_bucket().bucket(&bucket).send().await.unwrap();
+    object_store_contract(&shared::adapters::s3::S3Objects::new(client, bucket)).await;
+}
+
+/// Only the processor links the image decoders (the local server runs the
+/// processor, and the tests make images): no other function does.
+#[test]
+fn only_the_processor_links_image() {
+    let functions = crate::routes_and_events::workspace_file("functions");
+    for entry in std::fs::read_dir(functions).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        let links_image = manifest
+            .lines()
+            .any(|line| line.trim_start().starts_with("image"));
+        assert_eq!(
+            links_image,
+            name == "avatar-processor",
+            "{name}: only avatar-processor may depend on image"
+        );
+    }
+    let shared = std::fs::read_to_string(crate::routes_and_events::workspace_file(
+        "shared/Cargo.toml",
+    ))
+    .unwrap();
+    assert!(!shared
+        .lines()
+        .any(|line| line.trim_start().starts_with("image")));
+    let workspace =
+        std::fs::read_to_string(crate::routes_and_events::workspace_file("Cargo.toml")).unwrap();
+    let image = workspace
+        .lines()
+        .find(|line| line.starts_with("image ="))
+        .expect("the workspace pins image");
+    assert!(image.contains("default-features = false"), "{image}");
+    assert!(
+        image.contains(r#"features = ["png", "jpeg", "webp"]"#),
+        "{image}"
+    );
 }
