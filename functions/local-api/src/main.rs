@@ -61,6 +61,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
          \"phoneNo\":\"+919876543212\"}}'"
     );
     println!("  curl -s {url}/health");
+    if let shared::config::AvatarStorage::Folder(folder) = &config.avatars {
+        println!(
+            "Avatar uploads go to {url}{} and are kept in {}",
+            shared::app::LOCAL_BUCKET_PATH,
+            folder.display()
+        );
+    }
     println!(
         "Emails (confirmation and reset links) and texted codes land in {url}{}",
         local_api::LOCAL_OUTBOX_PATH
