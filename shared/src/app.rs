@@ -35,6 +35,9 @@ pub struct Stores {
     /// Time, a port like the others: tests run the same code on a clock
     /// they move.
     pub clock: Arc<dyn Clock>,
+    /// The avatar bucket: S3 when configured, else in memory (tests) or a
+    /// folder (the local server, see `from_config`).
+    pub objects: Arc<dyn crate::ports::avatars::ObjectStore>,
 }
 
 #[derive(Clone)]
@@ -91,6 +94,8 @@ ports! {
     directory, directory_handle: crate::ports::directory::AccountDirectory;
     /// Credit balances and their ledgers.
     credits, credits_handle: crate::ports::credits::CreditStore;
+    /// Avatar records (the files are in `objects`).
+    avatars, avatars_handle: crate::ports::avatars::AvatarStore;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +135,14 @@ impl Stores {
         Self {
             backend,
             clock: Arc::new(SystemClock),
+            objects: Arc::new(crate::adapters::objects::MemoryObjects::default()),
         }
+    }
+
+    /// Over this bucket instead.
+    pub fn with_objects(mut self, objects: Arc<dyn crate::ports::avatars::ObjectStore>) -> Self {
+        self.objects = objects;
+        self
     }
 
     /// The phone keys of these stores: the table's (from the secret or
@@ -149,6 +161,12 @@ impl Stores {
     }
 
     pub async fn from_config(config: &Config) -> Result<Self, StartupError> {
+        Ok(Self::tables_from_config(config)
+            .await?
+            .with_objects(objects_from_config(config).await))
+    }
+
+    async fn tables_from_config(config: &Config) -> Result<Self, StartupError> {
         match config.storage {
             StorageKind::Memory => Ok(Self::memory()),
             StorageKind::DynamoDb => {
@@ -165,6 +183,96 @@ impl Stores {
             }
         }
     }
+}
+
+/// The avatar bucket as configured. Without the `s3` feature a function
+/// cannot reach S3: it gets a bucket that fails every call (functions that
+/// never touch objects need not link the S3 SDK).
+async fn objects_from_config(config: &Config) -> Arc<dyn crate::ports::avatars::ObjectStore> {
+    match &config.avatars {
+        crate::config::AvatarStorage::Folder(root) => {
+            Arc::new(crate::adapters::objects::FolderObjects::new(root.clone()))
+        }
+        #[cfg(feature = "s3")]
+        crate::config::AvatarStorage::S3 {
+            bucket, endpoint, ..
+        } => Arc::new(crate::adapters::s3::S3Objects::new(
+            crate::adapters::s3::s3_client(endpoint.as_deref()).await,
+            bucket.clone(),
+        )),
+        #[cfg(not(feature = "s3"))]
+        crate::config::AvatarStorage::S3 { .. } => Arc::new(S3NotLinked),
+    }
+}
+
+#[cfg(not(feature = "s3"))]
+struct S3NotLinked;
+
+#[cfg(not(feature = "s3"))]
+#[async_trait::async_trait]
+impl crate::ports::avatars::ObjectStore for S3NotLinked {
+    async fn get(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Err(StoreError::internal(
+            "S3 needs the `s3` feature of the shared crate",
+        ))
+    }
+    async fn put(&self, _: &str, _: Vec<u8>, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::internal(
+            "S3 needs the `s3` feature of the shared crate",
+        ))
+    }
+    async fn delete(&self, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::internal(
+            "S3 needs the `s3` feature of the shared crate",
+        ))
+    }
+    async fn delete_prefix(&self, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::internal(
+            "S3 needs the `s3` feature of the shared crate",
+        ))
+    }
+    async fn list(&self, _: &str) -> Result<Vec<String>, StoreError> {
+        Err(StoreError::internal(
+            "S3 needs the `s3` feature of the shared crate",
+        ))
+    }
+}
+
+/// The signer of the avatar bucket's forms and links: the bucket's, with
+/// the function's own credentials (on Lambda, its role's), or for a local
+/// folder the local server's address (`PUBLIC_BASE_URL`) and credentials
+/// made up for the process.
+pub async fn bucket_signer(
+    config: &Config,
+) -> Result<Arc<crate::adapters::bucket_signer::BucketSigner>, StartupError> {
+    use crate::adapters::bucket_signer::{local_credentials, BucketSigner};
+    Ok(Arc::new(match &config.avatars {
+        crate::config::AvatarStorage::S3 {
+            bucket,
+            endpoint,
+            region,
+        } => {
+            let credentials = sdk_config()
+                .await
+                .credentials_provider()
+                .ok_or(StartupError::NotProvided("AWS credentials"))?;
+            BucketSigner::new(bucket, endpoint.as_deref(), region, credentials)
+        }
+        crate::config::AvatarStorage::Folder(_) => {
+            BucketSigner::at(local_bucket_url(config), "us-east-1", local_credentials())
+        }
+    }))
+}
+
+/// Where the local server serves its stand-in bucket.
+pub const LOCAL_BUCKET_PATH: &str = "/_local/bucket";
+
+pub fn local_bucket_url(config: &Config) -> String {
+    let base = config
+        .public_base_url
+        .as_deref()
+        .unwrap_or("http://127.0.0.1:3000");
+    format!("{base}{LOCAL_BUCKET_PATH}")
 }
 
 /// How long one attempt of an AWS call may wait for its response before it
@@ -321,6 +429,7 @@ pub fn task_runner(stores: &Stores) -> Arc<dyn crate::usecases::task_runner::Tas
         data: stores.account_data_handle(),
         users: stores.users_handle(),
         clock: stores.clock.clone(),
+        objects: stores.objects.clone(),
     })
 }
 

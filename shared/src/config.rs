@@ -83,6 +83,22 @@ pub struct Config {
     pub profile_fields: crate::domain::ProfileFields,
     /// `SIGNUP_CREDITS`, `CREDIT_COSTS`.
     pub credits: crate::usecases::credits::CreditSettings,
+    /// Where avatars live: `AVATAR_BUCKET` (S3, set by the template), or
+    /// in local runs the folder `AVATAR_DIR` (a temporary one when unset).
+    pub avatars: AvatarStorage,
+}
+
+/// The avatar bucket (see `Config::avatars`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AvatarStorage {
+    S3 {
+        bucket: String,
+        /// `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` (moto in tests).
+        endpoint: Option<String>,
+        region: String,
+    },
+    /// Files under a folder, served by the local server itself.
+    Folder(std::path::PathBuf),
 }
 
 /// Where the phone-number keys come from (see `crypto::phone_crypto`).
@@ -434,6 +450,19 @@ impl Config {
             ),
             profile_fields,
             credits: crate::usecases::credits::CreditSettings::from_lookup(get)?,
+            avatars: match get("AVATAR_BUCKET") {
+                Some(bucket) => AvatarStorage::S3 {
+                    bucket,
+                    endpoint: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
+                    region: get("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+                },
+                None => {
+                    AvatarStorage::Folder(get("AVATAR_DIR").map(Into::into).unwrap_or_else(|| {
+                        std::env::temp_dir()
+                            .join(format!("users-service-avatars-{}", std::process::id()))
+                    }))
+                }
+            },
         })
     }
 }

@@ -34,6 +34,8 @@ pub struct Needs {
     pub account_tasks_queue: bool,
     /// Both queues and their dead letters: the health check.
     pub queues: bool,
+    /// The avatar bucket's signer (its credentials): avatar forms and links.
+    pub avatar_links: bool,
 }
 
 impl Needs {
@@ -43,6 +45,7 @@ impl Needs {
         tasks_queue: false,
         account_tasks_queue: false,
         queues: false,
+        avatar_links: false,
     };
     /// Plus the signing keys.
     pub const KEYS: Self = Self {
@@ -53,6 +56,12 @@ impl Needs {
     pub const KEYS_AND_TASKS: Self = Self {
         signing_keys: true,
         tasks_queue: true,
+        ..Self::STORES
+    };
+    /// Plus the signing keys and the avatar bucket's signer.
+    pub const KEYS_AND_AVATAR_LINKS: Self = Self {
+        signing_keys: true,
+        avatar_links: true,
         ..Self::STORES
     };
     /// Plus the signing keys and the account tasks queue.
@@ -75,6 +84,7 @@ pub struct Resources {
     /// Set only by the local server (see `http::admin`): a Lambda's
     /// resources come from `from_env`, which leaves it unset (IAM).
     admin_gate: Option<Arc<dyn AdminGate>>,
+    bucket_signer: Option<Arc<crate::adapters::bucket_signer::BucketSigner>>,
 }
 
 impl Resources {
@@ -87,7 +97,24 @@ impl Resources {
             account_tasks_queue: None,
             queues: None,
             admin_gate: None,
+            bucket_signer: None,
         }
+    }
+
+    pub fn with_bucket_signer(
+        mut self,
+        signer: Arc<crate::adapters::bucket_signer::BucketSigner>,
+    ) -> Self {
+        self.bucket_signer = Some(signer);
+        self
+    }
+
+    pub fn bucket_signer(
+        &self,
+    ) -> Result<Arc<crate::adapters::bucket_signer::BucketSigner>, StartupError> {
+        self.bucket_signer
+            .clone()
+            .ok_or(StartupError::NotProvided("the avatar bucket's signer"))
     }
 
     /// The local server's admin gate instead of IAM (never called by a
@@ -125,6 +152,9 @@ impl Resources {
         let mut resources = Self::new(&config, &stores);
         if E::NEEDS.signing_keys {
             resources = resources.with_signing_keys(key_ring(&config).await?);
+        }
+        if E::NEEDS.avatar_links {
+            resources = resources.with_bucket_signer(crate::app::bucket_signer(&config).await?);
         }
         if E::NEEDS.queues {
             resources = resources.with_queues(Queues::from_config(&config).await?);

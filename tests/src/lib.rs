@@ -5,6 +5,7 @@
 pub mod api_reference;
 pub mod dynamodb;
 pub mod faults;
+pub mod images;
 pub mod logs;
 pub mod mail;
 pub mod moto;

@@ -67,6 +67,38 @@ impl World {
         Self::build_with(backend, ring, config, queues, Some(runner))
     }
 
+    /// Over this bucket, its forms and links signed by `signer` (S3 on
+    /// moto; the default is the local stand-in bucket over memory).
+    pub fn with_bucket(
+        mut backend: Backend,
+        objects: Arc<dyn shared::ports::avatars::ObjectStore>,
+        signer: Arc<shared::adapters::bucket_signer::BucketSigner>,
+    ) -> Self {
+        let config = default_config();
+        let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+        backend.stores = backend
+            .stores
+            .clone()
+            .with_clock(clock.clone())
+            .with_objects(objects);
+        let ring = Arc::new(KeyRing::fixed(KeySet::generate(OffsetDateTime::now_utc())));
+        let app = local_api::LocalApp::assemble(
+            &backend.stores,
+            &config,
+            ring,
+            Queues::memory(config.task_max_receives),
+            shared::app::task_runner(&backend.stores),
+            local_api::admin_token::AdminToken::random(),
+            signer,
+        )
+        .expect("valid app");
+        Self {
+            backend,
+            clock,
+            app,
+        }
+    }
+
     fn build(
         backend: Backend,
         ring: Arc<KeyRing>,

@@ -3,6 +3,7 @@
 //! route table to the same handler functions.
 
 pub mod admin_token;
+pub mod bucket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -89,6 +90,8 @@ pub struct LocalApp {
     pub mailbox: Arc<LocalMailbox>,
     /// The bearer token of the `/admin/` routes in this process.
     pub admin_token: Arc<admin_token::AdminToken>,
+    /// Signs (and, for the local bucket, checks) avatar forms and links.
+    pub bucket_signer: Arc<shared::adapters::bucket_signer::BucketSigner>,
 }
 
 impl LocalApp {
@@ -125,11 +128,31 @@ impl LocalApp {
         runner: Arc<dyn TaskRunner>,
         token: admin_token::AdminToken,
     ) -> Result<Self, StartupError> {
+        let signer = Arc::new(shared::adapters::bucket_signer::BucketSigner::at(
+            shared::app::local_bucket_url(config),
+            "us-east-1",
+            shared::adapters::bucket_signer::local_credentials(),
+        ));
+        Self::assemble(stores, config, ring, queues, runner, token, signer)
+    }
+
+    /// With this signer of avatar forms and links: the local bucket's (see
+    /// `with_admin_token`) or a real bucket's.
+    pub fn assemble(
+        stores: &Stores,
+        config: &Config,
+        ring: Arc<KeyRing>,
+        queues: Queues,
+        runner: Arc<dyn TaskRunner>,
+        token: admin_token::AdminToken,
+        bucket_signer: Arc<shared::adapters::bucket_signer::BucketSigner>,
+    ) -> Result<Self, StartupError> {
         let admin_token = Arc::new(token);
         let resources = Resources::new(config, stores)
             .with_signing_keys(ring)
             .with_queues(queues.clone())
-            .with_admin_gate(admin_token.clone());
+            .with_admin_gate(admin_token.clone())
+            .with_bucket_signer(bucket_signer.clone());
         let mailbox = Arc::new(LocalMailbox::default());
         Ok(Self {
             routes: Routes::build(&resources)?,
@@ -156,6 +179,7 @@ impl LocalApp {
             queues,
             mailbox,
             admin_token,
+            bucket_signer,
         })
     }
 
@@ -265,6 +289,7 @@ pub const LOCAL_OUTBOX_PATH: &str = "/_local/outbox";
 pub fn router(app: Arc<LocalApp>) -> axum::Router {
     axum::Router::new()
         .route(LOCAL_OUTBOX_PATH, axum::routing::get(local_outbox))
+        .merge(bucket::routes())
         .fallback(serve)
         .with_state(app)
 }

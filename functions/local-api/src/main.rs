@@ -25,13 +25,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ring = shared::app::key_ring(&config).await?;
     let queues = shared::background::Queues::from_config(&config).await?;
     let runner = shared::app::task_runner(&stores);
-    let app = Arc::new(local_api::LocalApp::with_admin_token(
+    // Avatars: the local bucket (files under AVATAR_DIR or a temporary
+    // folder), or S3 when AVATAR_BUCKET names one.
+    let signer = shared::app::bucket_signer(&config).await?;
+    let app = Arc::new(local_api::LocalApp::assemble(
         &stores,
         &config,
         ring,
         queues,
         runner,
         local_api::admin_token::AdminToken::from_env(),
+        signer,
     )?);
     // The outbox relay and both queue workers, in this process, unless
     // LOCAL_BACKGROUND=off: the cold-start harness uses this server only to
@@ -58,6 +62,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
          \"phoneNo\":\"+919876543212\"}}'"
     );
     println!("  curl -s {url}/health");
+    if let shared::config::AvatarStorage::Folder(folder) = &config.avatars {
+        println!(
+            "Avatar uploads go to {url}{} and are kept in {}",
+            shared::app::LOCAL_BUCKET_PATH,
+            folder.display()
+        );
+    }
     println!(
         "Emails (confirmation and reset links) and texted codes land in {url}{}",
         local_api::LOCAL_OUTBOX_PATH

@@ -43,6 +43,7 @@ pub enum ErrorCode {
     OtpInvalid,
     InsufficientCredits,
     SignatureInvalid,
+    UnsupportedFile,
 }
 
 impl ErrorCode {
@@ -81,6 +82,7 @@ impl ErrorCode {
             Self::OtpInvalid => "otp_invalid",
             Self::InsufficientCredits => "insufficient_credits",
             Self::SignatureInvalid => "signature_invalid",
+            Self::UnsupportedFile => "unsupported_file",
         }
     }
 }

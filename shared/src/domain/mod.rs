@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod birth_date;
 pub mod credits;
+pub mod avatar;
 pub mod device;
 pub mod email;
 pub mod errors;

@@ -95,6 +95,29 @@ fn bearer_token(request: &Request) -> Result<&str, ApiError> {
 
 impl Authenticator {
     pub async fn authenticate(&self, request: &Request) -> Result<Principal, ApiError> {
+        let (user_id, session_id, claims) = self.verified_claims(request).await?;
+        let (account, session) = self.sessions.user_and_session(user_id, session_id).await?;
+        self.admit(account, session, claims)
+    }
+
+    /// `authenticate`, with the caller's avatar read in the same round trip
+    /// (`GET /users/me`).
+    pub async fn authenticate_with_avatar(
+        &self,
+        request: &Request,
+        avatars: &dyn crate::ports::avatars::AvatarStore,
+    ) -> Result<(Principal, Option<crate::domain::avatar::Avatar>), ApiError> {
+        let (user_id, session_id, claims) = self.verified_claims(request).await?;
+        let (account, session, avatar) = avatars.signed_in_with_avatar(user_id, session_id).await?;
+        Ok((self.admit(account, session, claims)?, avatar))
+    }
+
+    /// The bearer token's claims, checked, and the user and session they
+    /// name.
+    async fn verified_claims(
+        &self,
+        request: &Request,
+    ) -> Result<(UserId, SessionId, AccessClaims), ApiError> {
         let token = bearer_token(request)?;
         let now = self.clock.now();
         let claims = match verify_access_token(&self.ring, &self.settings, token, now).await {
@@ -116,7 +139,17 @@ impl Authenticator {
             .map_err(|_| invalid("The access token is not valid."))?;
         let session_id = SessionId::parse(&claims.sid)
             .ok_or_else(|| invalid("The access token is not valid."))?;
-        let (account, session) = self.sessions.user_and_session(user_id, session_id).await?;
+        Ok((user_id, session_id, claims))
+    }
+
+    /// The principal, if the session is live and the account active.
+    fn admit(
+        &self,
+        account: Option<Account>,
+        session: Option<Session>,
+        claims: AccessClaims,
+    ) -> Result<Principal, ApiError> {
+        let now = self.clock.now();
         let session = session
             .filter(|s| s.is_live(now))
             .ok_or_else(|| invalid("The session has ended."))?;

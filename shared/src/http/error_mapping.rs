@@ -399,3 +399,16 @@ impl From<crate::usecases::payments::WebhookError> for ApiError {
         }
     }
 }
+
+impl From<crate::usecases::avatars::AvatarError> for ApiError {
+    fn from(error: crate::usecases::avatars::AvatarError) -> Self {
+        use crate::usecases::avatars::AvatarError;
+        match error {
+            AvatarError::Rejected(errors) => ApiError::validation(errors),
+            // Credentials that cannot be read now (the role's refresh) are
+            // worth a retry.
+            AvatarError::Signing(error) => ApiError::unavailable(Box::new(error)),
+            AvatarError::Store(error) => error.into(),
+        }
+    }
+}

@@ -47,6 +47,9 @@ macro_rules! route_table {
             PushTokenDelete DELETE "/users/me/push-tokens/{id}" => PushTokenDeleteFunction, push_token_delete::handle, user_paths::push_token_delete;
             AccountDelete DELETE "/users/me" => AccountDeleteFunction, account_delete::handle, user_paths::account_delete;
             AccountExport POST "/users/me/export" => AccountExportFunction, account_export::handle, user_paths::account_export;
+            AvatarUpload POST "/users/me/avatar" => AvatarFunction, avatar::upload, avatar_paths::avatar_upload;
+            AvatarGet GET "/users/me/avatar" => AvatarFunction, avatar::show, avatar_paths::avatar_get;
+            AvatarDelete DELETE "/users/me/avatar" => AvatarFunction, avatar::remove, avatar_paths::avatar_delete;
             OpenApi GET "/openapi.json" => OpenApiFunction, openapi::handle, service_paths::openapi;
             Docs GET "/docs" => DocsFunction, docs::page, service_paths::docs;
             DocsAsset GET "/docs/assets/{file}" => DocsFunction, docs::asset, service_paths::docs_asset;

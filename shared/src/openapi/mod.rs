@@ -7,6 +7,7 @@
 pub(crate) mod admin_paths;
 pub(crate) mod auth_paths;
 pub(crate) mod credit_paths;
+pub(crate) mod avatar_paths;
 mod operation;
 mod profile;
 pub use profile::document_json;
@@ -75,6 +76,11 @@ use schemas::*;
         PushTokenPage,
         crate::http::pagination::PageMeta,
         PushTokenCreateRequest,
+        avatar_paths::AvatarUploadRequest,
+        crate::usecases::avatars::UploadView,
+        crate::usecases::avatars::UploadFormView,
+        crate::usecases::avatars::AvatarView,
+        avatar_paths::AvatarRemoved,
         crate::http::views::PushTokenView,
         PushTokenUpdateRequest,
         PushTokenDeleted,

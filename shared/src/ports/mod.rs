@@ -3,6 +3,7 @@
 
 pub mod account_data;
 pub mod credits;
+pub mod avatars;
 pub mod directory;
 pub mod ip_blocks;
 pub mod notifications;

@@ -151,6 +151,8 @@ pub struct AccountRunner {
     pub data: Arc<dyn AccountData>,
     pub users: Arc<dyn UserStore>,
     pub clock: Arc<dyn Clock>,
+    /// The avatar bucket: the account's files go with it.
+    pub objects: Arc<dyn crate::ports::avatars::ObjectStore>,
 }
 
 fn transient(error: StoreError) -> TaskFailure {
@@ -180,6 +182,14 @@ impl TaskRunner for AccountRunner {
                     self.clock.now(),
                     json!({ "email": email }),
                 );
+                // The files first: a failure here retries the whole task,
+                // while the account (and its avatar record) still exists.
+                for prefix in crate::domain::avatar::user_prefixes(task.owner) {
+                    self.objects
+                        .delete_prefix(&prefix)
+                        .await
+                        .map_err(transient)?;
+                }
                 let finished = self
                     .data
                     .erase_account(task.owner, task.id, &event)

@@ -25,6 +25,8 @@ pub const EVENT_SAMPLES: &[&str] = &[
     "outbox-relay-stream.json",
     "cleanup-schedule.json",
     "key-rotation-schedule.json",
+    // Fed through the processor by the S3 tests (avatars.rs).
+    "avatar-processor-s3.json",
 ];
 
 fn sample(name: &str) -> String {

@@ -1,6 +1,7 @@
 //! The integration suite: one binary, so the workspace links it once.
 
 mod admin;
+mod avatars;
 mod background;
 mod cleanup_job;
 mod concurrency;

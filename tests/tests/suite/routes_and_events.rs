@@ -130,6 +130,13 @@ async fn every_route_builds_from_what_it_declares() {
         if needs.queues || needs.tasks_queue || needs.account_tasks_queue {
             resources = resources.with_queues(shared::background::Queues::memory(3));
         }
+        if needs.avatar_links {
+            resources = resources.with_bucket_signer(
+                shared::app::bucket_signer(&config)
+                    .await
+                    .expect("local signer"),
+            );
+        }
         if let Err(error) = Routes::build_one(id, &resources) {
             panic!("{id:?} does not build from {needs:?}: {error}");
         }
@@ -243,6 +250,9 @@ async fn event_story(alg: shared::tokens::KeyAlgorithm) {
         ("push-tokens-deactivate.json", 200),
         ("push-token-delete.json", 200),
         ("push-token-get.json", 404),
+        ("avatar-upload.json", 201),
+        ("avatar-get.json", 200),
+        ("avatar-delete.json", 200),
         ("account-export.json", 202),
         ("task-get.json", 200),
         // The mailed-link flows of the first account (alice).

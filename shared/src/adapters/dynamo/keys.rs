@@ -103,6 +103,12 @@ pub fn migration(name: &str) -> Key {
     Key::new(format!("MIGRATION#{name}"), "STATE")
 }
 
+/// A user's avatar record, beside the profile in the user's partition
+/// (so the account's erasure removes it with the rest).
+pub fn avatar(id: UserId) -> Key {
+    Key::new(user_partition(id), "AVATAR")
+}
+
 pub fn username_claim(username_key: &str) -> Key {
     Key::new(format!("USERNAME#{username_key}"), "CLAIM")
 }

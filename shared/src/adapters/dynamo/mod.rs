@@ -3,6 +3,7 @@
 mod account_data;
 mod accounts;
 mod credits;
+mod avatars;
 mod directory;
 pub mod errors;
 mod ip_blocks;

@@ -5,6 +5,7 @@
 mod account_data;
 mod audit;
 mod credits;
+mod avatars;
 mod directory;
 mod ip_blocks;
 mod one_time;
@@ -80,6 +81,7 @@ struct Tables {
     credit_once: std::collections::HashSet<String>,
     /// Paid packs by payment intent.
     purchases: HashMap<String, crate::domain::Purchase>,
+    avatars: HashMap<UserId, crate::domain::avatar::Avatar>,
 }
 
 impl Tables {
