@@ -2,9 +2,9 @@
 //! values ("parse, don't validate").
 
 pub mod audit;
+pub mod avatar;
 pub mod birth_date;
 pub mod credits;
-pub mod avatar;
 pub mod device;
 pub mod email;
 pub mod errors;

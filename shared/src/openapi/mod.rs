@@ -6,8 +6,8 @@
 
 pub(crate) mod admin_paths;
 pub(crate) mod auth_paths;
-pub(crate) mod credit_paths;
 pub(crate) mod avatar_paths;
+pub(crate) mod credit_paths;
 mod operation;
 mod profile;
 pub use profile::document_json;
@@ -266,6 +266,6 @@ mod tests {
         for code in ["required", "email_conflict", "token_reused", "unavailable"] {
             assert!(codes.iter().any(|c| c == code), "{code} missing");
         }
-        assert_eq!(codes.len(), 31);
+        assert_eq!(codes.len(), 34);
     }
 }

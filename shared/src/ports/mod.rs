@@ -2,8 +2,8 @@
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
 pub mod account_data;
-pub mod credits;
 pub mod avatars;
+pub mod credits;
 pub mod directory;
 pub mod ip_blocks;
 pub mod notifications;

@@ -2,8 +2,8 @@
 
 mod account_data;
 mod accounts;
-mod credits;
 mod avatars;
+mod credits;
 mod directory;
 pub mod errors;
 mod ip_blocks;

@@ -4,8 +4,8 @@
 
 mod account_data;
 mod audit;
-mod credits;
 mod avatars;
+mod credits;
 mod directory;
 mod ip_blocks;
 mod one_time;
