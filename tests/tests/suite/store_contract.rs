@@ -240,6 +240,34 @@ async fn creation_writes_its_audit_record_and_a_conflict_does_not(backend: &Back
     assert_eq!(records, vec![audit]);
 }
 
+/// A login sets `last_login` without touching `updated_at`: a profile
+/// update that read the user before that login must not write the old
+/// value back (it is refused as stale, and the use case reads again).
+async fn a_profile_update_keeps_a_login_that_happened_meanwhile(backend: &Backend) {
+    let world = integration_tests::world::World::new(backend.clone());
+    let id = world.sign_up("lena", "lena@example.com").await;
+    let id = UserId::from_uuid(id.parse().unwrap());
+    let users = backend.stores.users();
+    let current = users.get(id).await.unwrap().unwrap();
+    assert_eq!(current.last_login, None);
+    world
+        .log_in("lena", integration_tests::world::PASSWORD)
+        .await;
+    let mut updated = current.clone();
+    updated.profile.first_name = Some(ProfileText::parse("Lena", 150).unwrap());
+    updated.updated_at = current.updated_at + time::Duration::seconds(1);
+    let audit = audit_for(&current, updated.updated_at);
+    match users.update(&current, &updated, &audit, &[]).await {
+        Ok(()) | Err(shared::ports::UpdateUserError::Stale) => {}
+        Err(error) => panic!("{error:?}"),
+    }
+    let stored = users.get(id).await.unwrap().unwrap();
+    assert!(
+        stored.last_login.is_some(),
+        "the login's timestamp was lost"
+    );
+}
+
 integration_tests::contract_on_both_backends!(
     created_user_reads_back_identically,
     taken_username_conflicts_and_writes_nothing,
@@ -249,6 +277,7 @@ integration_tests::contract_on_both_backends!(
     audit_records_by_day_in_order,
     creation_writes_its_audit_record_and_a_conflict_does_not,
     unread_counts_stop_short_of_the_lock,
+    a_profile_update_keeps_a_login_that_happened_meanwhile,
 );
 
 /// The unread count (login's lock, issue #17 item 3) on both adapters:

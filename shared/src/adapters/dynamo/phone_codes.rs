@@ -182,18 +182,7 @@ impl PhoneCodes for DynamoStore {
                 .name("#code_hash", "code_hash")
                 .value(":code_hash", s(code.code_hash.clone())),
         )?];
-        // The account's last sign-in, without touching `updated_at` (the
-        // profile's optimistic-concurrency version).
-        writes.push(Write::update(
-            &self.table,
-            &keys::user(new.session.user_id),
-            "SET #last_login = :at",
-            Some("attribute_exists(#pk)"),
-            Expression::default()
-                .name("#pk", keys::PK)
-                .name("#last_login", super::phone_items::LAST_LOGIN)
-                .value(":at", s(super::store::format_time(new.session.created_at))),
-        )?);
+        writes.push(self.last_login_write(new)?);
         writes.extend(self.session_writes(new)?);
         match self.transact(writes).await {
             Ok(()) => Ok(()),

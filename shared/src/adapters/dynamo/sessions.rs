@@ -94,6 +94,22 @@ impl DynamoStore {
         Ok(writes)
     }
 
+    /// The account's last sign-in, for the session's transaction, without
+    /// touching `updated_at` (the profile's optimistic-concurrency
+    /// version). Password and phone logins both write it.
+    pub(super) fn last_login_write(&self, new: &NewSession) -> Result<Write, StoreError> {
+        Write::update(
+            &self.table,
+            &keys::user(new.session.user_id),
+            "SET #last_login = :at",
+            Some("attribute_exists(#pk)"),
+            Expression::default()
+                .name("#pk", keys::PK)
+                .name("#last_login", super::phone_items::LAST_LOGIN)
+                .value(":at", s(super::store::format_time(new.session.created_at))),
+        )
+    }
+
     pub(super) fn upsert_device(&self, device: &Device) -> Result<Write, StoreError> {
         let mut item: Item = to_item(DeviceItem::from(device)).map_err(mapping_error)?;
         let first_seen = item.remove("first_seen");
@@ -297,19 +313,7 @@ impl SessionStore for DynamoStore {
 
     async fn start_session(&self, new: &NewSession) -> Result<(), StoreError> {
         let mut writes = self.session_writes(new)?;
-        // The account's last login, in the same transaction, without
-        // touching `updated_at` (the profile's optimistic-concurrency
-        // version).
-        writes.push(Write::update(
-            &self.table,
-            &keys::user(new.session.user_id),
-            "SET #last_login = :at",
-            Some("attribute_exists(#pk)"),
-            Expression::default()
-                .name("#pk", keys::PK)
-                .name("#last_login", super::phone_items::LAST_LOGIN)
-                .value(":at", s(super::store::format_time(new.session.created_at))),
-        )?);
+        writes.push(self.last_login_write(new)?);
         self.transact(writes)
             .await
             .map_err(TransactError::into_store_error)

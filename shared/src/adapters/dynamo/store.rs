@@ -142,19 +142,28 @@ impl DynamoStore {
     }
 
     /// Replaces the user item only if it is still `current` (same
-    /// `updated_at` and password hash).
+    /// `updated_at`, password hash and last login: a login sets
+    /// `last_login` without touching `updated_at`, and the put would
+    /// otherwise write back the one it read).
     async fn replace_user(&self, current: &User, updated: &User) -> Result<Write, StoreError> {
         let item = self.seal_member(updated).await?;
-        Write::put(
-            &self.table,
-            item,
-            Some("#updated = :updated AND #hash = :hash"),
-            Expression::default()
-                .name("#updated", "updated_at")
-                .name("#hash", "password_hash")
-                .value(":updated", s(format_time(current.updated_at)))
-                .value(":hash", s(current.password_hash.as_phc())),
-        )
+        let expression = Expression::default()
+            .name("#updated", "updated_at")
+            .name("#hash", "password_hash")
+            .name("#last_login", super::phone_items::LAST_LOGIN)
+            .value(":updated", s(format_time(current.updated_at)))
+            .value(":hash", s(current.password_hash.as_phc()));
+        let (condition, expression) = match current.last_login {
+            Some(at) => (
+                "#updated = :updated AND #hash = :hash AND #last_login = :last_login",
+                expression.value(":last_login", s(format_time(at))),
+            ),
+            None => (
+                "#updated = :updated AND #hash = :hash AND attribute_not_exists(#last_login)",
+                expression,
+            ),
+        };
+        Write::put(&self.table, item, Some(condition), expression)
     }
 }
 
