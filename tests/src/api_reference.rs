@@ -151,8 +151,29 @@ fn schema_section(out: &mut String, name: &str, schema: &Value) {
     if !description.is_empty() {
         let _ = writeln!(out, "{description}\n");
     }
-    let Some(properties) = schema["properties"].as_object() else {
+    if let Some(parts) = schema["allOf"].as_array() {
+        // A flattened field (`#[serde(flatten)]`): the named schemas'
+        // fields, then the inline part's own.
+        let named: Vec<String> = parts
+            .iter()
+            .filter(|part| part.get("properties").is_none())
+            .map(|part| format!("`{}`", type_of(part)))
+            .collect();
+        let _ = writeln!(out, "The fields of {}, and:\n", named.join(" and "));
+        for part in parts.iter().filter(|part| part.get("properties").is_some()) {
+            property_table(out, part);
+        }
+        return;
+    }
+    if schema["properties"].is_object() {
+        property_table(out, schema);
+    } else {
         let _ = writeln!(out, "Type: `{}`. {}\n", type_of(schema), rules(schema));
+    }
+}
+
+fn property_table(out: &mut String, schema: &Value) {
+    let Some(properties) = schema["properties"].as_object() else {
         return;
     };
     let required: Vec<&str> = schema["required"]

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::adapters::bucket_signer::BucketSigner;
 use shared::app::{StartupError, Stores};
 use shared::domain::ProfileFields;
 use shared::http::auth::Authenticator;
 use shared::http::routes::RouteId;
-use shared::http::views::SignedInView;
+use shared::http::views::{MeView, SignedInView};
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
 use shared::usecases::avatars::Avatars;
@@ -52,12 +52,10 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.stores.clock.as_ref(),
         };
         let avatar_url = avatars.url(avatar.as_ref()).await.map_err(ApiError::from)?;
-        let mut user =
-            serde_json::to_value(SignedInView::new(&principal.account, &state.profile_fields))
-                .map_err(|error| ApiError::internal(Box::new(error)))?;
-        if let Value::Object(fields) = &mut user {
-            fields.insert("avatar_url".into(), json!(avatar_url));
-        }
+        let user = MeView {
+            account: SignedInView::new(&principal.account, &state.profile_fields),
+            avatar_url,
+        };
         Reply::new(StatusCode::OK, "User retrieved", &json!({ "user": user }))
     })
     .await

@@ -181,6 +181,18 @@ impl<'a> SignedInView<'a> {
     }
 }
 
+/// `data.user` of `GET /users/me`: the account as `SignedInView` shows
+/// it, and its avatar's link.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeView<'a> {
+    #[serde(flatten)]
+    pub account: SignedInView<'a>,
+    /// A short-lived presigned link to the processed avatar; `null` when
+    /// there is none (yet).
+    pub avatar_url: Option<String>,
+}
+
 /// A task as `GET /tasks/{id}` shows it.
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

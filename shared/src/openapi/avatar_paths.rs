@@ -72,7 +72,8 @@ pub fn avatar_get() -> Operation {
         "getAvatar",
         TAG,
         "The avatar's state",
-        "`none`, `processing` (uploaded or awaited, not checked yet), `ready` with `url` (a link \
+        "`none`, `processing` (uploaded or awaited, not checked yet; a form unused for 25 minutes \
+         reads as `none` again), `ready` with `url` (a link \
          valid 15 minutes; `GET /users/me` shows it as `avatar_url`) or `rejected` with `error: \
          unsupported_file`.",
     )

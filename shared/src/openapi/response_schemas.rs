@@ -97,7 +97,7 @@ pub struct Empty {}
 /// `data` of `GET /users/me`.
 #[derive(Serialize, ToSchema)]
 pub struct MeData {
-    pub user: SignedInView<'static>,
+    pub user: crate::http::views::MeView<'static>,
 }
 
 /// A phone account's location after an update.

@@ -5,7 +5,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::adapters::bucket_signer::{BucketSigner, PresignedPost, SignError, DOWNLOAD_URL_TTL};
+use crate::adapters::bucket_signer::{
+    BucketSigner, PresignedPost, SignError, DOWNLOAD_URL_TTL, UPLOAD_FORM_TTL,
+};
 use crate::domain::avatar::{
     upload_key, user_prefixes, Avatar, AvatarRequest, AvatarStatus, AVATAR_PREFIX,
 };
@@ -23,6 +25,14 @@ pub enum AvatarError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// How long an avatar may wait for its file: the upload form's life, then
+/// time for S3's event delivery and the processor's retries. An avatar
+/// still `processing` after that never got a file (the form was not used,
+/// or its processing was lost), so it reads as `none` and the user can
+/// simply upload again.
+pub const ABANDONED_AFTER: std::time::Duration =
+    std::time::Duration::from_secs(UPLOAD_FORM_TTL.as_secs() + 15 * 60);
 
 /// The avatar operations of one request.
 pub struct Avatars<'a> {
@@ -138,7 +148,11 @@ impl Avatars<'_> {
     }
 
     pub async fn view(&self, user: UserId) -> Result<AvatarView, AvatarError> {
-        let avatar = self.store.avatar(user).await?;
+        let avatar = self
+            .store
+            .avatar(user)
+            .await?
+            .filter(|avatar| !self.abandoned(avatar));
         Ok(AvatarView {
             status: match avatar.as_ref().map(|a| a.status) {
                 None => "none",
@@ -151,6 +165,11 @@ impl Avatars<'_> {
                 .filter(|a| a.status == AvatarStatus::Rejected)
                 .map(|_| ErrorCode::UnsupportedFile),
         })
+    }
+
+    fn abandoned(&self, avatar: &Avatar) -> bool {
+        avatar.status == AvatarStatus::Processing
+            && self.clock.now() - avatar.updated_at > ABANDONED_AFTER
     }
 
     /// Removes the avatar and every file of the user's.

@@ -350,7 +350,35 @@ async fn deleting_the_account_removes_its_avatar_files(world: World) {
     );
 }
 
+/// A form that is never used leaves the avatar `processing` only until the
+/// form and the processor's retries are surely over; then it reads `none`,
+/// and a new upload works as usual.
+async fn an_abandoned_upload_reads_as_none(world: World) {
+    let (_, tokens) = member(&world, "walter").await;
+    ask_form(&world, &tokens, "image/png", 1_000).await;
+    assert_eq!(
+        avatar(&world, &tokens).await,
+        json!({"status": "processing"})
+    );
+    let waited = time::Duration::try_from(shared::usecases::avatars::ABANDONED_AFTER).unwrap();
+    world.clock.advance(waited);
+    // Access tokens live less than that: sign in again on the moved clock.
+    let tokens = world.log_in("walter", PASSWORD).await;
+    assert_eq!(
+        avatar(&world, &tokens).await,
+        json!({"status": "processing"})
+    );
+    world.clock.advance(time::Duration::seconds(1));
+    assert_eq!(avatar(&world, &tokens).await, json!({"status": "none"}));
+
+    upload_locally(&world, &tokens, "image/png", &images::png(96, 64))
+        .await
+        .expect("a new form works");
+    assert_eq!(avatar(&world, &tokens).await["status"], "ready");
+}
+
 integration_tests::on_both_backends!(
+    an_abandoned_upload_reads_as_none,
     png_jpeg_and_webp_become_the_avatar_without_their_metadata,
     what_is_not_an_image_is_rejected_as_unsupported_file,
     the_form_binds_size_type_and_key,
