@@ -7,9 +7,13 @@ password, a token that really arrived by email, a number that is a real
 mobile number. Without them every such case is refused and the run never
 reaches the logic behind the check. Negative cases are left as generated.
 Operations that would spend the run's account (password change, deletion)
-get a fresh account of their own.
+get a fresh account of their own, and so do the admin actions on a user.
+The admin routes take the local server's admin token; the webhook's
+positive cases carry a valid `Stripe-Signature` for the bytes sent.
 """
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -26,6 +30,9 @@ LOGIN = os.environ["SCHEMATHESIS_LOGIN"]
 PASSWORD = os.environ["SCHEMATHESIS_PASSWORD"]
 SIGNED_IN = os.environ.get("SCHEMATHESIS_SIGNED_IN") == "1"
 TOKEN = os.environ.get("SCHEMATHESIS_TOKEN", "")
+ADMIN_TOKEN = os.environ.get("SCHEMATHESIS_ADMIN_TOKEN", "")
+EMAIL = os.environ.get("SCHEMATHESIS_EMAIL", "")
+WEBHOOK_SECRET = os.environ.get("SCHEMATHESIS_WEBHOOK_SECRET", "")
 
 
 def call(method, path, body=None, token=None):
@@ -55,6 +62,12 @@ def mobile_number():
 
 def fresh_account():
     """A new account: (username, email, password, access token)."""
+    name, email, password, access, _ = fresh_account_with_id()
+    return name, email, password, access
+
+
+def fresh_account_with_id():
+    """A new account: (username, email, password, access token, user id)."""
     name = "st" + secrets.token_hex(6)
     email = name + "@example.com"
     password = strong_password()
@@ -64,8 +77,9 @@ def fresh_account():
         "designation": "Fuzzer", "mobileNo": mobile_number(),
         "personalNo": mobile_number(), "phoneNo": mobile_number(),
     })
-    login = call("POST", "/auth/login", {"login": name, "password": password})
-    return name, email, password, login.get("data", {}).get("access_token")
+    login = call("POST", "/auth/login", {"login": name, "password": password}).get("data", {})
+    user_id = login.get("user", {}).get("userId")
+    return name, email, password, login.get("access_token"), user_id
 
 
 def mailed_token(to, prefix):
@@ -81,6 +95,34 @@ def mailed_token(to, prefix):
                 return found.group(1)
         time.sleep(0.1)
     return None
+
+
+def texted_code(number):
+    """The newest code texted to `number` (the local server's outbox);
+    texts go out in the background, so it is waited for."""
+    for _ in range(50):
+        texts = call("GET", "/_local/outbox").get("data", {}).get("sms", [])
+        for text in reversed(texts):
+            found = re.search(r"\b(\d{6})\b", text.get("text", ""))
+            if text.get("to") == number and found:
+                return found.group(1)
+        time.sleep(0.1)
+    return None
+
+
+def phone_login_code():
+    """A phone account and a login code texted to it: (number, code)."""
+    number = mobile_number()
+    call("POST", "/auth/phone/signup", {"name": "Schemathesis", "phone_number": number})
+    call("POST", "/auth/phone/otp", {"phone_number": number, "purpose": "login"})
+    return number, texted_code(number)
+
+
+def stripe_signature(payload):
+    """`Stripe-Signature` as Stripe computes it: HMAC-SHA-256 over `t.payload`."""
+    stamp = str(int(time.time()))
+    mac = hmac.new(WEBHOOK_SECRET.encode(), (stamp + ".").encode() + payload, hashlib.sha256)
+    return f"t={stamp},v1={mac.hexdigest()}"
 
 
 _ui_assets = []
@@ -101,7 +143,7 @@ def set_token(case, token):
     case.headers = {**headers, "Authorization": "Bearer " + token}
 
 
-def repair(case):
+def repair(case, kwargs):
     path, method = case.operation.path, case.method.upper()
     body = case.body if isinstance(case.body, dict) else None
 
@@ -129,6 +171,17 @@ def repair(case):
         body["token"] = mailed_token(email, "pr_") or body.get("token")
         body["new_password"] = body["confirm_password"] = strong_password()
 
+    elif (method, path) == ("POST", "/auth/phone/login") and body is not None:
+        number, code = phone_login_code()
+        body["phone_number"] = number
+        if code:
+            body["code"] = code
+    elif (method, path) == ("POST", "/webhooks/stripe") and WEBHOOK_SECRET and body is not None:
+        # The bytes the transport would send, signed; passed as they are so
+        # that what is signed is exactly what arrives.
+        payload = json.dumps(body).encode()
+        kwargs["data"] = payload
+        case.headers = {**(case.headers or {}), "Stripe-Signature": stripe_signature(payload)}
     elif (method, path) == ("GET", "/ui/assets/{file}"):
         case.path_parameters = {**(case.path_parameters or {}), "file": ui_asset()}
 
@@ -145,16 +198,31 @@ def repair(case):
             body["new_password"] = body["confirm_password"] = strong_password()
         else:
             body["password"] = password
-    elif (method, path) == ("PATCH", "/users/me") and body is not None:
+    elif path == "/users/me" and method in {"PATCH", "PUT"} and body is not None:
         # A new address needs the password and a confirmation by email:
         # tested in the integration suite; here the rest of the profile.
-        body.pop("email", None)
+        # The username stays (the hooks sign in with it).
         body.pop("current_password", None)
+        if method == "PATCH":
+            body.pop("email", None)
+            body.pop("username", None)
+        else:
+            body["email"], body["username"] = EMAIL, LOGIN
         for field in ("mobileNo", "personalNo", "phoneNo"):
             if field in body:
                 body[field] = mobile_number()
-        if "username" in body:
-            body["username"] = "st" + secrets.token_hex(6)
+    elif path.startswith("/admin/users/{id}"):
+        # Actions on a user of their own: some would end the run's session.
+        *_, user_id = fresh_account_with_id()
+        if user_id:
+            case.path_parameters = {**(case.path_parameters or {}), "id": user_id}
+    elif (method, path) == ("POST", "/admin/ip-blocks") and body is not None:
+        body["network"] = f"198.51.100.{secrets.randbelow(256)}/32"
+    elif (method, path) == ("DELETE", "/admin/ip-blocks/{id}"):
+        block = call("POST", "/admin/ip-blocks", {"network": "203.0.113.0/24", "reason": "schemathesis"}, ADMIN_TOKEN)
+        block_id = block.get("data", {}).get("id")
+        if block_id:
+            case.path_parameters = {**(case.path_parameters or {}), "id": block_id}
     elif (method, path) == ("DELETE", "/users/me/devices/{id}"):
         device = "st-" + secrets.token_hex(6)
         call("POST", "/auth/login", {"login": LOGIN, "password": PASSWORD, "device_id": device})
@@ -175,15 +243,21 @@ def repair(case):
 
 
 @schemathesis.hook
-def before_call(context, case, **kwargs):
-    if SIGNED_IN and not any(k.lower() == "authorization" for k in (case.headers or {})):
-        # The run's session for every case, set here rather than with `-H`
-        # so that a case given an account of its own can carry its token.
-        set_token(case, TOKEN)
+def before_call(context, case, kwargs):
     meta = case.meta
-    if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
+    positive = meta is not None and meta.generation.mode == GenerationMode.POSITIVE
+    if SIGNED_IN:
+        # The run's session, set here rather than with `-H` so that a case
+        # given an account of its own can carry its token. Valid cases get
+        # it even when the generator wrote an Authorization header of its
+        # own (a missing or broken token is the anonymous run's subject).
+        has_auth = any(k.lower() == "authorization" for k in (case.headers or {}))
+        if positive or not has_auth:
+            admin = case.operation.path.startswith("/admin/")
+            set_token(case, ADMIN_TOKEN if admin else TOKEN)
+    if not positive:
         return
-    repair(case)
+    repair(case, kwargs)
 
 
 DEBUG_LOG = os.environ.get("SCHEMATHESIS_DEBUG_LOG")
@@ -194,4 +268,4 @@ def after_call(context, case, response):
     meta = case.meta
     if DEBUG_LOG and meta is not None and meta.generation.mode == GenerationMode.POSITIVE and response.status_code >= 400:
         with open(DEBUG_LOG, "a") as log:
-            log.write(f"{case.method} {case.operation.path} {response.status_code} {json.dumps(case.body, default=str)} -> {response.text[:300]}\n")
+            log.write(f"{'signed' if SIGNED_IN else 'anon'} {case.method} {case.operation.path} {response.status_code} {json.dumps(case.body, default=str)} -> {response.text[:300]}\n")

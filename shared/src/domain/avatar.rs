@@ -18,10 +18,14 @@ pub const AVATAR_PREFIX: &str = "avatars/";
 
 /// The types an upload may declare. The declaration binds the upload's
 /// `Content-Type`; the processor still decides by the bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AvatarContentType {
+    #[serde(rename = "image/jpeg")]
     Jpeg,
+    #[serde(rename = "image/png")]
     Png,
+    #[serde(rename = "image/webp")]
     Webp,
 }
 
@@ -156,6 +160,10 @@ mod tests {
 
     #[test]
     fn a_request_names_a_type_and_a_size_within_the_limit() {
+        // The names the OpenAPI document lists are the ones parsed.
+        for kind in AvatarContentType::ALL {
+            assert_eq!(json!(kind), json!(kind.as_str()));
+        }
         let request = parse(json!({"content_type": "image/png", "size": 1000})).unwrap();
         assert_eq!(request.content_type, AvatarContentType::Png);
         let errors =

@@ -197,7 +197,9 @@ pub fn parse_admin_entry(
             None
         }
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(a) if a != 0 && a.abs() <= MAX_ENTRY_AMOUNT => Some(a),
+            // Not `abs()`: `i64::MIN` has no positive twin (a panic, or in
+            // release a wrapped value that passes the check).
+            Some(a) if a != 0 && (-MAX_ENTRY_AMOUNT..=MAX_ENTRY_AMOUNT).contains(&a) => Some(a),
             _ => {
                 errors.add(
                     "amount",
@@ -264,6 +266,27 @@ mod tests {
         assert!(CreditCosts::parse("add").is_err());
         assert!(CreditCosts::parse("add:-1").is_err());
         assert_eq!(CreditCosts::parse("").unwrap(), CreditCosts::default());
+    }
+
+    #[test]
+    fn admin_amounts_stay_within_the_bounds_at_the_extremes() {
+        let entry = |amount: serde_json::Value| {
+            let body = json!({"amount": amount, "reason": "goodwill"});
+            parse_admin_entry(body.as_object().unwrap()).map(|(amount, _)| amount)
+        };
+        assert_eq!(entry(json!(MAX_ENTRY_AMOUNT)).unwrap(), MAX_ENTRY_AMOUNT);
+        assert_eq!(entry(json!(-MAX_ENTRY_AMOUNT)).unwrap(), -MAX_ENTRY_AMOUNT);
+        for refused in [
+            json!(i64::MIN),
+            json!(i64::MAX),
+            json!(u64::MAX),
+            json!(MAX_ENTRY_AMOUNT + 1),
+            json!(-MAX_ENTRY_AMOUNT - 1),
+            json!(0),
+            json!(1.5),
+        ] {
+            assert!(entry(refused.clone()).is_err(), "{refused}");
+        }
     }
 
     #[test]

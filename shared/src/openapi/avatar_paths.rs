@@ -15,9 +15,10 @@ const TAG: &str = "users";
 pub struct AvatarUploadRequest {
     /// `image/jpeg`, `image/png` or `image/webp`: the upload's
     /// `Content-Type`, bound by the form's policy.
-    pub content_type: String,
+    pub content_type: crate::domain::avatar::AvatarContentType,
     /// The file's size in bytes, 1 to 5242880: the form admits no larger
     /// file.
+    #[schema(minimum = 1, maximum = 5_242_880)]
     pub size: u64,
 }
 

@@ -16,9 +16,11 @@ const TAG: &str = "credits";
 pub struct AdminCreditRequest {
     /// A whole number, not 0, at most 1,000,000,000 either way; negative
     /// removes credits (never below a balance of 0).
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
     pub amount: i64,
     /// One line, 1 to 200 characters: shown to the user as the entry's
     /// reason.
+    #[schema(min_length = 1, max_length = 200)]
     pub reason: String,
 }
 
