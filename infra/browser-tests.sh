@@ -2,7 +2,8 @@
 # The pages under /ui/ driven in a real browser: Debian's chromium and
 # chromium-driver (installed here with apt when missing; no browser
 # download works on these machines), Selenium from .venv, against the local
-# server on a free loopback port (tests/browser/test_pages.py). Screenshots
+# server on a free loopback port (tests/browser/test_pages.py, and the local
+# checkout's pay page: tests/browser/test_checkout.py). Screenshots
 # of each page land in docs/screenshots/ (SCREENSHOTS to put them
 # elsewhere). Called by infra/test.sh; sets up what it needs.
 set -euo pipefail
@@ -47,6 +48,13 @@ done
 
 if ! BASE_URL="$base" SCREENSHOTS="${SCREENSHOTS:-$root/docs/screenshots}" \
   "$venv/bin/python" tests/browser/test_pages.py; then
+  echo "the local server's log:" >&2
+  tail -50 "$work/server.log" >&2
+  exit 1
+fi
+# The local checkout (no STRIPE_API_KEY: the local pay page).
+if ! BASE_URL="$base" SCREENSHOTS="${SCREENSHOTS:-$root/docs/screenshots}" \
+  "$venv/bin/python" tests/browser/test_checkout.py; then
   echo "the local server's log:" >&2
   tail -50 "$work/server.log" >&2
   exit 1

@@ -23,6 +23,8 @@ infra/deny.sh
 
 source infra/moto.sh
 source infra/dynamodb-local.sh
+# Stripe's customers on localstripe (suite::checkout_stripe).
+source infra/localstripe.sh
 
 echo "==> cargo test"
 test_log="$root/target/test-output.log"

@@ -96,6 +96,8 @@ ports! {
     credits, credits_handle: crate::ports::credits::CreditStore;
     /// Avatar records (the files are in `objects`).
     avatars, avatars_handle: crate::ports::avatars::AvatarStore;
+    /// The user's Stripe customer, kept once.
+    billing, billing_handle: crate::ports::billing::BillingAccounts;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -85,6 +85,9 @@ pub struct Resources {
     /// resources come from `from_env`, which leaves it unset (IAM).
     admin_gate: Option<Arc<dyn AdminGate>>,
     bucket_signer: Option<Arc<crate::adapters::bucket_signer::BucketSigner>>,
+    /// Set only by the local server without a Stripe key: its stand-in
+    /// for Stripe Checkout (`adapters::local_checkout`).
+    payment_gateway: Option<Arc<dyn crate::ports::payments::PaymentGateway>>,
 }
 
 impl Resources {
@@ -98,7 +101,24 @@ impl Resources {
             queues: None,
             admin_gate: None,
             bucket_signer: None,
+            payment_gateway: None,
         }
+    }
+
+    /// The payment provider the checkout uses instead of the Stripe API
+    /// (the local server's stand-in).
+    pub fn with_payment_gateway(
+        mut self,
+        gateway: Arc<dyn crate::ports::payments::PaymentGateway>,
+    ) -> Self {
+        self.payment_gateway = Some(gateway);
+        self
+    }
+
+    /// The payment provider handed over, if any (a Lambda has none: it
+    /// calls the Stripe API).
+    pub fn payment_gateway(&self) -> Option<Arc<dyn crate::ports::payments::PaymentGateway>> {
+        self.payment_gateway.clone()
     }
 
     pub fn with_bucket_signer(

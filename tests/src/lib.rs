@@ -6,11 +6,13 @@ pub mod api_reference;
 pub mod dynamodb;
 pub mod faults;
 pub mod images;
+pub mod localstripe;
 pub mod logs;
 pub mod mail;
 pub mod moto;
 pub mod requests;
 pub mod round_trips;
+pub mod stripe_stub;
 pub mod world;
 
 use std::sync::Arc;

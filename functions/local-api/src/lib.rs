@@ -4,6 +4,7 @@
 
 pub mod admin_token;
 pub mod bucket;
+pub mod checkout;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -57,10 +58,12 @@ macro_rules! local_routes {
             }
 
             /// Builds one route's state as its Lambda does, from the
-            /// environment.
+            /// environment. Each arm's future is boxed: unboxed, a debug
+            /// build's poll frame holds every arm's at once and overflows a
+            /// test thread's 2 MiB stack.
             pub async fn one_from_env(id: RouteId) -> Result<(), StartupError> {
                 match id {
-                    $(RouteId::$id => <$krate::State as Endpoint>::from_env().await.map(drop),)*
+                    $(RouteId::$id => Box::pin(<$krate::State as Endpoint>::from_env()).await.map(drop),)*
                 }
             }
 
@@ -92,6 +95,9 @@ pub struct LocalApp {
     pub admin_token: Arc<admin_token::AdminToken>,
     /// Signs (and, for the local bucket, checks) avatar forms and links.
     pub bucket_signer: Arc<shared::adapters::bucket_signer::BucketSigner>,
+    /// Without a Stripe key: the stand-in for Stripe Checkout whose
+    /// sessions the local pay page pays (`checkout`).
+    pub local_checkout: Option<Arc<shared::adapters::local_checkout::LocalCheckout>>,
 }
 
 impl LocalApp {
@@ -148,11 +154,24 @@ impl LocalApp {
         bucket_signer: Arc<shared::adapters::bucket_signer::BucketSigner>,
     ) -> Result<Self, StartupError> {
         let admin_token = Arc::new(token);
-        let resources = Resources::new(config, stores)
+        let mut resources = Resources::new(config, stores)
             .with_signing_keys(ring)
             .with_queues(queues.clone())
             .with_admin_gate(admin_token.clone())
             .with_bucket_signer(bucket_signer.clone());
+        // No Stripe key: checkouts are paid on the local pay page.
+        let local_checkout = match &config.credits.stripe_keys {
+            shared::usecases::payments::StripeKeysSource::Inline {
+                webhook_secret,
+                api_key: None,
+            } => Some(Arc::new(
+                shared::adapters::local_checkout::LocalCheckout::new(webhook_secret.clone()),
+            )),
+            _ => None,
+        };
+        if let Some(local) = &local_checkout {
+            resources = resources.with_payment_gateway(local.clone());
+        }
         let mailbox = Arc::new(LocalMailbox::default());
         Ok(Self {
             routes: Routes::build(&resources)?,
@@ -180,6 +199,7 @@ impl LocalApp {
             mailbox,
             admin_token,
             bucket_signer,
+            local_checkout,
         })
     }
 
@@ -290,6 +310,7 @@ pub fn router(app: Arc<LocalApp>) -> axum::Router {
     axum::Router::new()
         .route(LOCAL_OUTBOX_PATH, axum::routing::get(local_outbox))
         .merge(bucket::routes())
+        .merge(checkout::routes())
         .fallback(serve)
         .with_state(app)
 }

@@ -73,6 +73,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Emails (confirmation and reset links) and texted codes land in {url}{}",
         local_api::LOCAL_OUTBOX_PATH
     );
+    if app.local_checkout.is_some() {
+        println!(
+            "No STRIPE_API_KEY: POST /billing/checkout answers a local pay page under {url}{}/…",
+            shared::adapters::local_checkout::LOCAL_CHECKOUT_PATH
+        );
+    }
     // A random token is printed once, for the operator at this terminal
     // (stdout, not the log): the `/admin/` routes and `cargo run -p admin`
     // take it. One set in ADMIN_TOKEN is the operator's own already.

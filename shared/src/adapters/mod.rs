@@ -4,6 +4,7 @@
 pub mod bucket_signer;
 pub mod dynamo;
 pub mod email;
+pub mod local_checkout;
 pub mod memory;
 pub mod memory_secrets;
 pub mod objects;
@@ -15,3 +16,5 @@ pub mod secretsmanager;
 pub mod sms;
 #[cfg(feature = "sqs")]
 pub mod sqs;
+#[cfg(feature = "stripe")]
+pub mod stripe_api;

@@ -412,3 +412,22 @@ impl From<crate::usecases::avatars::AvatarError> for ApiError {
         }
     }
 }
+
+impl From<crate::usecases::checkout::CheckoutError> for ApiError {
+    fn from(error: crate::usecases::checkout::CheckoutError) -> Self {
+        use crate::ports::payments::GatewayError;
+        use crate::usecases::checkout::CheckoutError;
+        match error {
+            CheckoutError::Rejected(errors) => ApiError::validation(errors),
+            // Stripe down or not set up yet: try again later.
+            CheckoutError::Gateway(
+                error @ (GatewayError::Unavailable(_) | GatewayError::NotConfigured),
+            ) => ApiError::unavailable(Box::new(error)),
+            CheckoutError::Gateway(GatewayError::Secret(error)) => error.into(),
+            CheckoutError::Gateway(error @ GatewayError::Refused { .. }) => {
+                ApiError::internal(Box::new(error))
+            }
+            CheckoutError::Store(error) => error.into(),
+        }
+    }
+}

@@ -74,6 +74,7 @@ macro_rules! route_table {
             Credits GET "/users/me/credits" => CreditsFunction, credits::handle, credit_paths::credits;
             AdminUserCredits POST "/admin/users/{id}/credits" => AdminUsersFunction, admin_users::credits, credit_paths::admin_credits;
             StripeWebhook POST "/webhooks/stripe" => StripeWebhookFunction, stripe_webhook::handle, credit_paths::stripe_webhook;
+            BillingCheckout POST "/billing/checkout" => BillingCheckoutFunction, billing_checkout::handle, credit_paths::billing_checkout;
         }
     };
 }

@@ -7,6 +7,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::ToSchema;
 
 use super::operation::Op;
+use crate::usecases::checkout::CheckoutStarted;
 use crate::usecases::credits::{AdminCreditEntry, CreditStatement};
 
 const TAG: &str = "credits";
@@ -123,5 +124,42 @@ pub fn stripe_webhook() -> Operation {
     .error(400, "A signature that does not verify (`signature_invalid`), or a body that is no \
         event (`invalid_json`).")
     .uses_storage()
+    .build()
+}
+
+/// `POST /billing/checkout`.
+#[derive(Serialize, ToSchema)]
+pub struct CheckoutRequest {
+    /// The name of a configured pack (`CREDIT_PACKS`); anything else is
+    /// 400 `invalid` naming the packs on sale.
+    pub pack: String,
+}
+
+pub fn billing_checkout() -> Operation {
+    Op::new(
+        "startCheckout",
+        TAG,
+        "Buy a credit pack",
+        "Creates a Stripe Checkout session selling the pack to the signed-in user: payment mode, \
+         the pack's price, `client_reference_id` = the user's id, `metadata.pack` and \
+         `metadata.user_id`. The user's Stripe customer is created on the first checkout and kept. \
+         Send the payer to `checkout_url`; Stripe sends them back to `/ui/account` and tells \
+         `POST /webhooks/stripe`, which adds the credits. In a local run without a Stripe key, \
+         `checkout_url` is the local server's own pay page.",
+    )
+    .bearer()
+    .body::<CheckoutRequest>(json!({"pack": "starter"}))
+    .data::<CheckoutStarted>(
+        201,
+        "Checkout session created",
+        json!({"checkout_url": "https://checkout.stripe.com/c/pay/cs_test_a1b2c3",
+               "session_id": "cs_test_a1b2c3"}),
+    )
+    .error(400, "No pack or an unknown one (`required`, `invalid` on `pack`), or a body that is not a JSON object.")
+    .retry_later(
+        503,
+        "Stripe or the table is unreachable or failing (`unavailable`); nothing was bought: \
+         retry shortly.",
+    )
     .build()
 }

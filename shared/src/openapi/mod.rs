@@ -117,6 +117,8 @@ use schemas::*;
         credit_paths::AdminCreditRequest,
         credit_paths::StripeEvent,
         credit_paths::StripeEventReceived,
+        crate::usecases::checkout::CheckoutStarted,
+        credit_paths::CheckoutRequest,
     ))
 )]
 struct Components;

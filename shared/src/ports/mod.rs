@@ -3,11 +3,13 @@
 
 pub mod account_data;
 pub mod avatars;
+pub mod billing;
 pub mod credits;
 pub mod directory;
 pub mod ip_blocks;
 pub mod notifications;
 pub mod one_time;
+pub mod payments;
 pub mod phone_codes;
 pub mod phone_users;
 pub mod queues;

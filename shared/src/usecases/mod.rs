@@ -4,6 +4,7 @@ pub mod account;
 pub mod account_tasks;
 pub mod admin;
 pub mod avatars;
+pub mod checkout;
 pub mod cleanup;
 pub mod credits;
 pub mod current_password;

@@ -3,6 +3,8 @@
 mod admin;
 mod avatars;
 mod background;
+mod checkout;
+mod checkout_stripe;
 mod cleanup_job;
 mod concurrency;
 mod credit_spending;

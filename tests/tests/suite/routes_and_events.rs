@@ -237,6 +237,8 @@ async fn event_story(alg: shared::tokens::KeyAlgorithm) {
         ("tasks-create.json", 202),
         ("task-get.json", 200),
         ("credits.json", 200),
+        // No Stripe key here: the local stand-in's session.
+        ("billing-checkout.json", 201),
         // Unsigned here (suite::stripe_webhook signs it): refused, not a 500.
         ("stripe-webhook.json", 400),
         // Its settings.

@@ -109,6 +109,12 @@ pub fn avatar(id: UserId) -> Key {
     Key::new(user_partition(id), "AVATAR")
 }
 
+/// The user's billing record (the Stripe customer id), beside the
+/// profile in the user's partition: the account's erasure removes it.
+pub fn billing(id: UserId) -> Key {
+    Key::new(user_partition(id), "BILLING")
+}
+
 pub fn username_claim(username_key: &str) -> Key {
     Key::new(format!("USERNAME#{username_key}"), "CLAIM")
 }

@@ -3,6 +3,7 @@
 mod account_data;
 mod accounts;
 mod avatars;
+mod billing;
 mod credits;
 mod directory;
 pub mod errors;

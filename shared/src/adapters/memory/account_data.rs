@@ -67,6 +67,7 @@ impl AccountData for MemoryStore {
         tables.unverified.remove(&user);
         tables.preferences.remove(&user);
         tables.avatars.remove(&user);
+        tables.stripe_customers.remove(&user);
         tables.push_tokens.retain(|(owner, _), _| *owner != user);
         tables.push_claims.retain(|_, (owner, _)| *owner != user);
         tables.tasks.retain(|_, t| t.owner != user);

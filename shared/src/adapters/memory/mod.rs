@@ -5,6 +5,7 @@
 mod account_data;
 mod audit;
 mod avatars;
+mod billing;
 mod credits;
 mod directory;
 mod ip_blocks;
@@ -82,6 +83,8 @@ struct Tables {
     /// Paid packs by payment intent.
     purchases: HashMap<String, crate::domain::Purchase>,
     avatars: HashMap<UserId, crate::domain::avatar::Avatar>,
+    /// Each user's Stripe customer id.
+    stripe_customers: HashMap<UserId, String>,
 }
 
 impl Tables {
