@@ -33,7 +33,11 @@ trap stop_server EXIT
 port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 # In-memory storage and the background workers in the server, so mailed
-# links and texted codes reach the local outbox.
+# links and texted codes reach the local outbox. New accounts get credits,
+# and the test adds ledger entries with a made-up admin token.
+export SIGNUP_CREDITS=25
+ADMIN_TOKEN="$("$venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+export ADMIN_TOKEN
 PORT="$port" LOG_LEVEL=warn "$root/target/debug/local-api" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do

@@ -2,9 +2,12 @@
 
 Run by infra/browser-tests.sh against a local server it starts:
   BASE_URL=http://127.0.0.1:PORT SCREENSHOTS=docs/screenshots python tests/browser/test_pages.py
+The server runs with SIGNUP_CREDITS (SIGNUP_CREDITS here too) and the
+ADMIN_TOKEN given here, for the credits' ledger entries.
 
-Sign up, edit the profile, sign a device out, confirm the email from the
-local outbox's link, sign out and back in (by keyboard), reset the password
+Sign up, edit the profile, upload an avatar (and see an unreadable file
+refused, then remove it), read the credits and page through their ledger,
+sign a device out, confirm the email from the local outbox's link, sign out and back in (by keyboard), reset the password
 from its link, see the server's field errors, save notification
 preferences, change the email through its link, sign in with a texted code
 and delete that account; the sign-up page's transfer stays under 50 KiB and nothing is
@@ -14,11 +17,13 @@ fetched from another host. Screenshots of each page go to SCREENSHOTS.
 import json
 import os
 import re
+import struct
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+import zlib
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -36,6 +41,8 @@ RUN = str(int(time.time()))[-6:]
 USERNAME = f"webuser{RUN}"
 EMAIL = f"webuser{RUN}@example.com"
 PHONE = "+9198" + RUN + "21"  # +91 98 nnnnnn 21: an Indian mobile number
+SIGNUP_CREDITS = int(os.environ.get("SIGNUP_CREDITS", "0"))
+ADMIN_TOKEN = os.environ.get("ADMIN_TOKEN", "")
 
 
 def api(method, path, body=None, token=None):
@@ -49,6 +56,16 @@ def api(method, path, body=None, token=None):
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
+
+
+def tiny_png(side=16):
+    """A real PNG (RGB, 8 bits), written by hand: no imaging library."""
+    rows = b"".join(b"\x00" + bytes((11, 92, 173)) * side for _ in range(side))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def outbox():
@@ -146,6 +163,13 @@ class Pages:
                    if "Content Security Policy" in e["message"] or "Refused to" in e["message"]]
         assert not blocked, blocked
 
+    def picture_loaded(self, css):
+        self.wait.until(lambda d: d.execute_script(
+            "const i = document.querySelector(arguments[0]); return !!i && i.complete && i.naturalWidth > 0", css))
+
+    def token(self):
+        return self.d.execute_script("return JSON.parse(sessionStorage.getItem('accounts.session')).access")
+
     def every_input_labelled(self):
         unlabelled = self.d.execute_script("""
             return [...document.querySelectorAll('input')].filter(i =>
@@ -212,6 +236,37 @@ def main():
         driver.refresh()
         assert p.el('form[aria-label="Profile"] input[name="rank"]').get_attribute("value") == "Major"
 
+        step("the credits: the sign-up credits in the balance and the ledger")
+        credits = 'section[aria-labelledby="h-credits"]'
+        p.text_appears(f"{credits} .balance", f"Balance: {SIGNUP_CREDITS} credits")
+        if SIGNUP_CREDITS:
+            p.text_appears(f"{credits} ul.ledger", f"+{SIGNUP_CREDITS}")
+            p.text_appears(f"{credits} ul.ledger", "Welcome credits")
+        slot = driver.find_element(By.CSS_SELECTOR, f'{credits} [data-slot="buy-credits"]')
+        assert slot.get_attribute("id") == "buy-credits"
+        assert not driver.find_element(By.CSS_SELECTOR, f"{credits} button").is_displayed(), "More with one page"
+
+        step("the avatar: a real PNG, checked by the server, appears")
+        files = tempfile.mkdtemp(prefix="pages-files-")
+        png, fake = os.path.join(files, "me.png"), os.path.join(files, "notes.png")
+        with open(png, "wb") as out:
+            out.write(tiny_png())
+        with open(fake, "w") as out:
+            out.write("These are notes, not a picture.\n" * 8)
+        avatar = 'section[aria-labelledby="h-avatar"]'
+        p.text_appears(avatar, "No avatar yet.")
+        form = p.el('form[aria-label="Avatar"]')
+        chooser = form.find_element(By.CSS_SELECTOR, 'input[type="file"]')
+        assert chooser.get_attribute("accept") == "image/png,image/jpeg,image/webp"
+        chooser.send_keys(png)
+        p.submit(form)
+        p.text_appears('form[aria-label="Avatar"] .status', "Your new avatar is ready.")
+        p.picture_loaded(f"{avatar} img.avatar")
+        source = p.el(f"{avatar} img.avatar").get_attribute("src")
+        assert source.startswith(BASE + "/_local/bucket/avatars/"), source
+        status, answer = api("GET", "/users/me/avatar", token=p.token())
+        assert answer["data"]["status"] == "ready", answer
+
         step("sign a device out")
         status, answer = api("POST", "/auth/login", {"login": USERNAME, "password": PASSWORD,
                                                      "device_id": "pixel-8-browser-test",
@@ -221,12 +276,58 @@ def main():
         driver.refresh()
         other = p.el('li[data-device="pixel-8-browser-test"]')
         assert "Pixel 8" in other.text
+        p.picture_loaded(f"{avatar} img.avatar")  # from the user's avatar_url now
         p.no_policy_violations()
         p.shot("account")
         other.find_element(By.TAG_NAME, "button").click()
         p.wait.until(EC.invisibility_of_element_located((By.CSS_SELECTOR, 'li[data-device="pixel-8-browser-test"]')))
         p.text_appears('section[aria-labelledby="h-devices-and-sessions"] .status', "is signed out")
         assert api("GET", "/users/me", token=phone_token)[0] == 401
+
+        step("an unreadable file is refused with the server's reason")
+        form = p.el('form[aria-label="Avatar"]')
+        form.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(fake)
+        p.submit(form)
+        p.text_appears('[data-field="file"] .error', "not a PNG, JPEG or WebP picture")
+        assert p.el('form[aria-label="Avatar"] input[type="file"]').get_attribute("aria-invalid") == "true"
+        assert "not a PNG" in p.el('form[aria-label="Avatar"] .summary[role="alert"]').text
+        p.text_appears(avatar, "That file was not used")
+        status, answer = api("GET", "/users/me/avatar", token=p.token())
+        assert answer["data"] == {"status": "rejected", "error": "unsupported_file"}, answer
+        p.shot("account-avatar-rejected")
+
+        step("remove the avatar, after confirming")
+        remove = p.el(f"{avatar} button.secondary")
+        assert remove.text == "Remove avatar"
+        remove.click()
+        p.wait.until(EC.alert_is_present()).accept()
+        p.text_appears('form[aria-label="Avatar"] .status', "Your avatar is removed.")
+        p.text_appears(avatar, "No avatar yet.")
+        assert not remove.is_displayed()
+        assert api("GET", "/users/me/avatar", token=p.token())[1]["data"]["status"] == "none"
+
+        step("the ledger pages with More, newest first")
+        status, me = api("GET", "/users/me", token=p.token())
+        user_id = me["data"]["user"].get("userId") or me["data"]["user"]["id"]
+        admin = f"/admin/users/{user_id}/credits"
+        for n in range(1, 11):
+            status, answer = api("POST", admin, {"amount": 2, "reason": f"Goodwill {n}"}, token=ADMIN_TOKEN)
+            assert status in (200, 201), answer
+        assert api("POST", admin, {"amount": -3, "reason": "Correction"}, token=ADMIN_TOKEN)[0] in (200, 201)
+        driver.refresh()
+        p.text_appears(f"{credits} .balance", f"Balance: {SIGNUP_CREDITS + 20 - 3} credits")
+        entries = lambda: driver.find_elements(By.CSS_SELECTOR, f"{credits} ul.ledger li")
+        p.wait.until(lambda d: len(entries()) == 10)
+        first = entries()[0].text
+        assert "\u22123" in first and "Correction" in first and "local-admin" in first, first
+        more = p.el(f"{credits} button")
+        assert more.text == "More"
+        more.click()
+        p.wait.until(lambda d: len(entries()) == 11 + (1 if SIGNUP_CREDITS else 0))
+        p.text_appears(f"{credits} .status", "older entr")
+        assert "Goodwill 1" in entries()[-2 if SIGNUP_CREDITS else -1].text
+        assert not more.is_displayed(), "More after the last page"
+        assert driver.switch_to.active_element.get_attribute("data-entry"), "the focus left the list"
 
         step("follow the confirmation link from the local outbox")
         link = mailed_link(EMAIL, "confirm-email")

@@ -1,6 +1,9 @@
-// The account page: profile, email, password, devices and sessions
-// (devices.js), notification preferences and deleting the account.
+// The account page: profile, avatar (avatar.js), email, password, credits
+// (credits.js), devices and sessions (devices.js), notification
+// preferences and deleting the account.
 import { authed, call, forget, session, signOut } from "./api.js";
+import { renderAvatar } from "./avatar.js";
+import { renderCredits } from "./credits.js";
 import { renderDevices } from "./devices.js";
 import { field, form, h, humanize, ordered, showProblem } from "./forms.js";
 
@@ -143,16 +146,22 @@ export async function render(view) {
       location.assign("/ui/login");
     } }, "Sign out");
     const devices = h("div");
+    const avatar = h("div");
+    const credits = h("div");
     view.replaceChildren(
       h("div", { class: "row card" }, greeting, signOutButton),
       card("Profile", profileForm(user)),
+      card("Avatar", avatar),
       user.email ? emailSection(user) : null,
       user.email ? passwordSection() : null,
+      card("Credits", credits),
       card("Devices and sessions", devices),
       preferencesSection(preferences.data.preferences || preferences.data),
       deleteSection(user),
     );
-    await renderDevices(devices);
+    // The avatar and the credits show their own problems; the devices'
+    // failing fails the page, as before.
+    await Promise.all([renderAvatar(avatar, user), renderCredits(credits), renderDevices(devices)]);
   } catch (error) {
     if (error.status === 401) {
       forget();

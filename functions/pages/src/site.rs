@@ -18,6 +18,8 @@ pub const SOURCES: &[(&str, &str, &str)] = &[
     ("login.js", JS, include_str!("../assets/login.js")),
     ("account.js", JS, include_str!("../assets/account.js")),
     ("devices.js", JS, include_str!("../assets/devices.js")),
+    ("avatar.js", JS, include_str!("../assets/avatar.js")),
+    ("credits.js", JS, include_str!("../assets/credits.js")),
     ("links.js", JS, include_str!("../assets/links.js")),
 ];
 

@@ -79,6 +79,17 @@ fn iso8601(at: SystemTime) -> String {
     )
 }
 
+/// Where the forms post and the links point for `bucket` on `endpoint`
+/// (None: AWS itself) in `region`: path-style below a custom endpoint,
+/// else the bucket's virtual-hosted regional address. The pages' CSP
+/// admits this address's origin, so both must come from here.
+pub fn bucket_base_url(bucket: &str, endpoint: Option<&str>, region: &str) -> String {
+    match endpoint {
+        Some(endpoint) => format!("{}/{bucket}", endpoint.trim_end_matches('/')),
+        None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+    }
+}
+
 impl BucketSigner {
     /// For `bucket` on `endpoint` (None: AWS itself) in `region`.
     pub fn new(
@@ -87,11 +98,11 @@ impl BucketSigner {
         region: &str,
         credentials: SharedCredentialsProvider,
     ) -> Self {
-        let base_url = match endpoint {
-            Some(endpoint) => format!("{}/{bucket}", endpoint.trim_end_matches('/')),
-            None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
-        };
-        Self::at(base_url, region, credentials)
+        Self::at(
+            bucket_base_url(bucket, endpoint, region),
+            region,
+            credentials,
+        )
     }
 
     /// Requests to `base_url` itself (the local server's bucket).

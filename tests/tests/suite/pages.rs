@@ -128,3 +128,41 @@ fn the_documented_pages_are_the_served_ones() {
     let documented: BTreeSet<&str> = shared::openapi::UI_PAGES.iter().copied().collect();
     assert_eq!(served, documented);
 }
+
+/// The account page uploads avatars: locally to the server itself, so the
+/// policy stays `'self'`; on AWS to the bucket, whose one origin (and no
+/// wildcard) the policy then admits for the upload and the picture.
+#[tokio::test]
+async fn the_policy_admits_exactly_the_avatar_buckets_origin() {
+    let local = get("/ui/account", false).await;
+    let policy = header(&local, "content-security-policy");
+    assert!(policy.contains("connect-src 'self';"), "{policy}");
+    assert!(policy.contains("img-src 'self' data:;"), "{policy}");
+    assert!(policy.contains("form-action 'self';"), "{policy}");
+
+    let bucket = "users-avatars-123456789012-ap-south-1";
+    let state = pages::State::new(&shared::config::AvatarStorage::S3 {
+        bucket: bucket.into(),
+        endpoint: None,
+        region: "ap-south-1".into(),
+    });
+    // `/ui` (the sign-in page): no path parameter to route; every page has
+    // the one policy.
+    let response = pages::handle(&state, request("GET", "/ui", None, Body::Empty)).await;
+    assert_eq!(response.status(), 200);
+    let policy = header(&response, "content-security-policy");
+    let origin = format!("https://{bucket}.s3.ap-south-1.amazonaws.com");
+    assert!(
+        policy.contains(&format!("connect-src 'self' {origin};")),
+        "{policy}"
+    );
+    assert!(
+        policy.contains(&format!("img-src 'self' data: {origin};")),
+        "{policy}"
+    );
+    assert!(policy.contains("form-action 'self';"), "{policy}");
+    assert!(
+        !policy.contains('*') && !policy.contains("unsafe"),
+        "{policy}"
+    );
+}
