@@ -19,7 +19,8 @@ from template.yaml and events/ without edits: routes by their events'
 routeKey, queue/stream/schedule functions by samples named after the binary. Usage: infra/perf/coldstart.sh;
 COLDSTART_RUNS (default 30) and COLDSTART_FUNCTIONS (logical ids, comma-
 separated) narrow a run; COLDSTART_LOG_LEVEL (default warn) sets the timed
-functions' LOG_LEVEL.
+functions' LOG_LEVEL; COLDSTART_SSL_CERT_FILE (default this machine's CA
+bundle, as the template names Amazon Linux's) their SSL_CERT_FILE.
 """
 
 import json
@@ -44,7 +45,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Tr1cky-Vole-Lantern"
 RUNS = int(os.environ.get("COLDSTART_RUNS", "30"))
-TARGET = Path(os.environ.get("COLDSTART_BIN_DIR", ROOT / "target" / "release"))
+TARGET = Path(os.environ.get("COLDSTART_BIN_DIR",
+                           Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"))
+CERT_FILE = os.environ.get("COLDSTART_SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
 # moto_server's slow requests and, after a hang, its thread stacks.
 MOTO_LOG = ROOT / "target" / "coldstart-moto.log"
 
@@ -328,8 +331,11 @@ def main():
             sys.exit("DYNAMODB_ENDPOINT is not set: run infra/perf/coldstart.sh, which starts DynamoDB Local")
         base_env = {
             "PATH": os.environ.get("PATH", ""),
-            # Where the TLS roots are, when this environment says (see PERFORMANCE.md, "Where init goes").
-            **{name: os.environ[name] for name in ("SSL_CERT_FILE", "SSL_CERT_DIR") if name in os.environ},
+            # The TLS roots from one bundle file and no directory, as template.yaml
+            # sets them on Lambda (PERFORMANCE.md, "Where init goes"); here this
+            # machine's bundle. COLDSTART_SSL_CERT_FILE= (empty) measures the
+            # default lookup instead.
+            **({"SSL_CERT_FILE": CERT_FILE} if CERT_FILE else {}),
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ENDPOINT_URL_DYNAMODB": dynamodb,
             "TABLE_NAME": "coldstart",

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Load test of the local server (in-memory store) with wrk on loopback.
+"""Load test of the local server with wrk on loopback.
 
 Sign-up, login, refresh and GET /users/me at concurrency 1, 10 and 50, each
 for LOAD_SECONDS (default 10): requests/s and p50/p95/p99, then the
-server's peak RSS. Usage: infra/perf/load.sh.
+server's peak RSS. Usage: infra/perf/load.sh. The store is the in-memory
+one, or with LOAD_STORAGE=dynamodb a table on DynamoDB Local (load.sh
+starts it and sets DYNAMODB_ENDPOINT), the real engine on the same CPUs.
 """
 
 import json
@@ -23,6 +25,8 @@ SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
 CONCURRENCY = [int(c) for c in os.environ.get("LOAD_CONCURRENCY", "1,10,50").split(",")]
 ROUTES = os.environ.get("LOAD_ROUTES", "me,refresh,login,signup").split(",")
 PASSWORD = "Tr1cky-Vole-Lantern"
+STORAGE = os.environ.get("LOAD_STORAGE", "memory")
+RELEASE = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
 
 
 def call(url, body=None):
@@ -40,13 +44,30 @@ def peak_rss_mib(pid):
     return 0.0
 
 
+def storage_env():
+    """The store's settings: none for memory; for DynamoDB Local, a table the
+    server creates, dummy credentials (it checks that a request is signed, not
+    by whom) and phone keys for this run (numbers are encrypted at rest)."""
+    if STORAGE == "memory":
+        return {"STORAGE": "memory"}
+    if STORAGE != "dynamodb":
+        sys.exit(f"LOAD_STORAGE is memory or dynamodb, not {STORAGE!r}")
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT")
+    if not endpoint:
+        sys.exit("DYNAMODB_ENDPOINT is not set: run infra/perf/load.sh, which starts DynamoDB Local")
+    phone_keys = subprocess.check_output([str(RELEASE / "keytool"), "phone-keys", "generate"], text=True)
+    return {"STORAGE": "dynamodb", "CREATE_TABLE": "true", "TABLE_NAME": f"load-{uuid.uuid4().hex[:8]}",
+            "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1", "PHONE_KEYS": phone_keys.strip()}
+
+
 def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "LOCAL_API_ADDR": f"127.0.0.1:{port}", "STORAGE": "memory",
+    env = {**os.environ, "LOCAL_API_ADDR": f"127.0.0.1:{port}", **storage_env(),
            # Load from one address: no per-address sign-up or failure caps.
            "SIGNUP_IP_LIMIT": "0", "LOG_LEVEL": "warn"}
-    server = subprocess.Popen([str(ROOT / "target" / "release" / "local-api")], env=env,
+    server = subprocess.Popen([str(RELEASE / "local-api")], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_answers(f"{base}/health", pause=0.05)
@@ -55,7 +76,8 @@ def main():
             "confirm_password": PASSWORD, "rank": "Captain", "unitname": "Signals",
             "designation": "Officer", "mobileNo": "+919876543210", "personalNo": "+919876543211",
             "phoneNo": "+919876543212"})
-        print(f"wrk on loopback, {SECONDS} s per row, local-api (in-memory store), "
+        store = "in-memory store" if STORAGE == "memory" else "table on DynamoDB Local"
+        print(f"wrk on loopback, {SECONDS} s per row, local-api ({store}), "
               f"{os.cpu_count()} CPUs shared by server and load generator\n")
         notes = []
         print("| route | concurrency | requests | requests/s | p50 | p95 | p99 | errors |")
