@@ -3,10 +3,11 @@
 Run by infra/browser-tests.sh against a local server without a Stripe key:
   BASE_URL=http://127.0.0.1:PORT SCREENSHOTS=docs/screenshots python tests/browser/test_checkout.py
 
-Sign up and sign in, start a checkout through the API, open its local pay
+Sign up and sign in, choose a pack under "Buy credits" on the account page
+(the packs come from the served OpenAPI document), land on the local pay
 page (the pack and its price, the pages' policy, no script), press Pay:
-the browser lands on the account page and the credits and the purchase
-ledger entry are there.
+the browser is back on the account page and the credits and the purchase
+ledger entry are there, on the page and through the API.
 """
 
 import os
@@ -39,11 +40,18 @@ def main():
         assert status == 200, answer
         token = answer["data"]["access_token"]
 
-        step("start a checkout: the local pay page")
-        status, answer = api("POST", "/billing/checkout", {"pack": "starter"}, token=token)
-        assert status == 201, answer
-        url, session = answer["data"]["checkout_url"], answer["data"]["session_id"]
-        assert url == f"{BASE}/_local/checkout/{session}", url
+        step("buy credits on the account page: the local pay page")
+        status, before = api("GET", "/users/me/credits", token=token)
+        assert status == 200, before
+        start = before["data"]["balance"]
+        buy = p.el('form[aria-label="Buy credits"]')
+        choice = buy.find_element(By.CSS_SELECTOR, '[data-pack="starter"]')
+        assert "100 credits" in choice.text, choice.text
+        choice.find_element(By.CSS_SELECTOR, "input[type=radio]").click()
+        p.submit(buy)
+        p.wait.until(lambda d: d.current_url.startswith(f"{BASE}/_local/checkout/"))
+        url = driver.current_url
+        session = url.rsplit("/", 1)[1]
         status, answer = api("POST", "/billing/checkout", {"pack": "no-such-pack"}, token=token)
         assert status == 400 and answer["errors"]["pack"][0]["code"] == "invalid", answer
 
@@ -63,9 +71,10 @@ def main():
         p.wait.until(lambda d: d.current_url.startswith(f"{BASE}/ui/account?checkout=success"))
         assert f"session_id={session}" in driver.current_url, driver.current_url
         p.text_appears("#view", f"Signed in as {USERNAME}")
+        p.text_appears(".balance", f"Balance: {start + 100} credits")
         status, answer = api("GET", "/users/me/credits", token=token)
         assert status == 200, answer
-        assert answer["data"]["balance"] == 100, answer
+        assert answer["data"]["balance"] == start + 100, answer
         entry = answer["data"]["items"][0]
         assert (entry["amount"], entry["reason"], entry["reference"]) == (100, "purchase", session), entry
 
@@ -73,7 +82,7 @@ def main():
         driver.back()
         p.el('form[aria-label="Pay"] button[type=submit]').click()
         p.wait.until(lambda d: "checkout=success" in d.current_url)
-        assert api("GET", "/users/me/credits", token=token)[1]["data"]["balance"] == 100
+        assert api("GET", "/users/me/credits", token=token)[1]["data"]["balance"] == start + 100
         p.no_policy_violations()
         print("checkout browser tests passed", flush=True)
     finally:

@@ -74,14 +74,16 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
         title = escape(title),
         css = style_sheet(),
     );
+    // The pages' policy; this page shows no avatar, so no bucket origin.
+    let policy = pages::page_policy(None);
     (
         status,
         [
-            (CONTENT_TYPE, "text/html; charset=utf-8"),
-            (CACHE_CONTROL, "no-store"),
+            (CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (CACHE_CONTROL, "no-store".to_owned()),
             (
                 http::HeaderName::from_static("content-security-policy"),
-                pages::PAGE_POLICY,
+                policy,
             ),
         ],
         page,

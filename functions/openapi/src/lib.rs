@@ -10,6 +10,7 @@ use shared::http::compress::Precompressed;
 use shared::http::respond;
 use shared::http::routes::RouteId;
 use shared::serve::{Endpoint, Resources};
+use shared::usecases::payments::{CreditPacks, DEFAULT_PACKS};
 
 pub struct State {
     /// Serialised once per cold start: the document never changes while
@@ -20,9 +21,9 @@ pub struct State {
 
 impl State {
     /// The document of a deployment collecting `fields` (its sign-up and
-    /// user schemas follow `PROFILE_FIELDS`).
-    pub fn new(fields: &ProfileFields) -> Self {
-        let document = shared::openapi::document_json(fields);
+    /// user schemas follow `PROFILE_FIELDS`) and selling `packs`.
+    pub fn new(fields: &ProfileFields, packs: &CreditPacks) -> Self {
+        let document = shared::openapi::deployment_document(fields, packs);
         Self {
             body: Precompressed::new(document.to_string().into_bytes()),
         }
@@ -31,17 +32,23 @@ impl State {
 
 impl Default for State {
     fn default() -> Self {
-        Self::new(&ProfileFields::default())
+        Self::new(
+            &ProfileFields::default(),
+            &CreditPacks::parse(DEFAULT_PACKS).expect("the default packs parse"),
+        )
     }
 }
 
 impl Endpoint for State {
     fn build(resources: &Resources) -> Result<Self, StartupError> {
-        Ok(Self::new(&resources.config.profile_fields))
+        Ok(Self::new(
+            &resources.config.profile_fields,
+            &resources.config.credits.packs,
+        ))
     }
 
-    /// The document only: the function reads no table, only the one
-    /// setting the document depends on (a bad value stops it, naming it).
+    /// The document only: the function reads no table, only the two
+    /// settings the document depends on (a bad value stops it, naming it).
     async fn from_env() -> Result<Self, StartupError> {
         let fields = match std::env::var(ProfileFields::VARIABLE) {
             Ok(spec) => ProfileFields::parse(&spec).map_err(|error| ConfigError {
@@ -50,7 +57,8 @@ impl Endpoint for State {
             })?,
             Err(_) => ProfileFields::default(),
         };
-        Ok(Self::new(&fields))
+        let packs = CreditPacks::from_lookup(|name| std::env::var(name).ok())?;
+        Ok(Self::new(&fields, &packs))
     }
 }
 

@@ -1,8 +1,8 @@
 // The credits on the account page: the balance, the ledger newest first
 // (GET /users/me/credits, "More" following the cursor), and the place
 // where buying credits goes.
-import { authed } from "./api.js";
-import { h, showErrors } from "./forms.js";
+import { authed, call } from "./api.js";
+import { form, h, showErrors } from "./forms.js";
 
 const LIMIT = 10;
 
@@ -35,15 +35,51 @@ function entry(item) {
       item.reference ? h("span", { class: "ref" }, ` · ${item.reference}`) : null));
 }
 
+function price(pack) {
+  const amount = pack.price_cents / 100;
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency: pack.currency.toUpperCase() })
+      .format(amount);
+  } catch {
+    return `${amount.toFixed(2)} ${pack.currency.toUpperCase()}`;
+  }
+}
+
+// The packs on sale are the deployment's (CREDIT_PACKS): the served
+// OpenAPI document lists them under the checkout's `pack` (`x-packs`).
+async function buyForm() {
+  const document = await call("GET", "/openapi.json");
+  const pack = document.components.schemas.CheckoutRequest.properties.pack;
+  const packs = pack["x-packs"] || [];
+  if (!packs.length) return null;
+  const choices = packs.map((item, index) =>
+    h("div", { "data-pack": item.name },
+      h("label", { class: "check" },
+        h("input", { type: "radio", name: "pack", value: item.name, checked: index === 0 }),
+        `${item.credits} credits for ${price(item)}`)));
+  return form({
+    label: "Buy credits",
+    fields: [],
+    extra: [h("fieldset", {}, h("legend", {}, "Pack"), choices)],
+    button: "Buy",
+    async submit(_, element) {
+      const chosen = element.querySelector('input[name="pack"]:checked');
+      const answer = await authed("POST", "/billing/checkout", { pack: chosen.value });
+      // Stripe's checkout page (locally, the service's own pay page).
+      location.assign(answer.data.checkout_url);
+      return "Opening the payment page…";
+    },
+  });
+}
+
 export async function renderCredits(box) {
   const problems = h("div", { class: "summary", role: "alert", tabindex: "-1" });
   const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
   const balance = h("strong", {});
   const list = h("ul", { class: "ledger", "aria-label": "Credit history, newest first" });
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "More");
-  // Buy credits: the form for POST /billing/checkout goes in here (built
-  // separately, issue #23); this section only keeps its place.
-  const buy = h("div", { id: "buy-credits", "data-slot": "buy-credits" });
+  // Buy credits: POST /billing/checkout, then the payment page.
+  const buy = h("div", { id: "buy-credits" });
   let cursor = null;
 
   async function load() {
@@ -79,6 +115,12 @@ export async function renderCredits(box) {
     buy, h("h3", {}, "History"), list, h("div", { class: "row" }, more));
   try {
     await load();
+  } catch (error) {
+    showErrors(box, error);
+  }
+  try {
+    const purchase = await buyForm();
+    if (purchase) buy.replaceChildren(h("h3", {}, "Buy credits"), purchase);
   } catch (error) {
     showErrors(box, error);
   }

@@ -10,7 +10,7 @@ pub(crate) mod avatar_paths;
 pub(crate) mod credit_paths;
 mod operation;
 mod profile;
-pub use profile::document_json;
+pub use profile::{deployment_document, document_json};
 pub mod response_schemas;
 pub mod schemas;
 pub(crate) mod service_paths;

@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::domain::{FieldRule, ProfileField, ProfileFields};
+use crate::usecases::payments::CreditPacks;
 
 /// Request schemas: what a client sends.
 const REQUESTS: [&str; 2] = ["SignUpRequest", "ProfileUpdateRequest"];
@@ -13,6 +14,28 @@ const REQUESTS: [&str; 2] = ["SignUpRequest", "ProfileUpdateRequest"];
 const VIEWS: [&str; 1] = ["UserView"];
 
 /// The whole document, as `GET /openapi.json` serves it under `fields`.
+/// The document a deployment serves: its profile fields, and the packs it
+/// sells as the checkout's `pack` values (names in `enum`; credits and
+/// price in `x-packs`, which the account page's "Buy credits" reads).
+pub fn deployment_document(fields: &ProfileFields, packs: &CreditPacks) -> Value {
+    let mut document = document_json(fields);
+    if let Some(pack) = document["components"]["schemas"]["CheckoutRequest"]["properties"]
+        .get_mut("pack")
+        .and_then(Value::as_object_mut)
+    {
+        pack.insert("enum".into(), json!(packs.names()));
+        let listed: Vec<Value> = packs
+            .iter()
+            .map(|p| {
+                json!({"name": p.name, "credits": p.credits, "price_cents": p.price_cents,
+                       "currency": p.currency})
+            })
+            .collect();
+        pack.insert("x-packs".into(), Value::Array(listed));
+    }
+    document
+}
+
 pub fn document_json(fields: &ProfileFields) -> Value {
     // A document that does not serialise is a bug every test would see.
     let mut document =
@@ -96,6 +119,18 @@ fn either_confirmation(schema: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_served_document_lists_the_packs_on_sale() {
+        let packs = CreditPacks::parse("starter:100:500:usd,pro:1000:4000:eur").unwrap();
+        let document = deployment_document(&ProfileFields::default(), &packs);
+        let pack = &document["components"]["schemas"]["CheckoutRequest"]["properties"]["pack"];
+        assert_eq!(pack["enum"], json!(["starter", "pro"]));
+        assert_eq!(
+            pack["x-packs"][1],
+            json!({"name": "pro", "credits": 1000, "price_cents": 4000, "currency": "eur"})
+        );
+    }
 
     fn schema(fields: &ProfileFields, name: &str) -> Value {
         document_json(fields)["components"]["schemas"][name].clone()

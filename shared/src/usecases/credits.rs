@@ -53,13 +53,7 @@ impl CreditSettings {
                     problem,
                 }
             })?;
-        let packs = super::payments::CreditPacks::parse(
-            &get("CREDIT_PACKS").unwrap_or_else(|| super::payments::DEFAULT_PACKS.to_owned()),
-        )
-        .map_err(|problem| crate::config::ConfigError {
-            variable: "CREDIT_PACKS",
-            problem,
-        })?;
+        let packs = super::payments::CreditPacks::from_lookup(&get)?;
         let stripe_keys = match get("STRIPE_SECRET_ID") {
             Some(secret_id) => super::payments::StripeKeysSource::SecretsManager { secret_id },
             None => super::payments::StripeKeysSource::Inline {

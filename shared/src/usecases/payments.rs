@@ -74,6 +74,24 @@ impl CreditPacks {
     pub fn names(&self) -> Vec<&str> {
         self.0.iter().map(|p| p.name.as_str()).collect()
     }
+
+    pub fn iter(&self) -> impl Iterator<Item = &CreditPack> {
+        self.0.iter()
+    }
+
+    /// `CREDIT_PACKS` as `lookup` has it, or the default.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, crate::config::ConfigError> {
+        Self::parse(&lookup(Self::VARIABLE).unwrap_or_else(|| DEFAULT_PACKS.to_owned())).map_err(
+            |problem| crate::config::ConfigError {
+                variable: Self::VARIABLE,
+                problem,
+            },
+        )
+    }
+
+    pub const VARIABLE: &'static str = "CREDIT_PACKS";
 }
 
 /// Where the Stripe keys come from.
