@@ -52,9 +52,9 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.stores.clock.as_ref(),
         };
         let avatar_url = avatars.url(avatar.as_ref()).await.map_err(ApiError::from)?;
-        let mut user =
-            serde_json::to_value(SignedInView::new(&principal.account, &state.profile_fields))
-                .map_err(|error| ApiError::internal(Box::new(error)))?;
+        let account = principal.open_account().await?;
+        let mut user = serde_json::to_value(SignedInView::new(&account, &state.profile_fields))
+            .map_err(|error| ApiError::internal(Box::new(error)))?;
         if let Value::Object(fields) = &mut user {
             fields.insert("avatar_url".into(), json!(avatar_url));
         }

@@ -12,9 +12,10 @@ use super::store::format_time;
 use super::transact::{n, s, Expression, Item, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{
-    Account, AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RefreshRecord,
-    Session, SessionId, UserId,
+    AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RefreshRecord, Session,
+    SessionId, UserId,
 };
+use crate::ports::accounts::StoredAccount;
 use crate::ports::sessions::{
     GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession,
     PasswordCheckEnd, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
@@ -546,12 +547,12 @@ impl SessionStore for DynamoStore {
         &self,
         user_id: UserId,
         session_id: SessionId,
-    ) -> Result<(Option<Account>, Option<Session>), StoreError> {
+    ) -> Result<(Option<StoredAccount>, Option<Session>), StoreError> {
         let user = keys::user(user_id);
         let session = keys::session(user_id, session_id);
         let mut found = self.batch_get(&[user.clone(), session.clone()]).await?;
         Ok((
-            self.open_optional_account(take(&mut found, &user)).await?,
+            self.optional_stored_account(take(&mut found, &user))?,
             take(&mut found, &session)
                 .map(decode::<SessionItem>)
                 .transpose()?
