@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::errors::{conditional, mapping_error, store_error};
 use super::keys::{self, Key, EXPIRES_AT};
-use super::transact::{s, Expression, TransactError, Write};
+use super::transact::{s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{
     AuditRecord, Email, NotificationEvent, OneTimeTokenRecord, RateWindow, TokenPurpose, User,
@@ -130,6 +130,7 @@ impl DynamoStore {
             Some("attribute_exists(#pk)"),
             Expression::default().name("#pk", keys::PK),
         )
+        .map(|write| write.named(TOKEN_UNSPENT))
     }
 
     /// The reset token spend that `change_password` adds to its write.
@@ -150,13 +151,23 @@ impl DynamoStore {
     }
 }
 
-pub(super) fn window_errors(
-    cancelled: &super::transact::Cancelled,
-    windows: &[RateWindow],
-    first: usize,
-) -> Option<IssueError> {
-    (0..windows.len())
-        .find(|i| cancelled.failed(first + i))
+/// The mailed token is still there: failed, it was spent.
+const TOKEN_UNSPENT: Condition = "one_time_token_unspent";
+/// The account is active: failed, its deletion began.
+const ACCOUNT_ACTIVE: Condition = "account_active";
+/// The account's email is still the one the token was sent to.
+const EMAIL_UNCHANGED: Condition = "email_unchanged";
+/// The new address's claim is free: failed, another account holds it.
+const NEW_EMAIL_UNCLAIMED: Condition = "new_email_unclaimed";
+/// The old address's claim is still the account's.
+const OLD_EMAIL_HELD: Condition = "old_email_held";
+/// The pre-registration is new: failed, the address was known already.
+const PRE_REGISTRATION_NEW: Condition = "pre_registration_new";
+
+/// The rate window (by its index in the request's windows) that was full.
+pub(super) fn window_errors(cancelled: &super::transact::Cancelled) -> Option<IssueError> {
+    cancelled
+        .failed_occurrence(super::store::WINDOW_OPEN)
         .map(IssueError::RateLimited)
 }
 
@@ -167,7 +178,6 @@ impl OneTimeTokens for DynamoStore {
         events: &[NotificationEvent],
         windows: &[RateWindow],
     ) -> Result<(), IssueError> {
-        // Windows first: their cancellation reasons are read by index.
         let mut writes = Vec::new();
         for window in windows {
             writes.push(self.charge_window(window)?);
@@ -177,7 +187,7 @@ impl OneTimeTokens for DynamoStore {
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) => Err(window_errors(&cancelled, windows, 0)
+            Err(TransactError::Cancelled(cancelled)) => Err(window_errors(&cancelled)
                 .unwrap_or_else(|| {
                     TransactError::Cancelled(cancelled)
                         .into_store_error()
@@ -188,7 +198,6 @@ impl OneTimeTokens for DynamoStore {
     }
 
     async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<bool, StoreError> {
-        const ACCOUNT_LIVE: usize = 1;
         let writes = vec![
             self.put_one_time_token(token)?,
             // A deletion deactivates the account first: a token written
@@ -200,11 +209,14 @@ impl OneTimeTokens for DynamoStore {
                 Expression::default()
                     .name("#status", "status")
                     .value(":active", s("ACTIVE")),
-            )?,
+            )?
+            .named(ACCOUNT_ACTIVE),
         ];
         match self.transact(writes).await {
             Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(ACCOUNT_LIVE) => Ok(false),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(ACCOUNT_ACTIVE) => {
+                Ok(false)
+            }
             Err(error) => Err(error.into_store_error()),
         }
     }
@@ -252,7 +264,8 @@ impl OneTimeTokens for DynamoStore {
                     .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
                     .value(":at", s(super::store::format_time(at)))
                     .value(":email", s(token.email.as_str())),
-            )?,
+            )?
+            .named(EMAIL_UNCHANGED),
             self.put_audit(audit)?,
             // Absent once confirmed before (a second token): no condition.
             Write::delete(
@@ -267,7 +280,9 @@ impl OneTimeTokens for DynamoStore {
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(c)) if c.failed(0) || c.failed(1) => {
+            Err(TransactError::Cancelled(c))
+                if c.failed_named(TOKEN_UNSPENT) || c.failed_named(EMAIL_UNCHANGED) =>
+            {
                 Err(ConfirmError::Spent)
             }
             Err(error) => Err(error.into_store_error().into()),
@@ -282,7 +297,6 @@ impl OneTimeTokens for DynamoStore {
         audit: &AuditRecord,
         events: &[NotificationEvent],
     ) -> Result<(), ConfirmError> {
-        // The order matters: cancellation reasons are read by index.
         let mut writes = vec![
             self.spend_token(token)?,
             Write::update(
@@ -299,9 +313,10 @@ impl OneTimeTokens for DynamoStore {
                     .value(":old", s(old.as_str()))
                     .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
                     .value(":at", s(super::store::format_time(at))),
-            )?,
-            // Index 2: the new address's claim, refused if anyone holds it.
-            self.claim(keys::email_claim(token.email.as_str()), token.user_id)?,
+            )?
+            .named(EMAIL_UNCHANGED),
+            self.claim(keys::email_claim(token.email.as_str()), token.user_id)?
+                .named(NEW_EMAIL_UNCLAIMED),
             Write::delete(
                 &self.table,
                 &keys::email_claim(old.as_str()),
@@ -309,7 +324,8 @@ impl OneTimeTokens for DynamoStore {
                 Expression::default()
                     .name("#owner", "user_id")
                     .value(":me", s(token.user_id.to_string())),
-            )?,
+            )?
+            .named(OLD_EMAIL_HELD),
             self.put_audit(audit)?,
         ];
         for event in events {
@@ -317,10 +333,16 @@ impl OneTimeTokens for DynamoStore {
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(c)) if c.failed(0) || c.failed(1) || c.failed(3) => {
+            Err(TransactError::Cancelled(c))
+                if c.failed_named(TOKEN_UNSPENT)
+                    || c.failed_named(EMAIL_UNCHANGED)
+                    || c.failed_named(OLD_EMAIL_HELD) =>
+            {
                 Err(ConfirmError::Spent)
             }
-            Err(TransactError::Cancelled(c)) if c.failed(2) => Err(ConfirmError::Taken),
+            Err(TransactError::Cancelled(c)) if c.failed_named(NEW_EMAIL_UNCLAIMED) => {
+                Err(ConfirmError::Taken)
+            }
             Err(error) => Err(error.into_store_error().into()),
         }
     }
@@ -348,17 +370,17 @@ impl PreRegistrations for DynamoStore {
         for window in windows {
             writes.push(self.charge_window(window)?);
         }
-        writes.push(Write::create(
-            &self.table,
-            to_item(item).map_err(mapping_error)?,
-        )?);
+        writes.push(
+            Write::create(&self.table, to_item(item).map_err(mapping_error)?)?
+                .named(PRE_REGISTRATION_NEW),
+        );
         match self.transact(writes).await {
             Ok(()) => Ok(true),
             Err(TransactError::Cancelled(cancelled)) => {
-                if let Some(limited) = window_errors(&cancelled, windows, 0) {
+                if let Some(limited) = window_errors(&cancelled) {
                     return Err(limited);
                 }
-                if !cancelled.failed(windows.len()) {
+                if !cancelled.failed_named(PRE_REGISTRATION_NEW) {
                     return Err(TransactError::Cancelled(cancelled)
                         .into_store_error()
                         .into());
@@ -370,13 +392,12 @@ impl PreRegistrations for DynamoStore {
                 }
                 match self.transact(writes).await {
                     Ok(()) => Ok(false),
-                    Err(TransactError::Cancelled(cancelled)) => {
-                        Err(window_errors(&cancelled, windows, 0).unwrap_or_else(|| {
+                    Err(TransactError::Cancelled(cancelled)) => Err(window_errors(&cancelled)
+                        .unwrap_or_else(|| {
                             TransactError::Cancelled(cancelled)
                                 .into_store_error()
                                 .into()
-                        }))
-                    }
+                        })),
                     Err(TransactError::Store(error)) => Err(error.into()),
                 }
             }

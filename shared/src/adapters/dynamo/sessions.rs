@@ -9,7 +9,7 @@ use super::session_items::{
     DeviceItem, RefreshItem, SessionItem, ThrottleItem, TOKEN_ACTIVE, TOKEN_SPENT,
 };
 use super::store::format_time;
-use super::transact::{n, s, Expression, Item, TransactError, Write};
+use super::transact::{n, s, Condition, Expression, Item, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{
     AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RefreshRecord, Session,
@@ -26,6 +26,16 @@ use crate::ports::StoreError;
 /// A transaction holds at most 100 writes; ending a session takes two.
 const MAX_WRITES: usize = 100;
 const REVOKE_ATTEMPTS: usize = 3;
+
+/// A session is still live under the refresh token it was read with:
+/// failed, it rotated or ended meanwhile.
+const SESSION_CURRENT: Condition = "session_current";
+/// A lock or ceiling counter still has the version it was read at.
+const THROTTLE_UNCHANGED: Condition = "throttle_unchanged";
+/// The account a sign-in stamps is still there.
+pub(super) const ACCOUNT_EXISTS: Condition = "account_exists";
+/// The device to forget is there.
+const DEVICE_EXISTS: Condition = "device_exists";
 
 fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     from_item(item).map_err(mapping_error)
@@ -109,6 +119,7 @@ impl DynamoStore {
                 .name("#last_login", super::phone_items::LAST_LOGIN)
                 .value(":at", s(super::store::format_time(new.session.created_at))),
         )
+        .map(|write| write.named(ACCOUNT_EXISTS))
     }
 
     pub(super) fn upsert_device(&self, device: &Device) -> Result<Write, StoreError> {
@@ -159,7 +170,8 @@ impl DynamoStore {
                 .value(":at", s(format_time(at)))
                 .value(":reason", s(reason.as_str()))
                 .value(":hash", s(session.current_token_hash.clone())),
-        )?;
+        )?
+        .named(SESSION_CURRENT);
         let delete = Write::delete(
             &self.table,
             &keys::refresh_token(&session.current_token_hash),
@@ -203,7 +215,6 @@ impl DynamoStore {
         first: Vec<Write>,
         filter: impl Fn(&Session) -> bool,
     ) -> Result<usize, TransactError> {
-        let first_len = first.len();
         let mut first_pending = !first.is_empty();
         let mut ended = 0;
         for _ in 0..REVOKE_ATTEMPTS {
@@ -239,7 +250,8 @@ impl DynamoStore {
                     }
                     // The caller's own writes failed their conditions.
                     Err(TransactError::Cancelled(c))
-                        if first_pending && (0..first_len).any(|i| c.failed(i)) =>
+                        if first_pending
+                            && c.failed_names().any(|name| name != Some(SESSION_CURRENT)) =>
                     {
                         return Err(TransactError::Cancelled(c));
                     }
@@ -342,23 +354,23 @@ impl SessionStore for DynamoStore {
     }
 
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
-        // The versioned counters come first: their cancellation reasons
-        // are read by position.
         let mut writes = Vec::new();
         for update in failure.lock.iter().chain(&failure.ceiling) {
             let item = ThrottleItem::new(&update.key, &update.next, failure.at, failure.owner);
-            writes.push(Write::put(
-                &self.table,
-                to_item(item).map_err(mapping_error)?,
-                Some("(attribute_not_exists(#pk) AND :seen = :zero) OR #version = :seen"),
-                Expression::default()
-                    .name("#pk", keys::PK)
-                    .name("#version", "version")
-                    .value(":seen", n(update.previous.version))
-                    .value(":zero", n(0)),
-            )?);
+            writes.push(
+                Write::put(
+                    &self.table,
+                    to_item(item).map_err(mapping_error)?,
+                    Some("(attribute_not_exists(#pk) AND :seen = :zero) OR #version = :seen"),
+                    Expression::default()
+                        .name("#pk", keys::PK)
+                        .name("#version", "version")
+                        .value(":seen", n(update.previous.version))
+                        .value(":zero", n(0)),
+                )?
+                .named(THROTTLE_UNCHANGED),
+            );
         }
-        let versioned = writes.len();
         if let Some(audit) = &failure.audit {
             writes.push(self.put_audit(audit)?);
         }
@@ -368,7 +380,7 @@ impl SessionStore for DynamoStore {
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled))
-                if (0..versioned).any(|index| cancelled.failed(index)) =>
+                if cancelled.failed_named(THROTTLE_UNCHANGED) =>
             {
                 Err(LoginFailureError::Concurrent)
             }
@@ -470,13 +482,14 @@ impl SessionStore for DynamoStore {
                 .name("#revoked", "revoked_at")
                 .name("#current", "current_token_hash")
                 .value(":successor", s(replay.successor_hash.clone())),
-        )?;
+        )?
+        .named(SESSION_CURRENT);
         match self
             .transact(vec![still_current, self.put_audit(&replay.audit)?])
             .await
         {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(SESSION_CURRENT) => {
                 Err(RotationError::Lost)
             }
             Err(error) => Err(error.into_store_error().into()),
@@ -579,7 +592,8 @@ impl SessionStore for DynamoStore {
             &keys::device(user_id, device_id),
             Some("attribute_exists(#pk)"),
             Expression::default().name("#pk", keys::PK),
-        )?;
+        )?
+        .named(DEVICE_EXISTS);
         // The device's push tokens go in the same step.
         let mut first = vec![forget];
         for token in self.push_tokens_of(user_id).await? {
@@ -600,7 +614,9 @@ impl SessionStore for DynamoStore {
             .await
         {
             Ok(_) => Ok(true),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => Ok(false),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(DEVICE_EXISTS) => {
+                Ok(false)
+            }
             Err(error) => Err(error.into_store_error()),
         }
     }

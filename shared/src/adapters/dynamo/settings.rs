@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::errors::{mapping_error, store_error};
 use super::keys::{self, Key};
-use super::transact::{s, Expression, TransactError, Write};
+use super::transact::{s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::preferences::Preferences;
 use crate::domain::push_token::{Platform, PushToken, PushTokenId, PushTokenValue};
@@ -233,6 +233,9 @@ impl DynamoStore {
     }
 }
 
+/// A push token is still as it was read: failed, it changed or went.
+const PUSH_TOKEN_UNCHANGED: Condition = "push_token_unchanged";
+
 #[async_trait]
 impl PreferencesStore for DynamoStore {
     async fn preferences(&self, user: UserId) -> Result<Option<Preferences>, StoreError> {
@@ -401,7 +404,6 @@ impl PushTokenStore for DynamoStore {
                 }
                 None => None,
             };
-            // The token itself first: its cancellation reason is read at 0.
             let mut writes = vec![
                 Write::put(
                     &self.table,
@@ -413,7 +415,8 @@ impl PushTokenStore for DynamoStore {
                         .name("#token", "token")
                         .value(":used", s(super::store::format_time(current.last_used_at)))
                         .value(":token", s(current.token.as_str().to_owned())),
-                )?,
+                )?
+                .named(PUSH_TOKEN_UNCHANGED),
                 Write::delete(
                     &self.table,
                     &keys::push_claim(&current.token.hash()),
@@ -447,7 +450,9 @@ impl PushTokenStore for DynamoStore {
             });
             match self.transact(writes).await {
                 Ok(()) => return Ok(ValueChange::Done),
-                Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+                Err(TransactError::Cancelled(cancelled))
+                    if cancelled.failed_named(PUSH_TOKEN_UNCHANGED) =>
+                {
                     let now = self
                         .read_token(keys::push_token(current.user_id, current.id))
                         .await?;

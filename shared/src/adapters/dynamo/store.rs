@@ -6,13 +6,20 @@ use time::{Date, OffsetDateTime};
 use super::errors::{mapping_error, store_error};
 use super::items::{AuditItem, ClaimItem, OutboxItem};
 use super::keys::{self, Key, EXPIRES_AT};
-use super::transact::{n, s, Expression, Item, TransactError, Write};
+use super::transact::{n, s, Condition, Expression, Item, TransactError, Write};
 use crate::domain::{Account, AuditRecord, NotificationEvent, RateWindow, User, UserId};
 use crate::ports::sessions::RevokeReason;
 use crate::ports::{
     AuditLog, Conflicts, CreateUserError, HealthProbe, Outbox, PasswordChange, StoreError,
     UpdateUserError, UserStore,
 };
+
+/// A capped rate window still has room: failed, it is full.
+pub(super) const WINDOW_OPEN: Condition = "rate_window_open";
+/// A username claim is free: failed, the username is taken.
+const USERNAME_UNCLAIMED: Condition = "username_unclaimed";
+/// An email claim is free: failed, the email is taken.
+const EMAIL_UNCLAIMED: Condition = "email_unclaimed";
 
 /// Every port over one DynamoDB table.
 #[derive(Clone)]
@@ -93,6 +100,7 @@ impl DynamoStore {
                     n((window.ends_at + time::Duration::hours(1)).unix_timestamp()),
                 ),
         )
+        .map(|write| write.named(WINDOW_OPEN))
     }
 
     /// Counts one event in a fixed window now, in its own write; false when
@@ -100,7 +108,9 @@ impl DynamoStore {
     pub(super) async fn charge_now(&self, window: &RateWindow) -> Result<bool, StoreError> {
         match self.transact(vec![self.charge_window(window)?]).await {
             Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => Ok(false),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(WINDOW_OPEN) => {
+                Ok(false)
+            }
             Err(error) => Err(error.into_store_error()),
         }
     }
@@ -187,21 +197,18 @@ impl UserStore for DynamoStore {
         events: &[NotificationEvent],
         credits: Option<&crate::domain::Posting>,
     ) -> Result<(), CreateUserError> {
-        // The order matters: cancellation reasons come back in this order
-        // (an email-only account has no username claim: every index after
-        // it moves up by one).
         let mut writes = vec![Write::create(&self.table, self.seal_member(user).await?)?];
-        let username_index = match user.username_key() {
-            Some(key) => {
-                writes.push(self.claim(keys::username_claim(key), user.id)?);
-                Some(writes.len() - 1)
-            }
-            None => None,
-        };
-        let email_index = writes.len();
-        writes.push(self.claim(keys::email_claim(user.email.as_str()), user.id)?);
+        if let Some(key) = user.username_key() {
+            writes.push(
+                self.claim(keys::username_claim(key), user.id)?
+                    .named(USERNAME_UNCLAIMED),
+            );
+        }
+        writes.push(
+            self.claim(keys::email_claim(user.email.as_str()), user.id)?
+                .named(EMAIL_UNCLAIMED),
+        );
         writes.push(self.put_audit(audit)?);
-        let quota_index = writes.len();
         if let Some(quota) = quota {
             writes.push(self.charge_window(quota)?);
         }
@@ -219,12 +226,12 @@ impl UserStore for DynamoStore {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {
                 let conflicts = Conflicts {
-                    username: username_index.is_some_and(|i| cancelled.failed(i)),
-                    email: cancelled.failed(email_index),
+                    username: cancelled.failed_named(USERNAME_UNCLAIMED),
+                    email: cancelled.failed_named(EMAIL_UNCLAIMED),
                 };
                 if conflicts.any() {
                     Err(CreateUserError::Conflict(conflicts))
-                } else if quota.is_some() && cancelled.failed(quota_index) {
+                } else if cancelled.failed_named(WINDOW_OPEN) {
                     Err(CreateUserError::QuotaExhausted)
                 } else {
                     Err(StoreError::internal("user id or audit id already exists").into())
@@ -302,22 +309,24 @@ impl UserStore for DynamoStore {
             self.replace_user(current, updated).await?,
             self.put_audit(audit)?,
         ];
-        let mut username_index = None;
-        let mut email_index = None;
         if current.username_key() != updated.username_key() {
             if let Some(key) = current.username_key() {
                 writes.push(self.release_claim(&keys::username_claim(key), current.id)?);
             }
             if let Some(key) = updated.username_key() {
-                username_index = Some(writes.len());
-                writes.push(self.claim(keys::username_claim(key), updated.id)?);
+                writes.push(
+                    self.claim(keys::username_claim(key), updated.id)?
+                        .named(USERNAME_UNCLAIMED),
+                );
             }
         }
         if current.email.as_str() != updated.email.as_str() {
             writes
                 .push(self.release_claim(&keys::email_claim(current.email.as_str()), current.id)?);
-            email_index = Some(writes.len());
-            writes.push(self.claim(keys::email_claim(updated.email.as_str()), updated.id)?);
+            writes.push(
+                self.claim(keys::email_claim(updated.email.as_str()), updated.id)?
+                    .named(EMAIL_UNCLAIMED),
+            );
         }
         for event in events {
             writes.push(self.put_event(event)?);
@@ -326,8 +335,8 @@ impl UserStore for DynamoStore {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {
                 let conflicts = Conflicts {
-                    username: username_index.is_some_and(|i| cancelled.failed(i)),
-                    email: email_index.is_some_and(|i| cancelled.failed(i)),
+                    username: cancelled.failed_named(USERNAME_UNCLAIMED),
+                    email: cancelled.failed_named(EMAIL_UNCLAIMED),
                 };
                 if conflicts.any() {
                     Err(UpdateUserError::Conflict(conflicts))
