@@ -9,8 +9,8 @@ use serde_dynamo::{from_item, to_item};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::audit::AuditItem;
 use super::errors::mapping_error;
-use super::items::AuditItem;
 use super::keys::{self, Key};
 use super::session_items::{DeviceItem, SessionItem};
 use super::store::format_time;

@@ -94,7 +94,7 @@ impl PhoneUserStore for DynamoStore {
             Err(TransactError::Cancelled(cancelled)) => {
                 if cancelled.failed_named(PHONE_UNCLAIMED) {
                     Err(CreatePhoneUserError::PhoneTaken)
-                } else if cancelled.failed_named(super::store::WINDOW_OPEN) {
+                } else if cancelled.failed_named(super::rate_windows::WINDOW_OPEN) {
                     Err(CreatePhoneUserError::QuotaExhausted)
                 } else {
                     Err(StoreError::internal("a new account's id already exists").into())

@@ -1,21 +1,18 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use serde_dynamo::{from_item, to_item};
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::errors::{mapping_error, store_error};
-use super::items::{AuditItem, ClaimItem, OutboxItem};
-use super::keys::{self, Key, EXPIRES_AT};
-use super::transact::{n, s, Condition, Expression, Item, TransactError, Write};
+use super::items::ClaimItem;
+use super::keys::{self, Key};
+use super::transact::{s, Condition, Expression, Item, TransactError, Write};
 use crate::domain::{Account, AuditRecord, NotificationEvent, RateWindow, User, UserId};
 use crate::ports::sessions::RevokeReason;
 use crate::ports::{
-    AuditLog, Conflicts, CreateUserError, HealthProbe, Outbox, PasswordChange, StoreError,
-    UpdateUserError, UserStore,
+    Conflicts, CreateUserError, HealthProbe, PasswordChange, StoreError, UpdateUserError, UserStore,
 };
 
-/// A capped rate window still has room: failed, it is full.
-pub(super) const WINDOW_OPEN: Condition = "rate_window_open";
 /// A username claim is free: failed, the username is taken.
 const USERNAME_UNCLAIMED: Condition = "username_unclaimed";
 /// An email claim is free: failed, the email is taken.
@@ -68,69 +65,6 @@ impl DynamoStore {
             }
             None => Ok(None),
         }
-    }
-
-    pub(super) fn put_audit(&self, audit: &AuditRecord) -> Result<Write, StoreError> {
-        Write::create(
-            &self.table,
-            to_item(AuditItem::from(audit)).map_err(mapping_error)?,
-        )
-    }
-
-    pub(super) fn put_event(&self, event: &NotificationEvent) -> Result<Write, StoreError> {
-        let item = OutboxItem::new(event).map_err(|e| StoreError::Internal(Box::new(e)))?;
-        Write::create(&self.table, to_item(item).map_err(mapping_error)?)
-    }
-
-    /// Counts one event in a fixed window, refused (condition failure) when
-    /// the window is full.
-    pub(super) fn charge_window(&self, window: &RateWindow) -> Result<Write, StoreError> {
-        Write::update(
-            &self.table,
-            &keys::rate_counter(&window.key),
-            "ADD #count :one SET #expires = :expires",
-            Some("attribute_not_exists(#count) OR #count < :max"),
-            Expression::default()
-                .name("#count", "count")
-                .name("#expires", EXPIRES_AT)
-                .value(":one", n(1))
-                .value(":max", n(window.max))
-                .value(
-                    ":expires",
-                    n((window.ends_at + time::Duration::hours(1)).unix_timestamp()),
-                ),
-        )
-        .map(|write| write.named(WINDOW_OPEN))
-    }
-
-    /// Counts one event in a fixed window now, in its own write; false when
-    /// the window is full.
-    pub(super) async fn charge_now(&self, window: &RateWindow) -> Result<bool, StoreError> {
-        match self.transact(vec![self.charge_window(window)?]).await {
-            Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(WINDOW_OPEN) => {
-                Ok(false)
-            }
-            Err(error) => Err(error.into_store_error()),
-        }
-    }
-
-    /// Counts one event in a fixed window, without a cap.
-    pub(super) fn count_in_window(&self, window: &RateWindow) -> Result<Write, StoreError> {
-        Write::update(
-            &self.table,
-            &keys::rate_counter(&window.key),
-            "ADD #count :one SET #expires = :expires",
-            None,
-            Expression::default()
-                .name("#count", "count")
-                .name("#expires", EXPIRES_AT)
-                .value(":one", n(1))
-                .value(
-                    ":expires",
-                    n((window.ends_at + time::Duration::hours(1)).unix_timestamp()),
-                ),
-        )
     }
 
     pub(super) fn claim(&self, key: Key, user_id: UserId) -> Result<Write, StoreError> {
@@ -231,7 +165,7 @@ impl UserStore for DynamoStore {
                 };
                 if conflicts.any() {
                     Err(CreateUserError::Conflict(conflicts))
-                } else if cancelled.failed_named(WINDOW_OPEN) {
+                } else if cancelled.failed_named(super::rate_windows::WINDOW_OPEN) {
                     Err(CreateUserError::QuotaExhausted)
                 } else {
                     Err(StoreError::internal("user id or audit id already exists").into())
@@ -383,33 +317,6 @@ impl UserStore for DynamoStore {
 }
 
 #[async_trait]
-impl AuditLog for DynamoStore {
-    async fn record(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        let item = to_item(AuditItem::from(record)).map_err(mapping_error)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
-
-    async fn list_day(&self, day: Date) -> Result<Vec<AuditRecord>, StoreError> {
-        let items = self.query_prefix(&keys::audit_partition(day), "").await?;
-        items
-            .into_iter()
-            .map(|item| {
-                from_item::<_, AuditItem>(item)
-                    .map(AuditRecord::from)
-                    .map_err(mapping_error)
-            })
-            .collect()
-    }
-}
-
-#[async_trait]
 impl HealthProbe for DynamoStore {
     fn name(&self) -> &'static str {
         "table"
@@ -417,59 +324,5 @@ impl HealthProbe for DynamoStore {
 
     async fn check(&self) -> Result<(), StoreError> {
         self.get_item(keys::health()).await.map(|_| ())
-    }
-}
-
-#[async_trait]
-impl Outbox for DynamoStore {
-    async fn pending(&self) -> Result<Vec<NotificationEvent>, StoreError> {
-        let mut events = Vec::new();
-        for shard in 0..keys::OUTBOX_SHARDS {
-            for item in self
-                .query_prefix(&keys::outbox_partition(shard), "")
-                .await?
-            {
-                let item: OutboxItem = from_item(item).map_err(mapping_error)?;
-                let event = serde_json::from_str(&item.event)
-                    .map_err(|e| StoreError::Internal(Box::new(e)))?;
-                events.push(event);
-            }
-        }
-        events.sort_by_key(|e: &NotificationEvent| (e.occurred_at, e.id));
-        Ok(events)
-    }
-
-    async fn pending_before(
-        &self,
-        before: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<NotificationEvent>, StoreError> {
-        let bound = keys::stamped_before(before);
-        let mut events = Vec::new();
-        let partitions = (0..keys::OUTBOX_SHARDS).map(keys::outbox_partition);
-        for item in self.query_below_each(partitions, &bound, limit).await? {
-            let item: OutboxItem = from_item(item).map_err(mapping_error)?;
-            events.push(
-                serde_json::from_str(&item.event).map_err(|e| StoreError::Internal(Box::new(e)))?,
-            );
-        }
-        events.sort_by_key(|e: &NotificationEvent| (e.occurred_at, e.id));
-        events.truncate(limit);
-        Ok(events)
-    }
-
-    async fn remove(&self, events: &[NotificationEvent]) -> Result<(), StoreError> {
-        for event in events {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(
-                    keys::outbox_event(event.occurred_at, event.id).to_attributes(),
-                ))
-                .send()
-                .await
-                .map_err(store_error)?;
-        }
-        Ok(())
     }
 }
