@@ -91,9 +91,9 @@ impl AccountData for DynamoStore {
                 "SET #status = :inactive, #updated = :at, #since = :at",
                 Some("#updated = :seen"),
                 Expression::default()
-                    .name("#status", "status")
-                    .name("#updated", "updated_at")
-                    .name("#since", "deletion_since")
+                    .name("#status", super::items::STATUS)
+                    .name("#updated", super::items::UPDATED_AT)
+                    .name("#since", super::items::DELETION_SINCE)
                     .value(":inactive", s("INACTIVE"))
                     .value(":at", s(format_time(at)))
                     .value(":seen", s(format_time(updated_at))),

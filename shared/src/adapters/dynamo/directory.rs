@@ -157,9 +157,9 @@ impl AccountDirectory for DynamoStore {
             Some("attribute_exists(#pk) AND attribute_not_exists(#since)"),
             Expression::default()
                 .name("#pk", keys::PK)
-                .name("#status", "status")
-                .name("#updated", "updated_at")
-                .name("#since", "deletion_since")
+                .name("#status", super::items::STATUS)
+                .name("#updated", super::items::UPDATED_AT)
+                .name("#since", super::items::DELETION_SINCE)
                 .value(":status", s(status_text(status)))
                 .value(":at", s(format_time(at))),
         )?

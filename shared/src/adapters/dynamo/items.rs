@@ -14,6 +14,13 @@ use crate::domain::{
 /// `entity` of a username account's item; phone accounts are `phone_user`.
 pub const MEMBER_ENTITY: &str = "user";
 
+// Attributes of an account item (both shapes) that updates name.
+pub const STATUS: &str = "status";
+pub const UPDATED_AT: &str = "updated_at";
+pub const EMAIL_VERIFIED: &str = "email_verified";
+/// Set when a deletion begins; an account with it stays inactive.
+pub const DELETION_SINCE: &str = "deletion_since";
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct UserItem {
     #[serde(rename = "PK")]

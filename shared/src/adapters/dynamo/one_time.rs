@@ -133,7 +133,7 @@ impl OneTimeTokens for DynamoStore {
                 &keys::user(token.user_id),
                 "#status = :active",
                 Expression::default()
-                    .name("#status", "status")
+                    .name("#status", super::items::STATUS)
                     .value(":active", s("ACTIVE")),
             )?
             .named(ACCOUNT_ACTIVE),
@@ -186,8 +186,8 @@ impl OneTimeTokens for DynamoStore {
                 "SET #verified = :yes, #updated = :at",
                 Some("#email = :email"),
                 Expression::default()
-                    .name("#verified", "email_verified")
-                    .name("#updated", "updated_at")
+                    .name("#verified", super::items::EMAIL_VERIFIED)
+                    .name("#updated", super::items::UPDATED_AT)
                     .name("#email", "email")
                     .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
                     .value(":at", s(super::store::format_time(at)))
@@ -235,8 +235,8 @@ impl OneTimeTokens for DynamoStore {
                 Expression::default()
                     .name("#email", "email")
                     .name("#pending", "pending_email")
-                    .name("#verified", "email_verified")
-                    .name("#updated", "updated_at")
+                    .name("#verified", super::items::EMAIL_VERIFIED)
+                    .name("#updated", super::items::UPDATED_AT)
                     .value(":new", s(token.email.as_str()))
                     .value(":old", s(old.as_str()))
                     .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))

@@ -124,7 +124,7 @@ impl PhoneUserStore for DynamoStore {
                 item,
                 Some("#updated = :updated"),
                 Expression::default()
-                    .name("#updated", "updated_at")
+                    .name("#updated", super::items::UPDATED_AT)
                     .value(":updated", s(format_time(current.updated_at))),
             )?,
             self.put_audit(audit)?,

@@ -39,9 +39,9 @@ impl DynamoStore {
             Some("attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :hash"),
             Expression::default()
                 .name("#pk", keys::PK)
-                .name("#revoked", "revoked_at")
-                .name("#reason", "revoked_reason")
-                .name("#current", "current_token_hash")
+                .name("#revoked", super::session_items::REVOKED_AT)
+                .name("#reason", super::session_items::REVOKED_REASON)
+                .name("#current", super::session_items::CURRENT_TOKEN_HASH)
                 .value(":at", s(format_time(at)))
                 .value(":reason", s(reason.as_str()))
                 .value(":hash", s(session.current_token_hash.clone())),

@@ -248,9 +248,9 @@ impl SessionStore for DynamoStore {
             Some("attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :old"),
             Expression::default()
                 .name("#pk", keys::PK)
-                .name("#current", "current_token_hash")
+                .name("#current", super::session_items::CURRENT_TOKEN_HASH)
                 .name("#used", "last_used_at")
-                .name("#revoked", "revoked_at")
+                .name("#revoked", super::session_items::REVOKED_AT)
                 .value(":successor", s(rotation.successor.hash.clone()))
                 .value(":old", s(rotation.old_hash.clone()))
                 .value(":at", s(format_time(rotation.at))),
@@ -272,8 +272,8 @@ impl SessionStore for DynamoStore {
             "attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :successor",
             Expression::default()
                 .name("#pk", keys::PK)
-                .name("#revoked", "revoked_at")
-                .name("#current", "current_token_hash")
+                .name("#revoked", super::session_items::REVOKED_AT)
+                .name("#current", super::session_items::CURRENT_TOKEN_HASH)
                 .value(":successor", s(replay.successor_hash.clone())),
         )?
         .named(SESSION_CURRENT);

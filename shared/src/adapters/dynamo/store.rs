@@ -92,7 +92,7 @@ impl DynamoStore {
     async fn replace_user(&self, current: &User, updated: &User) -> Result<Write, StoreError> {
         let item = self.seal_member(updated).await?;
         let expression = Expression::default()
-            .name("#updated", "updated_at")
+            .name("#updated", super::items::UPDATED_AT)
             .name("#hash", "password_hash")
             .name("#last_login", super::phone_items::LAST_LOGIN)
             .value(":updated", s(format_time(current.updated_at)))

@@ -118,7 +118,7 @@ impl UnverifiedAccounts for DynamoStore {
                 &keys::user(id),
                 Some("#verified = :no"),
                 Expression::default()
-                    .name("#verified", "email_verified")
+                    .name("#verified", super::items::EMAIL_VERIFIED)
                     .value(":no", aws_sdk_dynamodb::types::AttributeValue::Bool(false)),
             )?,
             owned_by(keys::email_claim(email))?,
