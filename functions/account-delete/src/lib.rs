@@ -50,7 +50,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             };
             let task = delete
                 .run(
-                    &principal.account,
+                    &principal.open_account().await?,
                     &fields,
                     state.tasking.queue.as_ref(),
                     &meta.origin(),

@@ -62,7 +62,7 @@ async fn update(state: &State, request: Request, route: RouteId, mode: Mode) -> 
         let principal = state.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
         let origin = meta.origin();
-        match &principal.account {
+        match &principal.open_account().await? {
             SignedIn::Member(member) => {
                 let update = UpdateProfile {
                     users: state.stores.users(),

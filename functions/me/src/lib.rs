@@ -52,8 +52,9 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.stores.clock.as_ref(),
         };
         let avatar_url = avatars.url(avatar.as_ref()).await.map_err(ApiError::from)?;
+        let account = principal.open_account().await?;
         let user = MeView {
-            account: SignedInView::new(&principal.account, &state.profile_fields),
+            account: SignedInView::new(&account, &state.profile_fields),
             avatar_url,
         };
         Reply::new(StatusCode::OK, "User retrieved", &json!({ "user": user }))

@@ -41,6 +41,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         request,
         |meta, request| async move {
             let principal = state.auth.authenticate(&request).await?;
+            let member = principal.open_member().await?;
             let fields = json_object(&request)?;
             let origin = meta.origin();
             let change = ChangePassword {
@@ -51,7 +52,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
                 lockout: state.lockout,
             };
             change
-                .run(principal.member()?, &principal.session, &fields, &origin)
+                .run(&member, &principal.session, &fields, &origin)
                 .await
                 .map_err(ApiError::from)?;
             Reply::new(

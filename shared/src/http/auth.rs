@@ -1,6 +1,8 @@
 //! The authentication layer every protected handler runs first: Bearer
 //! parsing, signature and claims (see `tokens`), then one read that proves
-//! the session is still live and the user still active.
+//! the session is still live and the user still active. That read leaves
+//! the account's numbers sealed: only the routes that show or change the
+//! profile open it (`Principal::open_account`).
 
 use std::sync::Arc;
 
@@ -11,31 +13,48 @@ use lambda_http::Request;
 use super::error::ApiError;
 use crate::domain::errors::ErrorCode;
 use crate::domain::{Account, Session, SessionId, User, UserId};
+use crate::ports::accounts::{AccountKind, StoredAccount};
 use crate::ports::sessions::SessionStore;
 use crate::ports::Clock;
 use crate::tokens::jwt::{AccessClaims, TokenSettings};
 use crate::tokens::keyring::{verify_access_token, KeyRing, VerifyError};
 
-/// The caller of an authenticated request.
+/// The caller of an authenticated request: what authorisation needs (the
+/// account's id, kind and status, the session, the claims). The account's
+/// numbers stay sealed until `open_account`.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub account: Account,
+    pub account: StoredAccount,
     pub session: Session,
     pub claims: AccessClaims,
 }
 
 impl Principal {
+    /// The whole account, its numbers decrypted: for the routes that show
+    /// or change the profile.
+    pub async fn open_account(&self) -> Result<Account, ApiError> {
+        Ok(self.account.open().await?)
+    }
+
     /// The username account, for what only those have (a password, the
-    /// username profile); 403 for a phone account.
-    pub fn member(&self) -> Result<&User, ApiError> {
-        self.account.as_member().ok_or_else(|| {
+    /// username profile); 403 for a phone account, before anything is
+    /// decrypted.
+    pub async fn open_member(&self) -> Result<User, ApiError> {
+        let forbidden = || {
             ApiError::general(
                 StatusCode::FORBIDDEN,
                 ErrorCode::Forbidden,
                 "Not available for phone accounts",
                 "Phone accounts have no password or username profile.",
             )
-        })
+        };
+        if self.account.kind() != AccountKind::Member {
+            return Err(forbidden());
+        }
+        match self.open_account().await? {
+            Account::Member(user) => Ok(user),
+            Account::Phone(_) => Err(forbidden()),
+        }
     }
 }
 
@@ -145,7 +164,7 @@ impl Authenticator {
     /// The principal, if the session is live and the account active.
     fn admit(
         &self,
-        account: Option<Account>,
+        account: Option<StoredAccount>,
         session: Option<Session>,
         claims: AccessClaims,
     ) -> Result<Principal, ApiError> {
@@ -154,7 +173,7 @@ impl Authenticator {
             .filter(|s| s.is_live(now))
             .ok_or_else(|| invalid("The session has ended."))?;
         let account = account
-            .filter(Account::is_active)
+            .filter(StoredAccount::is_active)
             .ok_or_else(|| invalid("The account is not active."))?;
         tracing::Span::current().record("user_id", tracing::field::display(account.id()));
         Ok(Principal {

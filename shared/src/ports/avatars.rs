@@ -3,13 +3,14 @@
 
 use async_trait::async_trait;
 
+use super::accounts::StoredAccount;
 use super::StoreError;
 use crate::domain::avatar::Avatar;
-use crate::domain::{Account, Session, SessionId, UserId};
+use crate::domain::{Session, SessionId, UserId};
 
 /// What `GET /users/me` reads in one round trip: the account, the session
-/// of the token and the avatar.
-pub type SignedInRead = (Option<Account>, Option<Session>, Option<Avatar>);
+/// of the token and the avatar (the account not decrypted).
+pub type SignedInRead = (Option<StoredAccount>, Option<Session>, Option<Avatar>);
 
 #[async_trait]
 pub trait AvatarStore: Send + Sync {

@@ -2,6 +2,7 @@
 //! DynamoDB adapter and an in-memory adapter with the same semantics.
 
 pub mod account_data;
+pub mod accounts;
 pub mod avatars;
 pub mod billing;
 pub mod credits;

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::accounts::StoredAccount;
 use super::StoreError;
 use crate::domain::{
     Account, AuditRecord, Device, DeviceId, LockoutPolicy, LoginThrottle, NotificationEvent,
@@ -251,12 +252,12 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<usize, StoreError>;
 
     /// The user and one of its sessions, in one read: what every
-    /// authenticated request checks.
+    /// authenticated request checks. The account is not decrypted.
     async fn user_and_session(
         &self,
         user_id: UserId,
         session_id: SessionId,
-    ) -> Result<(Option<Account>, Option<Session>), StoreError>;
+    ) -> Result<(Option<StoredAccount>, Option<Session>), StoreError>;
 
     /// Every session (live or ended) and device of the user.
     async fn sessions_and_devices(

@@ -35,6 +35,7 @@ mod profile_replace;
 mod push_token_values;
 mod round_trips;
 mod routes_and_events;
+mod sealed_numbers;
 mod secrets_at_rest;
 mod sessions;
 mod settings;

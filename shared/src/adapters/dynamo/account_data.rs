@@ -9,12 +9,12 @@ use serde_dynamo::{from_item, to_item};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::audit::AuditItem;
 use super::errors::mapping_error;
-use super::items::AuditItem;
 use super::keys::{self, Key};
 use super::session_items::{DeviceItem, SessionItem};
 use super::store::format_time;
-use super::transact::{s, Expression, TransactError, Write};
+use super::transact::{s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{Account, AuditRecord, NotificationEvent, Task, TaskId, UserId};
 use crate::ports::account_data::{AccountData, AccountExport, BeginDeletionError};
@@ -42,6 +42,11 @@ struct MarkerRef {
     #[serde(default, with = "time::serde::rfc3339::option")]
     deletion_since: Option<OffsetDateTime>,
 }
+
+/// The account item is the one deletion read: failed, it changed since.
+const ACCOUNT_UNCHANGED: Condition = "account_unchanged";
+/// The deletion's marker is still there: failed, another run finished it.
+const DELETION_MARKED: Condition = "deletion_marked";
 
 impl DynamoStore {
     async fn deletion_marker(&self, user: UserId) -> Result<Option<DeletionMarker>, StoreError> {
@@ -86,13 +91,14 @@ impl AccountData for DynamoStore {
                 "SET #status = :inactive, #updated = :at, #since = :at",
                 Some("#updated = :seen"),
                 Expression::default()
-                    .name("#status", "status")
-                    .name("#updated", "updated_at")
-                    .name("#since", "deletion_since")
+                    .name("#status", super::items::STATUS)
+                    .name("#updated", super::items::UPDATED_AT)
+                    .name("#since", super::items::DELETION_SINCE)
                     .value(":inactive", s("INACTIVE"))
                     .value(":at", s(format_time(at)))
                     .value(":seen", s(format_time(updated_at))),
-            )?,
+            )?
+            .named(ACCOUNT_UNCHANGED),
             Write::create(&self.table, self.task_item(task).await?)?,
             Write::create(&self.table, to_item(marker).map_err(mapping_error)?)?,
         ];
@@ -154,7 +160,8 @@ impl AccountData for DynamoStore {
                 &marker,
                 Some("attribute_exists(#pk)"),
                 Expression::default().name("#pk", keys::PK),
-            )?,
+            )?
+            .named(DELETION_MARKED),
             Write::delete(&self.table, &profile, None, Expression::default())?,
             Write::delete(&self.table, &task_key, None, Expression::default())?,
             self.put_event(event)?,
@@ -162,7 +169,9 @@ impl AccountData for DynamoStore {
         match self.transact(writes).await {
             Ok(()) => Ok(true),
             // Another run finished it first.
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => Ok(false),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(DELETION_MARKED) => {
+                Ok(false)
+            }
             Err(error) => Err(error.into_store_error()),
         }
     }

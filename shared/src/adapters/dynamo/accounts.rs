@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use serde::Deserialize;
 use serde_dynamo::{from_item, to_item};
+use uuid::Uuid;
 
 use super::errors::mapping_error;
 use super::items::{UserItem, MEMBER_ENTITY};
@@ -11,7 +14,8 @@ use super::phone_items::{PhoneUserItem, PHONE_USER_ENTITY};
 use super::transact::Item;
 use super::DynamoStore;
 use crate::crypto::phone_crypto::{PhoneCryptoError, PhoneKeys, PhoneKeysLoadError};
-use crate::domain::{Account, PhoneUser, User};
+use crate::domain::{Account, PhoneUser, User, UserId, UserStatus};
+use crate::ports::accounts::{AccountKind, OpenAccount, StoredAccount};
 use crate::ports::StoreError;
 
 pub(super) fn crypto_error(error: PhoneCryptoError) -> StoreError {
@@ -91,6 +95,39 @@ impl DynamoStore {
         }
     }
 
+    /// The account an item of `USER#id/PROFILE` holds, as authentication
+    /// needs it: id, kind and status read, the numbers left sealed (no
+    /// phone key read, nothing decrypted) until a route opens it.
+    pub(super) fn stored_account(&self, item: Item) -> Result<StoredAccount, StoreError> {
+        let head: AccountHead = from_item(item.clone()).map_err(mapping_error)?;
+        let kind = match head.entity.as_str() {
+            MEMBER_ENTITY => AccountKind::Member,
+            PHONE_USER_ENTITY => AccountKind::Phone,
+            other => {
+                return Err(StoreError::internal(format!(
+                    "unexpected entity {other:?} in a profile item"
+                )))
+            }
+        };
+        let sealed = SealedAccount {
+            store: self.clone(),
+            item,
+        };
+        Ok(StoredAccount::sealed(
+            UserId::from_uuid(head.id),
+            kind,
+            head.status,
+            Arc::new(sealed),
+        ))
+    }
+
+    pub(super) fn optional_stored_account(
+        &self,
+        item: Option<Item>,
+    ) -> Result<Option<StoredAccount>, StoreError> {
+        item.map(|item| self.stored_account(item)).transpose()
+    }
+
     pub(super) async fn open_optional_account(
         &self,
         item: Option<Item>,
@@ -99,5 +136,27 @@ impl DynamoStore {
             Some(item) => self.open_account(item).await.map(Some),
             None => Ok(None),
         }
+    }
+}
+
+/// The attributes of an account item both shapes share, read without the
+/// phone keys.
+#[derive(Deserialize)]
+struct AccountHead {
+    entity: String,
+    id: Uuid,
+    status: UserStatus,
+}
+
+/// An account item as read, opened (decrypted) on demand.
+struct SealedAccount {
+    store: DynamoStore,
+    item: Item,
+}
+
+#[async_trait]
+impl OpenAccount for SealedAccount {
+    async fn open(&self) -> Result<Account, StoreError> {
+        self.store.open_account(self.item.clone()).await
     }
 }

@@ -84,7 +84,7 @@ impl AvatarStore for DynamoStore {
             .transpose()?
             .map(Session::from);
         let avatar = take(&avatar).map(open).transpose()?;
-        Ok((self.open_optional_account(profile).await?, session, avatar))
+        Ok((self.optional_stored_account(profile)?, session, avatar))
     }
 
     async fn replace_avatar(

@@ -12,17 +12,18 @@ use uuid::Uuid;
 
 use super::errors::store_error;
 use super::keys::{self, Key, PK, SK};
-use super::transact::{n, s, Expression, Item, TransactError, Write};
+use super::transact::{n, s, Condition, Expression, Item, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{CreditEntry, CreditReason, LedgerPosition, Posting, Purchase, UserId};
 use crate::ports::credits::{CreditStore, LedgerPage, PostingError};
 use crate::ports::StoreError;
 
-/// Where the balance write sits in `posting_writes`: its condition is the
-/// one that says "insufficient".
-pub(super) const BALANCE_WRITE: usize = 0;
-/// Where the `once` claim sits in `posting_writes`, when there is one.
-pub(super) const ONCE_WRITE: usize = 2;
+/// The balance write's condition in `posting_writes`: failed, it says
+/// "insufficient".
+pub(super) const BALANCE_COVERS: Condition = "credit_balance_covers";
+/// The `once` claim's condition, when a posting has one: failed, the
+/// posting was already applied.
+pub(super) const ONCE_UNCLAIMED: Condition = "credit_once_unclaimed";
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::internal(format!("corrupt credit item: {what}"))
@@ -83,9 +84,9 @@ fn read_entry(item: &Item) -> Result<CreditEntry, StoreError> {
 
 impl DynamoStore {
     /// The writes of one posting, for this adapter's transactions (a task's
-    /// creation or end includes them): the balance at `BALANCE_WRITE`, the
-    /// entry, the `once` claim at `ONCE_WRITE` (when asked for), then the
-    /// audit record.
+    /// creation or end includes them): the balance (`BALANCE_COVERS`), the
+    /// entry, the `once` claim (`ONCE_UNCLAIMED`, when asked for), then
+    /// the audit record.
     pub(super) fn posting_writes(&self, posting: &Posting) -> Result<Vec<Write>, StoreError> {
         let entry = &posting.entry;
         let spends = entry.amount < 0 && !posting.allow_negative;
@@ -105,20 +106,24 @@ impl DynamoStore {
                 // A missing balance is 0: the condition fails, as it must.
                 spends.then_some("#balance >= :need"),
                 expression,
-            )?,
+            )?
+            .named(BALANCE_COVERS),
             Write::create(&self.table, entry_item(entry))?,
         ];
         if let Some(once) = &posting.once {
             let Key { pk, sk } = keys::credit_once(once);
-            writes.push(Write::create(
-                &self.table,
-                HashMap::from([
-                    (PK.to_owned(), s(pk)),
-                    (SK.to_owned(), s(sk)),
-                    ("entity".to_owned(), s("credit_once")),
-                    ("entry_id".to_owned(), s(entry.id.to_string())),
-                ]),
-            )?);
+            writes.push(
+                Write::create(
+                    &self.table,
+                    HashMap::from([
+                        (PK.to_owned(), s(pk)),
+                        (SK.to_owned(), s(sk)),
+                        ("entity".to_owned(), s("credit_once")),
+                        ("entry_id".to_owned(), s(entry.id.to_string())),
+                    ]),
+                )?
+                .named(ONCE_UNCLAIMED),
+            );
         }
         if let Some(audit) = &posting.audit {
             writes.push(self.put_audit(audit)?);
@@ -149,9 +154,9 @@ impl CreditStore for DynamoStore {
         match self.transact(self.posting_writes(posting)?).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {
-                if posting.once.is_some() && cancelled.failed(ONCE_WRITE) {
+                if cancelled.failed_named(ONCE_UNCLAIMED) {
                     Err(PostingError::AlreadyApplied)
-                } else if cancelled.failed(BALANCE_WRITE) {
+                } else if cancelled.failed_named(BALANCE_COVERS) {
                     Err(PostingError::Insufficient)
                 } else {
                     Err(StoreError::internal("ledger entry or audit id already exists").into())

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::errors::store_error;
 use super::keys::{self, Key, LISTING_INDEX, LISTING_PK, LISTING_SHARDS, LISTING_SK};
 use super::store::format_time;
-use super::transact::{s, Expression, Item, TransactError, Write};
+use super::transact::{s, Condition, Expression, Item, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{Account, AuditRecord, LoginThrottle, ThrottleKey, UserId, UserStatus};
 use crate::ports::directory::{
@@ -96,6 +96,10 @@ impl DynamoStore {
     }
 }
 
+/// The account exists and is not being erased: failed, it is gone or
+/// stays inactive.
+const ACCOUNT_NOT_ERASED: Condition = "account_not_erased";
+
 #[async_trait]
 impl AccountDirectory for DynamoStore {
     async fn list_accounts(
@@ -153,15 +157,18 @@ impl AccountDirectory for DynamoStore {
             Some("attribute_exists(#pk) AND attribute_not_exists(#since)"),
             Expression::default()
                 .name("#pk", keys::PK)
-                .name("#status", "status")
-                .name("#updated", "updated_at")
-                .name("#since", "deletion_since")
+                .name("#status", super::items::STATUS)
+                .name("#updated", super::items::UPDATED_AT)
+                .name("#since", super::items::DELETION_SINCE)
                 .value(":status", s(status_text(status)))
                 .value(":at", s(format_time(at))),
-        )?;
+        )?
+        .named(ACCOUNT_NOT_ERASED);
         match self.transact(vec![update, self.put_audit(audit)?]).await {
             Ok(()) => {}
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+            Err(TransactError::Cancelled(cancelled))
+                if cancelled.failed_named(ACCOUNT_NOT_ERASED) =>
+            {
                 return Ok(match self.account(id).await? {
                     None => StatusChange::NotFound,
                     Some(_) => StatusChange::BeingDeleted,

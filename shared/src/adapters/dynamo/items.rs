@@ -7,15 +7,19 @@ use uuid::Uuid;
 use super::keys::{self, Key};
 use crate::crypto::phone_crypto::{EncryptedPhone, PhoneCryptoError, PhoneKeys, CONTACT_PURPOSE};
 use crate::domain::{
-    AuditAction, AuditOutcome, AuditRecord, BirthDate, ContactNumber, Email, PasswordHash, Profile,
-    ProfileText, User, UserId, UserStatus, Username,
+    BirthDate, ContactNumber, Email, PasswordHash, Profile, ProfileText, User, UserId, UserStatus,
+    Username,
 };
 
 /// `entity` of a username account's item; phone accounts are `phone_user`.
 pub const MEMBER_ENTITY: &str = "user";
 
-/// How long audit records are kept before DynamoDB's TTL removes them.
-pub const AUDIT_RETENTION: time::Duration = time::Duration::days(400);
+// Attributes of an account item (both shapes) that updates name.
+pub const STATUS: &str = "status";
+pub const UPDATED_AT: &str = "updated_at";
+pub const EMAIL_VERIFIED: &str = "email_verified";
+/// Set when a deletion begins; an account with it stays inactive.
+pub const DELETION_SINCE: &str = "deletion_since";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct UserItem {
@@ -182,112 +186,5 @@ impl ClaimItem {
             user_id: user_id.as_uuid(),
             owner: Some(keys::owner(user_id)),
         }
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct AuditItem {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
-    pub entity: String,
-    pub id: Uuid,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    pub action: AuditAction,
-    pub outcome: AuditOutcome,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_ip: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_id: Option<String>,
-    pub request_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_request_id: Option<String>,
-    #[serde(default)]
-    pub reasons: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<String>,
-    pub expires_at: i64,
-}
-
-impl From<&AuditRecord> for AuditItem {
-    fn from(record: &AuditRecord) -> Self {
-        let Key { pk, sk } = keys::audit(record.at, record.id);
-        Self {
-            pk,
-            sk,
-            entity: "audit".into(),
-            id: record.id,
-            at: record.at,
-            action: record.action,
-            outcome: record.outcome,
-            user_id: record.user_id.map(|id| id.as_uuid()),
-            owner: record.user_id.map(keys::owner),
-            subject: record.subject.clone(),
-            source_ip: record.source_ip.clone(),
-            device_id: record.device_id.clone(),
-            request_id: record.request_id.clone(),
-            client_request_id: record.client_request_id.clone(),
-            reasons: record.reasons.clone(),
-            actor: record.actor.clone(),
-            expires_at: (record.at + AUDIT_RETENTION).unix_timestamp(),
-        }
-    }
-}
-
-impl From<AuditItem> for AuditRecord {
-    fn from(item: AuditItem) -> Self {
-        Self {
-            id: item.id,
-            at: item.at,
-            action: item.action,
-            outcome: item.outcome,
-            user_id: item.user_id.map(UserId::from_uuid),
-            subject: item.subject,
-            source_ip: item.source_ip,
-            device_id: item.device_id,
-            request_id: item.request_id,
-            client_request_id: item.client_request_id,
-            reasons: item.reasons,
-            actor: item.actor,
-        }
-    }
-}
-
-/// Outbox events are relayed within seconds; the item stays a week so a
-/// relay outage can be recovered from.
-pub const OUTBOX_RETENTION: time::Duration = time::Duration::days(7);
-
-/// An event waiting in the outbox, its JSON as the queue will carry it.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct OutboxItem {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
-    pub entity: String,
-    pub event_type: String,
-    pub event: String,
-    pub expires_at: i64,
-}
-
-impl OutboxItem {
-    pub fn new(event: &crate::domain::NotificationEvent) -> Result<Self, serde_json::Error> {
-        let Key { pk, sk } = keys::outbox_event(event.occurred_at, event.id);
-        Ok(Self {
-            pk,
-            sk,
-            entity: "outbox_event".into(),
-            event_type: event.event_type.as_str().into(),
-            event: serde_json::to_string(event)?,
-            expires_at: (event.occurred_at + OUTBOX_RETENTION).unix_timestamp(),
-        })
     }
 }

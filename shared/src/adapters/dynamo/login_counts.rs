@@ -1,17 +1,23 @@
-//! A login attempt counted on its lock in one conditional update, without
-//! reading the lock first (`SessionStore::count_attempt_unread`).
+//! Login throttles: what a login reads (claims, lock and ceiling counters,
+//! the IP window), a failure counted on the versioned counters, and an
+//! attempt counted on its lock in one conditional update, without reading
+//! the lock first (`SessionStore::count_attempt_unread`).
 
 use aws_sdk_dynamodb::types::ReturnValue;
-use serde_dynamo::from_item;
+use serde_dynamo::{from_item, to_item};
 
 use super::errors::{conditional, mapping_error};
+use super::items::ClaimItem;
 use super::keys::{self, Key};
 use super::session_items::{ThrottleItem, THROTTLE_MEMORY};
+use super::sessions::{decode, take};
 use super::store::format_time;
-use super::transact::{n, s};
+use super::transact::{n, s, Condition, Expression, Item, TransactError, Write};
 use super::DynamoStore;
-use crate::domain::LoginThrottle;
-use crate::ports::sessions::UnreadCount;
+use crate::domain::{LoginThrottle, UserId};
+use crate::ports::sessions::{
+    LoginFailure, LoginFailureError, LoginKeys, LoginLookup, UnreadCount,
+};
 use crate::ports::StoreError;
 
 impl DynamoStore {
@@ -90,5 +96,104 @@ impl DynamoStore {
         };
         let after = before.after_failure(policy, now);
         Ok(Some((before, after)))
+    }
+}
+
+/// A lock or ceiling counter still has the version it was read at.
+const THROTTLE_UNCHANGED: Condition = "throttle_unchanged";
+
+impl DynamoStore {
+    /// The claims, counters and IP window a login reads, in one batch.
+    pub(super) async fn read_login_keys(
+        &self,
+        login: &LoginKeys<'_>,
+    ) -> Result<LoginLookup, StoreError> {
+        let username = login.username_key.map(keys::username_claim);
+        let email = login.email.map(keys::email_claim);
+        let throttle = login.throttle.map(keys::login_throttle);
+        let ceiling = login.ceiling.map(keys::login_throttle);
+        let ip = login.ip_window.map(|w| keys::rate_counter(&w.key));
+        let wanted: Vec<Key> = [
+            username.clone(),
+            email.clone(),
+            throttle.clone(),
+            ceiling.clone(),
+            ip.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut found = self.batch_get(&wanted).await?;
+        let owner = |key: &Option<Key>,
+                     found: &mut std::collections::HashMap<(String, String), Item>|
+         -> Result<Option<UserId>, StoreError> {
+            match key.as_ref().and_then(|k| take(found, k)) {
+                Some(item) => Ok(Some(UserId::from_uuid(decode::<ClaimItem>(item)?.user_id))),
+                None => Ok(None),
+            }
+        };
+        let by_username = owner(&username, &mut found)?;
+        let by_email = owner(&email, &mut found)?;
+        let throttle = match throttle.as_ref().and_then(|k| take(&mut found, k)) {
+            Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
+            None => Default::default(),
+        };
+        let ceiling = match ceiling.as_ref().and_then(|k| take(&mut found, k)) {
+            Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
+            None => Default::default(),
+        };
+        let ip_failures = match ip.as_ref().and_then(|k| take(&mut found, k)) {
+            Some(item) => item
+                .get("count")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            None => 0,
+        };
+        Ok(LoginLookup {
+            user_id: by_username.or(by_email),
+            throttle,
+            ceiling,
+            ip_failures,
+        })
+    }
+
+    /// A failed login counted on its versioned counters.
+    pub(super) async fn count_login_failure(
+        &self,
+        failure: &LoginFailure,
+    ) -> Result<(), LoginFailureError> {
+        let mut writes = Vec::new();
+        for update in failure.lock.iter().chain(&failure.ceiling) {
+            let item = ThrottleItem::new(&update.key, &update.next, failure.at, failure.owner);
+            writes.push(
+                Write::put(
+                    &self.table,
+                    to_item(item).map_err(mapping_error)?,
+                    Some("(attribute_not_exists(#pk) AND :seen = :zero) OR #version = :seen"),
+                    Expression::default()
+                        .name("#pk", keys::PK)
+                        .name("#version", "version")
+                        .value(":seen", n(update.previous.version))
+                        .value(":zero", n(0)),
+                )?
+                .named(THROTTLE_UNCHANGED),
+            );
+        }
+        if let Some(audit) = &failure.audit {
+            writes.push(self.put_audit(audit)?);
+        }
+        if let Some(window) = &failure.ip_window {
+            writes.push(self.count_in_window(window)?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(cancelled))
+                if cancelled.failed_named(THROTTLE_UNCHANGED) =>
+            {
+                Err(LoginFailureError::Concurrent)
+            }
+            Err(error) => Err(error.into_store_error().into()),
+        }
     }
 }

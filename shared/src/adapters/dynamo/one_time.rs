@@ -1,6 +1,5 @@
-//! One-time tokens (`OTT#<hash>`), the index of unverified accounts
-//! (`UNVERIFIED#<shard>`), pre-registrations (`PREREG#<email>`) and the
-//! notification delivery log (`DELIVERY#<event id>`).
+//! One-time tokens (`OTT#<hash>`): the mailed links' tokens, stored as
+//! hashes, and the confirmations that spend them.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -8,24 +7,15 @@ use serde_dynamo::{from_item, to_item};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::errors::{conditional, mapping_error, store_error};
-use super::keys::{self, Key, EXPIRES_AT};
-use super::transact::{s, Expression, TransactError, Write};
+use super::errors::mapping_error;
+use super::keys::{self, Key};
+use super::transact::{s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{
-    AuditRecord, Email, NotificationEvent, OneTimeTokenRecord, RateWindow, TokenPurpose, User,
-    UserId,
+    AuditRecord, Email, NotificationEvent, OneTimeTokenRecord, RateWindow, TokenPurpose, UserId,
 };
-use crate::ports::notifications::DeliveryLog;
-use crate::ports::one_time::{
-    ConfirmError, IssueError, OneTimeTokens, PreRegistration, PreRegistrations, UnverifiedAccounts,
-};
+use crate::ports::one_time::{ConfirmError, IssueError, OneTimeTokens};
 use crate::ports::StoreError;
-
-/// Delivery claims outlive any redelivery of their event.
-const DELIVERY_RETENTION: time::Duration = time::Duration::days(14);
-/// The attribute naming which claim wrote a delivery item.
-const CLAIM: &str = "claim_id";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct OneTimeTokenItem {
@@ -50,45 +40,6 @@ struct OneTimeTokenItem {
     expires_at: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct MarkerItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    user_id: Uuid,
-    owner: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct PreRegistrationItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    email: String,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: OffsetDateTime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    converted_user_id: Option<Uuid>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    converted_at: Option<OffsetDateTime>,
-}
-
-/// The fields of an account item the clean-up needs (no decryption).
-#[derive(Debug, Deserialize)]
-struct AccountHead {
-    entity: String,
-    username_key: Option<String>,
-    email: Option<String>,
-    #[serde(default)]
-    email_verified: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: OffsetDateTime,
-}
-
 impl DynamoStore {
     fn put_one_time_token(&self, token: &OneTimeTokenRecord) -> Result<Write, StoreError> {
         let Key { pk, sk } = keys::one_time_token(&token.hash);
@@ -109,20 +60,6 @@ impl DynamoStore {
         Write::create(&self.table, to_item(item).map_err(mapping_error)?)
     }
 
-    /// Lists `user` among the accounts the clean-up removes unless they
-    /// confirm their email.
-    pub(super) fn put_unverified(&self, user: &User) -> Result<Write, StoreError> {
-        let Key { pk, sk } = keys::unverified(user.id, user.created_at);
-        let item = MarkerItem {
-            pk,
-            sk,
-            entity: "unverified".into(),
-            user_id: user.id.as_uuid(),
-            owner: keys::owner(user.id),
-        };
-        Write::create(&self.table, to_item(item).map_err(mapping_error)?)
-    }
-
     fn spend_token(&self, token: &OneTimeTokenRecord) -> Result<Write, StoreError> {
         Write::delete(
             &self.table,
@@ -130,6 +67,7 @@ impl DynamoStore {
             Some("attribute_exists(#pk)"),
             Expression::default().name("#pk", keys::PK),
         )
+        .map(|write| write.named(TOKEN_UNSPENT))
     }
 
     /// The reset token spend that `change_password` adds to its write.
@@ -139,24 +77,23 @@ impl DynamoStore {
     ) -> Result<Write, StoreError> {
         self.spend_token(token)
     }
-
-    /// Every item of the account's partition: sessions, devices,
-    /// locations. Refresh tokens are keyed by their hash and expire by TTL;
-    /// without the account they open nothing.
-    async fn delete_partition(&self, id: UserId) -> Result<(), StoreError> {
-        let items = self.query_prefix(&keys::user_partition(id), "").await?;
-        self.delete_keys(items.iter().filter_map(Key::from_item).collect())
-            .await
-    }
 }
 
-pub(super) fn window_errors(
-    cancelled: &super::transact::Cancelled,
-    windows: &[RateWindow],
-    first: usize,
-) -> Option<IssueError> {
-    (0..windows.len())
-        .find(|i| cancelled.failed(first + i))
+/// The mailed token is still there: failed, it was spent.
+const TOKEN_UNSPENT: Condition = "one_time_token_unspent";
+/// The account is active: failed, its deletion began.
+const ACCOUNT_ACTIVE: Condition = "account_active";
+/// The account's email is still the one the token was sent to.
+const EMAIL_UNCHANGED: Condition = "email_unchanged";
+/// The new address's claim is free: failed, another account holds it.
+const NEW_EMAIL_UNCLAIMED: Condition = "new_email_unclaimed";
+/// The old address's claim is still the account's.
+const OLD_EMAIL_HELD: Condition = "old_email_held";
+
+/// The rate window (by its index in the request's windows) that was full.
+pub(super) fn window_errors(cancelled: &super::transact::Cancelled) -> Option<IssueError> {
+    cancelled
+        .failed_occurrence(super::rate_windows::WINDOW_OPEN)
         .map(IssueError::RateLimited)
 }
 
@@ -167,7 +104,6 @@ impl OneTimeTokens for DynamoStore {
         events: &[NotificationEvent],
         windows: &[RateWindow],
     ) -> Result<(), IssueError> {
-        // Windows first: their cancellation reasons are read by index.
         let mut writes = Vec::new();
         for window in windows {
             writes.push(self.charge_window(window)?);
@@ -177,7 +113,7 @@ impl OneTimeTokens for DynamoStore {
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) => Err(window_errors(&cancelled, windows, 0)
+            Err(TransactError::Cancelled(cancelled)) => Err(window_errors(&cancelled)
                 .unwrap_or_else(|| {
                     TransactError::Cancelled(cancelled)
                         .into_store_error()
@@ -188,7 +124,6 @@ impl OneTimeTokens for DynamoStore {
     }
 
     async fn store_token(&self, token: &OneTimeTokenRecord) -> Result<bool, StoreError> {
-        const ACCOUNT_LIVE: usize = 1;
         let writes = vec![
             self.put_one_time_token(token)?,
             // A deletion deactivates the account first: a token written
@@ -198,13 +133,16 @@ impl OneTimeTokens for DynamoStore {
                 &keys::user(token.user_id),
                 "#status = :active",
                 Expression::default()
-                    .name("#status", "status")
+                    .name("#status", super::items::STATUS)
                     .value(":active", s("ACTIVE")),
-            )?,
+            )?
+            .named(ACCOUNT_ACTIVE),
         ];
         match self.transact(writes).await {
             Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(ACCOUNT_LIVE) => Ok(false),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(ACCOUNT_ACTIVE) => {
+                Ok(false)
+            }
             Err(error) => Err(error.into_store_error()),
         }
     }
@@ -235,7 +173,9 @@ impl OneTimeTokens for DynamoStore {
         events: &[NotificationEvent],
     ) -> Result<(), ConfirmError> {
         let head = match self.get_item(keys::user(token.user_id)).await? {
-            Some(item) => from_item::<_, AccountHead>(item).map_err(mapping_error)?,
+            Some(item) => {
+                from_item::<_, super::unverified::AccountHead>(item).map_err(mapping_error)?
+            }
             None => return Err(ConfirmError::Spent),
         };
         let mut writes = vec![
@@ -246,13 +186,14 @@ impl OneTimeTokens for DynamoStore {
                 "SET #verified = :yes, #updated = :at",
                 Some("#email = :email"),
                 Expression::default()
-                    .name("#verified", "email_verified")
-                    .name("#updated", "updated_at")
+                    .name("#verified", super::items::EMAIL_VERIFIED)
+                    .name("#updated", super::items::UPDATED_AT)
                     .name("#email", "email")
                     .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
                     .value(":at", s(super::store::format_time(at)))
                     .value(":email", s(token.email.as_str())),
-            )?,
+            )?
+            .named(EMAIL_UNCHANGED),
             self.put_audit(audit)?,
             // Absent once confirmed before (a second token): no condition.
             Write::delete(
@@ -267,7 +208,9 @@ impl OneTimeTokens for DynamoStore {
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(c)) if c.failed(0) || c.failed(1) => {
+            Err(TransactError::Cancelled(c))
+                if c.failed_named(TOKEN_UNSPENT) || c.failed_named(EMAIL_UNCHANGED) =>
+            {
                 Err(ConfirmError::Spent)
             }
             Err(error) => Err(error.into_store_error().into()),
@@ -282,7 +225,6 @@ impl OneTimeTokens for DynamoStore {
         audit: &AuditRecord,
         events: &[NotificationEvent],
     ) -> Result<(), ConfirmError> {
-        // The order matters: cancellation reasons are read by index.
         let mut writes = vec![
             self.spend_token(token)?,
             Write::update(
@@ -293,15 +235,16 @@ impl OneTimeTokens for DynamoStore {
                 Expression::default()
                     .name("#email", "email")
                     .name("#pending", "pending_email")
-                    .name("#verified", "email_verified")
-                    .name("#updated", "updated_at")
+                    .name("#verified", super::items::EMAIL_VERIFIED)
+                    .name("#updated", super::items::UPDATED_AT)
                     .value(":new", s(token.email.as_str()))
                     .value(":old", s(old.as_str()))
                     .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
                     .value(":at", s(super::store::format_time(at))),
-            )?,
-            // Index 2: the new address's claim, refused if anyone holds it.
-            self.claim(keys::email_claim(token.email.as_str()), token.user_id)?,
+            )?
+            .named(EMAIL_UNCHANGED),
+            self.claim(keys::email_claim(token.email.as_str()), token.user_id)?
+                .named(NEW_EMAIL_UNCLAIMED),
             Write::delete(
                 &self.table,
                 &keys::email_claim(old.as_str()),
@@ -309,7 +252,8 @@ impl OneTimeTokens for DynamoStore {
                 Expression::default()
                     .name("#owner", "user_id")
                     .value(":me", s(token.user_id.to_string())),
-            )?,
+            )?
+            .named(OLD_EMAIL_HELD),
             self.put_audit(audit)?,
         ];
         for event in events {
@@ -317,232 +261,17 @@ impl OneTimeTokens for DynamoStore {
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(c)) if c.failed(0) || c.failed(1) || c.failed(3) => {
+            Err(TransactError::Cancelled(c))
+                if c.failed_named(TOKEN_UNSPENT)
+                    || c.failed_named(EMAIL_UNCHANGED)
+                    || c.failed_named(OLD_EMAIL_HELD) =>
+            {
                 Err(ConfirmError::Spent)
             }
-            Err(TransactError::Cancelled(c)) if c.failed(2) => Err(ConfirmError::Taken),
+            Err(TransactError::Cancelled(c)) if c.failed_named(NEW_EMAIL_UNCLAIMED) => {
+                Err(ConfirmError::Taken)
+            }
             Err(error) => Err(error.into_store_error().into()),
         }
-    }
-}
-
-#[async_trait]
-impl PreRegistrations for DynamoStore {
-    async fn pre_register(
-        &self,
-        email: &Email,
-        at: OffsetDateTime,
-        windows: &[RateWindow],
-    ) -> Result<bool, IssueError> {
-        let Key { pk, sk } = keys::pre_registration(email.as_str());
-        let item = PreRegistrationItem {
-            pk,
-            sk,
-            entity: "pre_registration".into(),
-            email: email.as_str().into(),
-            created_at: at,
-            converted_user_id: None,
-            converted_at: None,
-        };
-        let mut writes = Vec::new();
-        for window in windows {
-            writes.push(self.charge_window(window)?);
-        }
-        writes.push(Write::create(
-            &self.table,
-            to_item(item).map_err(mapping_error)?,
-        )?);
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(cancelled)) => {
-                if let Some(limited) = window_errors(&cancelled, windows, 0) {
-                    return Err(limited);
-                }
-                if !cancelled.failed(windows.len()) {
-                    return Err(TransactError::Cancelled(cancelled)
-                        .into_store_error()
-                        .into());
-                }
-                // Known already: count the request all the same.
-                let mut writes = Vec::new();
-                for window in windows {
-                    writes.push(self.charge_window(window)?);
-                }
-                match self.transact(writes).await {
-                    Ok(()) => Ok(false),
-                    Err(TransactError::Cancelled(cancelled)) => {
-                        Err(window_errors(&cancelled, windows, 0).unwrap_or_else(|| {
-                            TransactError::Cancelled(cancelled)
-                                .into_store_error()
-                                .into()
-                        }))
-                    }
-                    Err(TransactError::Store(error)) => Err(error.into()),
-                }
-            }
-            Err(TransactError::Store(error)) => Err(error.into()),
-        }
-    }
-
-    async fn pre_registration(&self, email: &Email) -> Result<Option<PreRegistration>, StoreError> {
-        let Some(item) = self
-            .get_item(keys::pre_registration(email.as_str()))
-            .await?
-        else {
-            return Ok(None);
-        };
-        let item: PreRegistrationItem = from_item(item).map_err(mapping_error)?;
-        Ok(Some(PreRegistration {
-            email: email.clone(),
-            created_at: item.created_at,
-            converted: item
-                .converted_user_id
-                .zip(item.converted_at)
-                .map(|(id, at)| (UserId::from_uuid(id), at)),
-        }))
-    }
-
-    async fn mark_converted(
-        &self,
-        email: &Email,
-        user_id: UserId,
-        at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::pre_registration(email.as_str()).to_attributes()))
-            .update_expression("SET #user = :user, #at = :at")
-            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#user)")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#user", "converted_user_id")
-            .expression_attribute_names("#at", "converted_at")
-            .expression_attribute_values(":user", s(user_id.to_string()))
-            .expression_attribute_values(":at", s(super::store::format_time(at)))
-            .send()
-            .await;
-        conditional(result)
-    }
-}
-
-#[async_trait]
-impl UnverifiedAccounts for DynamoStore {
-    async fn unverified_before(
-        &self,
-        cutoff: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<UserId>, StoreError> {
-        let bound = keys::stamped_before(cutoff);
-        let mut found = Vec::new();
-        let partitions = (0..keys::UNVERIFIED_SHARDS).map(keys::unverified_partition);
-        for item in self.query_below_each(partitions, &bound, limit).await? {
-            let marker: MarkerItem = from_item(item).map_err(mapping_error)?;
-            let key = Key::from_item(&to_item(&marker).map_err(mapping_error)?);
-            found.push((key.map(|k| k.sk), UserId::from_uuid(marker.user_id)));
-        }
-        // Oldest first across shards (the sort key starts with the time).
-        found.sort();
-        Ok(found.into_iter().take(limit).map(|(_, id)| id).collect())
-    }
-
-    async fn remove_unverified(&self, id: UserId) -> Result<bool, StoreError> {
-        let Some(item) = self.get_item(keys::user(id)).await? else {
-            return Ok(false);
-        };
-        let head: AccountHead = from_item(item).map_err(mapping_error)?;
-        let Some(email) = &head.email else {
-            return Ok(false);
-        };
-        if head.entity != super::items::MEMBER_ENTITY || head.email_verified {
-            return Ok(false);
-        }
-        let owned_by = |key: Key| {
-            Write::delete(
-                &self.table,
-                &key,
-                Some("#owner = :me"),
-                Expression::default()
-                    .name("#owner", "user_id")
-                    .value(":me", s(id.to_string())),
-            )
-        };
-        let mut writes = vec![
-            // The marker first: a second clean-up fails here, removing
-            // nothing twice.
-            Write::delete(
-                &self.table,
-                &keys::unverified(id, head.created_at),
-                Some("attribute_exists(#pk)"),
-                Expression::default().name("#pk", keys::PK),
-            )?,
-            Write::delete(
-                &self.table,
-                &keys::user(id),
-                Some("#verified = :no"),
-                Expression::default()
-                    .name("#verified", "email_verified")
-                    .value(":no", aws_sdk_dynamodb::types::AttributeValue::Bool(false)),
-            )?,
-            owned_by(keys::email_claim(email))?,
-        ];
-        // Email-only accounts hold no username claim.
-        if let Some(username_key) = &head.username_key {
-            writes.push(owned_by(keys::username_claim(username_key))?);
-        }
-        match self.transact(writes).await {
-            Ok(()) => {}
-            Err(TransactError::Cancelled(_)) => return Ok(false),
-            Err(TransactError::Store(error)) => return Err(error),
-        }
-        self.delete_partition(id).await?;
-        // Its tokens, audit records and markers elsewhere in the table.
-        self.delete_keys(self.owned_keys(&keys::owner(id)).await?)
-            .await?;
-        Ok(true)
-    }
-}
-
-#[async_trait]
-impl DeliveryLog for DynamoStore {
-    async fn claim_delivery(&self, id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError> {
-        // The claim carries an id of its own, and its condition also accepts
-        // that id: when the claim was written but its answer lost (a 500, a
-        // timed-out attempt), the SDK's retry of the same request finds its
-        // own claim and succeeds, instead of failing its condition and
-        // taking this delivery for an earlier one (the email never sent).
-        let claim = Uuid::new_v4().to_string();
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some({
-                let mut item = keys::delivery(id).to_attributes();
-                item.insert("entity".into(), s("delivery"));
-                item.insert(CLAIM.into(), s(claim.clone()));
-                item.insert(
-                    EXPIRES_AT.into(),
-                    super::transact::n((at + DELIVERY_RETENTION).unix_timestamp()),
-                );
-                item
-            }))
-            .condition_expression("attribute_not_exists(#pk) OR #claim = :claim")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#claim", CLAIM)
-            .expression_attribute_values(":claim", s(claim))
-            .send()
-            .await;
-        conditional(result)
-    }
-
-    async fn release_delivery(&self, id: Uuid) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::delivery(id).to_attributes()))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
     }
 }

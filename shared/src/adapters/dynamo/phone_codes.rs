@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::errors::{conditional, mapping_error};
 use super::keys::{self, Key};
 use super::one_time::window_errors;
-use super::transact::{n, s, Expression, TransactError, Write};
+use super::transact::{n, s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{
     CodePurpose, NotificationEvent, PhoneCodeKey, PhoneCodeRecord, RateWindow, UserId,
@@ -64,6 +64,9 @@ fn code_key(key: &PhoneCodeKey) -> Key {
     keys::phone_code(&key.phone_hash, key.purpose.as_str())
 }
 
+/// The texted code is still the one read: failed, it was spent or replaced.
+const CODE_UNSPENT: Condition = "phone_code_unspent";
+
 #[async_trait]
 impl PhoneCodes for DynamoStore {
     async fn issue_phone_code(
@@ -105,7 +108,7 @@ impl PhoneCodes for DynamoStore {
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) => Err(window_errors(&cancelled, windows, 0)
+            Err(TransactError::Cancelled(cancelled)) => Err(window_errors(&cancelled)
                 .unwrap_or_else(|| {
                     TransactError::Cancelled(cancelled)
                         .into_store_error()
@@ -181,14 +184,16 @@ impl PhoneCodes for DynamoStore {
             Expression::default()
                 .name("#code_hash", "code_hash")
                 .value(":code_hash", s(code.code_hash.clone())),
-        )?];
+        )?
+        .named(CODE_UNSPENT)];
         writes.push(self.last_login_write(new)?);
         writes.extend(self.session_writes(new)?);
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             // The code went, or the account did, since they were read.
             Err(TransactError::Cancelled(cancelled))
-                if cancelled.failed(0) || cancelled.failed(1) =>
+                if cancelled.failed_named(CODE_UNSPENT)
+                    || cancelled.failed_named(super::sessions::ACCOUNT_EXISTS) =>
             {
                 Err(SpendCodeError::Spent)
             }

@@ -6,7 +6,7 @@ use super::keys;
 use super::phone_items::LocationItem;
 use super::session_items::{RefreshItem, SessionItem};
 use super::store::format_time;
-use super::transact::{s, Expression, TransactError, Write};
+use super::transact::{s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{Account, Location, LocationId, PhoneNumber, PhoneUser, UserId};
 use crate::ports::phone_users::{
@@ -15,10 +15,8 @@ use crate::ports::phone_users::{
 };
 use crate::ports::StoreError;
 
-/// Positions in the creation transaction whose cancellation means
-/// something to the caller.
-const CLAIM_INDEX: usize = 1;
-const QUOTA_INDEX: usize = 2;
+/// The number's claim is free: failed, another account holds the number.
+const PHONE_UNCLAIMED: Condition = "phone_unclaimed";
 
 #[async_trait]
 impl PhoneUserStore for DynamoStore {
@@ -58,10 +56,10 @@ impl PhoneUserStore for DynamoStore {
         let user = &new.user;
         let phone_keys = self.encryption_keys().await?;
         let (item, hash) = self.seal_phone_user(user, &phone_keys).await?;
-        // The order matters: cancellation reasons come back in this order.
         let mut writes = vec![
             Write::create(&self.table, item)?,
-            self.claim(keys::phone_claim(&hash), user.id)?,
+            self.claim(keys::phone_claim(&hash), user.id)?
+                .named(PHONE_UNCLAIMED),
         ];
         if let Some(quota) = &new.quota {
             writes.push(self.charge_window(quota)?);
@@ -94,9 +92,9 @@ impl PhoneUserStore for DynamoStore {
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {
-                if cancelled.failed(CLAIM_INDEX) {
+                if cancelled.failed_named(PHONE_UNCLAIMED) {
                     Err(CreatePhoneUserError::PhoneTaken)
-                } else if new.quota.is_some() && cancelled.failed(QUOTA_INDEX) {
+                } else if cancelled.failed_named(super::rate_windows::WINDOW_OPEN) {
                     Err(CreatePhoneUserError::QuotaExhausted)
                 } else {
                     Err(StoreError::internal("a new account's id already exists").into())
@@ -126,7 +124,7 @@ impl PhoneUserStore for DynamoStore {
                 item,
                 Some("#updated = :updated"),
                 Expression::default()
-                    .name("#updated", "updated_at")
+                    .name("#updated", super::items::UPDATED_AT)
                     .value(":updated", s(format_time(current.updated_at))),
             )?,
             self.put_audit(audit)?,

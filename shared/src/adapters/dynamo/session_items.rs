@@ -84,6 +84,11 @@ impl From<SessionItem> for Session {
 }
 
 pub const TOKEN_ACTIVE: &str = "active";
+
+// Attributes of a session item that updates name.
+pub const REVOKED_AT: &str = "revoked_at";
+pub const REVOKED_REASON: &str = "revoked_reason";
+pub const CURRENT_TOKEN_HASH: &str = "current_token_hash";
 pub const TOKEN_SPENT: &str = "spent";
 
 #[derive(Debug, Serialize, Deserialize)]

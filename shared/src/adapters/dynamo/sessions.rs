@@ -3,18 +3,17 @@ use serde_dynamo::{from_item, to_item};
 use time::OffsetDateTime;
 
 use super::errors::mapping_error;
-use super::items::ClaimItem;
 use super::keys::{self, Key, DEVICE_PREFIX, SESSION_PREFIX};
-use super::session_items::{
-    DeviceItem, RefreshItem, SessionItem, ThrottleItem, TOKEN_ACTIVE, TOKEN_SPENT,
-};
+use super::revocation::{REVOKE_ATTEMPTS, SESSION_CURRENT};
+use super::session_items::{DeviceItem, RefreshItem, SessionItem, TOKEN_ACTIVE, TOKEN_SPENT};
 use super::store::format_time;
-use super::transact::{n, s, Expression, Item, TransactError, Write};
+use super::transact::{s, Condition, Expression, Item, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{
-    Account, AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RefreshRecord,
-    Session, SessionId, UserId,
+    AuditRecord, Device, DeviceId, LoginThrottle, NotificationEvent, RefreshRecord, Session,
+    SessionId, UserId,
 };
+use crate::ports::accounts::StoredAccount;
 use crate::ports::sessions::{
     GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession,
     PasswordCheckEnd, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
@@ -22,15 +21,19 @@ use crate::ports::sessions::{
 };
 use crate::ports::StoreError;
 
-/// A transaction holds at most 100 writes; ending a session takes two.
-const MAX_WRITES: usize = 100;
-const REVOKE_ATTEMPTS: usize = 3;
+/// The account a sign-in stamps is still there.
+pub(super) const ACCOUNT_EXISTS: Condition = "account_exists";
+/// The device to forget is there.
+const DEVICE_EXISTS: Condition = "device_exists";
 
-fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+pub(super) fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     from_item(item).map_err(mapping_error)
 }
 
-fn take(found: &mut std::collections::HashMap<(String, String), Item>, key: &Key) -> Option<Item> {
+pub(super) fn take(
+    found: &mut std::collections::HashMap<(String, String), Item>,
+    key: &Key,
+) -> Option<Item> {
     found.remove(&(key.pk.clone(), key.sk.clone()))
 }
 
@@ -108,6 +111,7 @@ impl DynamoStore {
                 .name("#last_login", super::phone_items::LAST_LOGIN)
                 .value(":at", s(super::store::format_time(new.session.created_at))),
         )
+        .map(|write| write.named(ACCOUNT_EXISTS))
     }
 
     pub(super) fn upsert_device(&self, device: &Device) -> Result<Write, StoreError> {
@@ -136,179 +140,12 @@ impl DynamoStore {
             expression,
         )
     }
-
-    /// The two writes that end `session`: mark it revoked (only if it is
-    /// still live on the token it was read with) and delete its live token.
-    fn end_session(
-        &self,
-        session: &Session,
-        reason: RevokeReason,
-        at: OffsetDateTime,
-    ) -> Result<[Write; 2], StoreError> {
-        let mark = Write::update(
-            &self.table,
-            &keys::session(session.user_id, session.id),
-            "SET #revoked = :at, #reason = :reason",
-            Some("attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :hash"),
-            Expression::default()
-                .name("#pk", keys::PK)
-                .name("#revoked", "revoked_at")
-                .name("#reason", "revoked_reason")
-                .name("#current", "current_token_hash")
-                .value(":at", s(format_time(at)))
-                .value(":reason", s(reason.as_str()))
-                .value(":hash", s(session.current_token_hash.clone())),
-        )?;
-        let delete = Write::delete(
-            &self.table,
-            &keys::refresh_token(&session.current_token_hash),
-            None,
-            Expression::default(),
-        )?;
-        Ok([mark, delete])
-    }
-
-    async fn sessions_of(&self, user_id: UserId) -> Result<Vec<Session>, StoreError> {
-        let items = self
-            .query_prefix(&keys::user_partition(user_id), SESSION_PREFIX)
-            .await?;
-        items
-            .into_iter()
-            .map(|item| decode::<SessionItem>(item).map(Session::from))
-            .collect()
-    }
-
-    /// Ends every live session of the user but `keep` (and `filter` must
-    /// accept it), with `first` in the same transaction as the first batch.
-    /// A session that rotated meanwhile is read again and ended.
-    pub(super) async fn revoke_live_sessions(
-        &self,
-        user_id: UserId,
-        keep: Option<SessionId>,
-        reason: RevokeReason,
-        at: OffsetDateTime,
-        first: Vec<Write>,
-    ) -> Result<usize, TransactError> {
-        self.revoke_matching(user_id, keep, reason, at, first, |_| true)
-            .await
-    }
-
-    async fn revoke_matching(
-        &self,
-        user_id: UserId,
-        keep: Option<SessionId>,
-        reason: RevokeReason,
-        at: OffsetDateTime,
-        first: Vec<Write>,
-        filter: impl Fn(&Session) -> bool,
-    ) -> Result<usize, TransactError> {
-        let first_len = first.len();
-        let mut first_pending = !first.is_empty();
-        let mut ended = 0;
-        for _ in 0..REVOKE_ATTEMPTS {
-            let live: Vec<Session> = self
-                .sessions_of(user_id)
-                .await?
-                .into_iter()
-                .filter(|s| s.revoked_at.is_none() && Some(s.id) != keep && filter(s))
-                .collect();
-            let mut sessions = live.iter();
-            let mut moved = false;
-            loop {
-                let mut batch = if first_pending {
-                    first.clone()
-                } else {
-                    Vec::new()
-                };
-                let mut in_batch = 0;
-                while batch.len() + 2 <= MAX_WRITES {
-                    let Some(session) = sessions.next() else {
-                        break;
-                    };
-                    batch.extend(self.end_session(session, reason, at)?);
-                    in_batch += 1;
-                }
-                if batch.is_empty() {
-                    break;
-                }
-                match self.transact(batch).await {
-                    Ok(()) => {
-                        first_pending = false;
-                        ended += in_batch;
-                    }
-                    // The caller's own writes failed their conditions.
-                    Err(TransactError::Cancelled(c))
-                        if first_pending && (0..first_len).any(|i| c.failed(i)) =>
-                    {
-                        return Err(TransactError::Cancelled(c));
-                    }
-                    // A session rotated or ended meanwhile: read them again.
-                    Err(TransactError::Cancelled(_)) => {
-                        moved = true;
-                        break;
-                    }
-                    Err(error) => return Err(error),
-                }
-            }
-            if !moved {
-                return Ok(ended);
-            }
-        }
-        Err(StoreError::Unavailable("sessions kept changing while being revoked".into()).into())
-    }
 }
 
 #[async_trait]
 impl SessionStore for DynamoStore {
     async fn lookup_login(&self, login: &LoginKeys<'_>) -> Result<LoginLookup, StoreError> {
-        let username = login.username_key.map(keys::username_claim);
-        let email = login.email.map(keys::email_claim);
-        let throttle = login.throttle.map(keys::login_throttle);
-        let ceiling = login.ceiling.map(keys::login_throttle);
-        let ip = login.ip_window.map(|w| keys::rate_counter(&w.key));
-        let wanted: Vec<Key> = [
-            username.clone(),
-            email.clone(),
-            throttle.clone(),
-            ceiling.clone(),
-            ip.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let mut found = self.batch_get(&wanted).await?;
-        let owner = |key: &Option<Key>,
-                     found: &mut std::collections::HashMap<(String, String), Item>|
-         -> Result<Option<UserId>, StoreError> {
-            match key.as_ref().and_then(|k| take(found, k)) {
-                Some(item) => Ok(Some(UserId::from_uuid(decode::<ClaimItem>(item)?.user_id))),
-                None => Ok(None),
-            }
-        };
-        let by_username = owner(&username, &mut found)?;
-        let by_email = owner(&email, &mut found)?;
-        let throttle = match throttle.as_ref().and_then(|k| take(&mut found, k)) {
-            Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
-            None => Default::default(),
-        };
-        let ceiling = match ceiling.as_ref().and_then(|k| take(&mut found, k)) {
-            Some(item) => decode::<ThrottleItem>(item)?.into_throttle(login.now),
-            None => Default::default(),
-        };
-        let ip_failures = match ip.as_ref().and_then(|k| take(&mut found, k)) {
-            Some(item) => item
-                .get("count")
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-            None => 0,
-        };
-        Ok(LoginLookup {
-            user_id: by_username.or(by_email),
-            throttle,
-            ceiling,
-            ip_failures,
-        })
+        self.read_login_keys(login).await
     }
 
     async fn start_session(&self, new: &NewSession) -> Result<(), StoreError> {
@@ -341,38 +178,7 @@ impl SessionStore for DynamoStore {
     }
 
     async fn record_login_failure(&self, failure: &LoginFailure) -> Result<(), LoginFailureError> {
-        // The versioned counters come first: their cancellation reasons
-        // are read by position.
-        let mut writes = Vec::new();
-        for update in failure.lock.iter().chain(&failure.ceiling) {
-            let item = ThrottleItem::new(&update.key, &update.next, failure.at, failure.owner);
-            writes.push(Write::put(
-                &self.table,
-                to_item(item).map_err(mapping_error)?,
-                Some("(attribute_not_exists(#pk) AND :seen = :zero) OR #version = :seen"),
-                Expression::default()
-                    .name("#pk", keys::PK)
-                    .name("#version", "version")
-                    .value(":seen", n(update.previous.version))
-                    .value(":zero", n(0)),
-            )?);
-        }
-        let versioned = writes.len();
-        if let Some(audit) = &failure.audit {
-            writes.push(self.put_audit(audit)?);
-        }
-        if let Some(window) = &failure.ip_window {
-            writes.push(self.count_in_window(window)?);
-        }
-        match self.transact(writes).await {
-            Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled))
-                if (0..versioned).any(|index| cancelled.failed(index)) =>
-            {
-                Err(LoginFailureError::Concurrent)
-            }
-            Err(error) => Err(error.into_store_error().into()),
-        }
+        self.count_login_failure(failure).await
     }
 
     async fn settle_password_check(&self, end: &PasswordCheckEnd) -> Result<(), StoreError> {
@@ -442,9 +248,9 @@ impl SessionStore for DynamoStore {
             Some("attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :old"),
             Expression::default()
                 .name("#pk", keys::PK)
-                .name("#current", "current_token_hash")
+                .name("#current", super::session_items::CURRENT_TOKEN_HASH)
                 .name("#used", "last_used_at")
-                .name("#revoked", "revoked_at")
+                .name("#revoked", super::session_items::REVOKED_AT)
                 .value(":successor", s(rotation.successor.hash.clone()))
                 .value(":old", s(rotation.old_hash.clone()))
                 .value(":at", s(format_time(rotation.at))),
@@ -466,16 +272,17 @@ impl SessionStore for DynamoStore {
             "attribute_exists(#pk) AND attribute_not_exists(#revoked) AND #current = :successor",
             Expression::default()
                 .name("#pk", keys::PK)
-                .name("#revoked", "revoked_at")
-                .name("#current", "current_token_hash")
+                .name("#revoked", super::session_items::REVOKED_AT)
+                .name("#current", super::session_items::CURRENT_TOKEN_HASH)
                 .value(":successor", s(replay.successor_hash.clone())),
-        )?;
+        )?
+        .named(SESSION_CURRENT);
         match self
             .transact(vec![still_current, self.put_audit(&replay.audit)?])
             .await
         {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(SESSION_CURRENT) => {
                 Err(RotationError::Lost)
             }
             Err(error) => Err(error.into_store_error().into()),
@@ -546,12 +353,12 @@ impl SessionStore for DynamoStore {
         &self,
         user_id: UserId,
         session_id: SessionId,
-    ) -> Result<(Option<Account>, Option<Session>), StoreError> {
+    ) -> Result<(Option<StoredAccount>, Option<Session>), StoreError> {
         let user = keys::user(user_id);
         let session = keys::session(user_id, session_id);
         let mut found = self.batch_get(&[user.clone(), session.clone()]).await?;
         Ok((
-            self.open_optional_account(take(&mut found, &user)).await?,
+            self.optional_stored_account(take(&mut found, &user))?,
             take(&mut found, &session)
                 .map(decode::<SessionItem>)
                 .transpose()?
@@ -578,7 +385,8 @@ impl SessionStore for DynamoStore {
             &keys::device(user_id, device_id),
             Some("attribute_exists(#pk)"),
             Expression::default().name("#pk", keys::PK),
-        )?;
+        )?
+        .named(DEVICE_EXISTS);
         // The device's push tokens go in the same step.
         let mut first = vec![forget];
         for token in self.push_tokens_of(user_id).await? {
@@ -599,7 +407,9 @@ impl SessionStore for DynamoStore {
             .await
         {
             Ok(_) => Ok(true),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => Ok(false),
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(DEVICE_EXISTS) => {
+                Ok(false)
+            }
             Err(error) => Err(error.into_store_error()),
         }
     }

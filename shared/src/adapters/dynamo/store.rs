@@ -1,18 +1,22 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use serde_dynamo::{from_item, to_item};
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::errors::{mapping_error, store_error};
-use super::items::{AuditItem, ClaimItem, OutboxItem};
-use super::keys::{self, Key, EXPIRES_AT};
-use super::transact::{n, s, Expression, Item, TransactError, Write};
+use super::items::ClaimItem;
+use super::keys::{self, Key};
+use super::transact::{s, Condition, Expression, Item, TransactError, Write};
 use crate::domain::{Account, AuditRecord, NotificationEvent, RateWindow, User, UserId};
 use crate::ports::sessions::RevokeReason;
 use crate::ports::{
-    AuditLog, Conflicts, CreateUserError, HealthProbe, Outbox, PasswordChange, StoreError,
-    UpdateUserError, UserStore,
+    Conflicts, CreateUserError, HealthProbe, PasswordChange, StoreError, UpdateUserError, UserStore,
 };
+
+/// A username claim is free: failed, the username is taken.
+const USERNAME_UNCLAIMED: Condition = "username_unclaimed";
+/// An email claim is free: failed, the email is taken.
+const EMAIL_UNCLAIMED: Condition = "email_unclaimed";
 
 /// Every port over one DynamoDB table.
 #[derive(Clone)]
@@ -63,66 +67,6 @@ impl DynamoStore {
         }
     }
 
-    pub(super) fn put_audit(&self, audit: &AuditRecord) -> Result<Write, StoreError> {
-        Write::create(
-            &self.table,
-            to_item(AuditItem::from(audit)).map_err(mapping_error)?,
-        )
-    }
-
-    pub(super) fn put_event(&self, event: &NotificationEvent) -> Result<Write, StoreError> {
-        let item = OutboxItem::new(event).map_err(|e| StoreError::Internal(Box::new(e)))?;
-        Write::create(&self.table, to_item(item).map_err(mapping_error)?)
-    }
-
-    /// Counts one event in a fixed window, refused (condition failure) when
-    /// the window is full.
-    pub(super) fn charge_window(&self, window: &RateWindow) -> Result<Write, StoreError> {
-        Write::update(
-            &self.table,
-            &keys::rate_counter(&window.key),
-            "ADD #count :one SET #expires = :expires",
-            Some("attribute_not_exists(#count) OR #count < :max"),
-            Expression::default()
-                .name("#count", "count")
-                .name("#expires", EXPIRES_AT)
-                .value(":one", n(1))
-                .value(":max", n(window.max))
-                .value(
-                    ":expires",
-                    n((window.ends_at + time::Duration::hours(1)).unix_timestamp()),
-                ),
-        )
-    }
-
-    /// Counts one event in a fixed window now, in its own write; false when
-    /// the window is full.
-    pub(super) async fn charge_now(&self, window: &RateWindow) -> Result<bool, StoreError> {
-        match self.transact(vec![self.charge_window(window)?]).await {
-            Ok(()) => Ok(true),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => Ok(false),
-            Err(error) => Err(error.into_store_error()),
-        }
-    }
-
-    /// Counts one event in a fixed window, without a cap.
-    pub(super) fn count_in_window(&self, window: &RateWindow) -> Result<Write, StoreError> {
-        Write::update(
-            &self.table,
-            &keys::rate_counter(&window.key),
-            "ADD #count :one SET #expires = :expires",
-            None,
-            Expression::default()
-                .name("#count", "count")
-                .name("#expires", EXPIRES_AT)
-                .value(":one", n(1))
-                .value(
-                    ":expires",
-                    n((window.ends_at + time::Duration::hours(1)).unix_timestamp()),
-                ),
-        )
-    }
-
     pub(super) fn claim(&self, key: Key, user_id: UserId) -> Result<Write, StoreError> {
         Write::create(
             &self.table,
@@ -148,7 +92,7 @@ impl DynamoStore {
     async fn replace_user(&self, current: &User, updated: &User) -> Result<Write, StoreError> {
         let item = self.seal_member(updated).await?;
         let expression = Expression::default()
-            .name("#updated", "updated_at")
+            .name("#updated", super::items::UPDATED_AT)
             .name("#hash", "password_hash")
             .name("#last_login", super::phone_items::LAST_LOGIN)
             .value(":updated", s(format_time(current.updated_at)))
@@ -187,21 +131,18 @@ impl UserStore for DynamoStore {
         events: &[NotificationEvent],
         credits: Option<&crate::domain::Posting>,
     ) -> Result<(), CreateUserError> {
-        // The order matters: cancellation reasons come back in this order
-        // (an email-only account has no username claim: every index after
-        // it moves up by one).
         let mut writes = vec![Write::create(&self.table, self.seal_member(user).await?)?];
-        let username_index = match user.username_key() {
-            Some(key) => {
-                writes.push(self.claim(keys::username_claim(key), user.id)?);
-                Some(writes.len() - 1)
-            }
-            None => None,
-        };
-        let email_index = writes.len();
-        writes.push(self.claim(keys::email_claim(user.email.as_str()), user.id)?);
+        if let Some(key) = user.username_key() {
+            writes.push(
+                self.claim(keys::username_claim(key), user.id)?
+                    .named(USERNAME_UNCLAIMED),
+            );
+        }
+        writes.push(
+            self.claim(keys::email_claim(user.email.as_str()), user.id)?
+                .named(EMAIL_UNCLAIMED),
+        );
         writes.push(self.put_audit(audit)?);
-        let quota_index = writes.len();
         if let Some(quota) = quota {
             writes.push(self.charge_window(quota)?);
         }
@@ -219,12 +160,12 @@ impl UserStore for DynamoStore {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {
                 let conflicts = Conflicts {
-                    username: username_index.is_some_and(|i| cancelled.failed(i)),
-                    email: cancelled.failed(email_index),
+                    username: cancelled.failed_named(USERNAME_UNCLAIMED),
+                    email: cancelled.failed_named(EMAIL_UNCLAIMED),
                 };
                 if conflicts.any() {
                     Err(CreateUserError::Conflict(conflicts))
-                } else if quota.is_some() && cancelled.failed(quota_index) {
+                } else if cancelled.failed_named(super::rate_windows::WINDOW_OPEN) {
                     Err(CreateUserError::QuotaExhausted)
                 } else {
                     Err(StoreError::internal("user id or audit id already exists").into())
@@ -302,22 +243,24 @@ impl UserStore for DynamoStore {
             self.replace_user(current, updated).await?,
             self.put_audit(audit)?,
         ];
-        let mut username_index = None;
-        let mut email_index = None;
         if current.username_key() != updated.username_key() {
             if let Some(key) = current.username_key() {
                 writes.push(self.release_claim(&keys::username_claim(key), current.id)?);
             }
             if let Some(key) = updated.username_key() {
-                username_index = Some(writes.len());
-                writes.push(self.claim(keys::username_claim(key), updated.id)?);
+                writes.push(
+                    self.claim(keys::username_claim(key), updated.id)?
+                        .named(USERNAME_UNCLAIMED),
+                );
             }
         }
         if current.email.as_str() != updated.email.as_str() {
             writes
                 .push(self.release_claim(&keys::email_claim(current.email.as_str()), current.id)?);
-            email_index = Some(writes.len());
-            writes.push(self.claim(keys::email_claim(updated.email.as_str()), updated.id)?);
+            writes.push(
+                self.claim(keys::email_claim(updated.email.as_str()), updated.id)?
+                    .named(EMAIL_UNCLAIMED),
+            );
         }
         for event in events {
             writes.push(self.put_event(event)?);
@@ -326,8 +269,8 @@ impl UserStore for DynamoStore {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(cancelled)) => {
                 let conflicts = Conflicts {
-                    username: username_index.is_some_and(|i| cancelled.failed(i)),
-                    email: email_index.is_some_and(|i| cancelled.failed(i)),
+                    username: cancelled.failed_named(USERNAME_UNCLAIMED),
+                    email: cancelled.failed_named(EMAIL_UNCLAIMED),
                 };
                 if conflicts.any() {
                     Err(UpdateUserError::Conflict(conflicts))
@@ -374,33 +317,6 @@ impl UserStore for DynamoStore {
 }
 
 #[async_trait]
-impl AuditLog for DynamoStore {
-    async fn record(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        let item = to_item(AuditItem::from(record)).map_err(mapping_error)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
-
-    async fn list_day(&self, day: Date) -> Result<Vec<AuditRecord>, StoreError> {
-        let items = self.query_prefix(&keys::audit_partition(day), "").await?;
-        items
-            .into_iter()
-            .map(|item| {
-                from_item::<_, AuditItem>(item)
-                    .map(AuditRecord::from)
-                    .map_err(mapping_error)
-            })
-            .collect()
-    }
-}
-
-#[async_trait]
 impl HealthProbe for DynamoStore {
     fn name(&self) -> &'static str {
         "table"
@@ -408,59 +324,5 @@ impl HealthProbe for DynamoStore {
 
     async fn check(&self) -> Result<(), StoreError> {
         self.get_item(keys::health()).await.map(|_| ())
-    }
-}
-
-#[async_trait]
-impl Outbox for DynamoStore {
-    async fn pending(&self) -> Result<Vec<NotificationEvent>, StoreError> {
-        let mut events = Vec::new();
-        for shard in 0..keys::OUTBOX_SHARDS {
-            for item in self
-                .query_prefix(&keys::outbox_partition(shard), "")
-                .await?
-            {
-                let item: OutboxItem = from_item(item).map_err(mapping_error)?;
-                let event = serde_json::from_str(&item.event)
-                    .map_err(|e| StoreError::Internal(Box::new(e)))?;
-                events.push(event);
-            }
-        }
-        events.sort_by_key(|e: &NotificationEvent| (e.occurred_at, e.id));
-        Ok(events)
-    }
-
-    async fn pending_before(
-        &self,
-        before: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<NotificationEvent>, StoreError> {
-        let bound = keys::stamped_before(before);
-        let mut events = Vec::new();
-        let partitions = (0..keys::OUTBOX_SHARDS).map(keys::outbox_partition);
-        for item in self.query_below_each(partitions, &bound, limit).await? {
-            let item: OutboxItem = from_item(item).map_err(mapping_error)?;
-            events.push(
-                serde_json::from_str(&item.event).map_err(|e| StoreError::Internal(Box::new(e)))?,
-            );
-        }
-        events.sort_by_key(|e: &NotificationEvent| (e.occurred_at, e.id));
-        events.truncate(limit);
-        Ok(events)
-    }
-
-    async fn remove(&self, events: &[NotificationEvent]) -> Result<(), StoreError> {
-        for event in events {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(
-                    keys::outbox_event(event.occurred_at, event.id).to_attributes(),
-                ))
-                .send()
-                .await
-                .map_err(store_error)?;
-        }
-        Ok(())
     }
 }

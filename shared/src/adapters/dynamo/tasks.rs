@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::accounts::crypto_error;
 use super::errors::mapping_error;
 use super::keys::{self, Key};
-use super::transact::{n, Expression, TransactError, Write};
+use super::transact::{n, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::crypto::phone_crypto::EncryptedPhone;
 use crate::domain::{Task, TaskId, TaskKind, TaskStatus, UserId};
@@ -197,6 +197,11 @@ impl DynamoStore {
 
 /// `delta` (+1 or -1) on the owner's open-task count; taking a slot is
 /// conditional on one being free.
+/// A counted task's slot: failed, the owner has too many open tasks.
+const OPEN_SLOT_FREE: Condition = "open_task_slot_free";
+/// A task's version: failed, the task changed since it was read.
+const TASK_UNCHANGED: Condition = "task_unchanged";
+
 fn open_tasks_write(
     table: &str,
     owner: UserId,
@@ -210,13 +215,14 @@ fn open_tasks_write(
         expression = expression.value(":max", n(max));
     }
     let condition = max_open.map(|_| "attribute_not_exists(#open) OR #open < :max");
-    Write::update(
+    Ok(Write::update(
         table,
         &keys::open_tasks(owner),
         "ADD #open :delta",
         condition,
         expression,
-    )
+    )?
+    .named(OPEN_SLOT_FREE))
 }
 
 fn running_marker(task: &Task) -> Option<Key> {
@@ -246,18 +252,16 @@ impl TaskStore for DynamoStore {
             Write::create(&self.table, self.task_item(task).await?)?,
             open_tasks_write(&self.table, task.owner, 1, Some(max_open))?,
         ];
-        // The charge's balance write comes next: its condition is index 2.
-        let charge_at = writes.len() + super::credits::BALANCE_WRITE;
         if let Some(charge) = task.charge() {
             writes.extend(self.posting_writes(&charge)?);
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(1) => {
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(OPEN_SLOT_FREE) => {
                 Err(CreateTaskError::TooManyOpen)
             }
             Err(TransactError::Cancelled(cancelled))
-                if task.cost > 0 && cancelled.failed(charge_at) =>
+                if task.cost > 0 && cancelled.failed_named(super::credits::BALANCE_COVERS) =>
             {
                 Err(CreateTaskError::InsufficientCredits)
             }
@@ -283,7 +287,8 @@ impl TaskStore for DynamoStore {
             Expression::default()
                 .name("#version", "version")
                 .value(":version", n(current.version)),
-        )?];
+        )?
+        .named(TASK_UNCHANGED)];
         if current.frees_slot(next) {
             writes.push(open_tasks_write(&self.table, next.owner, -1, None)?);
         }
@@ -318,7 +323,7 @@ impl TaskStore for DynamoStore {
         }
         match self.transact(writes).await {
             Ok(()) => Ok(()),
-            Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+            Err(TransactError::Cancelled(cancelled)) if cancelled.failed_named(TASK_UNCHANGED) => {
                 Err(TaskUpdateError::Stale)
             }
             Err(error) => Err(error.into_store_error().into()),

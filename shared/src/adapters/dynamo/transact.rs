@@ -1,16 +1,22 @@
-//! Reads and writes shared by the DynamoDB adapters: batch reads, partition
-//! queries, and transactions whose cancellations name the failed items.
+//! The DynamoDB adapters' transactions, whose cancellations name the
+//! failed writes (reads and bulk deletes are in `queries`).
+//!
+//! Why the conditions have names: DynamoDB reports a cancelled
+//! transaction's reasons by position, and many transactions hold optional
+//! items (a username claim, a quota, events) that move every later write.
+//! Each conditional write whose failure means something is named where it
+//! is built (`Write::named`), and a cancellation is read by those names.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
 };
 
 use super::errors::store_error;
-use super::keys::{Key, PK, SK};
+use super::keys::{Key, PK};
 use super::DynamoStore;
 use crate::ports::StoreError;
 
@@ -19,12 +25,17 @@ pub type Item = HashMap<String, AttributeValue>;
 /// Transactions that collide with another one on the same item are
 /// cancelled with `TransactionConflict`; they are retried this often.
 const TRANSACTION_ATTEMPTS: u32 = 4;
-const BATCH_ATTEMPTS: u32 = 5;
 
-/// One write of a transaction, with its condition.
+/// What a transaction's conditional write is called in a cancellation.
+/// Each adapter declares the names of its transactions beside them.
+pub type Condition = &'static str;
+
+/// One write of a transaction, with its condition and that condition's
+/// name.
 #[derive(Clone)]
 pub struct Write {
     item: TransactWriteItem,
+    condition: Option<Condition>,
 }
 
 #[derive(Default)]
@@ -53,13 +64,32 @@ impl Expression {
     }
 }
 
-fn built<T, E: std::error::Error + Send + Sync + 'static>(
+pub(super) fn built<T, E: std::error::Error + Send + Sync + 'static>(
     result: Result<T, E>,
 ) -> Result<T, StoreError> {
     result.map_err(|e| StoreError::Internal(Box::new(e)))
 }
 
 impl Write {
+    fn unnamed(item: TransactWriteItem) -> Self {
+        Self {
+            item,
+            condition: None,
+        }
+    }
+
+    /// Calls this write's condition `name`: a cancellation it causes is
+    /// then read as `Cancelled::failed_named(name)`.
+    pub fn named(mut self, name: Condition) -> Self {
+        self.condition = Some(name);
+        self
+    }
+
+    /// The name of this write's condition, if it was given one.
+    pub fn condition(&self) -> Option<Condition> {
+        self.condition
+    }
+
     /// A put that only succeeds when no item has this key yet.
     pub fn create(table: &str, item: Item) -> Result<Self, StoreError> {
         Self::put(
@@ -85,9 +115,7 @@ impl Write {
                 .set_expression_attribute_values(expression.values())
                 .build(),
         )?;
-        Ok(Self {
-            item: TransactWriteItem::builder().put(put).build(),
-        })
+        Ok(Self::unnamed(TransactWriteItem::builder().put(put).build()))
     }
 
     pub fn update(
@@ -107,9 +135,9 @@ impl Write {
                 .set_expression_attribute_values(expression.values())
                 .build(),
         )?;
-        Ok(Self {
-            item: TransactWriteItem::builder().update(update).build(),
-        })
+        Ok(Self::unnamed(
+            TransactWriteItem::builder().update(update).build(),
+        ))
     }
 
     pub fn delete(
@@ -127,9 +155,9 @@ impl Write {
                 .set_expression_attribute_values(expression.values())
                 .build(),
         )?;
-        Ok(Self {
-            item: TransactWriteItem::builder().delete(delete).build(),
-        })
+        Ok(Self::unnamed(
+            TransactWriteItem::builder().delete(delete).build(),
+        ))
     }
 }
 
@@ -151,26 +179,62 @@ impl Write {
                 .set_expression_attribute_values(expression.values())
                 .build(),
         )?;
-        Ok(Self {
-            item: TransactWriteItem::builder().condition_check(check).build(),
-        })
+        Ok(Self::unnamed(
+            TransactWriteItem::builder().condition_check(check).build(),
+        ))
     }
 }
 
-/// A transaction refused because conditions failed: which ones.
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+/// A transaction refused because conditions failed: which ones, by name.
 #[derive(Debug)]
 pub struct Cancelled {
-    codes: Vec<String>,
+    /// Each write's condition name and cancellation code, in the order
+    /// of the transaction.
+    reasons: Vec<(Option<Condition>, String)>,
 }
 
 impl Cancelled {
-    /// Whether the condition of the write at `index` failed.
-    pub fn failed(&self, index: usize) -> bool {
-        self.codes.get(index).map(String::as_str) == Some("ConditionalCheckFailed")
+    /// The reasons DynamoDB gave (`codes`, one per write, in order) read
+    /// against the names of `writes`' conditions.
+    fn new(writes: &[Option<Condition>], codes: Vec<String>) -> Self {
+        let names = writes.iter().copied().chain(std::iter::repeat(None));
+        Self {
+            reasons: names.zip(codes).collect(),
+        }
     }
 
-    pub fn any_failed(&self) -> bool {
-        (0..self.codes.len()).any(|i| self.failed(i))
+    /// The names of the writes whose conditions failed (`None` for a write
+    /// that was not named), in transaction order.
+    pub fn failed_names(&self) -> impl Iterator<Item = Option<Condition>> + '_ {
+        self.reasons
+            .iter()
+            .filter(|(_, code)| code == CONDITION_FAILED)
+            .map(|(name, _)| *name)
+    }
+
+    /// Whether a write named `name` failed its condition.
+    pub fn failed_named(&self, name: Condition) -> bool {
+        self.failed_names().any(|failed| failed == Some(name))
+    }
+
+    /// Which of the writes named `name` (counted among those alone, from
+    /// 0) was the first to fail its condition: for a name several writes
+    /// share, such as a request's rate windows.
+    pub fn failed_occurrence(&self, name: Condition) -> Option<usize> {
+        self.reasons
+            .iter()
+            .filter(|(named, _)| *named == Some(name))
+            .position(|(_, code)| code == CONDITION_FAILED)
+    }
+
+    fn any_failed(&self) -> bool {
+        self.failed_names().next().is_some()
+    }
+
+    fn codes(&self) -> Vec<&str> {
+        self.reasons.iter().map(|(_, code)| code.as_str()).collect()
     }
 }
 
@@ -192,7 +256,7 @@ impl TransactError {
         match self {
             Self::Store(error) => error,
             Self::Cancelled(cancelled) => {
-                StoreError::internal(format!("transaction cancelled: {:?}", cancelled.codes))
+                StoreError::internal(format!("transaction cancelled: {:?}", cancelled.reasons))
             }
         }
     }
@@ -203,6 +267,7 @@ impl DynamoStore {
     /// failed condition is returned with the reasons in the order of
     /// `writes`; collisions with other transactions are retried.
     pub(super) async fn transact(&self, writes: Vec<Write>) -> Result<(), TransactError> {
+        let names: Vec<Option<Condition>> = writes.iter().map(Write::condition).collect();
         let items: Vec<TransactWriteItem> = writes.into_iter().map(|w| w.item).collect();
         for attempt in 0..TRANSACTION_ATTEMPTS {
             if attempt > 0 {
@@ -232,242 +297,15 @@ impl DynamoStore {
             let Some(codes) = codes else {
                 return Err(store_error(error).into());
             };
-            let cancelled = Cancelled { codes };
+            let cancelled = Cancelled::new(&names, codes);
             if cancelled.any_failed() {
                 return Err(TransactError::Cancelled(cancelled));
             }
-            if !cancelled.codes.iter().any(|c| c == "TransactionConflict") {
+            if !cancelled.codes().contains(&"TransactionConflict") {
                 return Err(store_error(error).into());
             }
         }
         Err(StoreError::Unavailable("transaction kept conflicting with others".into()).into())
-    }
-
-    /// The items at `keys` that exist (one BatchGetItem, repeated only for
-    /// keys DynamoDB left unprocessed). Duplicate keys are read once.
-    pub(super) async fn batch_get(
-        &self,
-        keys: &[Key],
-    ) -> Result<HashMap<(String, String), Item>, StoreError> {
-        let mut found = HashMap::new();
-        let mut unique: Vec<&Key> = Vec::new();
-        for key in keys {
-            if !unique.contains(&key) {
-                unique.push(key);
-            }
-        }
-        if unique.is_empty() {
-            return Ok(found);
-        }
-        let request = built(
-            KeysAndAttributes::builder()
-                .set_keys(Some(unique.iter().map(|k| k.to_attributes()).collect()))
-                .consistent_read(true)
-                .build(),
-        )?;
-        let mut pending = Some(HashMap::from([(self.table.clone(), request)]));
-        for attempt in 0..BATCH_ATTEMPTS {
-            let Some(request_items) = pending.take().filter(|p| !p.is_empty()) else {
-                return Ok(found);
-            };
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-            }
-            let output = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request_items))
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in output
-                .responses
-                .unwrap_or_default()
-                .remove(&self.table)
-                .unwrap_or_default()
-            {
-                if let Some(key) = Key::from_item(&item) {
-                    found.insert((key.pk, key.sk), item);
-                }
-            }
-            pending = output.unprocessed_keys;
-        }
-        match pending.filter(|p| !p.is_empty()) {
-            None => Ok(found),
-            Some(_) => Err(StoreError::Unavailable(
-                "keys left unprocessed after retries".into(),
-            )),
-        }
-    }
-
-    /// Every item of partition `pk` whose sort key starts with `prefix`.
-    pub(super) async fn query_prefix(
-        &self,
-        pk: &str,
-        prefix: &str,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-                .consistent_read(true);
-            // Key conditions may not hold an empty string.
-            query = if prefix.is_empty() {
-                query.key_condition_expression("#pk = :pk")
-            } else {
-                query
-                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                    .expression_attribute_names("#sk", SK)
-                    .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
-            };
-            let output = query
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(store_error)?;
-            items.extend(output.items.unwrap_or_default());
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
-            }
-        }
-    }
-}
-
-impl DynamoStore {
-    /// `query_below` over each of `partitions` (the shards of an index),
-    /// up to `limit` items from each.
-    pub(super) async fn query_below_each(
-        &self,
-        partitions: impl IntoIterator<Item = String>,
-        bound: &str,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        for pk in partitions {
-            items.extend(self.query_below(&pk, bound, limit).await?);
-        }
-        Ok(items)
-    }
-
-    /// Up to `limit` items of partition `pk` whose sort key is below
-    /// `bound`, in sort-key order.
-    pub(super) async fn query_below(
-        &self,
-        pk: &str,
-        bound: &str,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        while items.len() < limit {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND #sk < :bound")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-                .expression_attribute_values(":bound", AttributeValue::S(bound.to_owned()))
-                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(store_error)?;
-            items.extend(output.items.unwrap_or_default());
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        Ok(items)
-    }
-}
-
-impl DynamoStore {
-    /// Deletes the items at `keys`, 25 to a BatchWriteItem, retrying what
-    /// DynamoDB leaves unprocessed. Absent items are no error.
-    pub(super) async fn delete_keys(&self, keys: Vec<Key>) -> Result<(), StoreError> {
-        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-        for chunk in keys.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|key| {
-                    built(
-                        DeleteRequest::builder()
-                            .set_key(Some(key.to_attributes()))
-                            .build(),
-                    )
-                    .map(|d| WriteRequest::builder().delete_request(d).build())
-                })
-                .collect::<Result<_, _>>()?;
-            for attempt in 0..BATCH_ATTEMPTS {
-                if requests.is_empty() {
-                    break;
-                }
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                }
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(store_error)?;
-                requests = output
-                    .unprocessed_items
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default();
-            }
-            if !requests.is_empty() {
-                return Err(StoreError::Unavailable(
-                    "deletes left unprocessed after retries".into(),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// The keys of every item of `owner` outside its partition, from the
-    /// owner index (eventually consistent: items written a moment ago may
-    /// be missing).
-    pub(super) async fn owned_keys(&self, owner: &str) -> Result<Vec<Key>, StoreError> {
-        let mut keys = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(super::keys::OWNER_INDEX)
-                .key_condition_expression("#owner = :owner")
-                .expression_attribute_names("#owner", super::keys::OWNER)
-                .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(store_error)?;
-            keys.extend(
-                output
-                    .items
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(Key::from_item),
-            );
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(keys),
-            }
-        }
     }
 }
 
@@ -482,4 +320,104 @@ pub fn s(value: impl Into<String>) -> AttributeValue {
 
 pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLAIM: Condition = "claim";
+    const QUOTA: Condition = "quota";
+
+    fn codes(codes: &[&str]) -> Vec<String> {
+        codes.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    fn key(sk: &str) -> Key {
+        Key {
+            pk: "P".into(),
+            sk: sk.into(),
+        }
+    }
+
+    fn plain(sk: &str) -> Write {
+        Write::delete("t", &key(sk), None, Expression::default()).unwrap()
+    }
+
+    fn conditional(sk: &str) -> Write {
+        Write::create("t", key(sk).to_attributes()).unwrap()
+    }
+
+    fn cancelled(writes: &[Write], reasons: &[&str]) -> Cancelled {
+        let names: Vec<_> = writes.iter().map(Write::condition).collect();
+        Cancelled::new(&names, codes(reasons))
+    }
+
+    #[test]
+    fn a_cancellation_names_the_writes_whose_conditions_failed() {
+        let writes = [
+            conditional("a"),
+            conditional("b").named(CLAIM),
+            conditional("c").named(QUOTA),
+        ];
+        let failed = cancelled(&writes, &["None", "ConditionalCheckFailed", "None"]);
+        assert!(failed.failed_named(CLAIM));
+        assert!(!failed.failed_named(QUOTA));
+        assert!(failed.any_failed());
+
+        let both = cancelled(
+            &writes,
+            &["None", "ConditionalCheckFailed", "ConditionalCheckFailed"],
+        );
+        assert!(both.failed_named(CLAIM) && both.failed_named(QUOTA));
+    }
+
+    #[test]
+    fn optional_writes_before_a_condition_do_not_change_its_name() {
+        // The same transaction with and without two unconditional items in
+        // front: the quota is the third write in one, the fifth in the other.
+        for extra in [0, 2] {
+            let mut writes: Vec<Write> = (0..extra).map(|i| plain(&format!("x{i}"))).collect();
+            writes.push(conditional("a").named(CLAIM));
+            writes.push(plain("audit"));
+            writes.push(conditional("q").named(QUOTA));
+            let mut reasons = vec!["None"; writes.len()];
+            reasons[writes.len() - 1] = "ConditionalCheckFailed";
+            let failed = cancelled(&writes, &reasons);
+            assert!(failed.failed_named(QUOTA), "with {extra} in front");
+            assert!(!failed.failed_named(CLAIM), "with {extra} in front");
+        }
+    }
+
+    #[test]
+    fn writes_sharing_a_name_are_told_apart_by_occurrence() {
+        let writes = [
+            plain("event"),
+            conditional("w0").named(QUOTA),
+            conditional("claim").named(CLAIM),
+            conditional("w1").named(QUOTA),
+        ];
+        let second = cancelled(&writes, &["None", "None", "None", "ConditionalCheckFailed"]);
+        assert_eq!(second.failed_occurrence(QUOTA), Some(1));
+        assert_eq!(second.failed_occurrence(CLAIM), None);
+        let none = cancelled(&writes, &["None", "None", "ConditionalCheckFailed", "None"]);
+        assert_eq!(none.failed_occurrence(QUOTA), None);
+    }
+
+    #[test]
+    fn an_unnamed_failure_is_a_failure_without_a_name() {
+        let writes = [conditional("a"), conditional("b").named(CLAIM)];
+        let failed = cancelled(&writes, &["ConditionalCheckFailed", "None"]);
+        assert!(failed.any_failed());
+        assert!(!failed.failed_named(CLAIM));
+        assert_eq!(failed.failed_names().collect::<Vec<_>>(), vec![None]);
+    }
+
+    #[test]
+    fn conflicts_between_transactions_are_no_failed_condition() {
+        let writes = [conditional("a").named(CLAIM)];
+        let conflict = cancelled(&writes, &["TransactionConflict"]);
+        assert!(!conflict.any_failed());
+        assert!(!conflict.failed_named(CLAIM));
+    }
 }

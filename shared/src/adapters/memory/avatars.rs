@@ -3,6 +3,7 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::domain::avatar::{Avatar, AvatarStatus};
 use crate::domain::{SessionId, UserId};
+use crate::ports::accounts::StoredAccount;
 use crate::ports::avatars::{AvatarStore, SignedInRead};
 use crate::ports::StoreError;
 
@@ -19,7 +20,7 @@ impl AvatarStore for MemoryStore {
     ) -> Result<SignedInRead, StoreError> {
         let tables = self.lock();
         Ok((
-            tables.account(user),
+            tables.account(user).map(StoredAccount::open_already),
             tables.sessions.get(&(user, session)).cloned(),
             tables.avatars.get(&user).cloned(),
         ))

@@ -2,8 +2,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{MemoryStore, Tables};
-use crate::domain::{Account, AuditRecord, LoginThrottle, NotificationEvent};
+use crate::domain::{AuditRecord, LoginThrottle, NotificationEvent};
 use crate::domain::{Device, DeviceId, DeviceInfo, RefreshState, Session, SessionId, UserId};
+use crate::ports::accounts::StoredAccount;
 use crate::ports::sessions::{
     GraceReplay, LoginFailure, LoginFailureError, LoginKeys, LoginLookup, NewSession,
     PasswordCheckEnd, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
@@ -286,10 +287,10 @@ impl SessionStore for MemoryStore {
         &self,
         user_id: UserId,
         session_id: SessionId,
-    ) -> Result<(Option<Account>, Option<Session>), StoreError> {
+    ) -> Result<(Option<StoredAccount>, Option<Session>), StoreError> {
         let tables = self.lock();
         Ok((
-            tables.account(user_id),
+            tables.account(user_id).map(StoredAccount::open_already),
             tables.sessions.get(&(user_id, session_id)).cloned(),
         ))
     }

@@ -1,6 +1,8 @@
-//! Preferences (`USER#id/PREFS`) and push tokens (`USER#id/PUSH#<id>`, a
-//! claim `PUSHTOKEN#<sha256>` per token, and a last-use marker
-//! `PUSHUSED#<shard>` for the clean-up).
+//! Push tokens (`USER#id/PUSH#<id>`, a claim `PUSHTOKEN#<sha256>` per
+//! token, and a last-use marker `PUSHUSED#<shard>` for the clean-up).
+//!
+//! Over 400 lines, kept whole: the token, its claim and its marker are one
+//! entity written together, and every write below keeps the three in step.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -8,31 +10,18 @@ use serde_dynamo::{from_item, to_item};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::errors::{mapping_error, store_error};
+use super::errors::mapping_error;
 use super::keys::{self, Key};
-use super::transact::{s, Expression, TransactError, Write};
+use super::transact::{s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
-use crate::domain::preferences::Preferences;
 use crate::domain::push_token::{Platform, PushToken, PushTokenId, PushTokenValue};
 use crate::domain::{DeviceId, UserId};
-use crate::ports::settings::{PreferencesStore, PushTokenStore, ValueChange};
+use crate::ports::settings::{PushTokenStore, ValueChange};
 use crate::ports::StoreError;
 
 const ATTEMPTS: usize = 4;
 /// Writes per transaction when a token takes three.
 const TOKENS_PER_TRANSACTION: usize = 33;
-
-#[derive(Debug, Serialize, Deserialize)]
-struct PreferencesItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-    preferences: Preferences,
-    #[serde(with = "time::serde::rfc3339")]
-    updated_at: OffsetDateTime,
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct PushTokenItem {
@@ -116,23 +105,6 @@ fn pointer(key: Key, entity: &str, token: &PushToken) -> TokenPointer {
 }
 
 impl DynamoStore {
-    /// The default preferences of a new account, for its creation write.
-    pub(super) fn put_default_preferences(
-        &self,
-        user: UserId,
-        at: OffsetDateTime,
-    ) -> Result<Write, StoreError> {
-        let Key { pk, sk } = keys::preferences(user);
-        let item = PreferencesItem {
-            pk,
-            sk,
-            entity: "preferences".into(),
-            preferences: Preferences::default(),
-            updated_at: at,
-        };
-        Write::create(&self.table, to_item(item).map_err(mapping_error)?)
-    }
-
     fn put_token(&self, token: &PushToken, condition: Option<&str>) -> Result<Write, StoreError> {
         Write::put(
             &self.table,
@@ -233,43 +205,8 @@ impl DynamoStore {
     }
 }
 
-#[async_trait]
-impl PreferencesStore for DynamoStore {
-    async fn preferences(&self, user: UserId) -> Result<Option<Preferences>, StoreError> {
-        match self.get_item(keys::preferences(user)).await? {
-            Some(item) => Ok(Some(
-                from_item::<_, PreferencesItem>(item)
-                    .map_err(mapping_error)?
-                    .preferences,
-            )),
-            None => Ok(None),
-        }
-    }
-
-    async fn put_preferences(
-        &self,
-        user: UserId,
-        preferences: &Preferences,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let Key { pk, sk } = keys::preferences(user);
-        let item = PreferencesItem {
-            pk,
-            sk,
-            entity: "preferences".into(),
-            preferences: preferences.clone(),
-            updated_at: at,
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(item).map_err(mapping_error)?))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
-}
+/// A push token is still as it was read: failed, it changed or went.
+const PUSH_TOKEN_UNCHANGED: Condition = "push_token_unchanged";
 
 #[async_trait]
 impl PushTokenStore for DynamoStore {
@@ -401,7 +338,6 @@ impl PushTokenStore for DynamoStore {
                 }
                 None => None,
             };
-            // The token itself first: its cancellation reason is read at 0.
             let mut writes = vec![
                 Write::put(
                     &self.table,
@@ -413,7 +349,8 @@ impl PushTokenStore for DynamoStore {
                         .name("#token", "token")
                         .value(":used", s(super::store::format_time(current.last_used_at)))
                         .value(":token", s(current.token.as_str().to_owned())),
-                )?,
+                )?
+                .named(PUSH_TOKEN_UNCHANGED),
                 Write::delete(
                     &self.table,
                     &keys::push_claim(&current.token.hash()),
@@ -447,7 +384,9 @@ impl PushTokenStore for DynamoStore {
             });
             match self.transact(writes).await {
                 Ok(()) => return Ok(ValueChange::Done),
-                Err(TransactError::Cancelled(cancelled)) if cancelled.failed(0) => {
+                Err(TransactError::Cancelled(cancelled))
+                    if cancelled.failed_named(PUSH_TOKEN_UNCHANGED) =>
+                {
                     let now = self
                         .read_token(keys::push_token(current.user_id, current.id))
                         .await?;
