@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use http::header::HOST;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::adapters::stripe_api::StripeApi;
 use shared::app::{StartupError, Stores};
 use shared::config::ConfigError;
 use shared::http::auth::Authenticator;
+use shared::http::base_url::public_base_url;
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
 use shared::http::{respond, Reply};
@@ -64,24 +64,7 @@ impl State {
     /// The configured base URL; without one, the address the request came
     /// to (as the discovery document does).
     fn base_url(&self, request: &Request) -> String {
-        if let Some(base) = &self.public_base_url {
-            return base.clone();
-        }
-        let host = request
-            .headers()
-            .get(HOST)
-            .and_then(|host| host.to_str().ok())
-            .filter(|host| {
-                !host.is_empty()
-                    && host.bytes().all(|b| {
-                        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
-                    })
-            })
-            .unwrap_or("localhost");
-        let loopback = ["127.", "localhost", "[::1]"]
-            .iter()
-            .any(|prefix| host.starts_with(prefix));
-        format!("{}://{host}", if loopback { "http" } else { "https" })
+        public_base_url(self.public_base_url.as_deref(), request.headers())
     }
 }
 

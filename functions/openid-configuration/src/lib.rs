@@ -5,12 +5,13 @@
 
 use std::sync::Arc;
 
-use http::header::{HeaderValue, CACHE_CONTROL, HOST};
+use http::header::{HeaderValue, CACHE_CONTROL};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::app::{key_ring, StartupError};
 use shared::config::Config;
+use shared::http::base_url::public_base_url;
 use shared::http::routes::RouteId;
 use shared::http::{respond, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
@@ -50,23 +51,7 @@ impl State {
     /// The configured base URL; without one (a deployment that has not set
     /// `PUBLIC_BASE_URL`), the address the request came to.
     fn base_url(&self, request: &Request) -> String {
-        if let Some(base) = &self.base_url {
-            return base.clone();
-        }
-        let host = request
-            .headers()
-            .get(HOST)
-            .and_then(|host| host.to_str().ok())
-            .filter(|host| {
-                host.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
-                })
-            })
-            .unwrap_or("localhost");
-        let loopback = ["127.", "localhost", "[::1]"]
-            .iter()
-            .any(|prefix| host.starts_with(prefix));
-        format!("{}://{host}", if loopback { "http" } else { "https" })
+        public_base_url(self.base_url.as_deref(), request.headers())
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod base_url;
 pub mod body;
 #[cfg(feature = "compress")]
 pub mod compress;
