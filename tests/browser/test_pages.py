@@ -242,9 +242,10 @@ def main():
         if SIGNUP_CREDITS:
             p.text_appears(f"{credits} ul.ledger", f"+{SIGNUP_CREDITS}")
             p.text_appears(f"{credits} ul.ledger", "Welcome credits")
-        slot = driver.find_element(By.CSS_SELECTOR, f'{credits} [data-slot="buy-credits"]')
-        assert slot.get_attribute("id") == "buy-credits"
-        assert not driver.find_element(By.CSS_SELECTOR, f"{credits} button").is_displayed(), "More with one page"
+        # The packs on sale (buying is tests/browser/test_checkout.py's).
+        buy = p.el(f'{credits} form[aria-label="Buy credits"]')
+        assert buy.find_elements(By.CSS_SELECTOR, 'input[type=radio][name="pack"]'), "no pack listed"
+        assert not driver.find_element(By.CSS_SELECTOR, f"{credits} button.secondary").is_displayed(), "More with one page"
 
         step("the avatar: a real PNG, checked by the server, appears")
         files = tempfile.mkdtemp(prefix="pages-files-")
@@ -320,7 +321,7 @@ def main():
         p.wait.until(lambda d: len(entries()) == 10)
         first = entries()[0].text
         assert "\u22123" in first and "Correction" in first and "local-admin" in first, first
-        more = p.el(f"{credits} button")
+        more = p.el(f"{credits} button.secondary")
         assert more.text == "More"
         more.click()
         p.wait.until(lambda d: len(entries()) == 11 + (1 if SIGNUP_CREDITS else 0))
