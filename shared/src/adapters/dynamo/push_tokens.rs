@@ -172,6 +172,28 @@ impl DynamoStore {
         Ok(tokens)
     }
 
+    /// A token value's claim, and the token it points at (if still there).
+    async fn claim_and_holder(
+        &self,
+        claim_key: Key,
+    ) -> Result<(Option<TokenPointer>, Option<PushToken>), StoreError> {
+        let claim = match self.get_item(claim_key).await? {
+            Some(item) => Some(from_item::<_, TokenPointer>(item).map_err(mapping_error)?),
+            None => None,
+        };
+        let held = match &claim {
+            Some(claim) => {
+                self.read_token(keys::push_token(
+                    UserId::from_uuid(claim.user_id),
+                    PushTokenId::from_uuid(claim.token_id),
+                ))
+                .await?
+            }
+            None => None,
+        };
+        Ok((claim, held))
+    }
+
     async fn read_token(&self, key: Key) -> Result<Option<PushToken>, StoreError> {
         match self.get_item(key).await? {
             Some(item) => Ok(Some(
@@ -213,20 +235,7 @@ impl PushTokenStore for DynamoStore {
     async fn register_push_token(&self, token: &PushToken) -> Result<PushToken, StoreError> {
         let claim_key = keys::push_claim(&token.token.hash());
         for _ in 0..ATTEMPTS {
-            let claim = match self.get_item(claim_key.clone()).await? {
-                Some(item) => Some(from_item::<_, TokenPointer>(item).map_err(mapping_error)?),
-                None => None,
-            };
-            let held = match &claim {
-                Some(claim) => {
-                    self.read_token(keys::push_token(
-                        UserId::from_uuid(claim.user_id),
-                        PushTokenId::from_uuid(claim.token_id),
-                    ))
-                    .await?
-                }
-                None => None,
-            };
+            let (claim, held) = self.claim_and_holder(claim_key.clone()).await?;
             // One write per item: a transaction may not touch an item twice.
             let (stored, mut writes) = match held {
                 // This account's already: refresh it in place, keep its id.
@@ -324,20 +333,7 @@ impl PushTokenStore for DynamoStore {
     ) -> Result<ValueChange, StoreError> {
         let new_claim = keys::push_claim(&updated.token.hash());
         for _ in 0..ATTEMPTS {
-            let claim = match self.get_item(new_claim.clone()).await? {
-                Some(item) => Some(from_item::<_, TokenPointer>(item).map_err(mapping_error)?),
-                None => None,
-            };
-            let held = match &claim {
-                Some(claim) => {
-                    self.read_token(keys::push_token(
-                        UserId::from_uuid(claim.user_id),
-                        PushTokenId::from_uuid(claim.token_id),
-                    ))
-                    .await?
-                }
-                None => None,
-            };
+            let (claim, held) = self.claim_and_holder(new_claim.clone()).await?;
             let mut writes = vec![
                 Write::put(
                     &self.table,
