@@ -13,9 +13,9 @@ use shared::domain::errors::{ErrorCode, FieldError, FieldErrors};
 use shared::domain::{Password, PhoneNumber, PhoneRegion};
 use shared::http::body::json_object;
 use shared::http::{ApiError, Reply};
-use shared::tokens::jwt::{issue, verify, TokenSettings};
-use shared::tokens::keyset::KeySet;
-use shared::tokens::refresh::RefreshToken;
+use shared::session_tokens::jwt::{issue, verify, SessionTokenSettings};
+use shared::session_tokens::keyset::KeySet;
+use shared::session_tokens::refresh::RefreshToken;
 use shared::usecases::login_form::LoginForm;
 use shared::usecases::phone_signup_form::PhoneSignUpForm;
 use shared::usecases::signup_form::SignUpForm;
@@ -75,7 +75,7 @@ fn request_parsing(c: &mut Criterion) {
 
 fn tokens(c: &mut Criterion) {
     let keys = KeySet::generate(OffsetDateTime::now_utc());
-    let settings = TokenSettings::default();
+    let settings = SessionTokenSettings::default();
     let now = OffsetDateTime::now_utc();
     let user = Uuid::new_v4().to_string();
     let session = Uuid::new_v4().to_string();
@@ -84,7 +84,7 @@ fn tokens(c: &mut Criterion) {
         b.iter(|| black_box(issue(&keys, &settings, &user, &session, now).is_ok()))
     });
     let token = issue(&keys, &settings, &user, &session, now).expect("token");
-    let token = shared::tokens::ExposeSecret::expose_secret(&token.token).to_owned();
+    let token = shared::session_tokens::ExposeSecret::expose_secret(&token.token).to_owned();
     group.bench_function("JWT verify (EdDSA)", |b| {
         b.iter(|| black_box(verify(&keys, &settings, black_box(&token), now).is_ok()))
     });

@@ -18,8 +18,8 @@ use crate::ports::phone_users::PhoneUserStore;
 use crate::ports::sessions::SessionStore;
 use crate::ports::tasks::TaskStore;
 use crate::ports::{AuditLog, Clock, HealthProbe, Outbox, StoreError, SystemClock, UserStore};
-use crate::tokens::keyring::KeyRing;
-use crate::tokens::keyset::{KeySet, KeySetError};
+use crate::session_tokens::keyring::KeyRing;
+use crate::session_tokens::keyset::{KeySet, KeySetError};
 
 /// The storage ports, all backed by one store (one table, or one memory).
 ///
@@ -82,12 +82,12 @@ ports! {
     /// The IP block list (read through `ports::ip_blocks::BlockListCache`).
     ip_blocks, ip_blocks_handle: IpBlockStore;
     tasks, tasks_handle: TaskStore;
-    tokens, tokens_handle: OneTimeTokens;
+    one_time_tokens, one_time_tokens_handle: OneTimeTokens;
     pre_registrations, pre_registrations_handle: PreRegistrations;
     unverified, unverified_handle: UnverifiedAccounts;
     deliveries, deliveries_handle: DeliveryLog;
-    preferences, preferences_handle: crate::ports::settings::PreferencesStore;
-    push_tokens, push_tokens_handle: crate::ports::settings::PushTokenStore;
+    preferences, preferences_handle: crate::ports::notification_profile::PreferencesStore;
+    push_tokens, push_tokens_handle: crate::ports::notification_profile::PushTokenStore;
     account_data, account_data_handle: crate::ports::account_data::AccountData;
     phone_codes, phone_codes_handle: crate::ports::phone_codes::PhoneCodes;
     /// The operators' listing and status changes.
@@ -395,7 +395,7 @@ async fn secrets_manager_ring(
 pub fn authenticator(config: &Config, stores: &Stores, ring: Arc<KeyRing>) -> Authenticator {
     Authenticator {
         ring,
-        settings: config.tokens.clone(),
+        settings: config.session_tokens.clone(),
         sessions: stores.sessions_handle(),
         clock: stores.clock.clone(),
     }
@@ -408,15 +408,17 @@ pub fn email_links(
 ) -> crate::usecases::email_links::EmailLinks<'_> {
     crate::usecases::email_links::EmailLinks {
         users: stores.users(),
-        tokens: stores.tokens(),
+        one_time_tokens: stores.one_time_tokens(),
         clock: stores.clock.as_ref(),
         quotas,
     }
 }
 
 /// The preference and push-token operations over these stores.
-pub fn settings(stores: &Stores) -> crate::usecases::settings::Settings<'_> {
-    crate::usecases::settings::Settings {
+pub fn notification_profile(
+    stores: &Stores,
+) -> crate::usecases::notification_profile::NotificationProfile<'_> {
+    crate::usecases::notification_profile::NotificationProfile {
         preferences: stores.preferences(),
         push_tokens: stores.push_tokens(),
         clock: stores.clock.as_ref(),

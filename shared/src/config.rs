@@ -5,7 +5,7 @@ use time::Duration;
 
 use crate::crypto::Argon2Settings;
 use crate::domain::{LockoutPolicy, PhoneRegion, Quota, SessionPolicy};
-use crate::tokens::jwt::TokenSettings;
+use crate::session_tokens::jwt::SessionTokenSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageKind {
@@ -28,11 +28,11 @@ pub struct Config {
     pub login_ip_quota: Quota,
     /// Accounts one source address may create per window (`None`: off).
     pub signup_ip_quota: Option<Quota>,
-    pub tokens: TokenSettings,
+    pub session_tokens: SessionTokenSettings,
     pub signing_keys: SigningKeysSource,
     /// `JWT_ALGORITHM`: the kind of the keys this service generates (a
     /// local run's key set, the scheduled rotation's new keys).
-    pub jwt_algorithm: crate::tokens::KeyAlgorithm,
+    pub jwt_algorithm: crate::session_tokens::KeyAlgorithm,
     /// `PUBLIC_BASE_URL` without a trailing slash: where clients reach the
     /// API, the tokens' issuer and the discovery document's base (https in
     /// Lambda; a local run sets its own address).
@@ -247,11 +247,13 @@ impl Config {
             (None, _) => SigningKeysSource::Generated,
         };
         let jwt_algorithm = match get("JWT_ALGORITHM") {
-            None => crate::tokens::keyset::DEFAULT_ALGORITHM,
+            None => crate::session_tokens::keyset::DEFAULT_ALGORITHM,
             Some(name) => {
-                crate::tokens::KeyAlgorithm::from_name(&name).ok_or_else(|| ConfigError {
-                    variable: "JWT_ALGORITHM",
-                    problem: format!("expected ES256 or EdDSA, got {name:?}"),
+                crate::session_tokens::KeyAlgorithm::from_name(&name).ok_or_else(|| {
+                    ConfigError {
+                        variable: "JWT_ALGORITHM",
+                        problem: format!("expected ES256 or EdDSA, got {name:?}"),
+                    }
                 })?
             }
         };
@@ -370,7 +372,7 @@ impl Config {
                     })
                 })
                 .transpose()?,
-            tokens: TokenSettings::from_lookup(&lookup)?,
+            session_tokens: SessionTokenSettings::from_lookup(&lookup)?,
             signing_keys,
             jwt_algorithm,
             public_base_url,

@@ -13,8 +13,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod ports;
 pub mod serve;
+pub mod session_tokens;
 pub mod telemetry;
-pub mod tokens;
 pub mod usecases;
 
 /// The service's name and version, as `GET /` and the OpenAPI document

@@ -18,7 +18,7 @@ use crate::crypto::PasswordHasher;
 use crate::http::admin::AdminGate;
 use crate::http::auth::Authenticator;
 use crate::ports::queues::MessageQueue;
-use crate::tokens::keyring::KeyRing;
+use crate::session_tokens::keyring::KeyRing;
 
 /// What a function needs at cold start beyond its configuration and the
 /// stores. Each is a network call or a secret read on Lambda, so a function

@@ -24,7 +24,7 @@ use shared::domain::{
 };
 use shared::http::body::{json_object, MAX_BODY_BYTES};
 use shared::http::pagination::{PageRequest, MAX_LIMIT};
-use shared::tokens::refresh::{RefreshToken, RefreshTokenError, PREFIX, TOKEN_LEN};
+use shared::session_tokens::refresh::{RefreshToken, RefreshTokenError, PREFIX, TOKEN_LEN};
 use shared::usecases::login_form::LoginForm;
 use shared::usecases::phone_signup_form::PhoneSignUpForm;
 use shared::usecases::signup_form::SignUpForm;

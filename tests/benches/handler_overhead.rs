@@ -12,8 +12,8 @@ use lambda_http::{Body, Request};
 use serde_json::{json, Value};
 use shared::app::Stores;
 use shared::config::Config;
-use shared::tokens::keyring::KeyRing;
-use shared::tokens::keyset::KeySet;
+use shared::session_tokens::keyring::KeyRing;
+use shared::session_tokens::keyset::KeySet;
 
 const ITERATIONS: usize = 20_000;
 const WARM_UP: usize = 500;

@@ -62,8 +62,8 @@ pub fn default_config() -> Config {
 pub fn signup_state(backend: &Backend) -> signup::State {
     use shared::serve::{Endpoint, Resources};
     // Phone-shaped bodies are the phone sign-up's, which signs tokens.
-    let ring = Arc::new(shared::tokens::keyring::KeyRing::fixed(
-        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    let ring = Arc::new(shared::session_tokens::keyring::KeyRing::fixed(
+        shared::session_tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
     ));
     signup::State::build(
         &Resources::new(&default_config(), &backend.stores).with_signing_keys(ring),
@@ -72,16 +72,16 @@ pub fn signup_state(backend: &Backend) -> signup::State {
 }
 
 pub fn local_app(backend: &Backend) -> Arc<local_api::LocalApp> {
-    local_app_signing_with(backend, shared::tokens::keyset::DEFAULT_ALGORITHM)
+    local_app_signing_with(backend, shared::session_tokens::keyset::DEFAULT_ALGORITHM)
 }
 
 /// The local app over a key set of one `alg` key.
 pub fn local_app_signing_with(
     backend: &Backend,
-    alg: shared::tokens::KeyAlgorithm,
+    alg: shared::session_tokens::KeyAlgorithm,
 ) -> Arc<local_api::LocalApp> {
-    let ring = Arc::new(shared::tokens::keyring::KeyRing::fixed(
-        shared::tokens::keyset::KeySet::generate_with(alg, time::OffsetDateTime::now_utc()),
+    let ring = Arc::new(shared::session_tokens::keyring::KeyRing::fixed(
+        shared::session_tokens::keyset::KeySet::generate_with(alg, time::OffsetDateTime::now_utc()),
     ));
     Arc::new(local_api::LocalApp::new(&backend.stores, &default_config(), ring).expect("valid app"))
 }

@@ -8,8 +8,8 @@ use lambda_http::Body;
 use serde_json::{json, Value};
 use shared::background::Queues;
 use shared::ports::ManualClock;
-use shared::tokens::keyring::KeyRing;
-use shared::tokens::keyset::KeySet;
+use shared::session_tokens::keyring::KeyRing;
+use shared::session_tokens::keyset::KeySet;
 use shared::usecases::task_runner::TaskRunner;
 use time::OffsetDateTime;
 

@@ -11,7 +11,7 @@ use shared::config::Config;
 use shared::http::routes::RouteId;
 use shared::http::{respond, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
-use shared::tokens::keyring::KeyRing;
+use shared::session_tokens::keyring::KeyRing;
 
 pub struct State {
     pub ring: Arc<KeyRing>,

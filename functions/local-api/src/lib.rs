@@ -21,7 +21,7 @@ use shared::http::body::MAX_BODY_BYTES;
 use shared::http::routes::{match_route, RouteId, RouteMatch};
 use shared::http::{respond_error, ApiError};
 use shared::serve::{Endpoint, Needs, Resources};
-use shared::tokens::keyring::KeyRing;
+use shared::session_tokens::keyring::KeyRing;
 use shared::usecases::relay::Relay;
 use shared::usecases::task_runner::TaskRunner;
 

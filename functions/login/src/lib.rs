@@ -13,8 +13,8 @@ use shared::http::routes::RouteId;
 use shared::http::views::AccountView;
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
-use shared::tokens::jwt::TokenSettings;
-use shared::tokens::keyring::KeyRing;
+use shared::session_tokens::jwt::SessionTokenSettings;
+use shared::session_tokens::keyring::KeyRing;
 use shared::usecases::login::LogIn;
 
 /// What a login uses, built once per cold start.
@@ -22,7 +22,7 @@ pub struct State {
     pub stores: Stores,
     pub ring: Arc<KeyRing>,
     pub hasher: PasswordHasher,
-    pub tokens: TokenSettings,
+    pub session_tokens: SessionTokenSettings,
     pub sessions: SessionPolicy,
     pub lockout: LockoutPolicy,
     pub ip_quota: Quota,
@@ -39,7 +39,7 @@ impl Endpoint for State {
             stores: resources.stores.clone(),
             ring: resources.signing_keys()?,
             hasher: resources.hasher()?,
-            tokens: config.tokens.clone(),
+            session_tokens: config.session_tokens.clone(),
             sessions: config.sessions,
             lockout: config.lockout,
             ip_quota: config.login_ip_quota,
@@ -61,7 +61,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             hasher: &state.hasher,
             clock: state.stores.clock.as_ref(),
             keys: &keys,
-            token_settings: &state.tokens,
+            token_settings: &state.session_tokens,
             session_policy: state.sessions,
             lockout: state.lockout,
             ip_quota: state.ip_quota,

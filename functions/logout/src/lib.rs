@@ -10,7 +10,7 @@ use shared::http::body::json_object;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::account::Account;
-use shared::usecases::settings::drop_tokens_of_ended_sessions;
+use shared::usecases::notification_profile::drop_tokens_of_ended_sessions;
 
 /// Stores, keys and the authentication layer, built once per cold start.
 pub type State = shared::serve::SignedInState;

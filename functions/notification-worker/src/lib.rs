@@ -55,7 +55,7 @@ pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
     let notifier = Notifier {
         users: state.stores.users(),
         pre_registrations: state.stores.pre_registrations(),
-        tokens: state.stores.tokens(),
+        one_time_tokens: state.stores.one_time_tokens(),
         deliveries: state.stores.deliveries(),
         preferences: state.stores.preferences(),
         sender: state.sender.as_ref(),

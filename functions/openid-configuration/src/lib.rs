@@ -15,7 +15,7 @@ use shared::http::base_url::public_base_url;
 use shared::http::routes::RouteId;
 use shared::http::{respond, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
-use shared::tokens::keyring::KeyRing;
+use shared::session_tokens::keyring::KeyRing;
 
 /// The issuer, the base URL and the keys (for the algorithms they use).
 pub struct State {
@@ -42,7 +42,7 @@ impl Endpoint for State {
 impl State {
     fn new(config: &Config, ring: Arc<KeyRing>) -> Self {
         Self {
-            issuer: config.tokens.issuer.clone(),
+            issuer: config.session_tokens.issuer.clone(),
             base_url: config.public_base_url.clone(),
             ring,
         }

@@ -15,12 +15,12 @@ use shared::http::routes::RouteId;
 use shared::http::views::{PhoneSessionFacts, PhoneSessionView};
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
-use shared::tokens::jwt::TokenSettings;
-use shared::tokens::keyring::KeyRing;
+use shared::session_tokens::jwt::SessionTokenSettings;
+use shared::session_tokens::keyring::KeyRing;
 use shared::usecases::phone_login::{PhoneLoggedIn, PhoneLogin};
 
 pub struct State {
-    pub tokens: TokenSettings,
+    pub session_tokens: SessionTokenSettings,
     pub sessions: SessionPolicy,
     pub stores: Stores,
     pub ring: Arc<KeyRing>,
@@ -35,7 +35,7 @@ impl Endpoint for State {
         let (stores, config) = (&resources.stores, &resources.config);
         std::thread::spawn(load_numbering_plans);
         Ok(Self {
-            tokens: config.tokens.clone(),
+            session_tokens: config.session_tokens.clone(),
             sessions: config.sessions,
             stores: stores.clone(),
             ring: resources.signing_keys()?,
@@ -73,7 +73,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             clock: state.stores.clock.as_ref(),
             phone_keys: &phone_keys,
             signing_keys: &signing_keys,
-            token_settings: &state.tokens,
+            token_settings: &state.session_tokens,
             session_policy: state.sessions,
             region: state.region,
         };

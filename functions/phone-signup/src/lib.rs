@@ -14,12 +14,12 @@ use shared::http::views::{PhoneSessionFacts, PhoneSessionView};
 use shared::http::{respond, ApiError, Reply};
 use shared::ports::ip_blocks::BlockListCache;
 use shared::serve::{Endpoint, Needs, Resources};
-use shared::tokens::jwt::TokenSettings;
-use shared::tokens::keyring::KeyRing;
+use shared::session_tokens::jwt::SessionTokenSettings;
+use shared::session_tokens::keyring::KeyRing;
 use shared::usecases::phone_signup::{PhoneSignUp, PhoneSignedUp, SignUpCodeCheck};
 
 pub struct State {
-    pub tokens: TokenSettings,
+    pub session_tokens: SessionTokenSettings,
     pub sessions: SessionPolicy,
     pub quota: Option<Quota>,
     pub signup_credits: u32,
@@ -44,7 +44,7 @@ impl Endpoint for State {
         // request arriving sooner waits only for the rest of the load.
         std::thread::spawn(load_numbering_plans);
         Ok(Self {
-            tokens: config.tokens.clone(),
+            session_tokens: config.session_tokens.clone(),
             sessions: config.sessions,
             quota: config.signup_ip_quota,
             signup_credits: config.credits.signup_credits,
@@ -92,7 +92,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             blocks: &state.blocks,
             clock: state.stores.clock.as_ref(),
             keys: &keys,
-            token_settings: &state.tokens,
+            token_settings: &state.session_tokens,
             session_policy: state.sessions,
             region: state.region,
             quota: state.quota,

@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::settings;
+use shared::app::notification_profile;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 
@@ -13,7 +13,7 @@ pub type State = shared::serve::SignedInState;
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::PreferencesGet, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
-        let preferences = settings(&state.stores)
+        let preferences = notification_profile(&state.stores)
             .preferences(principal.account.id())
             .await
             .map_err(ApiError::from)?;

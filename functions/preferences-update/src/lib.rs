@@ -4,7 +4,7 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::settings;
+use shared::app::notification_profile;
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
@@ -19,7 +19,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         |_, request| async move {
             let principal = state.auth.authenticate(&request).await?;
             let fields = json_object(&request)?;
-            let preferences = settings(&state.stores)
+            let preferences = notification_profile(&state.stores)
                 .update_preferences(principal.account.id(), &fields)
                 .await
                 .map_err(ApiError::from)?;

@@ -4,7 +4,7 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::settings;
+use shared::app::notification_profile;
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
 use shared::http::views::PushTokenView;
@@ -17,7 +17,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::PushTokenCreate, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let fields = json_object(&request)?;
-        let (token, new) = settings(&state.stores)
+        let (token, new) = notification_profile(&state.stores)
             .register_push_token(principal.account.id(), &fields)
             .await
             .map_err(ApiError::from)?;

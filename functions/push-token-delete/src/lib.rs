@@ -3,7 +3,7 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::settings;
+use shared::app::notification_profile;
 use shared::domain::push_token::PushTokenId;
 use shared::http::body::path_parameter;
 use shared::http::routes::RouteId;
@@ -16,7 +16,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::PushTokenDelete, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let id = path_parameter(&request, "id", PushTokenId::parse)?;
-        settings(&state.stores)
+        notification_profile(&state.stores)
             .delete_push_token(principal.account.id(), id)
             .await
             .map_err(ApiError::from)?;

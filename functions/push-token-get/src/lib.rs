@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::settings;
+use shared::app::notification_profile;
 use shared::domain::push_token::PushTokenId;
 use shared::http::body::path_parameter;
 use shared::http::routes::RouteId;
@@ -16,7 +16,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::PushTokenGet, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let id = path_parameter(&request, "id", PushTokenId::parse)?;
-        let token = settings(&state.stores)
+        let token = notification_profile(&state.stores)
             .push_token(principal.account.id(), id)
             .await
             .map_err(ApiError::from)?;

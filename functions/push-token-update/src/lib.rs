@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::app::settings;
+use shared::app::notification_profile;
 use shared::domain::push_token::PushTokenId;
 use shared::http::body::{json_object, path_parameter};
 use shared::http::routes::RouteId;
@@ -18,7 +18,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         let principal = state.auth.authenticate(&request).await?;
         let id = path_parameter(&request, "id", PushTokenId::parse)?;
         let fields = json_object(&request)?;
-        let token = settings(&state.stores)
+        let token = notification_profile(&state.stores)
             .update_push_token(principal.account.id(), id, &fields)
             .await
             .map_err(ApiError::from)?;

@@ -4,7 +4,7 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::settings;
+use shared::app::notification_profile;
 use shared::http::body::no_fields;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
@@ -19,7 +19,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         |_, request| async move {
             let principal = state.auth.authenticate(&request).await?;
             no_fields(&request)?;
-            let changed = settings(&state.stores)
+            let changed = notification_profile(&state.stores)
                 .deactivate_push_tokens(principal.account.id())
                 .await
                 .map_err(ApiError::from)?;

@@ -4,7 +4,7 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::app::settings;
+use shared::app::notification_profile;
 use shared::http::pagination::PageRequest;
 use shared::http::routes::RouteId;
 use shared::http::views::PushTokenView;
@@ -17,7 +17,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::PushTokensList, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
         let page = PageRequest::from_request(&request)?;
-        let tokens = settings(&state.stores)
+        let tokens = notification_profile(&state.stores)
             .push_tokens(principal.account.id())
             .await
             .map_err(ApiError::from)?;

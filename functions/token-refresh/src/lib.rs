@@ -12,15 +12,15 @@ use shared::http::body::json_object;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
-use shared::tokens::jwt::TokenSettings;
-use shared::tokens::keyring::KeyRing;
+use shared::session_tokens::jwt::SessionTokenSettings;
+use shared::session_tokens::keyring::KeyRing;
 use shared::usecases::refresh::Refresh;
 
 /// What a refresh uses, built once per cold start.
 pub struct State {
     pub stores: Stores,
     pub ring: Arc<KeyRing>,
-    pub tokens: TokenSettings,
+    pub session_tokens: SessionTokenSettings,
     pub sessions: SessionPolicy,
 }
 
@@ -31,7 +31,7 @@ impl Endpoint for State {
         Ok(Self {
             stores: resources.stores.clone(),
             ring: resources.signing_keys()?,
-            tokens: resources.config.tokens.clone(),
+            session_tokens: resources.config.session_tokens.clone(),
             sessions: resources.config.sessions,
         })
     }
@@ -55,7 +55,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             sessions: state.stores.sessions(),
             clock: state.stores.clock.as_ref(),
             keys: &keys,
-            token_settings: &state.tokens,
+            token_settings: &state.session_tokens,
             policy: state.sessions,
         };
         let pair = refresh.run(token, &origin).await.map_err(ApiError::from)?;

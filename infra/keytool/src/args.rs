@@ -1,6 +1,6 @@
 //! The command line: `keytool COMMAND [options]`.
 
-use shared::tokens::KeyAlgorithm;
+use shared::session_tokens::KeyAlgorithm;
 use time::Duration;
 
 use super::{ToolError, DEFAULT_PUBLISH, DEFAULT_RETENTION};
@@ -62,7 +62,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, ToolError> {
             Ok(Command::Generate {
                 alg: options
                     .alg()?
-                    .unwrap_or(shared::tokens::keyset::DEFAULT_ALGORITHM),
+                    .unwrap_or(shared::session_tokens::keyset::DEFAULT_ALGORITHM),
             })
         }
         ["add" | "rotate", rest @ ..] => {

@@ -1,6 +1,6 @@
 //! `keytool`: makes and maintains the key set that signs access tokens
 //! (ES256 by default, or EdDSA; the secret's JSON format and the key
-//! lifecycle are documented in `shared::tokens::keyset`) and the phone-number
+//! lifecycle are documented in `shared::session_tokens::keyset`) and the phone-number
 //! keys. It reads the current set on stdin and prints the new one on stdout,
 //! so it never talks to AWS itself; the AWS CLI moves the JSON in and out of
 //! Secrets Manager. Write key files with a private umask and delete them
@@ -68,8 +68,8 @@ use secrecy::zeroize::Zeroizing;
 use secrecy::ExposeSecret;
 use shared::crypto::phone_crypto::PhoneKeys;
 #[cfg(test)]
-use shared::tokens::KeyAlgorithm;
-use shared::tokens::{KeySet, KeyState};
+use shared::session_tokens::KeyAlgorithm;
+use shared::session_tokens::{KeySet, KeyState};
 use time::{Duration, OffsetDateTime};
 
 mod args;
@@ -149,7 +149,8 @@ fn run(
     report: &mut dyn Write,
     now: OffsetDateTime,
 ) -> Result<(), ToolError> {
-    let lifecycle = |error: shared::tokens::LifecycleError| ToolError::Input(error.to_string());
+    let lifecycle =
+        |error: shared::session_tokens::LifecycleError| ToolError::Input(error.to_string());
     let keys = match command {
         Command::Generate { alg } => {
             let keys = KeySet::generate_with(*alg, now);
@@ -169,7 +170,7 @@ fn run(
             let current = read_key_set(input)?;
             let alg = alg.or_else(|| current.signer_at(now).map(|key| key.algorithm()));
             let keys = current.with_pending_key(
-                alg.unwrap_or(shared::tokens::keyset::DEFAULT_ALGORITHM),
+                alg.unwrap_or(shared::session_tokens::keyset::DEFAULT_ALGORITHM),
                 now,
                 *publish,
             );

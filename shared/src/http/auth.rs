@@ -16,8 +16,8 @@ use crate::domain::{Account, Session, SessionId, User, UserId};
 use crate::ports::accounts::{AccountKind, StoredAccount};
 use crate::ports::sessions::SessionStore;
 use crate::ports::Clock;
-use crate::tokens::jwt::{AccessClaims, TokenSettings};
-use crate::tokens::keyring::{verify_access_token, KeyRing, VerifyError};
+use crate::session_tokens::jwt::{AccessClaims, SessionTokenSettings};
+use crate::session_tokens::keyring::{verify_access_token, KeyRing, VerifyError};
 
 /// The caller of an authenticated request: what authorisation needs (the
 /// account's id, kind and status, the session, the claims). The account's
@@ -61,7 +61,7 @@ impl Principal {
 #[derive(Clone)]
 pub struct Authenticator {
     pub ring: Arc<KeyRing>,
-    pub settings: TokenSettings,
+    pub settings: SessionTokenSettings,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
 }

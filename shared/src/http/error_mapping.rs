@@ -6,8 +6,8 @@ use http::header::{HeaderValue, RETRY_AFTER};
 use http::StatusCode;
 
 use crate::domain::errors::{ErrorCode, FieldErrors};
-use crate::tokens::jwt::TokenError;
-use crate::tokens::refresh::RefreshTokenError;
+use crate::session_tokens::jwt::TokenError;
+use crate::session_tokens::refresh::RefreshTokenError;
 use crate::usecases::account::AccountError;
 use crate::usecases::login::LogInError;
 use crate::usecases::phone_signup::{phone_conflict_error, PhoneSignUpError};
@@ -183,8 +183,8 @@ impl From<AccountError> for ApiError {
 }
 
 /// The signing keys could not be read: retry shortly.
-impl From<crate::tokens::keyring::KeyRingError> for ApiError {
-    fn from(error: crate::tokens::keyring::KeyRingError) -> Self {
+impl From<crate::session_tokens::keyring::KeyRingError> for ApiError {
+    fn from(error: crate::session_tokens::keyring::KeyRingError) -> Self {
         ApiError::unavailable(Box::new(error))
     }
 }
@@ -327,13 +327,13 @@ impl From<crate::usecases::email_links::EmailLinkError> for ApiError {
     }
 }
 
-impl From<crate::usecases::settings::SettingsError> for ApiError {
-    fn from(error: crate::usecases::settings::SettingsError) -> Self {
-        use crate::usecases::settings::SettingsError;
+impl From<crate::usecases::notification_profile::NotificationProfileError> for ApiError {
+    fn from(error: crate::usecases::notification_profile::NotificationProfileError) -> Self {
+        use crate::usecases::notification_profile::NotificationProfileError;
         match error {
-            SettingsError::Rejected(errors) => ApiError::validation(errors),
-            SettingsError::NotFound => ApiError::not_found(),
-            SettingsError::Store(error) => error.into(),
+            NotificationProfileError::Rejected(errors) => ApiError::validation(errors),
+            NotificationProfileError::NotFound => ApiError::not_found(),
+            NotificationProfileError::Store(error) => error.into(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Where the IP block list is kept, and the per-instance cache the request
 //! path reads it through.
 //!
-//! The cache follows the key ring (`tokens::keyring`): loaded on first
+//! The cache follows the key ring (`session_tokens::keyring`): loaded on first
 //! use, reloaded every `refresh_after` so operators' changes reach every
 //! warm instance without a redeploy. A failed reload keeps the list the
 //! instance has (a store hiccup must not unblock anyone, nor fail every

@@ -8,6 +8,7 @@ pub mod billing;
 pub mod credits;
 pub mod directory;
 pub mod ip_blocks;
+pub mod notification_profile;
 pub mod notifications;
 pub mod one_time;
 pub mod payments;
@@ -16,7 +17,6 @@ pub mod phone_users;
 pub mod queues;
 pub mod secrets;
 pub mod sessions;
-pub mod settings;
 pub mod tasks;
 
 use async_trait::async_trait;

@@ -10,9 +10,9 @@ use super::tasks::TaskMessage;
 use crate::domain::TaskStatus;
 use crate::ports::account_data::AccountData;
 use crate::ports::directory::AccountDirectory;
+use crate::ports::notification_profile::PushTokenStore;
 use crate::ports::one_time::UnverifiedAccounts;
 use crate::ports::queues::MessageQueue;
-use crate::ports::settings::PushTokenStore;
 use crate::ports::tasks::{TaskStore, TaskUpdateError};
 use crate::ports::{Clock, StoreError};
 

@@ -70,7 +70,7 @@ fn summary(session: &Session, current: crate::domain::SessionId) -> SessionSumma
 
 pub struct Devices<'a> {
     pub sessions: &'a dyn SessionStore,
-    pub push_tokens: &'a dyn crate::ports::settings::PushTokenStore,
+    pub push_tokens: &'a dyn crate::ports::notification_profile::PushTokenStore,
     pub audit: &'a dyn AuditLog,
     pub clock: &'a dyn Clock,
 }

@@ -188,7 +188,7 @@ fn parse_token(
 /// What the link flows need, borrowed from the function's state.
 pub struct EmailLinks<'a> {
     pub users: &'a dyn UserStore,
-    pub tokens: &'a dyn OneTimeTokens,
+    pub one_time_tokens: &'a dyn OneTimeTokens,
     pub clock: &'a dyn Clock,
     pub quotas: LinkQuotas,
 }
@@ -215,7 +215,7 @@ impl EmailLinks<'_> {
     ) -> Result<(), EmailLinkError> {
         let windows = self.quotas.windows(scope, email, origin, now);
         let events: Vec<NotificationEvent> = link.into_iter().collect();
-        match self.tokens.request_link(&events, &windows).await {
+        match self.one_time_tokens.request_link(&events, &windows).await {
             Ok(()) => Ok(()),
             Err(IssueError::RateLimited(index)) => Err(EmailLinkError::RateLimited {
                 retry_after: windows[index].retry_after(now),
@@ -273,7 +273,7 @@ impl EmailLinks<'_> {
         purpose: TokenPurpose,
     ) -> Result<OneTimeTokenRecord, EmailLinkError> {
         let record = self
-            .tokens
+            .one_time_tokens
             .find_token(&token.hash())
             .await?
             .filter(|r| r.purpose == purpose)
@@ -317,7 +317,7 @@ impl EmailLinks<'_> {
             json!({ "email": record.email.as_str() }),
         );
         match self
-            .tokens
+            .one_time_tokens
             .confirm_email(&record, now, &audit, &[confirmed])
             .await
         {
@@ -361,7 +361,7 @@ impl EmailLinks<'_> {
             ),
         ];
         match self
-            .tokens
+            .one_time_tokens
             .confirm_email_change(record, &user.email, now, &audit, &events)
             .await
         {

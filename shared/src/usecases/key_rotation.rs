@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::ports::secrets::{SecretSource, SecretWriter};
 use crate::ports::{Clock, StoreError};
-use crate::tokens::{KeyAlgorithm, KeySet, KeySetError, KeyState};
+use crate::session_tokens::{KeyAlgorithm, KeySet, KeySetError, KeyState};
 
 /// When and how the schedule rotates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,7 @@ impl Default for RotationPolicy {
             rotate_after: Duration::days(90),
             publish: Duration::hours(1),
             retention: Duration::hours(1),
-            algorithm: crate::tokens::keyset::DEFAULT_ALGORITHM,
+            algorithm: crate::session_tokens::keyset::DEFAULT_ALGORITHM,
         }
     }
 }

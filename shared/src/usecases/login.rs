@@ -18,9 +18,9 @@ use crate::ports::sessions::{
     ThrottleUpdate, UnreadCount,
 };
 use crate::ports::{AuditLog, Clock, StoreError, UserStore};
-use crate::tokens::jwt::{TokenError, TokenSettings};
-use crate::tokens::keyset::KeySet;
-use crate::tokens::refresh::RefreshTokenError;
+use crate::session_tokens::jwt::{SessionTokenSettings, TokenError};
+use crate::session_tokens::keyset::KeySet;
+use crate::session_tokens::refresh::RefreshTokenError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogInError {
@@ -60,7 +60,7 @@ pub struct LogIn<'a> {
     pub hasher: &'a PasswordHasher,
     pub clock: &'a dyn Clock,
     pub keys: &'a KeySet,
-    pub token_settings: &'a TokenSettings,
+    pub token_settings: &'a SessionTokenSettings,
     pub session_policy: SessionPolicy,
     pub lockout: LockoutPolicy,
     pub ip_quota: Quota,

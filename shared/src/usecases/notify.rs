@@ -13,9 +13,9 @@ use crate::crypto::phone_crypto::{PhoneKeyRing, PhoneKeysLoadError};
 use crate::domain::one_time_token::OneTimeTokenError;
 use crate::domain::preferences::Channel;
 use crate::domain::{Email, EventType, NotificationEvent};
+use crate::ports::notification_profile::PreferencesStore;
 use crate::ports::notifications::{DeliveryLog, EmailMessage, EmailSender, SmsMessage, SmsSender};
 use crate::ports::one_time::{OneTimeTokens, PreRegistrations};
-use crate::ports::settings::PreferencesStore;
 use crate::ports::{Clock, StoreError, UserStore};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl From<PhoneKeysLoadError> for NotifyError {
 pub struct Notifier<'a> {
     pub users: &'a dyn UserStore,
     pub pre_registrations: &'a dyn PreRegistrations,
-    pub tokens: &'a dyn OneTimeTokens,
+    pub one_time_tokens: &'a dyn OneTimeTokens,
     pub deliveries: &'a dyn DeliveryLog,
     pub preferences: &'a dyn PreferencesStore,
     pub sender: &'a dyn EmailSender,
@@ -126,7 +126,7 @@ impl Notifier<'_> {
     async fn send(&self, event: &NotificationEvent, to: &Email) -> Result<Notified, NotifyError> {
         let token = match mint_link_token(event) {
             Ok(Some((token, record))) => {
-                if !self.tokens.store_token(&record).await? {
+                if !self.one_time_tokens.store_token(&record).await? {
                     tracing::info!("the account is gone or inactive; no link sent");
                     return Ok(Notified::NothingToSend);
                 }

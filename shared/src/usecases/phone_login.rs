@@ -19,9 +19,9 @@ use crate::ports::phone_codes::{PhoneCodes, SpendCodeError};
 use crate::ports::phone_users::{PhoneUserStore, PhoneUserView};
 use crate::ports::sessions::NewSession;
 use crate::ports::{AuditLog, Clock, StoreError};
-use crate::tokens::jwt::{TokenError, TokenSettings};
-use crate::tokens::keyset::KeySet;
-use crate::tokens::refresh::RefreshTokenError;
+use crate::session_tokens::jwt::{SessionTokenSettings, TokenError};
+use crate::session_tokens::keyset::KeySet;
+use crate::session_tokens::refresh::RefreshTokenError;
 
 pub const CODE: &str = "code";
 
@@ -69,7 +69,7 @@ pub struct PhoneLogin<'a> {
     pub clock: &'a dyn Clock,
     pub phone_keys: &'a PhoneKeys,
     pub signing_keys: &'a KeySet,
-    pub token_settings: &'a TokenSettings,
+    pub token_settings: &'a SessionTokenSettings,
     pub session_policy: SessionPolicy,
     pub region: PhoneRegion,
 }

@@ -21,9 +21,9 @@ use crate::ports::ip_blocks::BlockListCache;
 use crate::ports::phone_codes::PhoneCodes;
 use crate::ports::phone_users::{CreatePhoneUserError, NewPhoneAccount, PhoneUserStore};
 use crate::ports::{AuditLog, Clock, StoreError};
-use crate::tokens::jwt::{TokenError, TokenSettings};
-use crate::tokens::keyset::KeySet;
-use crate::tokens::refresh::RefreshTokenError;
+use crate::session_tokens::jwt::{SessionTokenSettings, TokenError};
+use crate::session_tokens::keyset::KeySet;
+use crate::session_tokens::refresh::RefreshTokenError;
 use subtle::ConstantTimeEq;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +70,7 @@ pub struct PhoneSignUp<'a> {
     pub blocks: &'a BlockListCache,
     pub clock: &'a dyn Clock,
     pub keys: &'a KeySet,
-    pub token_settings: &'a TokenSettings,
+    pub token_settings: &'a SessionTokenSettings,
     pub session_policy: SessionPolicy,
     pub region: PhoneRegion,
     /// Accounts one source address may create per window.
@@ -296,7 +296,13 @@ impl PhoneSignUp<'_> {
         quota: Option<RateWindow>,
         origin: &Origin,
         now: time::OffsetDateTime,
-    ) -> Result<(NewPhoneAccount, crate::tokens::refresh::RefreshToken), PhoneSignUpError> {
+    ) -> Result<
+        (
+            NewPhoneAccount,
+            crate::session_tokens::refresh::RefreshToken,
+        ),
+        PhoneSignUpError,
+    > {
         let user_id = UserId::new_random();
         let ip = origin.source_ip.map(|ip| ip.to_string());
         let location = form.has_location().then(|| Location {

@@ -12,9 +12,11 @@ use crate::ports::sessions::{
     GraceReplay, RefreshView, RevokeReason, Rotation, RotationError, SessionStore,
 };
 use crate::ports::{Clock, StoreError};
-use crate::tokens::jwt::{TokenError, TokenSettings};
-use crate::tokens::keyset::KeySet;
-use crate::tokens::refresh::{open_successor, seal_successor, RefreshToken, RefreshTokenError};
+use crate::session_tokens::jwt::{SessionTokenSettings, TokenError};
+use crate::session_tokens::keyset::KeySet;
+use crate::session_tokens::refresh::{
+    open_successor, seal_successor, RefreshToken, RefreshTokenError,
+};
 
 /// Reads again when a read saw half of a concurrent rotation.
 const TORN_READ_RETRIES: u8 = 3;
@@ -44,7 +46,7 @@ pub struct Refresh<'a> {
     pub sessions: &'a dyn SessionStore,
     pub clock: &'a dyn Clock,
     pub keys: &'a KeySet,
-    pub token_settings: &'a TokenSettings,
+    pub token_settings: &'a SessionTokenSettings,
     pub policy: SessionPolicy,
 }
 

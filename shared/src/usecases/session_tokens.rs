@@ -7,9 +7,9 @@ use time::OffsetDateTime;
 use crate::domain::{
     DeviceId, RefreshRecord, RefreshState, Session, SessionId, SessionPolicy, UserId,
 };
-use crate::tokens::jwt::{self, IssuedAccessToken, TokenError, TokenSettings};
-use crate::tokens::keyset::KeySet;
-use crate::tokens::refresh::{RefreshToken, RefreshTokenError};
+use crate::session_tokens::jwt::{self, IssuedAccessToken, SessionTokenSettings, TokenError};
+use crate::session_tokens::keyset::KeySet;
+use crate::session_tokens::refresh::{RefreshToken, RefreshTokenError};
 
 /// A session about to start: what the store keeps (session, token hash)
 /// and the token the client gets.
@@ -67,7 +67,7 @@ pub struct TokenPair {
 impl TokenPair {
     pub fn issue(
         keys: &KeySet,
-        settings: &TokenSettings,
+        settings: &SessionTokenSettings,
         user_id: UserId,
         session_id: SessionId,
         refresh: RefreshToken,

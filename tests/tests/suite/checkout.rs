@@ -27,8 +27,8 @@ pub fn world_on_stripe(backend: &Backend, base: &str) -> World {
         api_key: Some(SecretString::from(API_KEY.to_owned())),
     };
     config.credits.stripe_api_base = base.trim_end_matches('/').to_owned();
-    let ring = Arc::new(shared::tokens::keyring::KeyRing::fixed(
-        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    let ring = Arc::new(shared::session_tokens::keyring::KeyRing::fixed(
+        shared::session_tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
     ));
     World::with_config(backend.clone(), ring, config)
 }
@@ -299,8 +299,8 @@ async fn no_key_or_card_data_in_logs() {
         api_key: Some(SecretString::from(API_KEY.to_owned())),
     };
     config.credits.stripe_api_base = stub.url.clone();
-    let ring = Arc::new(shared::tokens::keyring::KeyRing::fixed(
-        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    let ring = Arc::new(shared::session_tokens::keyring::KeyRing::fixed(
+        shared::session_tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
     ));
     let world = World::with_config(Backend::memory(), ring, config);
     let (_, access) = signed_in(&world, "pia").await;

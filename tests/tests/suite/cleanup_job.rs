@@ -164,8 +164,8 @@ async fn old_unverified_email_only_accounts_are_removed(backend: &Backend) {
     )]);
     let config =
         shared::config::Config::from_lookup(|name| vars.get(name).cloned()).expect("valid");
-    let ring = std::sync::Arc::new(shared::tokens::keyring::KeyRing::fixed(
-        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    let ring = std::sync::Arc::new(shared::session_tokens::keyring::KeyRing::fixed(
+        shared::session_tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
     ));
     let world = World::with_config(backend.clone(), ring, config);
     let body =

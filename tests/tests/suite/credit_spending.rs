@@ -41,8 +41,8 @@ fn world(backend: &Backend, runner: Option<Arc<dyn TaskRunner>>) -> World {
         ),
         None => World::with_config(
             backend.clone(),
-            Arc::new(shared::tokens::keyring::KeyRing::fixed(
-                shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+            Arc::new(shared::session_tokens::keyring::KeyRing::fixed(
+                shared::session_tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
             )),
             config,
         ),

@@ -11,8 +11,8 @@ use integration_tests::{default_config, Backend};
 use serde_json::{json, Value};
 use shared::domain::{CreditEntry, CreditReason, Posting, UserId};
 use shared::ports::credits::PostingError;
-use shared::tokens::keyring::KeyRing;
-use shared::tokens::keyset::KeySet;
+use shared::session_tokens::keyring::KeyRing;
+use shared::session_tokens::keyset::KeySet;
 
 pub fn world_with_credits(backend: &Backend, signup_credits: u32, costs: &str) -> World {
     let mut config = default_config();

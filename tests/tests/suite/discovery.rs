@@ -6,8 +6,8 @@ use std::sync::Arc;
 use integration_tests::world::World;
 use integration_tests::Backend;
 use serde_json::json;
-use shared::tokens::keyring::KeyRing;
-use shared::tokens::{KeyAlgorithm, KeySet};
+use shared::session_tokens::keyring::KeyRing;
+use shared::session_tokens::{KeyAlgorithm, KeySet};
 use time::{Duration, OffsetDateTime};
 
 const BASE: &str = "https://auth.example.com";
@@ -83,7 +83,10 @@ async fn without_a_base_url_the_request_host_is_the_base() {
         .call("GET", "/.well-known/openid-configuration", None, None)
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.body["issuer"], shared::tokens::jwt::DEFAULT_ISSUER);
+    assert_eq!(
+        reply.body["issuer"],
+        shared::session_tokens::jwt::DEFAULT_ISSUER
+    );
     let jwks_uri = reply.body["jwks_uri"].as_str().unwrap();
     assert!(jwks_uri.ends_with("/.well-known/jwks.json"), "{jwks_uri}");
     assert_eq!(
@@ -108,9 +111,9 @@ async fn tokens_of_the_old_issuer_verify_after_the_change() {
         (name == "PUBLIC_BASE_URL").then(|| BASE.to_owned())
     })
     .unwrap();
-    let token = shared::tokens::verify(
+    let token = shared::session_tokens::verify(
         &keys,
-        &config.tokens,
+        &config.session_tokens,
         &old.access,
         OffsetDateTime::now_utc(),
     );

@@ -174,7 +174,7 @@ async fn a_confirmed_change_moves_the_address(world: World) {
     assert!(!notices[0].text.contains("token="));
     assert!(!notices[0].html.contains("href"));
     // Only the hash is stored.
-    let tokens = world.backend.stores.tokens();
+    let tokens = world.backend.stores.one_time_tokens();
     assert!(tokens.find_token(&token).await.unwrap().is_none());
     let hash = shared::crypto::digest::sha256_hex(token.as_bytes());
     let stored = tokens.find_token(&hash).await.unwrap().expect("stored");

@@ -10,7 +10,7 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use integration_tests::moto::{create_secret, secrets_client};
 use shared::adapters::secretsmanager::SecretsManagerSource;
 use shared::ports::{Clock, ManualClock};
-use shared::tokens::{ExposeSecret, KeyAlgorithm, KeyRing, KeySet, KeyState};
+use shared::session_tokens::{ExposeSecret, KeyAlgorithm, KeyRing, KeySet, KeyState};
 use shared::usecases::key_rotation::RotationPolicy;
 use time::{Duration, OffsetDateTime};
 

@@ -13,9 +13,9 @@ use sha2::Sha256;
 use shared::adapters::secretsmanager::SecretsManagerSource;
 use shared::ports::secrets::SecretSource;
 use shared::ports::StoreError;
-use shared::tokens::{
+use shared::session_tokens::{
     issue, verify, verify_access_token, ExposeSecret, KeyAlgorithm, KeyRing, KeyRingError, KeySet,
-    KeySetError, TokenError, TokenSettings, VerifyError,
+    KeySetError, SessionTokenSettings, TokenError, VerifyError,
 };
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -47,7 +47,14 @@ fn ring_on(client: &aws_sdk_secretsmanager::Client, name: &str, refresh: Duratio
 }
 
 fn token(keys: &KeySet, now: OffsetDateTime) -> String {
-    let issued = issue(keys, &TokenSettings::default(), "user-1", "session-1", now).unwrap();
+    let issued = issue(
+        keys,
+        &SessionTokenSettings::default(),
+        "user-1",
+        "session-1",
+        now,
+    )
+    .unwrap();
     issued.token.expose_secret().to_owned()
 }
 
@@ -67,7 +74,7 @@ async fn a_key_set_in_secrets_manager_signs_and_verifies() {
     assert_eq!(loaded.latest().kid(), keys.latest().kid());
     assert_eq!(loaded.jwks(), keys.jwks());
 
-    let settings = TokenSettings::default();
+    let settings = SessionTokenSettings::default();
     let issued = issue(&loaded, &settings, "user-1", "session-1", T0).unwrap();
     let claims = verify_access_token(&ring, &settings, issued.token.expose_secret(), T0)
         .await
@@ -82,7 +89,7 @@ async fn a_rotation_reaches_the_ring_after_the_refresh_interval() {
     let name = create_secret(&client, &first).await;
     let refresh = Duration::from_millis(300);
     let ring = ring_on(&client, &name, refresh);
-    let settings = TokenSettings::default();
+    let settings = SessionTokenSettings::default();
 
     let old_token = token(&ring.current().await.unwrap(), T0);
     let rotated = first.rotate(T0);
@@ -116,7 +123,7 @@ async fn a_token_of_an_unseen_key_forces_a_reload() {
     // Far longer than the test: only the forced reload can pick up the
     // rotation.
     let ring = ring_on(&client, &name, Duration::from_secs(3600));
-    let settings = TokenSettings::default();
+    let settings = SessionTokenSettings::default();
     ring.current().await.unwrap();
 
     // Another instance already signs with the new key.
@@ -161,7 +168,7 @@ async fn a_missing_or_invalid_secret_is_an_error_not_a_panic() {
     ));
     let error = verify_access_token(
         &ring,
-        &TokenSettings::default(),
+        &SessionTokenSettings::default(),
         &token(&KeySet::generate(T0), T0),
         T0,
     )
@@ -193,7 +200,7 @@ fn keys() -> KeySet {
 }
 
 fn check(keys: &KeySet, token: &str, now: OffsetDateTime) -> Result<(), TokenError> {
-    verify(keys, &TokenSettings::default(), token, now).map(|_| ())
+    verify(keys, &SessionTokenSettings::default(), token, now).map(|_| ())
 }
 
 /// A token with this header and these claims, and an arbitrary signature.
@@ -237,7 +244,7 @@ fn expired_and_not_yet_valid_tokens_are_refused() {
     let genuine = token(&keys, T0);
     // 15 minutes of life and 30 seconds of leeway either side.
     let later = T0 + time::Duration::minutes(15) + time::Duration::seconds(30);
-    let error = verify(&keys, &TokenSettings::default(), &genuine, later).unwrap_err();
+    let error = verify(&keys, &SessionTokenSettings::default(), &genuine, later).unwrap_err();
     assert_eq!(error, TokenError::Expired);
     assert!(error.is_expired());
     let earlier = T0 - time::Duration::seconds(31);
@@ -251,17 +258,17 @@ fn expired_and_not_yet_valid_tokens_are_refused() {
 fn wrong_audience_and_wrong_issuer_are_refused() {
     let keys = keys();
     let genuine = token(&keys, T0);
-    let elsewhere = TokenSettings {
+    let elsewhere = SessionTokenSettings {
         audience: "another-app".into(),
-        ..TokenSettings::default()
+        ..SessionTokenSettings::default()
     };
     assert_eq!(
         verify(&keys, &elsewhere, &genuine, T0).unwrap_err(),
         TokenError::WrongAudience
     );
-    let other_issuer = TokenSettings {
+    let other_issuer = SessionTokenSettings {
         issuer: "https://evil.example".into(),
-        ..TokenSettings::default()
+        ..SessionTokenSettings::default()
     };
     assert_eq!(
         verify(&keys, &other_issuer, &genuine, T0).unwrap_err(),

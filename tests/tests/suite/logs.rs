@@ -179,7 +179,7 @@ async fn no_mailed_token_reaches_the_logs() {
 async fn no_secret_reaches_the_logs_on_any_route() {
     use integration_tests::world::{World, PASSWORD};
     use shared::http::routes::ROUTES;
-    use shared::tokens::refresh::RefreshToken;
+    use shared::session_tokens::refresh::RefreshToken;
 
     let logs = capture();
     let world = World::new(integration_tests::Backend::memory());

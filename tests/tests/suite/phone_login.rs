@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use shared::config::Config;
 use shared::domain::{CodePurpose, PhoneCodeKey, PhoneNumber, PhoneRegion};
 use shared::ports::Clock;
-use shared::tokens::keyring::KeyRing;
-use shared::tokens::keyset::KeySet;
+use shared::session_tokens::keyring::KeyRing;
+use shared::session_tokens::keyset::KeySet;
 
 const NUMBER: &str = "+919876543210";
 const LOCAL_NUMBER: &str = "9876543210";

@@ -11,7 +11,7 @@ use shared::crypto::phone_crypto::{
 };
 use shared::domain::phone_number::{PhoneNumber, PhoneRegion};
 use shared::ports::StoreError;
-use shared::tokens::ExposeSecret;
+use shared::session_tokens::ExposeSecret;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 

@@ -870,7 +870,7 @@ async fn phone_keys_rotate_without_losing_data() {
     use shared::adapters::secretsmanager::SecretsManagerSource;
     use shared::app::Stores;
     use shared::crypto::phone_crypto::{PhoneKeyRing, PhoneKeys};
-    use shared::tokens::ExposeSecret;
+    use shared::session_tokens::ExposeSecret;
     use std::sync::Arc;
 
     let client = secrets_client();
@@ -878,8 +878,8 @@ async fn phone_keys_rotate_without_losing_data() {
     let secret = create_secret(&client, "phone", keys.to_secret_json().expose_secret()).await;
     let table = integration_tests::dynamodb::fresh_table().await;
     // Two instances of the service: one signing key ring, phone keys each.
-    let signing = Arc::new(shared::tokens::keyring::KeyRing::fixed(
-        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    let signing = Arc::new(shared::session_tokens::keyring::KeyRing::fixed(
+        shared::session_tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
     ));
     let instance = |table: &shared::adapters::dynamo::DynamoStore| {
         let source = Arc::new(SecretsManagerSource::new(client.clone()));

@@ -10,8 +10,8 @@ use integration_tests::world::{World, PASSWORD};
 use integration_tests::{on_both_backends, Backend};
 use serde_json::{json, Value};
 use shared::config::Config;
-use shared::tokens::keyring::KeyRing;
-use shared::tokens::keyset::KeySet;
+use shared::session_tokens::keyring::KeyRing;
+use shared::session_tokens::keyset::KeySet;
 
 const EMAIL_ONLY_WITH_NAMES: &str = "username:off,rank:off,unitname:off,designation:off,\
     mobileNo:off,personalNo:off,phoneNo:off,first_name:required,last_name:required,\

@@ -10,8 +10,8 @@ use integration_tests::world::{Reply, World, PASSWORD};
 use integration_tests::Backend;
 use serde_json::{json, Value};
 use shared::config::Config;
-use shared::tokens::keyring::KeyRing;
-use shared::tokens::keyset::KeySet;
+use shared::session_tokens::keyring::KeyRing;
+use shared::session_tokens::keyset::KeySet;
 
 fn world(backend: Backend, profile_fields: &str) -> World {
     let vars = HashMap::from([("PROFILE_FIELDS".to_owned(), profile_fields.to_owned())]);

@@ -119,8 +119,8 @@ async fn every_route_builds_from_what_it_declares() {
     use shared::serve::Resources;
     let backend = Backend::memory();
     let config = integration_tests::default_config();
-    let ring = std::sync::Arc::new(shared::tokens::keyring::KeyRing::fixed(
-        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    let ring = std::sync::Arc::new(shared::session_tokens::keyring::KeyRing::fixed(
+        shared::session_tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
     ));
     for (id, needs) in Routes::needs() {
         let mut resources = Resources::new(&config, &backend.stores);
@@ -171,7 +171,7 @@ async fn every_route_builds_from_the_environment() {
 #[tokio::test]
 async fn every_event_sample_goes_through_its_handler() {
     // Every route takes tokens of either kind of key.
-    for alg in shared::tokens::KeyAlgorithm::ALL {
+    for alg in shared::session_tokens::KeyAlgorithm::ALL {
         event_story(alg).await;
     }
 }
@@ -188,7 +188,7 @@ fn jose_alg(token: &str) -> String {
         .to_owned()
 }
 
-async fn event_story(alg: shared::tokens::KeyAlgorithm) {
+async fn event_story(alg: shared::session_tokens::KeyAlgorithm) {
     let story: &[(&str, u16)] = &[
         ("signup-invalid.json", 400),
         ("signup-valid.json", 201),

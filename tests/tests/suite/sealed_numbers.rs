@@ -13,8 +13,8 @@ use serde_json::json;
 use shared::adapters::memory_secrets::StaticSecrets;
 use shared::app::Stores;
 use shared::crypto::phone_crypto::PhoneKeyRing;
-use shared::tokens::keyring::KeyRing;
-use shared::tokens::keyset::KeySet;
+use shared::session_tokens::keyring::KeyRing;
+use shared::session_tokens::keyset::KeySet;
 
 #[tokio::test]
 async fn routes_that_do_not_show_the_profile_never_read_the_phone_keys() {

@@ -833,8 +833,8 @@ async fn a_right_current_password_is_not_a_failure(world: World) {
 /// Forged and foreign access tokens never reach a handler.
 #[tokio::test]
 async fn forged_and_foreign_access_tokens_are_refused() {
-    use shared::tokens::jwt::{issue, TokenSettings};
-    use shared::tokens::keyset::KeySet;
+    use shared::session_tokens::jwt::{issue, SessionTokenSettings};
+    use shared::session_tokens::keyset::KeySet;
     let world = World::new(integration_tests::Backend::memory());
     world.sign_up("nina", "nina@example.com").await;
     let pair = world.log_in("nina", PASSWORD).await;
@@ -855,15 +855,15 @@ async fn forged_and_foreign_access_tokens_are_refused() {
     let foreign_keys = KeySet::generate(now);
     let foreign = issue(
         &foreign_keys,
-        &TokenSettings::default(),
+        &SessionTokenSettings::default(),
         &sub.0,
         &sub.1,
         now,
     )
     .unwrap();
-    let wrong_audience = TokenSettings {
+    let wrong_audience = SessionTokenSettings {
         audience: "someone-else".into(),
-        ..TokenSettings::default()
+        ..SessionTokenSettings::default()
     };
     let own_keys = world
         .app
@@ -878,7 +878,7 @@ async fn forged_and_foreign_access_tokens_are_refused() {
     tampered.replace_range(tampered.len() - 3.., "AAA");
     let header_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
     let unsigned = format!("{header_none}.{claims}.");
-    use shared::tokens::ExposeSecret;
+    use shared::session_tokens::ExposeSecret;
     for (label, token) in [
         ("foreign key", foreign.token.expose_secret().to_owned()),
         (
@@ -933,9 +933,9 @@ async fn forged_and_foreign_access_tokens_are_refused() {
 #[tokio::test]
 async fn key_rotation_keeps_old_tokens_valid() {
     use shared::adapters::memory_secrets::StaticSecrets;
-    use shared::tokens::keyring::KeyRing;
-    use shared::tokens::keyset::KeySet;
-    use shared::tokens::ExposeSecret;
+    use shared::session_tokens::keyring::KeyRing;
+    use shared::session_tokens::keyset::KeySet;
+    use shared::session_tokens::ExposeSecret;
     let now = time::OffsetDateTime::now_utc();
     let first = KeySet::generate(now - time::Duration::minutes(1));
     let secrets = std::sync::Arc::new(StaticSecrets::new().with(

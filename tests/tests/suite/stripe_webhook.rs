@@ -23,8 +23,8 @@ pub fn world(backend: &Backend) -> World {
         webhook_secret: SecretString::from(SECRET.to_owned()),
         api_key: None,
     };
-    let ring = Arc::new(shared::tokens::keyring::KeyRing::fixed(
-        shared::tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
+    let ring = Arc::new(shared::session_tokens::keyring::KeyRing::fixed(
+        shared::session_tokens::keyset::KeySet::generate(time::OffsetDateTime::now_utc()),
     ));
     World::with_config(backend.clone(), ring, config)
 }

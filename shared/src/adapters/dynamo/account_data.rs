@@ -18,8 +18,8 @@ use super::transact::{s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{Account, AuditRecord, NotificationEvent, Task, TaskId, UserId};
 use crate::ports::account_data::{AccountData, AccountExport, BeginDeletionError};
+use crate::ports::notification_profile::PreferencesStore;
 use crate::ports::sessions::RevokeReason;
-use crate::ports::settings::PreferencesStore;
 use crate::ports::StoreError;
 
 #[derive(Debug, Serialize, Deserialize)]

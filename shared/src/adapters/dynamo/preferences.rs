@@ -12,7 +12,7 @@ use super::transact::Write;
 use super::DynamoStore;
 use crate::domain::preferences::Preferences;
 use crate::domain::UserId;
-use crate::ports::settings::PreferencesStore;
+use crate::ports::notification_profile::PreferencesStore;
 use crate::ports::StoreError;
 
 /// `entity` of a preferences item.

@@ -16,7 +16,7 @@ use super::transact::{s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::push_token::{Platform, PushToken, PushTokenId, PushTokenValue};
 use crate::domain::{DeviceId, UserId};
-use crate::ports::settings::{PushTokenStore, ValueChange};
+use crate::ports::notification_profile::{PushTokenStore, ValueChange};
 use crate::ports::StoreError;
 
 const ATTEMPTS: usize = 4;

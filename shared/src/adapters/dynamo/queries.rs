@@ -6,13 +6,23 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
-use super::errors::store_error;
+use super::errors::{mapping_error, store_error};
 use super::keys::{Key, PK, SK};
 use super::transact::{built, Item};
 use super::DynamoStore;
 use crate::ports::StoreError;
 
 const BATCH_ATTEMPTS: u32 = 5;
+
+/// The item a batch read found at `key`, taken out of its results.
+pub(super) fn take(found: &mut HashMap<(String, String), Item>, key: &Key) -> Option<Item> {
+    found.remove(&(key.pk.clone(), key.sk.clone()))
+}
+
+/// An item read back into its entity's item type.
+pub(super) fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(mapping_error)
+}
 
 impl DynamoStore {
     /// The items at `keys` that exist (one BatchGetItem, repeated only for

@@ -1,9 +1,10 @@
 use async_trait::async_trait;
-use serde_dynamo::{from_item, to_item};
+use serde_dynamo::to_item;
 use time::OffsetDateTime;
 
 use super::errors::mapping_error;
 use super::keys::{self, Key, DEVICE_PREFIX, SESSION_PREFIX};
+use super::queries::{decode, take};
 use super::revocation::{REVOKE_ATTEMPTS, SESSION_CURRENT};
 use super::session_items::{DeviceItem, RefreshItem, SessionItem, TOKEN_ACTIVE, TOKEN_SPENT};
 use super::store::format_time;
@@ -25,17 +26,6 @@ use crate::ports::StoreError;
 pub(super) const ACCOUNT_EXISTS: Condition = "account_exists";
 /// The device to forget is there.
 const DEVICE_EXISTS: Condition = "device_exists";
-
-pub(super) fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    from_item(item).map_err(mapping_error)
-}
-
-pub(super) fn take(
-    found: &mut std::collections::HashMap<(String, String), Item>,
-    key: &Key,
-) -> Option<Item> {
-    found.remove(&(key.pk.clone(), key.sk.clone()))
-}
 
 impl DynamoStore {
     /// Stores a device, keeping the first sighting of a known one.

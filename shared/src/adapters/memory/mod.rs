@@ -9,12 +9,12 @@ mod billing;
 mod credits;
 mod directory;
 mod ip_blocks;
+mod notification_profile;
 mod one_time;
 mod phone_codes;
 mod phone_users;
 pub mod queue;
 mod sessions;
-mod settings;
 mod tasks;
 mod users;
 

@@ -341,7 +341,7 @@ impl SessionStore for MemoryStore {
             })
             .map(|s| s.id)
             .collect();
-        super::settings::drop_device_tokens(&mut tables, user_id, device_id);
+        super::notification_profile::drop_device_tokens(&mut tables, user_id, device_id);
         for id in ids {
             revoke_one(&mut tables, user_id, id, RevokeReason::DeviceRemoved, at);
         }

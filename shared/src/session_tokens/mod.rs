@@ -13,7 +13,7 @@ pub mod keyset;
 pub mod refresh;
 pub mod signing_key;
 
-pub use jwt::{issue, verify, AccessClaims, IssuedAccessToken, TokenError, TokenSettings};
+pub use jwt::{issue, verify, AccessClaims, IssuedAccessToken, SessionTokenSettings, TokenError};
 pub use keyring::{verify_access_token, KeyRing, KeyRingError, VerifyError};
 pub use keyset::{KeySet, KeySetError, KeyState, LifecycleError};
 pub use signing_key::{KeyAlgorithm, SigningKey};

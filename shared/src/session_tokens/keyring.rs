@@ -17,9 +17,9 @@ use tokio::time::Instant;
 
 use crate::ports::secrets::SecretSource;
 use crate::ports::StoreError;
+use crate::session_tokens::jwt::{verify, AccessClaims, SessionTokenSettings, TokenError};
+use crate::session_tokens::keyset::{KeySet, KeySetError};
 use crate::telemetry::error_chain;
-use crate::tokens::jwt::{verify, AccessClaims, TokenError, TokenSettings};
-use crate::tokens::keyset::{KeySet, KeySetError};
 
 /// The shortest time between two reloads forced by unknown `kid`s, so
 /// garbage tokens cannot hammer Secrets Manager.
@@ -226,7 +226,7 @@ impl std::fmt::Debug for KeyRing {
 /// instance has not seen yet) and one more try.
 pub async fn verify_access_token(
     ring: &KeyRing,
-    settings: &TokenSettings,
+    settings: &SessionTokenSettings,
     token: &str,
     now: OffsetDateTime,
 ) -> Result<AccessClaims, VerifyError> {
@@ -244,7 +244,7 @@ pub async fn verify_access_token(
 mod tests {
     use super::*;
     use crate::adapters::memory_secrets::StaticSecrets;
-    use crate::tokens::jwt::issue;
+    use crate::session_tokens::jwt::issue;
     use async_trait::async_trait;
     use secrecy::SecretString;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -306,7 +306,7 @@ mod tests {
     }
 
     fn token(keys: &KeySet) -> String {
-        let issued = issue(keys, &TokenSettings::default(), "u", "s", T0).unwrap();
+        let issued = issue(keys, &SessionTokenSettings::default(), "u", "s", T0).unwrap();
         issued.token.expose_secret().to_owned()
     }
 
@@ -475,7 +475,7 @@ mod tests {
         let keys = KeySet::generate(T0 - time::Duration::minutes(1));
         let source = ProbeSource::new(&keys);
         let ring = ring(&source);
-        let settings = TokenSettings::default();
+        let settings = SessionTokenSettings::default();
         let old_token = token(&keys);
         verify_access_token(&ring, &settings, &old_token, T0)
             .await

@@ -1,4 +1,4 @@
-//! The signed-in user's settings on both stores: preferences, push tokens
+//! The signed-in user's notification profile on both stores: preferences, push tokens
 //! (pagination, ownership, moving between accounts, devices), export.
 
 use integration_tests::world::{Tokens, World, PASSWORD};

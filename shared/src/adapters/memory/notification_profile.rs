@@ -5,7 +5,7 @@ use super::{MemoryStore, Tables};
 use crate::domain::preferences::Preferences;
 use crate::domain::push_token::{PushToken, PushTokenId};
 use crate::domain::{DeviceId, UserId};
-use crate::ports::settings::{PreferencesStore, PushTokenStore, ValueChange};
+use crate::ports::notification_profile::{PreferencesStore, PushTokenStore, ValueChange};
 use crate::ports::StoreError;
 
 #[async_trait]

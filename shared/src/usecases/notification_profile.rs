@@ -6,11 +6,11 @@ use crate::domain::errors::FieldErrors;
 use crate::domain::preferences::Preferences;
 use crate::domain::push_token::{NewPushToken, PushToken, PushTokenChange, PushTokenId};
 use crate::domain::UserId;
-use crate::ports::settings::{PreferencesStore, PushTokenStore, ValueChange};
+use crate::ports::notification_profile::{PreferencesStore, PushTokenStore, ValueChange};
 use crate::ports::{Clock, StoreError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
+pub enum NotificationProfileError {
     #[error("request rejected")]
     Rejected(FieldErrors),
     /// Unknown, or another user's.
@@ -20,15 +20,15 @@ pub enum SettingsError {
     Store(#[from] StoreError),
 }
 
-pub struct Settings<'a> {
+pub struct NotificationProfile<'a> {
     pub preferences: &'a dyn PreferencesStore,
     pub push_tokens: &'a dyn PushTokenStore,
     pub clock: &'a dyn Clock,
 }
 
-impl Settings<'_> {
+impl NotificationProfile<'_> {
     /// The stored preferences, or the defaults.
-    pub async fn preferences(&self, user: UserId) -> Result<Preferences, SettingsError> {
+    pub async fn preferences(&self, user: UserId) -> Result<Preferences, NotificationProfileError> {
         Ok(self
             .preferences
             .preferences(user)
@@ -42,9 +42,11 @@ impl Settings<'_> {
         &self,
         user: UserId,
         fields: &Map<String, Value>,
-    ) -> Result<Preferences, SettingsError> {
+    ) -> Result<Preferences, NotificationProfileError> {
         let current = self.preferences(user).await?;
-        let updated = current.apply(fields).map_err(SettingsError::Rejected)?;
+        let updated = current
+            .apply(fields)
+            .map_err(NotificationProfileError::Rejected)?;
         if updated != current {
             self.preferences
                 .put_preferences(user, &updated, self.clock.now())
@@ -59,8 +61,8 @@ impl Settings<'_> {
         &self,
         user: UserId,
         fields: &Map<String, Value>,
-    ) -> Result<(PushToken, bool), SettingsError> {
-        let new = NewPushToken::parse(fields).map_err(SettingsError::Rejected)?;
+    ) -> Result<(PushToken, bool), NotificationProfileError> {
+        let new = NewPushToken::parse(fields).map_err(NotificationProfileError::Rejected)?;
         let now = self.clock.now();
         let token = PushToken {
             id: PushTokenId::new_random(),
@@ -76,7 +78,10 @@ impl Settings<'_> {
         Ok((stored.clone(), stored.id == token.id))
     }
 
-    pub async fn push_tokens(&self, user: UserId) -> Result<Vec<PushToken>, SettingsError> {
+    pub async fn push_tokens(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<PushToken>, NotificationProfileError> {
         Ok(self.push_tokens.push_tokens(user).await?)
     }
 
@@ -84,11 +89,11 @@ impl Settings<'_> {
         &self,
         user: UserId,
         id: PushTokenId,
-    ) -> Result<PushToken, SettingsError> {
+    ) -> Result<PushToken, NotificationProfileError> {
         self.push_tokens
             .push_token(user, id)
             .await?
-            .ok_or(SettingsError::NotFound)
+            .ok_or(NotificationProfileError::NotFound)
     }
 
     pub async fn update_push_token(
@@ -96,8 +101,8 @@ impl Settings<'_> {
         user: UserId,
         id: PushTokenId,
         fields: &Map<String, Value>,
-    ) -> Result<PushToken, SettingsError> {
-        let change = PushTokenChange::parse(fields).map_err(SettingsError::Rejected)?;
+    ) -> Result<PushToken, NotificationProfileError> {
+        let change = PushTokenChange::parse(fields).map_err(NotificationProfileError::Rejected)?;
         for _ in 0..3 {
             let current = self.push_token(user, id).await?;
             let updated = change.apply(&current);
@@ -106,7 +111,7 @@ impl Settings<'_> {
             }
             if updated.token == current.token {
                 if !self.push_tokens.update_push_token(&updated).await? {
-                    return Err(SettingsError::NotFound);
+                    return Err(NotificationProfileError::NotFound);
                 }
                 return Ok(updated);
             }
@@ -116,7 +121,7 @@ impl Settings<'_> {
                 .await?
             {
                 ValueChange::Done => return Ok(updated),
-                ValueChange::Gone => return Err(SettingsError::NotFound),
+                ValueChange::Gone => return Err(NotificationProfileError::NotFound),
                 ValueChange::Stale => {}
             }
         }
@@ -127,15 +132,18 @@ impl Settings<'_> {
         &self,
         user: UserId,
         id: PushTokenId,
-    ) -> Result<(), SettingsError> {
+    ) -> Result<(), NotificationProfileError> {
         if self.push_tokens.delete_push_token(user, id).await? {
             Ok(())
         } else {
-            Err(SettingsError::NotFound)
+            Err(NotificationProfileError::NotFound)
         }
     }
 
-    pub async fn deactivate_push_tokens(&self, user: UserId) -> Result<usize, SettingsError> {
+    pub async fn deactivate_push_tokens(
+        &self,
+        user: UserId,
+    ) -> Result<usize, NotificationProfileError> {
         Ok(self.push_tokens.deactivate_push_tokens(user).await?)
     }
 }

@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::config::ConfigError;
-use crate::tokens::keyset::KeySet;
-use crate::tokens::signing_key::KeyAlgorithm;
+use crate::session_tokens::keyset::KeySet;
+use crate::session_tokens::signing_key::KeyAlgorithm;
 
 /// Longer tokens are refused before any parsing: ours are under 1 KiB.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -47,7 +47,7 @@ pub struct AccessClaims {
 }
 
 #[derive(Debug, Clone)]
-pub struct TokenSettings {
+pub struct SessionTokenSettings {
     /// The `iss` of issued tokens: the deployment's public base URL (what
     /// the discovery document names), or `DEFAULT_ISSUER` without one.
     pub issuer: String,
@@ -60,7 +60,7 @@ pub struct TokenSettings {
     pub leeway_seconds: u64,
 }
 
-impl Default for TokenSettings {
+impl Default for SessionTokenSettings {
     fn default() -> Self {
         Self {
             issuer: DEFAULT_ISSUER.to_owned(),
@@ -72,7 +72,7 @@ impl Default for TokenSettings {
     }
 }
 
-impl TokenSettings {
+impl SessionTokenSettings {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -168,7 +168,7 @@ impl TokenError {
 /// `now` for `settings.access_ttl`.
 pub fn issue(
     keys: &KeySet,
-    settings: &TokenSettings,
+    settings: &SessionTokenSettings,
     user_id: &str,
     session_id: &str,
     now: OffsetDateTime,
@@ -209,7 +209,7 @@ pub fn issue(
 /// audience and it is valid at `now` (within the leeway).
 pub fn verify(
     keys: &KeySet,
-    settings: &TokenSettings,
+    settings: &SessionTokenSettings,
     token: &str,
     now: OffsetDateTime,
 ) -> Result<AccessClaims, TokenError> {
@@ -294,7 +294,7 @@ static EDDSA_SIGNATURE_ONLY: LazyLock<Validation> =
 
 fn check_claims(
     claims: &AccessClaims,
-    settings: &TokenSettings,
+    settings: &SessionTokenSettings,
     now: OffsetDateTime,
 ) -> Result<(), TokenError> {
     if claims.sub.is_empty() || claims.sid.is_empty() || claims.jti.is_empty() {
@@ -339,8 +339,8 @@ mod tests {
 
     const T0: OffsetDateTime = datetime!(2025-03-01 12:00:00 UTC);
 
-    fn settings() -> TokenSettings {
-        TokenSettings::default()
+    fn settings() -> SessionTokenSettings {
+        SessionTokenSettings::default()
     }
 
     fn keys() -> KeySet {
@@ -437,7 +437,7 @@ mod tests {
         assert_eq!(at(-31), Err(TokenError::NotYetValid));
         assert!(!TokenError::NotYetValid.is_expired());
 
-        let strict = TokenSettings {
+        let strict = SessionTokenSettings {
             leeway_seconds: 0,
             ..settings()
         };
@@ -452,11 +452,11 @@ mod tests {
     fn issuer_and_audience_must_match() {
         let keys = keys();
         let token = issue_at(&keys, T0);
-        let other_issuer = TokenSettings {
+        let other_issuer = SessionTokenSettings {
             issuer: "other".into(),
             ..settings()
         };
-        let other_audience = TokenSettings {
+        let other_audience = SessionTokenSettings {
             audience: "other".into(),
             ..settings()
         };
@@ -698,7 +698,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-            TokenSettings::from_lookup(|name| map.get(name).cloned())
+            SessionTokenSettings::from_lookup(|name| map.get(name).cloned())
         };
         let defaults = read(&[]).unwrap();
         assert_eq!(defaults.issuer, "users-service");
@@ -728,7 +728,7 @@ mod tests {
 
     #[test]
     fn a_non_positive_lifetime_cannot_be_issued() {
-        let zero = TokenSettings {
+        let zero = SessionTokenSettings {
             access_ttl: Duration::ZERO,
             ..settings()
         };
@@ -808,13 +808,13 @@ mod tests {
     fn tokens_of_a_previous_issuer_still_verify() {
         let keys = keys();
         let old = issue_at(&keys, T0);
-        let moved = TokenSettings {
+        let moved = SessionTokenSettings {
             issuer: "https://auth.example.com".into(),
             previous_issuers: vec![DEFAULT_ISSUER.into()],
             ..settings()
         };
         assert!(verify(&keys, &moved, &old, T0).is_ok());
-        let without = TokenSettings {
+        let without = SessionTokenSettings {
             previous_issuers: Vec::new(),
             ..moved.clone()
         };
@@ -822,7 +822,7 @@ mod tests {
             verify(&keys, &without, &old, T0),
             Err(TokenError::WrongIssuer)
         );
-        let from_env = TokenSettings::from_lookup(|name| {
+        let from_env = SessionTokenSettings::from_lookup(|name| {
             (name == "PUBLIC_BASE_URL").then(|| "https://auth.example.com/".to_owned())
         })
         .unwrap();

@@ -1,4 +1,4 @@
-//! The user's settings: notification preferences and push tokens.
+//! The user's notification profile: preferences and push tokens.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;

@@ -33,7 +33,7 @@
 //! (`SecretSlice`, `EncodingKey`), and no `Debug` or error prints it.
 
 use crate::crypto::key_file;
-pub use crate::tokens::signing_key::{KeyAlgorithm, SigningKey};
+pub use crate::session_tokens::signing_key::{KeyAlgorithm, SigningKey};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use secrecy::zeroize::{Zeroize, Zeroizing};
