@@ -1,7 +1,6 @@
 //! Building the adapters a configuration asks for, once per cold start.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::adapters::dynamo::{table::ensure_table, DynamoStore};
 use crate::adapters::memory::MemoryStore;
@@ -173,7 +172,7 @@ impl Stores {
             StorageKind::Memory => Ok(Self::memory()),
             StorageKind::DynamoDb => {
                 config.require_lasting_phone_keys()?;
-                let client = dynamo_client().await;
+                let client = dynamo_client();
                 if config.create_table {
                     ensure_table(&client, &config.table_name).await?;
                 }
@@ -255,7 +254,6 @@ pub async fn bucket_signer(
             region,
         } => {
             let credentials = sdk_config()
-                .await
                 .credentials_provider()
                 .ok_or(StartupError::NotProvided("AWS credentials"))?;
             BucketSigner::new(bucket, endpoint.as_deref(), region, credentials)
@@ -277,60 +275,12 @@ pub fn local_bucket_url(config: &Config) -> String {
     format!("{base}{LOCAL_BUCKET_PATH}")
 }
 
-/// How long one attempt of an AWS call may wait for its response before it
-/// is abandoned and retried on a fresh connection. The SDK sets no such limit:
-/// a connection that stops answering (a half-open socket, a stalled
-/// endpoint) would hold the call until the Lambda itself times out. DynamoDB,
-/// SQS and Secrets Manager answer in milliseconds; three seconds is far
-/// beyond their slow tail and leaves room for the retry.
-pub const SDK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+pub use crate::sdk_config::{
+    sdk_config, sdk_retries, sdk_timeouts, SDK_ATTEMPT_TIMEOUT, SDK_OPERATION_TIMEOUT,
+};
 
-/// How long one AWS call may take with its retries: under the functions'
-/// 10 s timeout (template.yaml), so a failing dependency is answered with
-/// 503 (code `unavailable`) instead of a Lambda timeout (a 503 without
-/// the envelope from API Gateway).
-pub const SDK_OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
-
-/// The AWS configuration from the standard environment (credentials,
-/// region, `AWS_ENDPOINT_URL`…), with `us-east-1` when no region is set so
-/// that local endpoints need no region setting, and the attempt and call
-/// time limits above. Loaded once per process and shared by every client.
-pub async fn sdk_config() -> &'static aws_config::SdkConfig {
-    static SDK_CONFIG: tokio::sync::OnceCell<aws_config::SdkConfig> =
-        tokio::sync::OnceCell::const_new();
-    SDK_CONFIG
-        .get_or_init(|| async {
-            let region = aws_config::meta::region::RegionProviderChain::default_provider()
-                .or_else("us-east-1");
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(region)
-                .retry_config(sdk_retries())
-                .timeout_config(sdk_timeouts(SDK_ATTEMPT_TIMEOUT))
-                .load()
-                .await
-        })
-        .await
-}
-
-/// How AWS calls are retried: the SDK's standard policy (3 attempts,
-/// exponential backoff with jitter from 1 s, throttling and 5xx and timeouts
-/// retried), named here so that the fault tests (tests/src/faults.rs) run
-/// under the same policy as the functions.
-pub fn sdk_retries() -> aws_config::retry::RetryConfig {
-    aws_config::retry::RetryConfig::standard()
-}
-
-/// The SDK's time limits with `attempt` per attempt; the connect limit stays
-/// the SDK's default. Long polls (SQS receive) pass their wait plus a margin.
-pub fn sdk_timeouts(attempt: Duration) -> aws_config::timeout::TimeoutConfig {
-    aws_config::timeout::TimeoutConfig::builder()
-        .operation_attempt_timeout(attempt)
-        .operation_timeout(SDK_OPERATION_TIMEOUT.max(attempt))
-        .build()
-}
-
-pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(sdk_config().await)
+pub fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(sdk_config())
 }
 
 /// The signing keys of a function, as configured: a Secrets Manager secret
@@ -435,77 +385,4 @@ pub fn task_runner(stores: &Stores) -> Arc<dyn crate::usecases::task_runner::Tas
         clock: stores.clock.clone(),
         objects: stores.objects.clone(),
     })
-}
-
-#[cfg(test)]
-mod sdk_timeout_tests {
-    use std::io::Read;
-    use std::net::TcpListener;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-    use crate::ports::HealthProbe;
-
-    /// An endpoint that accepts connections, reads what it is sent and never
-    /// answers: a stalled connection. Counts the connections it accepted.
-    fn silent_endpoint() -> (String, Arc<AtomicUsize>) {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let address = listener.local_addr().expect("address");
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let counter = accepted.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                counter.fetch_add(1, Ordering::SeqCst);
-                std::thread::spawn(move || {
-                    let mut stream = stream;
-                    let mut buffer = [0u8; 4096];
-                    while matches!(stream.read(&mut buffer), Ok(n) if n > 0) {}
-                });
-            }
-        });
-        (format!("http://{address}"), accepted)
-    }
-
-    #[tokio::test]
-    async fn a_call_to_an_endpoint_that_stops_answering_is_retried_then_unavailable() {
-        let (endpoint, accepted) = silent_endpoint();
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "testing", "testing", None, None, "tests",
-            ))
-            .endpoint_url(endpoint)
-            // The functions' limits, with a shorter attempt to keep the test quick.
-            .timeout_config(sdk_timeouts(Duration::from_millis(200)))
-            .build();
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "users");
-
-        // Without attempt limits this call never ends; the outer limit turns
-        // such a regression into a failure rather than a stuck test run.
-        let outcome = tokio::time::timeout(SDK_OPERATION_TIMEOUT * 2, store.check())
-            .await
-            .expect("the call ends on its own time limits");
-
-        assert!(
-            matches!(outcome, Err(StoreError::Unavailable(_))),
-            "a stalled dependency is a 503, not a failure: {outcome:?}"
-        );
-        assert!(
-            accepted.load(Ordering::SeqCst) >= 2,
-            "each attempt runs on a fresh connection"
-        );
-    }
-
-    #[test]
-    fn the_call_limit_is_never_shorter_than_one_attempt() {
-        let long_poll = sdk_timeouts(Duration::from_secs(23));
-        assert_eq!(
-            long_poll.operation_attempt_timeout(),
-            Some(Duration::from_secs(23))
-        );
-        assert_eq!(long_poll.operation_timeout(), Some(Duration::from_secs(23)));
-        let usual = sdk_timeouts(SDK_ATTEMPT_TIMEOUT);
-        assert_eq!(usual.operation_timeout(), Some(SDK_OPERATION_TIMEOUT));
-    }
 }

@@ -118,7 +118,7 @@ mod ses {
 
     impl SesSender {
         pub async fn new(from: impl Into<String>) -> Self {
-            Self::with_client(Client::new(crate::app::sdk_config().await), from)
+            Self::with_client(Client::new(crate::app::sdk_config()), from)
         }
 
         pub fn with_client(client: Client, from: impl Into<String>) -> Self {

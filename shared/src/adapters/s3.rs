@@ -26,7 +26,7 @@ impl S3Objects {
 /// `AWS_ENDPOINT_URL` for moto), path-style when an endpoint is set
 /// (moto serves no bucket subdomains).
 pub async fn s3_client(endpoint: Option<&str>) -> Client {
-    let mut config = aws_sdk_s3::config::Builder::from(crate::app::sdk_config().await);
+    let mut config = aws_sdk_s3::config::Builder::from(crate::app::sdk_config());
     if let Some(endpoint) = endpoint {
         config = config.endpoint_url(endpoint).force_path_style(true);
     }

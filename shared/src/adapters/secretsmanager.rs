@@ -140,7 +140,7 @@ impl crate::ports::HealthProbe for SecretProbe {
 
 /// A Secrets Manager client over the process's shared AWS configuration.
 pub async fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    aws_sdk_secretsmanager::Client::new(crate::app::sdk_config().await)
+    aws_sdk_secretsmanager::Client::new(crate::app::sdk_config())
 }
 
 #[cfg(test)]

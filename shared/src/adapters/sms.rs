@@ -16,7 +16,7 @@ pub struct SnsSender {
 
 impl SnsSender {
     pub async fn new() -> Self {
-        Self::with_client(Client::new(crate::app::sdk_config().await))
+        Self::with_client(Client::new(crate::app::sdk_config()))
     }
 
     pub fn with_client(client: Client) -> Self {

@@ -11,7 +11,7 @@ use crate::ports::queues::{MessageQueue, QueueMessage};
 use crate::ports::StoreError;
 
 pub async fn sqs_client() -> Client {
-    Client::new(crate::app::sdk_config().await)
+    Client::new(crate::app::sdk_config())
 }
 
 /// SQS waits at most 20 s for a message.
