@@ -1,21 +1,16 @@
 #!/usr/bin/env bash
 # Release builds of the Lambda functions for provided.al2023 on arm64:
 # one `bootstrap` per function under target/lambda/<name>/.
-# Sets up what it needs: the aarch64 target, and cargo-lambda with zig (as
-# the cross linker) from PyPI into .venv.
+# Sets up what it needs (infra/lambda-env.sh): the aarch64 target, and
+# cargo-lambda with zig (as the cross linker) from PyPI into .venv.
 #   infra/build-lambda.sh            every function
 #   infra/build-lambda.sh health     one function
-# `sam build` uses the same tool (BuildMethod rust-cargolambda), with
-# .venv/bin on PATH.
+# `sam build` uses the same tool (BuildMethod rust-cargolambda), in the
+# same environment (README, "Deploy").
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-source infra/python-env.sh
-if [ ! -x "$venv/bin/cargo-lambda" ]; then
-  "$venv/bin/pip" install --quiet --disable-pip-version-check cargo-lambda ziglang
-fi
-rustup target add aarch64-unknown-linux-gnu >/dev/null
-export PATH="$venv/bin:$PATH"
+source infra/lambda-env.sh
 # Every Lambda is a package in functions/ with a main.rs, but the local server.
 packages=()
 if [ "$#" -gt 0 ]; then

@@ -5,7 +5,7 @@
 # document, and the SAM template lint.
 # Sets up what it needs on a fresh machine: rustfmt, clippy, .venv, Java
 # and node_modules (DynamoDB Local), chromium and chromium-driver (the pages'
-# browser tests).
+# browser tests), qemu-user with the arm64 C library (the arm64 smoke test).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -31,7 +31,9 @@ test_log="$root/target/test-output.log"
 cargo test --workspace --locked 2>&1 | tee "$test_log"
 
 echo "==> schemathesis against the local server's OpenAPI document"
-cargo build -p local-api --locked
+# keytool too: the arm64 smoke test below needs both, built with the same
+# features (one build).
+cargo build -p local-api -p keytool --locked
 infra/schemathesis.sh
 
 echo "==> the pages in Debian's chromium (Selenium)"
@@ -44,6 +46,8 @@ echo "==> arm64 release build of one function (the deploy path: cargo-lambda, zi
 # The smallest function proves the cross-build works; every function builds
 # the same way with infra/build-lambda.sh (see docs/PERFORMANCE.md).
 infra/build-lambda.sh health
+echo "==> the arm64 binary answers under qemu-user (its unwind tables dropped at link)"
+infra/perf/arm64-smoke.sh health
 
 echo "==> sam validate --lint"
 SAM_CLI_TELEMETRY=0 "$venv/bin/sam" validate --lint --region us-east-1 --template template.yaml

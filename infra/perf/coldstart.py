@@ -21,10 +21,17 @@ COLDSTART_RUNS (default 30) and COLDSTART_FUNCTIONS (logical ids, comma-
 separated) narrow a run; COLDSTART_LOG_LEVEL (default warn) sets the timed
 functions' LOG_LEVEL; COLDSTART_SSL_CERT_FILE (default this machine's CA
 bundle, as the template names Amazon Linux's) their SSL_CERT_FILE.
+
+COLDSTART_LAMBDA_DIR (target/lambda) runs the cross-built Lambda binaries
+(`<dir>/<binary>/bootstrap`) instead, each started through COLDSTART_LAUNCHER
+(infra/perf/arm64-smoke.sh: qemu-user); their times are emulated, not
+measurements. COLDSTART_FAIL_ON_5XX=1 makes any 5xx answer or failed queue
+item an error (exit status 1) rather than a table entry.
 """
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import statistics
@@ -47,6 +54,9 @@ PASSWORD = "Tr1cky-Vole-Lantern"
 RUNS = int(os.environ.get("COLDSTART_RUNS", "30"))
 TARGET = Path(os.environ.get("COLDSTART_BIN_DIR",
                            Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"))
+LAMBDA_DIR = os.environ.get("COLDSTART_LAMBDA_DIR")
+LAUNCHER = shlex.split(os.environ.get("COLDSTART_LAUNCHER", ""))
+FAIL_ON_5XX = os.environ.get("COLDSTART_FAIL_ON_5XX") == "1"
 CERT_FILE = os.environ.get("COLDSTART_SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
 # moto_server's slow requests and, after a hang, its thread stacks.
 MOTO_LOG = ROOT / "target" / "coldstart-moto.log"
@@ -312,6 +322,17 @@ def start_local_server(env):
     return local, url
 
 
+def function_path(binary):
+    """Where a function's binary is: this machine's build, or the Lambda build."""
+    return Path(LAMBDA_DIR) / binary / "bootstrap" if LAMBDA_DIR else TARGET / binary
+
+
+def is_failure(status):
+    """A 5xx answer, or a queue batch with failed items."""
+    return (isinstance(status, int) and status >= 500) or (
+        isinstance(status, str) and status.endswith(" failed") and not status.startswith("0 "))
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round((len(ordered) - 1) * p))]
@@ -368,10 +389,11 @@ def main():
         print("| function | event | init p50 | init p95 | first response p50 | first response p95 | statuses | peak RSS (max) | size |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         only = set(filter(None, os.environ.get("COLDSTART_FUNCTIONS", "").split(",")))
+        failures = []
         for name, binary, routes in functions():
             if only and name not in only:
                 continue
-            path = TARGET / binary
+            path = function_path(binary)
             events = events_for(routes, binary)
             if not path.exists() or not events:
                 print(f"| {name} | (skipped: {'no binary' if not path.exists() else 'no event'}) |")
@@ -397,7 +419,7 @@ def main():
                        "AWS_LAMBDA_FUNCTION_NAME": binary, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}
                 started = time.perf_counter()
-                proc = subprocess.Popen([str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                proc = subprocess.Popen([*LAUNCHER, str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                 with runtime.lock:
                     runtime.lock.wait_for(lambda: runtime.responded is not None or proc.poll() is not None, timeout=20)
                 peak = peak_rss_kib(proc.pid)
@@ -421,6 +443,8 @@ def main():
                     peaks.append(peak)
                 status = outcome(json.loads(runtime.response))
                 statuses[status] = statuses.get(status, 0) + 1
+                if FAIL_ON_5XX and is_failure(status):
+                    failures.append(f"{name} ({event_name}): {status}; stderr:\n{stderr.decode()[-2000:]}")
             local.kill()
             local.wait()
             size = path.stat().st_size / (1024 * 1024)
@@ -428,6 +452,8 @@ def main():
                   f"| {percentile(firsts, .5):.1f} ms | {percentile(firsts, .95):.1f} ms "
                   f"| {', '.join(f'{k}×{v}' for k, v in sorted(statuses.items(), key=str))} "
                   f"| {max(peaks) / 1024 if peaks else 0:.1f} MiB | {size:.2f} MiB |")
+        if failures:
+            sys.exit("failed answers:\n" + "\n".join(failures))
     finally:
         for proc in procs:
             proc.kill()
