@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use super::accounts::StoredAccount;
 use super::StoreError;
 use crate::domain::{
-    Account, AuditRecord, Device, DeviceId, LockoutPolicy, LoginThrottle, NotificationEvent,
-    RateWindow, RefreshRecord, Session, SessionId, ThrottleKey, UserId,
+    AuditRecord, Device, DeviceId, LockoutPolicy, LoginThrottle, NotificationEvent, RateWindow,
+    RefreshRecord, Session, SessionId, ThrottleKey, UserId,
 };
 
 /// What a login looks up before checking the password.
@@ -112,12 +112,14 @@ pub enum PasswordCheckEnd {
     Wrong { audit: Box<AuditRecord> },
 }
 
-/// A refresh token with its session and user, read together.
+/// A refresh token with its session and user, read together. The account
+/// stays sealed: a refresh needs only its status, so its numbers are not
+/// decrypted.
 #[derive(Debug, Clone, Default)]
 pub struct RefreshView {
     pub record: Option<RefreshRecord>,
     pub session: Option<Session>,
-    pub account: Option<Account>,
+    pub account: Option<StoredAccount>,
 }
 
 /// Spending a refresh token for its successor.

@@ -174,7 +174,7 @@ impl OneTimeTokens for DynamoStore {
     ) -> Result<(), ConfirmError> {
         let head = match self.get_item(keys::user(token.user_id)).await? {
             Some(item) => {
-                from_item::<_, super::unverified::AccountHead>(item).map_err(mapping_error)?
+                from_item::<_, super::unverified::CleanupFields>(item).map_err(mapping_error)?
             }
             None => return Err(ConfirmError::Spent),
         };

@@ -206,7 +206,7 @@ impl SessionStore for DynamoStore {
                 .map(decode::<SessionItem>)
                 .transpose()?
                 .map(Session::from),
-            account: self.open_optional_account(take(&mut found, &user)).await?,
+            account: self.optional_stored_account(take(&mut found, &user))?,
         })
     }
 

@@ -28,7 +28,7 @@ struct MarkerItem {
 
 /// The fields of an account item the clean-up needs (no decryption).
 #[derive(Debug, Deserialize)]
-pub(super) struct AccountHead {
+pub(super) struct CleanupFields {
     entity: String,
     username_key: Option<String>,
     email: Option<String>,
@@ -87,7 +87,7 @@ impl UnverifiedAccounts for DynamoStore {
         let Some(item) = self.get_item(keys::user(id)).await? else {
             return Ok(false);
         };
-        let head: AccountHead = from_item(item).map_err(mapping_error)?;
+        let head: CleanupFields = from_item(item).map_err(mapping_error)?;
         let Some(email) = &head.email else {
             return Ok(false);
         };

@@ -210,7 +210,7 @@ impl SessionStore for MemoryStore {
         Ok(RefreshView {
             record: tables.refresh.get(hash).cloned(),
             session: tables.sessions.get(&(user_id, session_id)).cloned(),
-            account: tables.account(user_id),
+            account: tables.account(user_id).map(StoredAccount::open_already),
         })
     }
 
