@@ -2,7 +2,7 @@
 # The cross-built Lambda binaries (target/lambda/<name>/bootstrap, from
 # infra/build-lambda.sh) answer their sample events: each runs once under
 # qemu-user through the cold-start harness's Runtime API stand-in, on
-# DynamoDB Local and moto, and any 5xx (or failed queue item) fails the run.
+# DynamoDB Local and moto; any 5xx (or failed queue item) fails the run.
 # It proves the deploy build starts and works, not how fast: the times it
 # prints are emulated.
 #   infra/perf/arm64-smoke.sh              every function built under target/lambda

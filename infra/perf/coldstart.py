@@ -58,6 +58,11 @@ LAMBDA_DIR = os.environ.get("COLDSTART_LAMBDA_DIR")
 LAUNCHER = shlex.split(os.environ.get("COLDSTART_LAUNCHER", ""))
 FAIL_ON_5XX = os.environ.get("COLDSTART_FAIL_ON_5XX") == "1"
 CERT_FILE = os.environ.get("COLDSTART_SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+# The queues the background functions and the tasks routes use (a set per
+# timed function).
+QUEUES = [("TASKS_QUEUE_URL", "coldstart-tasks"),
+          ("ACCOUNT_TASKS_QUEUE_URL", "coldstart-account-tasks"),
+          ("NOTIFICATIONS_QUEUE_URL", "coldstart-notifications")]
 # moto_server's slow requests and, after a hang, its thread stacks.
 MOTO_LOG = ROOT / "target" / "coldstart-moto.log"
 
@@ -214,6 +219,40 @@ def outcome(response):
     return "ok"
 
 
+def stripe_stand_in():
+    """Stripe's two calls of a first checkout (a customer, then a Checkout
+    session), answered on loopback. localstripe, which the tests use, has
+    no Checkout sessions (the suite stubs them too), and a benchmark makes
+    no request to Stripe."""
+    counter = iter(range(1 << 62))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            n = next(counter)
+            if self.path == "/v1/customers":
+                answer = {"id": f"cus_coldstart{n}", "object": "customer"}
+            elif self.path == "/v1/checkout/sessions":
+                answer = {"id": f"cs_test_coldstart{n}", "object": "checkout.session",
+                          "url": f"https://checkout.stripe.com/c/pay/cs_test_coldstart{n}"}
+            else:
+                self.send_error(404)
+                return
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def runtime_api_server(runtime):
     server = ThreadingHTTPServer(("127.0.0.1", 0), runtime.handler())
     # Killed processes reset their connections: nothing to report.
@@ -347,6 +386,7 @@ def main():
     try:
         endpoint = f"http://127.0.0.1:{moto_port}"
         wait_until_answers(f"{endpoint}/moto-api/", attempts=100, pause=0.2)
+        stripe = stripe_stand_in()
         dynamodb = os.environ.get("DYNAMODB_ENDPOINT")
         if not dynamodb:
             sys.exit("DYNAMODB_ENDPOINT is not set: run infra/perf/coldstart.sh, which starts DynamoDB Local")
@@ -364,26 +404,31 @@ def main():
             "STORAGE": "dynamodb",
             "SIGNING_KEYS_SECRET_ID": "coldstart/signing-keys",
             "PHONE_KEYS_SECRET_ID": "coldstart/phone-keys",
+            "STRIPE_SECRET_ID": "coldstart/stripe",
+            # The local server hands out the tokens and names itself their
+            # issuer unless PUBLIC_BASE_URL says otherwise: one base URL for
+            # both, or every authenticated sample would be a 401.
+            "PUBLIC_BASE_URL": "https://coldstart.example",
+            "STRIPE_API_BASE": f"http://127.0.0.1:{stripe.server_address[1]}",
             "LOG_LEVEL": os.environ.get("COLDSTART_LOG_LEVEL", "warn"),
-            # Every run signs up and asks for links from one address.
-            "SIGNUP_IP_LIMIT": "0", "LINK_IP_LIMIT": "1000000",
+            # Every run signs up, asks for links and for texted codes from one
+            # address (each to a new number).
+            "SIGNUP_IP_LIMIT": "0", "LINK_IP_LIMIT": "1000000", "OTP_IP_LIMIT": "1000000",
         }
         keytool = TARGET / "keytool"
         secrets = {
             "coldstart/signing-keys": subprocess.check_output([str(keytool), "generate"]),
             "coldstart/phone-keys": subprocess.check_output([str(keytool), "phone-keys", "generate"]),
+            "coldstart/stripe": json.dumps({"webhook_secrets": ["whsec_coldstart"],
+                                            "api_key": "sk_test_coldstart"}).encode(),
         }
         secretsmanager = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
                                       aws_access_key_id="testing", aws_secret_access_key="testing")
         for name, value in secrets.items():
             secretsmanager.create_secret(Name=name, SecretString=value.decode())
-        # The queues the background functions and the tasks routes use.
+        # The queues are made per function, below (QUEUES).
         sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
                            aws_access_key_id="testing", aws_secret_access_key="testing")
-        queues = {variable: sqs.create_queue(QueueName=queue)["QueueUrl"]
-                  for variable, queue in [("TASKS_QUEUE_URL", "coldstart-tasks"),
-                                          ("ACCOUNT_TASKS_QUEUE_URL", "coldstart-account-tasks"),
-                                          ("NOTIFICATIONS_QUEUE_URL", "coldstart-notifications")]}
 
         print(f"{RUNS} cold starts per function; binaries from {TARGET}\n")
         print("| function | event | init p50 | init p95 | first response p50 | first response p95 | statuses | peak RSS (max) | size |")
@@ -399,6 +444,12 @@ def main():
                 print(f"| {name} | (skipped: {'no binary' if not path.exists() else 'no event'}) |")
                 continue
             event_name, event = events[0]
+            # Every function meets empty queues of its own: nothing consumes
+            # them here, and moto's SendMessage counts a queue's messages on
+            # every call (the clean-up, relaying the outbox the other
+            # functions left, took seconds per run on queues of thousands).
+            queues = {variable: sqs.create_queue(QueueName=f"{queue}-{name}")["QueueUrl"]
+                      for variable, queue in QUEUES}
             local, local_api = start_local_server(base_env)
             procs.append(local)
             inits, firsts, peaks, statuses = [], [], [], {}
