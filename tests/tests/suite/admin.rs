@@ -617,6 +617,36 @@ async fn the_lambda_takes_the_callers_arn() {
     assert_eq!(status, 403);
 }
 
+/// The audit and IP-block functions share the IAM gate: their samples
+/// (IAM-authorised reads) pass each Lambda's own state and are refused by
+/// the local server, as the users sample is above.
+#[tokio::test]
+async fn audit_and_ip_block_samples_pass_the_lambda_gate() {
+    use shared::serve::{AdminState, Endpoint, Resources};
+    let backend = Backend::memory();
+    let config = integration_tests::default_config();
+    let state = AdminState::build(&Resources::new(&config, &backend.stores)).unwrap();
+    let sample = |name: &str| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../events")
+            .join(name);
+        let text = std::fs::read_to_string(path).unwrap();
+        lambda_http::request::from_str(&text).unwrap()
+    };
+    let (status, body) = read(&admin_audit::handle(&state, sample("admin-audit.json")).await);
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["records"].is_array(), "{body}");
+    let (status, body) =
+        read(&admin_ip_blocks::handle(&state, sample("admin-ip-blocks-list.json")).await);
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["blocks"].is_array(), "{body}");
+    let local = integration_tests::local_app(&backend);
+    for name in ["admin-audit.json", "admin-ip-blocks-list.json"] {
+        let (status, _) = read(&local.dispatch(sample(name)).await);
+        assert_eq!(status, 403, "{name}");
+    }
+}
+
 /// Every `/admin/` route of the template has `AWS_IAM`, and no other route
 /// does; the API enables IAM without making it the default.
 #[test]

@@ -208,6 +208,8 @@ async fn event_story(alg: shared::session_tokens::KeyAlgorithm) {
         // Lambda's own gate takes it: suite::admin).
         ("admin-users-list.json", 403),
         ("admin-users-credits.json", 403),
+        ("admin-audit.json", 403),
+        ("admin-ip-blocks-list.json", 403),
         ("login.json", 200),
         ("me.json", 200),
         ("me-update.json", 200),
