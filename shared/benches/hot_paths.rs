@@ -10,13 +10,14 @@ use serde_json::{json, Map, Value};
 use shared::crypto::phone_crypto::PhoneKeys;
 use shared::crypto::{Argon2Settings, PasswordHasher};
 use shared::domain::errors::{ErrorCode, FieldError, FieldErrors};
+use shared::domain::request::RequestBody;
 use shared::domain::{Password, PhoneNumber, PhoneRegion};
 use shared::http::body::json_object;
 use shared::http::{ApiError, Reply};
 use shared::session_tokens::jwt::{issue, verify, SessionTokenSettings};
 use shared::session_tokens::keyset::KeySet;
 use shared::session_tokens::refresh::RefreshToken;
-use shared::usecases::login_form::LoginForm;
+use shared::usecases::login_form::{LoginForm, LoginRequest};
 use shared::usecases::phone_signup_form::PhoneSignUpForm;
 use shared::usecases::signup_form::SignUpForm;
 use time::OffsetDateTime;
@@ -58,7 +59,13 @@ fn request_parsing(c: &mut Criterion) {
         json!({"login": "Alice", "password": "Tr1cky-Vole-Lantern", "device_id": "pixel-7"}),
     );
     group.bench_function("login form", |b| {
-        b.iter(|| black_box(LoginForm::parse(black_box(&login)).is_ok()))
+        b.iter(|| {
+            black_box(
+                LoginRequest::from_fields(black_box(&login))
+                    .map(LoginForm::from_request)
+                    .is_ok(),
+            )
+        })
     });
     shared::domain::phone_number::load_numbering_plans();
     let phone = object(

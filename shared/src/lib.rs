@@ -12,6 +12,7 @@ pub mod metrics;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod ports;
+pub mod requests;
 pub mod sdk_config;
 pub mod serve;
 pub mod session_tokens;

@@ -16,7 +16,8 @@ use shared::domain::ip_block::IpBlock;
 use shared::domain::one_time_token::OneTimeTokenError;
 use shared::domain::password::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 use shared::domain::preferences::{Category, Channel, Preferences};
-use shared::domain::push_token::{NewPushToken, PushTokenChange, PushTokenId, MAX_TOKEN_CHARS};
+use shared::domain::push_token::{PushTokenChange, PushTokenId, MAX_TOKEN_CHARS};
+use shared::domain::request::RequestBody;
 use shared::domain::username::USERNAME_MAX_CHARS;
 use shared::domain::{
     ContactNumber, DeviceId, Email, ErrorCode, FieldErrors, OneTimeToken, Password, PhoneNumber,
@@ -24,8 +25,11 @@ use shared::domain::{
 };
 use shared::http::body::{json_object, MAX_BODY_BYTES};
 use shared::http::pagination::{PageRequest, MAX_LIMIT};
+use shared::requests::preferences::PreferencesUpdateRequest;
+use shared::requests::push_tokens::{PushTokenCreateRequest, PushTokenUpdateRequest};
+use shared::requests::tasks::TaskCreateRequest;
 use shared::session_tokens::refresh::{RefreshToken, RefreshTokenError, PREFIX, TOKEN_LEN};
-use shared::usecases::login_form::LoginForm;
+use shared::usecases::login_form::{LoginForm, LoginRequest};
 use shared::usecases::phone_signup_form::PhoneSignUpForm;
 use shared::usecases::signup_form::SignUpForm;
 
@@ -418,7 +422,7 @@ proptest! {
             any::<i64>().prop_map(|n| serde_json::json!({"type": "long_running", "seconds": n}).as_object().cloned().unwrap()),
         ]
     ) {
-        match TaskKind::parse(&fields) {
+        match TaskCreateRequest::from_fields(&fields).map(|request| request.0) {
             Ok(kind) => {
                 prop_assert_eq!(fields.get("type").and_then(Value::as_str), Some(kind.name()));
                 if let TaskKind::LongRunning { seconds } = kind {
@@ -443,7 +447,7 @@ proptest! {
             mutated(serde_json::json!({"platform": "fcm", "token": "dQw4w9WgXcQ:APA91bH", "device_id": "pixel-8"}), &["platform", "token", "device_id"]),
         ]
     ) {
-        match NewPushToken::parse(&fields) {
+        match PushTokenCreateRequest::from_fields(&fields) {
             Ok(new) => {
                 let token = new.token.as_str();
                 prop_assert!(!token.is_empty() && token.chars().count() <= MAX_TOKEN_CHARS);
@@ -458,7 +462,7 @@ proptest! {
 
     #[test]
     fn push_token_change(fields in form(&["active", "platform", "device_id"], proptest::sample::select(&["fcm", "web", "true"][..]).prop_map(str::to_owned).boxed())) {
-        match PushTokenChange::parse(&fields) {
+        match PushTokenUpdateRequest::from_fields(&fields).map(PushTokenChange::from) {
             Ok(change) => {
                 prop_assert!(fields.keys().all(|name| ["active", "platform", "device_id"].contains(&name.as_str())));
                 prop_assert_eq!(change.active, fields.get("active").and_then(Value::as_bool));
@@ -482,7 +486,7 @@ proptest! {
             0..5,
         ).prop_map(|map| map.into_iter().collect::<Map<String, Value>>())
     ) {
-        match Preferences::default().apply(&fields) {
+        match PreferencesUpdateRequest::from_fields(&fields).map(|request| Preferences::default().apply(request.switches())) {
             Ok(updated) => {
                 prop_assert!(updated.allows(Category::Security, Channel::Email));
                 for category in Category::ALL {
@@ -494,7 +498,7 @@ proptest! {
                 }
                 // What GET returns can be PUT back unchanged.
                 let stored = serde_json::to_value(&updated).expect("serialisable");
-                prop_assert_eq!(Preferences::default().apply(stored.as_object().expect("an object")), Ok(updated.clone()));
+                prop_assert_eq!(PreferencesUpdateRequest::from_fields(stored.as_object().expect("an object")).map(|request| Preferences::default().apply(request.switches())), Ok(updated.clone()));
             }
             Err(errors) => assert_codes_within(&errors, &[ErrorCode::Invalid])?,
         }
@@ -692,7 +696,7 @@ proptest! {
             mutated(serde_json::json!({"login": "alice", "password": "x", "device_id": "laptop-1"}), LOGIN_FIELDS),
         ]
     ) {
-        match LoginForm::parse(&fields) {
+        match LoginRequest::from_fields(&fields).map(LoginForm::from_request) {
             Ok(form) => {
                 // Lockout keys are bounded whatever the identifier's length.
                 prop_assert!(form.identifier.chars().count() <= 254 || form.identifier.starts_with("sha256:"));

@@ -8,7 +8,7 @@ use serde_json::json;
 use shared::app::StartupError;
 use shared::crypto::PasswordHasher;
 use shared::domain::LockoutPolicy;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{AccountTaskingState, Endpoint, Needs, Resources};
@@ -40,7 +40,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         request,
         |meta, request| async move {
             let principal = state.tasking.auth.authenticate(&request).await?;
-            let fields = json_object(&request)?;
+            let body = json_request(&request)?;
             let delete = DeleteAccount {
                 data: state.tasking.stores.account_data(),
                 sessions: state.tasking.stores.sessions(),
@@ -51,7 +51,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             let task = delete
                 .run(
                     &principal.open_account().await?,
-                    &fields,
+                    &body,
                     state.tasking.queue.as_ref(),
                     &meta.origin(),
                 )

@@ -328,10 +328,11 @@ pub async fn password_reset(state: &State, request: Request) -> Response<Body> {
                 ));
             }
             let origin = meta.origin();
-            let fields = json!({ "email": user.email.as_str() });
-            let fields = fields.as_object().cloned().unwrap_or_default();
+            let to = shared::usecases::email_links::EmailRequest {
+                email: user.email.clone(),
+            };
             shared::app::email_links(&state.stores, state.link_quotas)
-                .request_reset(&fields, &origin)
+                .request_reset(to, &origin)
                 .await?;
             admin
                 .audit_action(AuditAction::AdminPasswordReset, id, &operator, &origin)
@@ -403,7 +404,7 @@ pub async fn credits(state: &State, request: Request) -> Response<Body> {
         |meta, request| async move {
             let operator = state.gate.authorise(&request)?;
             let id = user_id(&request)?;
-            let fields = shared::http::body::json_object(&request)?;
+            let body = shared::http::body::json_request(&request)?;
             let credits = shared::usecases::credits::Credits {
                 store: state.stores.credits(),
                 clock: state.stores.clock.as_ref(),
@@ -412,7 +413,7 @@ pub async fn credits(state: &State, request: Request) -> Response<Body> {
                 .admin_entry(
                     state.stores.directory(),
                     id,
-                    &fields,
+                    body,
                     &operator,
                     &meta.origin(),
                 )

@@ -11,7 +11,7 @@ use serde_json::json;
 use shared::adapters::bucket_signer::BucketSigner;
 use shared::app::{StartupError, Stores};
 use shared::http::auth::Authenticator;
-use shared::http::body::{json_object, no_fields};
+use shared::http::body::{json_request, no_fields};
 use shared::http::routes::{match_route, RouteId, RouteMatch};
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
@@ -49,10 +49,10 @@ impl State {
 pub async fn upload(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::AvatarUpload, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
-        let fields = json_object(&request)?;
+        let body = json_request(&request)?;
         let form = state
             .avatars()
-            .start_upload(principal.account.id(), &fields)
+            .start_upload(principal.account.id(), body)
             .await
             .map_err(ApiError::from)?;
         Reply::new(StatusCode::CREATED, "Upload the file with this form", &form)

@@ -10,7 +10,7 @@ use shared::app::{StartupError, Stores};
 use shared::config::ConfigError;
 use shared::http::auth::Authenticator;
 use shared::http::base_url::public_base_url;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, Reply};
 use shared::ports::payments::PaymentGateway;
@@ -71,14 +71,14 @@ impl State {
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::BillingCheckout, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
-        let fields = json_object(&request)?;
+        let body = json_request(&request)?;
         let checkout = Checkout {
             billing: state.stores.billing(),
             gateway: state.gateway.as_ref(),
             packs: &state.packs,
         };
         let session = checkout
-            .start(principal.account.id(), &fields, &state.base_url(&request))
+            .start(principal.account.id(), &body, &state.base_url(&request))
             .await?;
         Reply::new(
             StatusCode::CREATED,

@@ -7,7 +7,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::app::email_links;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 
@@ -18,10 +18,10 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         RouteId::EmailConfirmResend,
         request,
         |meta, request| async move {
-            let fields = json_object(&request)?;
+            let body = json_request(&request)?;
             let links = email_links(&state.stores, state.link_quotas);
             links
-                .resend_confirmation(&fields, &meta.origin())
+                .resend_confirmation(body, &meta.origin())
                 .await
                 .map_err(ApiError::from)?;
             Reply::new(

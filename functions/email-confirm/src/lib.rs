@@ -5,7 +5,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::app::email_links;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 
@@ -13,10 +13,10 @@ pub type State = shared::serve::LinkState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::EmailConfirm, request, |meta, request| async move {
-        let fields = json_object(&request)?;
+        let body = json_request(&request)?;
         let links = email_links(&state.stores, state.link_quotas);
         links
-            .confirm(&fields, &meta.origin())
+            .confirm(body, &meta.origin())
             .await
             .map_err(ApiError::from)?;
         Reply::new(

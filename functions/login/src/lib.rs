@@ -8,7 +8,7 @@ use serde_json::json;
 use shared::app::{StartupError, Stores};
 use shared::crypto::PasswordHasher;
 use shared::domain::{LockoutPolicy, ProfileFields, Quota, SessionPolicy};
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::views::AccountView;
 use shared::http::{respond, ApiError, Reply};
@@ -51,7 +51,7 @@ impl Endpoint for State {
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::Login, request, |meta, request| async move {
-        let fields = json_object(&request)?;
+        let body = json_request(&request)?;
         let keys = state.ring.current().await?;
         let origin = meta.origin();
         let log_in = LogIn {
@@ -67,7 +67,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             ip_quota: state.ip_quota,
             allow_unverified: state.allow_unverified,
         };
-        let logged_in = log_in.run(&fields, &origin).await.map_err(ApiError::from)?;
+        let logged_in = log_in.run(body, &origin).await.map_err(ApiError::from)?;
         tracing::Span::current().record("user_id", tracing::field::display(logged_in.user.id));
         let mut data = serde_json::to_value(logged_in.tokens.view())
             .map_err(|e| ApiError::internal(Box::new(e)))?;

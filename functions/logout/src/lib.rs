@@ -4,11 +4,10 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::domain::errors::FieldErrors;
-use shared::domain::form::Form;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
+use shared::requests::sessions::LogoutRequest;
 use shared::usecases::account::Account;
 use shared::usecases::notification_profile::drop_tokens_of_ended_sessions;
 
@@ -18,11 +17,8 @@ pub type State = shared::serve::SignedInState;
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::Logout, request, |meta, request| async move {
         let principal = state.auth.authenticate(&request).await?;
-        let fields = json_object(&request)?;
-        let all = Form::new(&fields)
-            .optional_bool("all")
-            .map_err(|error| ApiError::validation(FieldErrors::single("all", error)))?
-            .unwrap_or(false);
+        let body: LogoutRequest = json_request(&request)?;
+        let all = body.all.unwrap_or(false);
         let origin = meta.origin();
         let account = Account {
             users: state.stores.users(),

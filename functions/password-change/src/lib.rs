@@ -8,7 +8,7 @@ use shared::app::{StartupError, Stores};
 use shared::crypto::PasswordHasher;
 use shared::domain::LockoutPolicy;
 use shared::http::auth::Authenticator;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
@@ -42,7 +42,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         |meta, request| async move {
             let principal = state.auth.authenticate(&request).await?;
             let member = principal.open_member().await?;
-            let fields = json_object(&request)?;
+            let body = json_request(&request)?;
             let origin = meta.origin();
             let change = ChangePassword {
                 users: state.stores.users(),
@@ -52,7 +52,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
                 lockout: state.lockout,
             };
             change
-                .run(&member, &principal.session, &fields, &origin)
+                .run(&member, &principal.session, &body, &origin)
                 .await
                 .map_err(ApiError::from)?;
             Reply::new(

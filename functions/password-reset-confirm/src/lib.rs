@@ -8,7 +8,7 @@ use serde_json::json;
 use shared::app::email_links;
 use shared::app::{StartupError, Stores};
 use shared::crypto::PasswordHasher;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Resources};
@@ -37,13 +37,13 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         RouteId::PasswordResetConfirm,
         request,
         |meta, request| async move {
-            let fields = json_object(&request)?;
+            let body = json_request(&request)?;
             let reset = ResetPassword {
                 links: email_links(&state.stores, state.link_quotas),
                 hasher: &state.hasher,
             };
             reset
-                .run(&fields, &meta.origin())
+                .run(&body, &meta.origin())
                 .await
                 .map_err(ApiError::from)?;
             Reply::new(

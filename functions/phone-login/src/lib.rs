@@ -9,6 +9,7 @@ use lambda_http::{Body, Request, Response};
 use shared::app::{StartupError, Stores};
 use shared::crypto::phone_crypto::PhoneKeyRing;
 use shared::domain::phone_number::{load_numbering_plans, PhoneRegion};
+use shared::domain::request::RequestBody;
 use shared::domain::SessionPolicy;
 use shared::http::body::json_object;
 use shared::http::routes::RouteId;
@@ -17,7 +18,7 @@ use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
 use shared::session_tokens::jwt::SessionTokenSettings;
 use shared::session_tokens::keyring::KeyRing;
-use shared::usecases::phone_login::{PhoneLoggedIn, PhoneLogin};
+use shared::usecases::phone_login::{PhoneLoggedIn, PhoneLogin, PhoneLoginRequest};
 
 pub struct State {
     pub session_tokens: SessionTokenSettings,
@@ -77,10 +78,12 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             session_policy: state.sessions,
             region: state.region,
         };
-        let logged_in = login
-            .run(&fields, &meta.origin())
-            .await
-            .map_err(ApiError::from)?;
+        let origin = meta.origin();
+        let logged_in = match PhoneLoginRequest::from_fields(&fields) {
+            Ok(body) => login.run(body, &origin).await,
+            Err(errors) => Err(login.refuse(errors, &origin).await),
+        }
+        .map_err(ApiError::from)?;
         tracing::Span::current().record("user_id", tracing::field::display(logged_in.user.id));
         Reply::bare(StatusCode::OK, &body(&logged_in))
     })

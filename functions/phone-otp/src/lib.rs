@@ -11,7 +11,7 @@ use shared::app::{StartupError, Stores};
 use shared::crypto::phone_crypto::PhoneKeyRing;
 use shared::domain::phone_number::{load_numbering_plans, PhoneRegion};
 use shared::domain::SmsCountries;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Resources};
@@ -44,7 +44,7 @@ impl Endpoint for State {
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::PhoneOtp, request, |meta, request| async move {
-        let fields = json_object(&request)?;
+        let body = json_request(&request)?;
         let keys = state.phone_keys.current().await.map_err(ApiError::from)?;
         let requests = PhoneCodeRequests {
             phone_users: state.stores.phone_users(),
@@ -56,7 +56,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             region: state.region,
         };
         let answer = requests
-            .run(&fields, &meta.origin())
+            .run(body, &meta.origin())
             .await
             .map_err(ApiError::from)?;
         Reply::new(

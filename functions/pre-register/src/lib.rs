@@ -4,7 +4,7 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::pre_register::PreRegister;
@@ -13,14 +13,14 @@ pub type State = shared::serve::LinkState;
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::PreRegister, request, |meta, request| async move {
-        let fields = json_object(&request)?;
+        let body = json_request(&request)?;
         let pre_register = PreRegister {
             store: state.stores.pre_registrations(),
             clock: state.stores.clock.as_ref(),
             quotas: state.link_quotas,
         };
         let email = pre_register
-            .run(&fields, &meta.origin())
+            .run(body, &meta.origin())
             .await
             .map_err(ApiError::from)?;
         Reply::new(

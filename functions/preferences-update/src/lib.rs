@@ -5,7 +5,7 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::notification_profile;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 
@@ -18,9 +18,9 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
         request,
         |_, request| async move {
             let principal = state.auth.authenticate(&request).await?;
-            let fields = json_object(&request)?;
+            let body = json_request(&request)?;
             let preferences = notification_profile(&state.stores)
-                .update_preferences(principal.account.id(), &fields)
+                .update_preferences(principal.account.id(), &body)
                 .await
                 .map_err(ApiError::from)?;
             Reply::new(

@@ -5,7 +5,7 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::notification_profile;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::views::PushTokenView;
 use shared::http::{respond, ApiError, Reply};
@@ -16,9 +16,9 @@ pub type State = shared::serve::SignedInState;
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::PushTokenCreate, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
-        let fields = json_object(&request)?;
+        let body = json_request(&request)?;
         let (token, new) = notification_profile(&state.stores)
-            .register_push_token(principal.account.id(), &fields)
+            .register_push_token(principal.account.id(), body)
             .await
             .map_err(ApiError::from)?;
         let (status, message) = if new {

@@ -3,7 +3,7 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::usecases::tasks::Tasks;
@@ -14,7 +14,7 @@ pub type State = shared::serve::TaskingState;
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::TaskCreate, request, |_, request| async move {
         let principal = state.auth.authenticate(&request).await?;
-        let fields = json_object(&request)?;
+        let body = json_request(&request)?;
         let tasks = Tasks {
             store: state.stores.tasks(),
             clock: state.stores.clock.as_ref(),
@@ -23,7 +23,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             .create(
                 state.queue.as_ref(),
                 principal.account.id(),
-                &fields,
+                body,
                 state.max_open_tasks,
                 &state.credit_costs,
             )

@@ -5,10 +5,8 @@ use std::sync::Arc;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::{StartupError, Stores};
-use shared::domain::errors::{FieldError, FieldErrors};
-use shared::domain::form::Form;
 use shared::domain::SessionPolicy;
-use shared::http::body::json_object;
+use shared::http::body::json_request;
 use shared::http::routes::RouteId;
 use shared::http::{respond, ApiError, Reply};
 use shared::serve::{Endpoint, Needs, Resources};
@@ -39,16 +37,7 @@ impl Endpoint for State {
 
 pub async fn handle(state: &State, request: Request) -> Response<Body> {
     respond(RouteId::TokenRefresh, request, |meta, request| async move {
-        let fields = json_object(&request)?;
-        let form = Form::new(&fields);
-        let token = match fields.get("refresh_token") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(_) => Some(form.required_secret("refresh_token").map_err(
-                |error: FieldError| {
-                    ApiError::validation(FieldErrors::single("refresh_token", error))
-                },
-            )?),
-        };
+        let body = json_request(&request)?;
         let keys = state.ring.current().await?;
         let origin = meta.origin();
         let refresh = Refresh {
@@ -58,7 +47,7 @@ pub async fn handle(state: &State, request: Request) -> Response<Body> {
             token_settings: &state.session_tokens,
             policy: state.sessions,
         };
-        let pair = refresh.run(token, &origin).await.map_err(ApiError::from)?;
+        let pair = refresh.run(body, &origin).await.map_err(ApiError::from)?;
         Reply::new(StatusCode::OK, "Token refreshed", &pair.view())
     })
     .await

@@ -2,10 +2,11 @@
 //! where its objects live in the bucket.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::errors::{FieldError, FieldErrors};
+use super::request::{FieldValue, Reading};
 use super::UserId;
 
 /// The largest upload the presigned form admits (its policy says so).
@@ -45,49 +46,46 @@ impl AvatarContentType {
     }
 }
 
-/// `POST /users/me/avatar`: `{content_type, size}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AvatarRequest {
-    pub content_type: AvatarContentType,
-    pub size: u64,
-}
+const CONTENT_TYPES: &str = "Use image/jpeg, image/png or image/webp.";
 
-impl AvatarRequest {
-    pub fn parse(fields: &Map<String, Value>) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let content_type = errors.collect(
-            "content_type",
-            match fields.get("content_type") {
-                None | Some(Value::Null) => Err(FieldError::required()),
-                Some(Value::String(text)) => AvatarContentType::parse(text)
-                    .ok_or_else(|| FieldError::invalid("Use image/jpeg, image/png or image/webp.")),
-                Some(_) => Err(FieldError::invalid(
-                    "Use image/jpeg, image/png or image/webp.",
-                )),
-            },
-        );
-        let size = errors.collect(
-            "size",
-            match fields.get("size") {
-                None | Some(Value::Null) => Err(FieldError::required()),
-                Some(Value::Number(number)) => match number.as_u64() {
-                    Some(size @ 1..=MAX_AVATAR_BYTES) => Ok(size),
-                    Some(size) if size > MAX_AVATAR_BYTES => Err(FieldError::invalid(
-                        "An avatar may be at most 5 MiB (5242880 bytes).",
-                    )),
-                    _ => Err(FieldError::invalid("A size in bytes, at least 1.")),
-                },
-                Some(_) => Err(FieldError::invalid("A size in bytes, at least 1.")),
-            },
-        );
-        match (content_type, size) {
-            (Some(content_type), Some(size)) if errors.is_empty() => {
-                Ok(Self { content_type, size })
-            }
-            _ => Err(errors),
-        }
+impl FieldValue for AvatarContentType {
+    fn read(value: &Value, name: &str, errors: &mut FieldErrors) -> Reading<Self> {
+        let parsed = value.as_str().and_then(Self::parse);
+        Reading::from_result(
+            parsed.ok_or_else(|| FieldError::invalid(CONTENT_TYPES)),
+            name,
+            errors,
+        )
     }
 }
+
+/// The size an upload declares, in bytes: 1 to [`MAX_AVATAR_BYTES`], which
+/// the presigned form then enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AvatarSize(u64);
+
+impl AvatarSize {
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+}
+
+impl FieldValue for AvatarSize {
+    fn read(value: &Value, name: &str, errors: &mut FieldErrors) -> Reading<Self> {
+        let result = match value.as_u64() {
+            Some(size @ 1..=MAX_AVATAR_BYTES) => Ok(Self(size)),
+            Some(size) if size > MAX_AVATAR_BYTES => Err(FieldError::invalid(format!(
+                "An avatar may be at most 5 MiB ({MAX_AVATAR_BYTES} bytes)."
+            ))),
+            _ => Err(FieldError::invalid("A size in bytes, at least 1.")),
+        };
+        Reading::from_result(result, name, errors)
+    }
+}
+
+crate::field_schema!(AvatarSize => integer()
+    .minimum(Some(1))
+    .maximum(Some(MAX_AVATAR_BYTES)));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -154,25 +152,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(value: Value) -> Result<AvatarRequest, FieldErrors> {
-        AvatarRequest::parse(value.as_object().unwrap())
-    }
-
     #[test]
-    fn a_request_names_a_type_and_a_size_within_the_limit() {
-        // The names the OpenAPI document lists are the ones parsed.
+    fn the_names_the_document_lists_are_the_ones_parsed() {
         for kind in AvatarContentType::ALL {
             assert_eq!(json!(kind), json!(kind.as_str()));
+            assert_eq!(AvatarContentType::parse(kind.as_str()), Some(kind));
         }
-        let request = parse(json!({"content_type": "image/png", "size": 1000})).unwrap();
-        assert_eq!(request.content_type, AvatarContentType::Png);
-        let errors =
-            parse(json!({"content_type": "image/gif", "size": MAX_AVATAR_BYTES + 1})).unwrap_err();
-        assert!(errors.has("content_type") && errors.has("size"));
-        let errors = parse(json!({})).unwrap_err();
-        assert_eq!(errors.codes("size"), [super::super::ErrorCode::Required]);
-        assert!(parse(json!({"content_type": "image/png", "size": 0})).is_err());
-        assert!(parse(json!({"content_type": "image/png", "size": "5"})).is_err());
     }
 
     #[test]

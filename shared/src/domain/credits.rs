@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::errors::{FieldError, FieldErrors};
 use super::user::UserId;
 use super::AuditRecord;
 
@@ -183,80 +182,9 @@ impl CreditCosts {
     }
 }
 
-/// The `{amount, reason}` of an operator's manual entry: a whole number,
-/// not zero, at most `MAX_ENTRY_AMOUNT` either way; a reason of 1 to
-/// `MAX_REASON_CHARS` characters on one line.
-pub fn parse_admin_entry(
-    fields: &serde_json::Map<String, serde_json::Value>,
-) -> Result<(i64, String), FieldErrors> {
-    use serde_json::Value;
-    let mut errors = FieldErrors::new();
-    let amount = match fields.get("amount") {
-        None | Some(Value::Null) => {
-            errors.add("amount", FieldError::required());
-            None
-        }
-        Some(Value::Number(n)) => match n.as_i64() {
-            // Not `abs()`: `i64::MIN` has no positive twin (a panic, or in
-            // release a wrapped value that passes the check).
-            Some(a) if a != 0 && (-MAX_ENTRY_AMOUNT..=MAX_ENTRY_AMOUNT).contains(&a) => Some(a),
-            _ => {
-                errors.add(
-                    "amount",
-                    FieldError::invalid(format!(
-                        "Must be a whole number, not 0, from -{MAX_ENTRY_AMOUNT} to {MAX_ENTRY_AMOUNT}."
-                    )),
-                );
-                None
-            }
-        },
-        Some(_) => {
-            errors.add("amount", FieldError::invalid("Must be a whole number."));
-            None
-        }
-    };
-    let reason = match fields.get("reason") {
-        None | Some(Value::Null) => {
-            errors.add("reason", FieldError::required());
-            None
-        }
-        Some(Value::String(text)) => {
-            let text = text.trim();
-            if text.is_empty() {
-                errors.add("reason", FieldError::required());
-                None
-            } else if text.chars().count() > MAX_REASON_CHARS {
-                errors.add(
-                    "reason",
-                    FieldError::new(
-                        super::ErrorCode::TooLong,
-                        format!("At most {MAX_REASON_CHARS} characters."),
-                    ),
-                );
-                None
-            } else if text.chars().any(char::is_control) {
-                errors.add("reason", FieldError::invalid("One line of text."));
-                None
-            } else {
-                Some(text.to_owned())
-            }
-        }
-        Some(_) => {
-            errors.add("reason", FieldError::invalid("Must be a string."));
-            None
-        }
-    };
-    match (amount, reason) {
-        (Some(amount), Some(reason)) if errors.is_empty() => Ok((amount, reason)),
-        _ => Err(errors),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ErrorCode;
-    use serde_json::json;
 
     #[test]
     fn costs_parse() {
@@ -266,27 +194,6 @@ mod tests {
         assert!(CreditCosts::parse("add").is_err());
         assert!(CreditCosts::parse("add:-1").is_err());
         assert_eq!(CreditCosts::parse("").unwrap(), CreditCosts::default());
-    }
-
-    #[test]
-    fn admin_amounts_stay_within_the_bounds_at_the_extremes() {
-        let entry = |amount: serde_json::Value| {
-            let body = json!({"amount": amount, "reason": "goodwill"});
-            parse_admin_entry(body.as_object().unwrap()).map(|(amount, _)| amount)
-        };
-        assert_eq!(entry(json!(MAX_ENTRY_AMOUNT)).unwrap(), MAX_ENTRY_AMOUNT);
-        assert_eq!(entry(json!(-MAX_ENTRY_AMOUNT)).unwrap(), -MAX_ENTRY_AMOUNT);
-        for refused in [
-            json!(i64::MIN),
-            json!(i64::MAX),
-            json!(u64::MAX),
-            json!(MAX_ENTRY_AMOUNT + 1),
-            json!(-MAX_ENTRY_AMOUNT - 1),
-            json!(0),
-            json!(1.5),
-        ] {
-            assert!(entry(refused.clone()).is_err(), "{refused}");
-        }
     }
 
     #[test]
@@ -323,22 +230,5 @@ mod tests {
         ] {
             assert_eq!(CreditReason::from_stored(&reason.to_stored()), reason);
         }
-    }
-
-    #[test]
-    fn admin_entries_are_checked() {
-        let parse = |v: serde_json::Value| parse_admin_entry(v.as_object().unwrap());
-        assert_eq!(
-            parse(json!({"amount": -5, "reason": " goodwill "})).unwrap(),
-            (-5, "goodwill".into())
-        );
-        let errors = parse(json!({"amount": 0, "reason": ""})).unwrap_err();
-        assert_eq!(errors.codes("amount"), vec![ErrorCode::Invalid]);
-        assert_eq!(errors.codes("reason"), vec![ErrorCode::Required]);
-        let errors = parse(json!({"amount": 1.5, "reason": "x".repeat(201)})).unwrap_err();
-        assert_eq!(errors.codes("amount"), vec![ErrorCode::Invalid]);
-        assert_eq!(errors.codes("reason"), vec![ErrorCode::TooLong]);
-        let errors = parse(json!({})).unwrap_err();
-        assert_eq!(errors.codes("amount"), vec![ErrorCode::Required]);
     }
 }

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use super::errors::{FieldError, FieldErrors};
 use super::form::Form;
+use super::request::{read_string, FieldValue, Reading, RequestField};
 use super::user::UserId;
 
 pub const DEVICE_ID_MAX_CHARS: usize = 128;
@@ -62,25 +63,34 @@ pub const DEVICE_INFO_FIELDS: [&str; 6] = [
     "timezone",
 ];
 
-impl DeviceInfo {
-    /// Parses `device_info`; errors are reported as `device_info.<part>`.
-    pub fn parse(value: Option<&Value>, errors: &mut FieldErrors) -> Self {
-        let map = match value {
-            None | Some(Value::Null) => return Self::default(),
-            Some(Value::Object(map)) => map,
-            Some(_) => {
-                errors.add("device_info", FieldError::invalid("Expected an object."));
-                return Self::default();
-            }
+impl FieldValue for DeviceId {
+    fn read(value: &Value, name: &str, errors: &mut FieldErrors) -> Reading<Self> {
+        read_string(value, name, errors, Self::parse)
+    }
+}
+
+impl FieldValue for DeviceInfo {
+    /// Errors of a part are reported as `<name>.<part>`.
+    fn read(value: &Value, name: &str, errors: &mut FieldErrors) -> Reading<Self> {
+        let Value::Object(map) = value else {
+            errors.add(name, FieldError::invalid("Expected an object."));
+            return Reading::Refused;
         };
-        let mut part = |name: &str| read_part(map, name, errors);
-        Self {
+        let mut refused = FieldErrors::new();
+        let mut part = |part: &str| read_part(map, name, part, &mut refused);
+        let info = Self {
             platform: part("platform"),
             model: part("model"),
             os_version: part("os_version"),
             app_version: part("app_version"),
             language_code: part("language_code"),
             timezone: part("timezone"),
+        };
+        if refused.is_empty() {
+            Reading::Value(info)
+        } else {
+            errors.merge(refused);
+            Reading::Refused
         }
     }
 }
@@ -91,28 +101,28 @@ pub fn parse_device_fields(
     fields: &Map<String, Value>,
     errors: &mut FieldErrors,
 ) -> (Option<DeviceId>, DeviceInfo) {
-    let device_id = match fields.get("device_id") {
-        None | Some(Value::Null) => None,
-        Some(_) => errors.collect(
-            "device_id",
-            Form::new(fields)
-                .required_text("device_id")
-                .and_then(DeviceId::parse),
-        ),
-    };
-    (
-        device_id,
-        DeviceInfo::parse(fields.get("device_info"), errors),
-    )
+    let device_id =
+        <Option<DeviceId> as RequestField>::take(fields.get("device_id"), "device_id", errors);
+    let info = <Option<DeviceInfo> as RequestField>::take(
+        fields.get("device_info"),
+        "device_info",
+        errors,
+    );
+    (device_id.flatten(), info.flatten().unwrap_or_default())
 }
 
-fn read_part(map: &Map<String, Value>, name: &str, errors: &mut FieldErrors) -> Option<String> {
-    if matches!(map.get(name), None | Some(Value::Null)) {
+fn read_part(
+    map: &Map<String, Value>,
+    name: &str,
+    part: &str,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    if matches!(map.get(part), None | Some(Value::Null)) {
         return None;
     }
     let form = Form::new(map);
-    let field = format!("device_info.{name}");
-    let text = errors.collect(&field, form.required_text(name))?;
+    let field = format!("{name}.{part}");
+    let text = errors.collect(&field, form.required_text(part))?;
     if text.chars().count() > INFO_MAX_CHARS {
         errors.add(&field, FieldError::too_long(INFO_MAX_CHARS));
         return None;
@@ -138,6 +148,41 @@ pub struct Device {
     pub last_seen: OffsetDateTime,
 }
 
+crate::field_schema!(DeviceId => string()
+    .pattern(Some(format!("^[!-~]{{1,{DEVICE_ID_MAX_CHARS}}}$")))
+    .description(Some("Printable ASCII without spaces.")));
+crate::field_schema!(DeviceInfo => device_info_schema());
+
+/// `device_info`: six optional parts, each a short printed text.
+#[cfg(feature = "openapi")]
+fn device_info_schema() -> utoipa::openapi::schema::ObjectBuilder {
+    use super::request::schema::{string, ObjectBuilder, SchemaType, Type};
+    use super::text::PRINTED_TEXT_PATTERN;
+
+    let examples = [
+        ("platform", "android"),
+        ("model", "Pixel 8"),
+        ("app_version", "2.3.1"),
+    ];
+    let mut object = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "The device a client signs in from; every part optional, and when \
+             sent, not blank and without control characters.",
+        ));
+    for part in DEVICE_INFO_FIELDS {
+        let mut text = string()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .max_length(Some(INFO_MAX_CHARS))
+            .pattern(Some(PRINTED_TEXT_PATTERN));
+        if let Some((_, example)) = examples.iter().find(|(name, _)| *name == part) {
+            text = text.examples([*example]);
+        }
+        object = object.property(part, text);
+    }
+    object
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,19 +205,27 @@ mod tests {
 
     #[test]
     fn device_info_parts() {
-        let mut errors = FieldErrors::new();
-        let info = DeviceInfo::parse(
-            Some(&json!({"platform": "android", "model": 5, "app_version": "x".repeat(101)})),
-            &mut errors,
-        );
-        assert_eq!(info.platform.as_deref(), Some("android"));
+        let read = |value: Value| {
+            let mut errors = FieldErrors::new();
+            let info = <Option<DeviceInfo> as RequestField>::take(
+                Some(&value),
+                "device_info",
+                &mut errors,
+            );
+            (info.flatten(), errors)
+        };
+        let (info, errors) =
+            read(json!({"platform": "android", "model": 5, "app_version": "x".repeat(101)}));
+        assert_eq!(info, None, "any refused part refuses the whole");
         assert_eq!(errors.codes("device_info.model"), [ErrorCode::Invalid]);
         assert_eq!(
             errors.codes("device_info.app_version"),
             [ErrorCode::TooLong]
         );
-        let mut errors = FieldErrors::new();
-        DeviceInfo::parse(Some(&json!("android")), &mut errors);
+        let (info, errors) = read(json!({"platform": " android ", "timezone": null}));
+        assert_eq!(info.unwrap().platform.as_deref(), Some("android"));
+        assert!(errors.is_empty());
+        let (_, errors) = read(json!("android"));
         assert_eq!(errors.codes("device_info"), [ErrorCode::Invalid]);
     }
 }

@@ -2,7 +2,10 @@ use std::fmt;
 
 use email_address::{EmailAddress, Options};
 
-use super::errors::FieldError;
+use serde_json::Value;
+
+use super::errors::{FieldError, FieldErrors};
+use super::request::{read_trimmed, FieldValue, Reading};
 
 pub const EMAIL_MAX_CHARS: usize = 254;
 
@@ -51,6 +54,16 @@ impl fmt::Debug for Email {
         f.debug_tuple("Email").field(&self.0).finish()
     }
 }
+
+impl FieldValue for Email {
+    fn read(value: &Value, name: &str, errors: &mut FieldErrors) -> Reading<Self> {
+        read_trimmed(value, name, errors, Self::parse)
+    }
+}
+
+crate::field_schema!(Email => string()
+    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+    .max_length(Some(EMAIL_MAX_CHARS)));
 
 #[cfg(test)]
 mod tests {

@@ -6,8 +6,11 @@ use std::str::FromStr;
 use secrecy::{ExposeSecret, SecretString};
 use time::{Duration, OffsetDateTime};
 
-use super::errors::FieldError;
+use serde_json::Value;
+
+use super::errors::{FieldError, FieldErrors};
 use super::phone_number::{PhoneNumber, PhoneRegion};
+use super::request::{read_exact, read_string, FieldValue, Reading};
 use super::user::UserId;
 
 /// How long a code may be used.
@@ -148,6 +151,30 @@ impl SmsCountries {
             .any(|region| region.calling_code() == phone.country_calling_code())
     }
 }
+
+impl FieldValue for CodePurpose {
+    /// Trimmed; sent blank it is refused, not read as the default.
+    fn read(value: &Value, name: &str, errors: &mut FieldErrors) -> Reading<Self> {
+        read_string(value, name, errors, |text| match text.trim() {
+            "" => Err(FieldError::blank()),
+            trimmed => Self::parse(trimmed),
+        })
+    }
+}
+
+impl FieldValue for OneTimeCode {
+    /// As sent: a code with spaces around it is not six digits.
+    fn read(value: &Value, name: &str, errors: &mut FieldErrors) -> Reading<Self> {
+        read_exact(value, name, errors, Self::parse)
+    }
+}
+
+crate::field_schema!(CodePurpose => string()
+    .enum_values(Some([CodePurpose::Login, CodePurpose::Signup].map(CodePurpose::as_str)))
+    .examples(["login"]));
+crate::field_schema!(OneTimeCode => string()
+    .pattern(Some(format!("^[0-9]{{{CODE_DIGITS}}}$")))
+    .examples(["123456"]));
 
 #[cfg(test)]
 mod tests {

@@ -31,22 +31,20 @@ use std::str::FromStr;
 use phonenumber::country::Id;
 use phonenumber::metadata::DATABASE;
 
+use super::dialled_number::INVALID_MESSAGE;
+pub use super::dialled_number::{DialledNumber, MAX_INPUT_CHARS};
 use super::errors::FieldError;
 use crate::config::ConfigError;
 
-/// Longest accepted input, in characters, after trimming.
-pub const MAX_INPUT_CHARS: usize = 32;
 /// The environment variable naming the default region.
 pub const DEFAULT_REGION_VARIABLE: &str = "PHONE_DEFAULT_REGION";
 
 /// Digits of a national number written without `+`.
 const NATIONAL_DIGITS: usize = 10;
-/// E.164 allows at most 15 digits, country code included.
-const MAX_E164_DIGITS: usize = 15;
+use super::dialled_number::MAX_E164_DIGITS;
 /// The digits a masked number keeps visible.
 const VISIBLE_DIGITS: usize = 4;
 
-const INVALID_MESSAGE: &str = "Enter a valid phone number.";
 const NEEDS_COUNTRY_CODE_MESSAGE: &str =
     "Enter the number with its country code, e.g. +919876543210.";
 
@@ -71,29 +69,14 @@ impl PhoneNumber {
     /// Parses what a client sent (see the module documentation), with
     /// `default` giving 10-digit numbers without `+` their country.
     pub fn parse(raw: &str, default: PhoneRegion) -> Result<Self, FieldError> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return Err(FieldError::blank());
-        }
-        if trimmed.chars().count() > MAX_INPUT_CHARS {
-            return Err(FieldError::too_long(MAX_INPUT_CHARS));
-        }
-        let (international, rest) = match trimmed.strip_prefix('+') {
-            Some(rest) => (true, rest),
-            None => (false, trimmed),
-        };
-        // ASCII only: other scripts' digits (`٩٨٧…`), full-width `＋`,
-        // letters (extensions, `tel:` URIs, vanity numbers) are refused
-        // rather than interpreted.
-        let allowed = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.');
-        if !rest.chars().all(allowed) {
-            return Err(FieldError::invalid(INVALID_MESSAGE));
-        }
-        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
-        if digits.is_empty() || digits.len() > MAX_E164_DIGITS {
-            return Err(FieldError::invalid(INVALID_MESSAGE));
-        }
-        let expected_code = if international {
+        Self::from_dialled(&DialledNumber::parse(raw)?, default)
+    }
+
+    /// The number a client dialled, read in its numbering plan, with
+    /// `default` giving 10-digit numbers without `+` their country.
+    pub fn from_dialled(dialled: &DialledNumber, default: PhoneRegion) -> Result<Self, FieldError> {
+        let digits = dialled.digits();
+        let expected_code = if dialled.is_international() {
             None
         } else if digits.len() == NATIONAL_DIGITS {
             Some(default.calling_code)

@@ -3,14 +3,14 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use super::id::PushTokenId;
 
 use super::device::DeviceId;
 use super::errors::{FieldError, FieldErrors};
-use super::form::Form;
+use super::request::{read_exact, read_trimmed, FieldValue, Reading};
 use super::user::UserId;
 
 /// Long enough for a Web Push subscription endpoint; FCM tokens are about
@@ -85,51 +85,23 @@ pub struct PushToken {
     pub last_used_at: OffsetDateTime,
 }
 
-/// `POST /users/me/push-tokens`: `{platform, token, device_id?}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewPushToken {
-    pub platform: Platform,
-    pub token: PushTokenValue,
-    pub device_id: Option<DeviceId>,
-}
-
-fn optional_device(
-    form: &Form<'_>,
-    fields: &Map<String, Value>,
-) -> Result<Option<DeviceId>, FieldError> {
-    match fields.get("device_id") {
-        None | Some(Value::Null) => Ok(None),
-        Some(_) => form
-            .required_text("device_id")
-            .and_then(DeviceId::parse)
-            .map(Some),
+impl FieldValue for Platform {
+    fn read(value: &Value, name: &str, errors: &mut FieldErrors) -> Reading<Self> {
+        read_trimmed(value, name, errors, Self::parse)
     }
 }
 
-impl NewPushToken {
-    pub fn parse(fields: &Map<String, Value>) -> Result<Self, FieldErrors> {
-        let form = Form::new(fields);
-        let mut errors = FieldErrors::new();
-        let platform = errors.collect(
-            "platform",
-            form.required_text("platform").and_then(Platform::parse),
-        );
-        let token = errors.collect(
-            "token",
-            form.required_secret("token")
-                .and_then(PushTokenValue::parse),
-        );
-        let device_id = errors.collect("device_id", optional_device(&form, fields));
-        match (platform, token, device_id) {
-            (Some(platform), Some(token), Some(device_id)) if errors.is_empty() => Ok(Self {
-                platform,
-                token,
-                device_id,
-            }),
-            _ => Err(errors),
-        }
+impl FieldValue for PushTokenValue {
+    /// As sent: a provider's token has no spaces to trim.
+    fn read(value: &Value, name: &str, errors: &mut FieldErrors) -> Reading<Self> {
+        read_exact(value, name, errors, Self::parse)
     }
 }
+
+crate::field_schema!(PushTokenValue => string()
+    .min_length(Some(1))
+    .max_length(Some(MAX_TOKEN_CHARS))
+    .pattern(Some(r"^[^\s\x00-\x1f\x7f-\x9f]+$")));
 
 /// `PUT /users/me/push-tokens/{id}`: `{active?, device_id?, platform?}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -144,55 +116,6 @@ pub struct PushTokenChange {
 }
 
 impl PushTokenChange {
-    pub fn parse(fields: &Map<String, Value>) -> Result<Self, FieldErrors> {
-        let form = Form::new(fields);
-        let mut errors = FieldErrors::new();
-        for name in fields.keys() {
-            if !["token", "active", "platform", "device_id"].contains(&name.as_str()) {
-                errors.add(
-                    name,
-                    FieldError::invalid("Unknown field: use token, active, platform or device_id."),
-                );
-            }
-        }
-        let token = match fields.get("token") {
-            None => None,
-            Some(_) => errors.collect(
-                "token",
-                form.required_text("token").and_then(PushTokenValue::parse),
-            ),
-        };
-        let active = match fields.get("active") {
-            None => None,
-            Some(Value::Bool(on)) => Some(*on),
-            Some(_) => {
-                errors.add("active", FieldError::invalid("Must be a boolean."));
-                None
-            }
-        };
-        let platform = match fields.get("platform") {
-            None => None,
-            Some(_) => errors.collect(
-                "platform",
-                form.required_text("platform").and_then(Platform::parse),
-            ),
-        };
-        let device_id = match fields.get("device_id") {
-            None => None,
-            Some(_) => errors.collect("device_id", optional_device(&form, fields)),
-        };
-        if errors.is_empty() {
-            Ok(Self {
-                token,
-                active,
-                platform,
-                device_id,
-            })
-        } else {
-            Err(errors)
-        }
-    }
-
     pub fn apply(&self, token: &PushToken) -> PushToken {
         let mut changed = token.clone();
         if let Some(value) = &self.token {
@@ -214,48 +137,9 @@ impl PushTokenChange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ErrorCode;
-    use serde_json::json;
 
     #[test]
-    fn new_tokens_are_validated() {
-        let parsed = NewPushToken::parse(
-            json!({"platform": "fcm", "token": "abc:DEF-123", "device_id": "phone-1"})
-                .as_object()
-                .unwrap(),
-        )
-        .unwrap();
-        assert_eq!(parsed.platform, Platform::Fcm);
-        assert_eq!(parsed.device_id.unwrap().as_str(), "phone-1");
-        let errors = NewPushToken::parse(
-            json!({"platform": "sms", "token": "a b"})
-                .as_object()
-                .unwrap(),
-        )
-        .unwrap_err();
-        assert_eq!(errors.codes("platform"), vec![ErrorCode::Invalid]);
-        assert_eq!(errors.codes("token"), vec![ErrorCode::Invalid]);
-        let errors = NewPushToken::parse(json!({"token": "x".repeat(5000)}).as_object().unwrap())
-            .unwrap_err();
-        assert_eq!(errors.codes("platform"), vec![ErrorCode::Required]);
-        assert_eq!(errors.codes("token"), vec![ErrorCode::TooLong]);
-    }
-
-    #[test]
-    fn changes_are_partial_and_strict() {
-        let change = PushTokenChange::parse(
-            json!({"active": false, "device_id": null})
-                .as_object()
-                .unwrap(),
-        )
-        .unwrap();
-        assert_eq!(change.active, Some(false));
-        assert_eq!(change.device_id, Some(None));
-        let errors =
-            PushTokenChange::parse(json!({"active": "no", "owner": "x"}).as_object().unwrap())
-                .unwrap_err();
-        assert_eq!(errors.codes("active"), vec![ErrorCode::Invalid]);
-        assert_eq!(errors.codes("owner"), vec![ErrorCode::Invalid]);
+    fn token_values_are_not_printed() {
         let value = PushTokenValue::parse("secret-token").unwrap();
         assert!(!format!("{value:?}").contains("secret"));
     }

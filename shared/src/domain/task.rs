@@ -2,12 +2,11 @@
 //! `POST /tasks` body), and the life of a task (`TaskStatus`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 use time::OffsetDateTime;
 
 pub use super::id::TaskId;
 
-use super::errors::{FieldError, FieldErrors};
 use super::user::UserId;
 
 /// `long_running` tasks may ask for at most this many seconds of work.
@@ -43,75 +42,6 @@ impl TaskKind {
             Self::DeleteAccount => "delete_account",
             Self::ExportData => "export_data",
         }
-    }
-
-    /// The kinds a client may create through `POST /tasks`, with the rules
-    /// of each; every failing field is reported.
-    pub fn parse(fields: &Map<String, Value>) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let kind = match fields.get("type") {
-            None | Some(Value::Null) => {
-                errors.add("type", FieldError::required());
-                return Err(errors);
-            }
-            Some(Value::String(kind)) => kind.as_str(),
-            Some(_) => {
-                errors.add("type", FieldError::invalid("Must be a string."));
-                return Err(errors);
-            }
-        };
-        let parsed = match kind {
-            "add" => {
-                let x = errors.collect("x", number(fields, "x"));
-                let y = errors.collect("y", number(fields, "y"));
-                match (x, y) {
-                    (Some(x), Some(y)) => Some(Self::Add { x, y }),
-                    _ => None,
-                }
-            }
-            "long_running" => errors
-                .collect("seconds", seconds(fields))
-                .map(|seconds| Self::LongRunning { seconds }),
-            "process_data" => match fields.get("data") {
-                None | Some(Value::Null) => {
-                    errors.add("data", FieldError::required());
-                    None
-                }
-                Some(data) => Some(Self::ProcessData { data: data.clone() }),
-            },
-            _ => {
-                errors.add(
-                    "type",
-                    FieldError::invalid("Must be one of: add, long_running, process_data."),
-                );
-                None
-            }
-        };
-        match parsed {
-            Some(kind) if errors.is_empty() => Ok(kind),
-            _ => Err(errors),
-        }
-    }
-}
-
-fn number(fields: &Map<String, Value>, name: &str) -> Result<Number, FieldError> {
-    match fields.get(name) {
-        None | Some(Value::Null) => Err(FieldError::required()),
-        Some(Value::Number(n)) => Ok(n.clone()),
-        Some(_) => Err(FieldError::invalid("Must be a number.")),
-    }
-}
-
-fn seconds(fields: &Map<String, Value>) -> Result<u64, FieldError> {
-    match fields.get("seconds") {
-        None | Some(Value::Null) => Err(FieldError::required()),
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(s) if (1..=MAX_LONG_RUNNING_SECONDS).contains(&s) => Ok(s),
-            _ => Err(FieldError::invalid(format!(
-                "Must be a whole number from 1 to {MAX_LONG_RUNNING_SECONDS}."
-            ))),
-        },
-        Some(_) => Err(FieldError::invalid("Must be a whole number.")),
     }
 }
 
@@ -249,61 +179,6 @@ impl Task {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ErrorCode;
-    use serde_json::json;
-
-    fn parse(value: Value) -> Result<TaskKind, FieldErrors> {
-        TaskKind::parse(value.as_object().unwrap())
-    }
-
-    #[test]
-    fn parses_each_kind() {
-        assert_eq!(
-            parse(json!({"type": "add", "x": 5, "y": 3})).unwrap(),
-            TaskKind::Add {
-                x: 5.into(),
-                y: 3.into()
-            }
-        );
-        assert_eq!(
-            parse(json!({"type": "long_running", "seconds": 2})).unwrap(),
-            TaskKind::LongRunning { seconds: 2 }
-        );
-        assert_eq!(
-            parse(json!({"type": "process_data", "data": [1, 2]})).unwrap(),
-            TaskKind::ProcessData {
-                data: json!([1, 2])
-            }
-        );
-    }
-
-    #[test]
-    fn reports_every_bad_field() {
-        let errors = parse(json!({"type": "add", "x": "5"})).unwrap_err();
-        assert_eq!(errors.codes("x"), vec![ErrorCode::Invalid]);
-        assert_eq!(errors.codes("y"), vec![ErrorCode::Required]);
-        for seconds in [json!(0), json!(-1), json!(1.5), json!(3601), json!("2")] {
-            let errors = parse(json!({"type": "long_running", "seconds": seconds})).unwrap_err();
-            assert_eq!(errors.codes("seconds"), vec![ErrorCode::Invalid]);
-        }
-        assert_eq!(
-            parse(json!({"type": "process_data"}))
-                .unwrap_err()
-                .codes("data"),
-            vec![ErrorCode::Required]
-        );
-        assert_eq!(
-            parse(json!({})).unwrap_err().codes("type"),
-            vec![ErrorCode::Required]
-        );
-        // Internal kinds cannot be asked for.
-        for kind in ["delete_account", "export_data", "ADD", ""] {
-            assert_eq!(
-                parse(json!({"type": kind})).unwrap_err().codes("type"),
-                vec![ErrorCode::Invalid]
-            );
-        }
-    }
 
     #[test]
     fn stored_form_round_trips() {

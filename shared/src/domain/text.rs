@@ -1,5 +1,10 @@
 use super::errors::FieldError;
 
+/// The OpenAPI pattern of a text that is not blank and has no control
+/// characters (what [`ProfileText`] and the device parts accept).
+pub const PRINTED_TEXT_PATTERN: &str =
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+
 /// A required free-text profile field with a maximum length in characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileText(String);

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors, NON_FIELD_ERRORS};
+use crate::domain::request::RequestBody;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -56,6 +57,13 @@ pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
             FieldError::invalid("Invalid data. Expected a JSON object."),
         ))),
     }
+}
+
+/// The body as the request `T` declares it: the body's errors as
+/// [`json_object`] gives them, then every refused field at once (400
+/// `Validation failed`).
+pub fn json_request<T: RequestBody>(request: &Request) -> Result<T, ApiError> {
+    T::from_fields(&json_object(request)?).map_err(ApiError::validation)
 }
 
 /// The body of an action that takes no fields: empty, or an empty JSON

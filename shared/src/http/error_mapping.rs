@@ -107,7 +107,6 @@ fn credentials_rejected() -> ApiError {
 impl From<LogInError> for ApiError {
     fn from(error: LogInError) -> Self {
         match error {
-            LogInError::Rejected(errors) => ApiError::validation(errors),
             LogInError::InvalidCredentials => credentials_rejected(),
             LogInError::Inactive => ApiError::general(
                 StatusCode::FORBIDDEN,
@@ -144,10 +143,6 @@ impl From<RefreshError> for ApiError {
             )
         };
         match error {
-            RefreshError::Missing => ApiError::validation(FieldErrors::single(
-                "refresh_token",
-                crate::domain::errors::FieldError::required(),
-            )),
             RefreshError::Invalid => {
                 refresh_token_error(ErrorCode::TokenInvalid, "Token is invalid")
             }

@@ -10,17 +10,7 @@ use crate::usecases::avatars::{AvatarView, UploadView};
 
 const TAG: &str = "users";
 
-/// `POST /users/me/avatar`'s body.
-#[derive(Serialize, ToSchema)]
-pub struct AvatarUploadRequest {
-    /// `image/jpeg`, `image/png` or `image/webp`: the upload's
-    /// `Content-Type`, bound by the form's policy.
-    pub content_type: crate::domain::avatar::AvatarContentType,
-    /// The file's size in bytes, 1 to 5242880: the form admits no larger
-    /// file.
-    #[schema(minimum = 1, maximum = 5_242_880)]
-    pub size: u64,
-}
+pub use crate::usecases::avatars::AvatarUploadRequest;
 
 /// `DELETE /users/me/avatar`'s answer.
 #[derive(Serialize, ToSchema)]

@@ -7,23 +7,13 @@ use utoipa::openapi::path::Operation;
 use utoipa::ToSchema;
 
 use super::operation::Op;
+pub use crate::usecases::checkout::CheckoutRequest;
 use crate::usecases::checkout::CheckoutStarted;
 use crate::usecases::credits::{AdminCreditEntry, CreditStatement};
 
 const TAG: &str = "credits";
 
-/// `POST /admin/users/{id}/credits`.
-#[derive(Serialize, ToSchema)]
-pub struct AdminCreditRequest {
-    /// A whole number, not 0, at most 1,000,000,000 either way; negative
-    /// removes credits (never below a balance of 0).
-    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
-    pub amount: i64,
-    /// One line, 1 to 200 characters: shown to the user as the entry's
-    /// reason.
-    #[schema(min_length = 1, max_length = 200)]
-    pub reason: String,
-}
+pub use crate::usecases::credits::AdminCreditRequest;
 
 fn entry_example(amount: i64, reason: &str, reference: Value) -> Value {
     json!({"id": "0f1e2d3c-4b5a-4697-8a1b-2c3d4e5f6a7b", "amount": amount, "reason": reason,
@@ -125,14 +115,6 @@ pub fn stripe_webhook() -> Operation {
         event (`invalid_json`).")
     .uses_storage()
     .build()
-}
-
-/// `POST /billing/checkout`.
-#[derive(Serialize, ToSchema)]
-pub struct CheckoutRequest {
-    /// The name of a configured pack (`CREDIT_PACKS`); anything else is
-    /// 400 `invalid` naming the packs on sale.
-    pub pack: String,
 }
 
 pub fn billing_checkout() -> Operation {

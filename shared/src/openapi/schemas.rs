@@ -9,7 +9,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::errors::FieldError;
-use crate::domain::push_token::Platform;
+pub use crate::requests::account::AccountDeleteRequest;
+pub use crate::requests::email::{EmailConfirmRequest, EmailRequest};
+pub use crate::requests::login::LoginRequest;
+pub use crate::requests::passwords::{PasswordChangeRequest, PasswordResetConfirmRequest};
+pub use crate::requests::phone::{PhoneCodeRequest, PhoneLoginRequest};
+pub use crate::requests::preferences::PreferencesUpdateRequest;
+pub use crate::requests::push_tokens::{PushTokenCreateRequest, PushTokenUpdateRequest};
+pub use crate::requests::sessions::{LogoutRequest, RefreshRequest};
+pub use crate::requests::tasks::TaskCreateRequest;
 
 /// Every error, whatever the status: `errors` maps the field name as the
 /// client sent it (or `non_field_errors`, or `system` for server faults)
@@ -165,84 +173,6 @@ pub struct PhoneSignUpRequest {
     pub code: Option<String>,
 }
 
-/// `POST /auth/phone/otp`.
-#[derive(Serialize, ToSchema)]
-pub struct PhoneCodeRequest {
-    /// E.164; 10 digits without `+` take the configured default country.
-    /// Only numbers of the `SMS_COUNTRIES` regions get codes.
-    pub phone_number: String,
-    /// `login` (the default): sent only to a number with an account;
-    /// `signup`: only to a number without one.
-    #[schema(example = "login")]
-    pub purpose: Option<String>,
-}
-
-/// `POST /auth/phone/login`.
-#[derive(Serialize, ToSchema)]
-pub struct PhoneLoginRequest {
-    pub phone_number: String,
-    /// The six digits of the texted `login` code.
-    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
-    pub code: String,
-    pub device_id: Option<String>,
-    pub device_info: Option<DeviceInfo>,
-}
-
-/// `POST /auth/login`: one of `login`, `username` or `email`.
-#[derive(Serialize, ToSchema)]
-pub struct LoginRequest {
-    /// A username or an email address.
-    pub login: Option<String>,
-    pub username: Option<String>,
-    pub email: Option<String>,
-    pub password: String,
-    /// Printable ASCII without spaces.
-    #[schema(pattern = r"^[!-~]{1,128}$")]
-    pub device_id: Option<String>,
-    pub device_info: Option<DeviceInfo>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct LogoutRequest {
-    /// End every session of the user, not only this one.
-    pub all: Option<bool>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PasswordChangeRequest {
-    pub current_password: String,
-    #[schema(min_length = 8, max_length = 128)]
-    pub new_password: String,
-    pub confirm_password: String,
-}
-
-/// An address for a mailed link or a pre-registration.
-#[derive(Serialize, ToSchema)]
-pub struct EmailRequest {
-    #[schema(format = Email, max_length = 254)]
-    pub email: String,
-}
-
-/// The token of a confirmation link.
-#[derive(Serialize, ToSchema)]
-pub struct EmailConfirmRequest {
-    pub token: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PasswordResetConfirmRequest {
-    /// The token of the reset link (single use, one hour).
-    pub token: String,
-    #[schema(min_length = 8, max_length = 128)]
-    pub new_password: String,
-    pub confirm_password: String,
-}
-
 /// `PATCH /users/me`: the fields to change. Username accounts take the
 /// sign-up profile fields under the sign-up rules; phone accounts take
 /// `name` and the location parts (`null` or `""` clears one).
@@ -279,21 +209,6 @@ pub struct ProfileUpdateRequest {
     pub city_village: Option<String>,
 }
 
-/// `POST /tasks`, by `type`.
-#[derive(Serialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TaskCreateRequest {
-    /// Adds two numbers; `result` is the sum.
-    Add { x: f64, y: f64 },
-    /// Runs for 1–3600 seconds, reporting progress.
-    LongRunning {
-        #[schema(minimum = 1, maximum = 3600)]
-        seconds: u32,
-    },
-    /// Processes any JSON value.
-    ProcessData { data: serde_json::Value },
-}
-
 /// The `type` of a task as `GET /tasks/{id}` shows it.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -321,46 +236,4 @@ pub struct NotificationPreferences {
     pub account: ChannelPreferences,
     pub marketing: ChannelPreferences,
     pub reminders: ChannelPreferences,
-}
-
-/// Some channels of one category.
-#[derive(Serialize, ToSchema)]
-pub struct ChannelPreferencesUpdate {
-    pub email: Option<bool>,
-    pub push: Option<bool>,
-    pub sms: Option<bool>,
-}
-
-/// `PUT /users/me/preferences`: a partial update; unknown names are 400.
-#[derive(Serialize, ToSchema)]
-pub struct PreferencesUpdateRequest {
-    pub security: Option<ChannelPreferencesUpdate>,
-    pub account: Option<ChannelPreferencesUpdate>,
-    pub marketing: Option<ChannelPreferencesUpdate>,
-    pub reminders: Option<ChannelPreferencesUpdate>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PushTokenCreateRequest {
-    pub platform: Platform,
-    pub token: String,
-    pub device_id: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PushTokenUpdateRequest {
-    /// A new value, as the push service hands apps one: the token keeps
-    /// its id; a token (of any account) that held the new value goes,
-    /// since one value has one owner.
-    pub token: Option<String>,
-    pub active: Option<bool>,
-    pub platform: Option<Platform>,
-    pub device_id: Option<String>,
-}
-
-/// `DELETE /users/me`: the password, or a phone account's own number.
-#[derive(Serialize, ToSchema)]
-pub struct AccountDeleteRequest {
-    pub password: Option<String>,
-    pub phone_number: Option<String>,
 }

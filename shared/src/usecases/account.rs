@@ -1,6 +1,7 @@
 //! The signed-in user's own account: profile changes, password change,
 //! logout.
 
+pub use crate::requests::passwords::PasswordChangeRequest;
 use serde_json::{Map, Value};
 
 use super::current_password::{CurrentPassword, CurrentPasswordError};
@@ -295,16 +296,13 @@ impl ChangePassword<'_> {
         &self,
         user: &User,
         session: &Session,
-        fields: &Map<String, Value>,
+        request: &PasswordChangeRequest,
         origin: &Origin,
     ) -> Result<(), AccountError> {
-        let form = Form::new(fields);
         let mut errors = FieldErrors::new();
-        let current = errors.collect("current_password", form.required_secret("current_password"));
-        let new_password = super::new_password::parse_new_password(&form, &mut errors, user);
-        let Some(current) = current else {
-            return Err(AccountError::Rejected(errors));
-        };
+        let current = request.current_password.expose();
+        let new_password =
+            super::new_password::parse_new_password(&request.new_password(), &mut errors, user);
         let checker = CurrentPassword {
             sessions: self.sessions,
             hasher: self.hasher,

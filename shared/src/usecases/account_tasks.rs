@@ -1,11 +1,12 @@
 //! Self-service account deletion and data export: both are background
 //! tasks on the tasks queue, run by `AccountRunner`.
 
+pub use crate::requests::account::AccountDeleteRequest;
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::current_password::{CurrentPassword, CurrentPasswordError};
@@ -14,7 +15,6 @@ use super::tasks::TaskMessage;
 use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
-use crate::domain::form::Form;
 use crate::domain::{
     Account, AuditAction, EventType, LockoutPolicy, NotificationEvent, Task, TaskKind,
 };
@@ -82,26 +82,29 @@ impl DeleteAccount<'_> {
     pub async fn run(
         &self,
         account: &Account,
-        fields: &Map<String, Value>,
+        request: &AccountDeleteRequest,
         queue: &dyn MessageQueue,
         origin: &Origin,
     ) -> Result<Task, DeleteAccountError> {
-        self.check_secret(account, fields, origin).await?;
+        self.check_secret(account, request, origin).await?;
         begin_deletion(self.data, self.clock, account, queue).await
     }
 
     async fn check_secret(
         &self,
         account: &Account,
-        fields: &Map<String, Value>,
+        request: &AccountDeleteRequest,
         origin: &Origin,
     ) -> Result<(), DeleteAccountError> {
-        let form = Form::new(fields);
+        let required =
+            |name| DeleteAccountError::Rejected(FieldErrors::single(name, FieldError::required()));
         match account {
             Account::Phone(user) => {
-                let written = form.required_text("phone_number").map_err(|e| {
-                    DeleteAccountError::Rejected(FieldErrors::single("phone_number", e))
-                })?;
+                let written = request
+                    .phone_number
+                    .as_ref()
+                    .ok_or_else(|| required("phone_number"))?
+                    .as_str();
                 if !user.phone.is_written_as(written) {
                     return Err(DeleteAccountError::Rejected(FieldErrors::single(
                         "phone_number",
@@ -114,9 +117,11 @@ impl DeleteAccount<'_> {
                 Ok(())
             }
             Account::Member(user) => {
-                let raw = form.required_secret("password").map_err(|e| {
-                    DeleteAccountError::Rejected(FieldErrors::single("password", e))
-                })?;
+                let raw = request
+                    .password
+                    .as_ref()
+                    .ok_or_else(|| required("password"))?
+                    .expose();
                 let checker = CurrentPassword {
                     sessions: self.sessions,
                     hasher: self.hasher,

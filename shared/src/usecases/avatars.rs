@@ -2,15 +2,14 @@
 //! and recording the processor's verdict (the check itself is the
 //! `avatar-processor` crate's, the only one that decodes images).
 
+pub use crate::requests::avatar::AvatarUploadRequest;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::adapters::bucket_signer::{
     BucketSigner, PresignedPost, SignError, DOWNLOAD_URL_TTL, UPLOAD_FORM_TTL,
 };
-use crate::domain::avatar::{
-    upload_key, user_prefixes, Avatar, AvatarRequest, AvatarStatus, AVATAR_PREFIX,
-};
+use crate::domain::avatar::{upload_key, user_prefixes, Avatar, AvatarStatus, AVATAR_PREFIX};
 use crate::domain::errors::{ErrorCode, FieldErrors};
 use crate::domain::UserId;
 use crate::ports::avatars::{AvatarStore, ObjectStore};
@@ -100,9 +99,8 @@ impl Avatars<'_> {
     pub async fn start_upload(
         &self,
         user: UserId,
-        fields: &Map<String, Value>,
+        request: AvatarUploadRequest,
     ) -> Result<UploadView, AvatarError> {
-        let request = AvatarRequest::parse(fields).map_err(AvatarError::Rejected)?;
         let now = self.clock.now();
         let avatar = Avatar::waiting(now);
         let key = upload_key(user, &avatar.upload_id);
@@ -111,14 +109,14 @@ impl Avatars<'_> {
             .presigned_post(
                 &key,
                 request.content_type.as_str(),
-                request.size,
+                request.size.bytes(),
                 now.into(),
             )
             .await?;
         if let Some(previous) = self.store.replace_avatar(user, &avatar).await? {
             self.discard(user, &previous).await?;
         }
-        Ok(UploadView::new(post, request.size))
+        Ok(UploadView::new(post, request.size.bytes()))
     }
 
     async fn discard(&self, user: UserId, avatar: &Avatar) -> Result<(), StoreError> {

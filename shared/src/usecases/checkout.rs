@@ -1,7 +1,7 @@
 //! `POST /billing/checkout`: a Stripe Checkout session selling one pack to
 //! the signed-in user, whose Stripe customer is created once and kept.
 
-use serde_json::{Map, Value};
+pub use crate::requests::billing::CheckoutRequest;
 
 use crate::domain::errors::{FieldError, FieldErrors};
 use crate::domain::UserId;
@@ -25,23 +25,18 @@ pub enum CheckoutError {
     Store(#[from] StoreError),
 }
 
-/// `{pack}`: the name of a configured pack.
-pub fn parse_pack<'p>(
-    fields: &Map<String, Value>,
+/// The configured pack a checkout names.
+pub fn pack_on_sale<'p>(
+    request: &CheckoutRequest,
     packs: &'p CreditPacks,
 ) -> Result<&'p CreditPack, FieldErrors> {
-    let error = match fields.get("pack") {
-        None | Some(Value::Null) => FieldError::required(),
-        Some(Value::String(name)) => match packs.get(name.trim()) {
-            Some(pack) => return Ok(pack),
-            None => FieldError::invalid(format!(
-                "Not a pack on sale; choose one of: {}.",
-                packs.names().join(", ")
-            )),
-        },
-        Some(_) => FieldError::invalid("Must be a string."),
-    };
-    Err(FieldErrors::single("pack", error))
+    packs.get(request.pack.as_str()).ok_or_else(|| {
+        let error = FieldError::invalid(format!(
+            "Not a pack on sale; choose one of: {}.",
+            packs.names().join(", ")
+        ));
+        FieldErrors::single("pack", error)
+    })
 }
 
 /// `{success_url, cancel_url}` on the service's pages under `base_url`.
@@ -69,10 +64,10 @@ impl Checkout<'_> {
     pub async fn start(
         &self,
         user: UserId,
-        fields: &Map<String, Value>,
+        request: &CheckoutRequest,
         base_url: &str,
     ) -> Result<CheckoutSession, CheckoutError> {
-        let pack = parse_pack(fields, self.packs).map_err(CheckoutError::Rejected)?;
+        let pack = pack_on_sale(request, self.packs).map_err(CheckoutError::Rejected)?;
         let customer = match self.billing.stripe_customer(user).await? {
             Some(customer) => customer,
             None => {
@@ -126,13 +121,17 @@ impl From<CheckoutSession> for CheckoutStarted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::request::RequestBody;
     use crate::domain::ErrorCode;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     #[test]
     fn packs_are_checked() {
         let packs = CreditPacks::parse("starter:100:500:usd,big:1000:4000:eur").unwrap();
-        let parse = |v: Value| parse_pack(v.as_object().unwrap(), &packs).map(|p| p.name.clone());
+        let parse = |v: Value| {
+            CheckoutRequest::from_fields(v.as_object().unwrap())
+                .and_then(|request| pack_on_sale(&request, &packs).map(|p| p.name.clone()))
+        };
         assert_eq!(parse(json!({"pack": "big"})).unwrap(), "big");
         for (body, code) in [
             (json!({}), ErrorCode::Required),

@@ -3,10 +3,7 @@
 //! `CREDIT_COSTS`). Every balance change is a `Posting` (see
 //! `ports::credits`).
 
-use serde_json::{Map, Value};
-
 use super::Origin;
-use crate::domain::credits::parse_admin_entry;
 use crate::domain::errors::FieldErrors;
 use crate::domain::{
     AuditAction, AuditOutcome, CreditCosts, CreditEntry, CreditReason, LedgerPosition, Posting,
@@ -16,6 +13,7 @@ use crate::http::admin::Operator;
 use crate::ports::credits::{CreditStore, LedgerPage, PostingError};
 use crate::ports::directory::AccountDirectory;
 use crate::ports::{Clock, StoreError};
+pub use crate::requests::credits::AdminCreditRequest;
 
 /// The credit settings of docs/API.md's configuration names.
 #[derive(Debug, Clone)]
@@ -147,11 +145,12 @@ impl Credits<'_> {
         &self,
         directory: &dyn AccountDirectory,
         user: UserId,
-        fields: &Map<String, Value>,
+        request: AdminCreditRequest,
         operator: &Operator,
         origin: &Origin,
     ) -> Result<(CreditEntry, i64), CreditError> {
-        let (amount, reason) = parse_admin_entry(fields).map_err(CreditError::Rejected)?;
+        let amount = request.amount.get();
+        let reason = request.reason.into_string();
         if directory.account(user).await?.is_none() {
             return Err(CreditError::NotFound);
         }

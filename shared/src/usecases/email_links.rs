@@ -3,14 +3,15 @@
 //! the same reads and writes as known ones and get the same answer, so the
 //! routes reveal nothing about which addresses have accounts.
 
-use serde_json::{json, Map, Value};
+pub use crate::requests::email::{EmailConfirmRequest, EmailRequest};
+pub use crate::requests::passwords::PasswordResetConfirmRequest;
+use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::new_password::parse_new_password;
 use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
-use crate::domain::form::Form;
 use crate::domain::one_time_token::{password_stamp, OneTimeTokenError};
 use crate::domain::{
     AuditAction, AuditOutcome, Email, EventType, NotificationEvent, OneTimeToken,
@@ -160,29 +161,10 @@ pub fn mint_link_token(
     Ok(Some((token, record)))
 }
 
-fn parse_email(fields: &Map<String, Value>) -> Result<Email, EmailLinkError> {
-    Form::new(fields)
-        .required_text(EMAIL)
-        .and_then(Email::parse)
-        .map_err(|error| EmailLinkError::Rejected(FieldErrors::single(EMAIL, error)))
-}
-
-fn parse_token(
-    fields: &Map<String, Value>,
-    purpose: TokenPurpose,
-    errors: &mut FieldErrors,
-) -> Option<OneTimeToken> {
-    let raw = errors.collect(TOKEN, Form::new(fields).required_secret(TOKEN))?;
-    match OneTimeToken::parse(raw, purpose) {
-        Ok(token) => Some(token),
-        Err(_) => {
-            errors.add(
-                TOKEN,
-                FieldError::new(ErrorCode::TokenInvalid, "Token is invalid"),
-            );
-            None
-        }
-    }
+/// A presented link token of `purpose`; any malformed one is just invalid.
+fn read_token(raw: &str, purpose: TokenPurpose) -> Result<OneTimeToken, FieldError> {
+    OneTimeToken::parse(raw, purpose)
+        .map_err(|_| FieldError::new(ErrorCode::TokenInvalid, "Token is invalid"))
 }
 
 /// What the link flows need, borrowed from the function's state.
@@ -229,10 +211,10 @@ impl EmailLinks<'_> {
     #[tracing::instrument(name = "request_password_reset", skip_all)]
     pub async fn request_reset(
         &self,
-        fields: &Map<String, Value>,
+        request: EmailRequest,
         origin: &Origin,
     ) -> Result<(), EmailLinkError> {
-        let email = parse_email(fields)?;
+        let email = request.email;
         let now = self.clock.now();
         let user = self.member_by_email(&email).await?;
         // Bound to this password and address: changing either kills the
@@ -254,10 +236,10 @@ impl EmailLinks<'_> {
     #[tracing::instrument(name = "resend_confirmation", skip_all)]
     pub async fn resend_confirmation(
         &self,
-        fields: &Map<String, Value>,
+        request: EmailRequest,
         origin: &Origin,
     ) -> Result<(), EmailLinkError> {
-        let email = parse_email(fields)?;
+        let email = request.email;
         let now = self.clock.now();
         let user = self.member_by_email(&email).await?;
         let link = user
@@ -289,20 +271,18 @@ impl EmailLinks<'_> {
     #[tracing::instrument(name = "confirm_email", skip_all)]
     pub async fn confirm(
         &self,
-        fields: &Map<String, Value>,
+        request: EmailConfirmRequest,
         origin: &Origin,
     ) -> Result<UserId, EmailLinkError> {
-        let mut errors = FieldErrors::new();
+        let raw = request.token.expose();
         // One route confirms both a new account's address and a change.
-        let purpose = match fields.get(TOKEN).and_then(Value::as_str) {
-            Some(raw) if raw.starts_with(TokenPurpose::ChangeEmail.prefix()) => {
-                TokenPurpose::ChangeEmail
-            }
-            _ => TokenPurpose::ConfirmEmail,
+        let purpose = if raw.starts_with(TokenPurpose::ChangeEmail.prefix()) {
+            TokenPurpose::ChangeEmail
+        } else {
+            TokenPurpose::ConfirmEmail
         };
-        let Some(token) = parse_token(fields, purpose, &mut errors) else {
-            return Err(EmailLinkError::Rejected(errors));
-        };
+        let token = read_token(raw, purpose)
+            .map_err(|error| EmailLinkError::Rejected(FieldErrors::single(TOKEN, error)))?;
         let record = self.usable(&token, purpose).await?;
         if purpose == TokenPurpose::ChangeEmail {
             return self.confirm_change(&record, origin).await;
@@ -386,46 +366,27 @@ impl ResetPassword<'_> {
     #[tracing::instrument(name = "reset_password", skip_all)]
     pub async fn run(
         &self,
-        fields: &Map<String, Value>,
+        request: &PasswordResetConfirmRequest,
         origin: &Origin,
     ) -> Result<UserId, EmailLinkError> {
         let links = &self.links;
+        let token = read_token(request.token.expose(), TokenPurpose::ResetPassword)
+            .map_err(|error| EmailLinkError::Rejected(FieldErrors::single(TOKEN, error)))?;
+        let record = links.usable(&token, TokenPurpose::ResetPassword).await?;
+        let user = links
+            .users
+            .get(record.user_id)
+            .await?
+            .ok_or(EmailLinkError::TokenInvalid)?;
         let mut errors = FieldErrors::new();
-        let token = parse_token(fields, TokenPurpose::ResetPassword, &mut errors);
-        let record = match token {
-            Some(token) => Some(links.usable(&token, TokenPurpose::ResetPassword).await?),
-            None => None,
-        };
-        let user = match &record {
-            Some(record) => Some(
-                links
-                    .users
-                    .get(record.user_id)
-                    .await?
-                    .ok_or(EmailLinkError::TokenInvalid)?,
-            ),
-            None => None,
-        };
-        let form = Form::new(fields);
-        let password = match &user {
-            Some(user) => parse_new_password(&form, &mut errors, user),
-            None => {
-                // No account to compare with: report what is missing.
-                for field in [super::new_password::NEW_PASSWORD, "confirm_password"] {
-                    errors.collect(field, form.required_secret(field));
-                }
-                None
-            }
-        };
-        if let (Some(record), Some(user)) = (&record, &user) {
-            // Issued for another address or password than the account has
-            // now: the email or the password changed since, which kills it.
-            let stamp = password_stamp(&user.password_hash);
-            if record.email != user.email || record.password_stamp.as_deref() != Some(&stamp) {
-                return Err(EmailLinkError::TokenInvalid);
-            }
+        let password = parse_new_password(&request.new_password(), &mut errors, &user);
+        // Issued for another address or password than the account has
+        // now: the email or the password changed since, which kills it.
+        let stamp = password_stamp(&user.password_hash);
+        if record.email != user.email || record.password_stamp.as_deref() != Some(&stamp) {
+            return Err(EmailLinkError::TokenInvalid);
         }
-        let (Some(record), Some(user), Some(password)) = (record, user, password) else {
+        let Some(password) = password else {
             return Err(EmailLinkError::Rejected(errors));
         };
         let hash = self.hasher.hash(&password).await?;

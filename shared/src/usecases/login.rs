@@ -1,13 +1,11 @@
 //! `log_in`: check credentials, start a session, hand out a token pair.
 
-use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use super::login_form::LoginForm;
+use super::login_form::{LoginForm, LoginRequest};
 use super::session_tokens::{NewSessionParts, TokenPair};
 use super::Origin;
 use crate::crypto::password_hasher::{HashError, PasswordHasher};
-use crate::domain::errors::FieldErrors;
 use crate::domain::{
     AddressBlock, AuditAction, AuditOutcome, Device, EventType, LockoutPolicy, LoginThrottle,
     NotificationEvent, Quota, RateWindow, Session, SessionPolicy, ThrottleKey, User, UserId,
@@ -24,8 +22,6 @@ use crate::session_tokens::refresh::RefreshTokenError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogInError {
-    #[error("login request rejected")]
-    Rejected(FieldErrors),
     #[error("invalid credentials")]
     InvalidCredentials,
     #[error("account inactive")]
@@ -76,10 +72,10 @@ impl LogIn<'_> {
     #[tracing::instrument(name = "log_in", skip_all)]
     pub async fn run(
         &self,
-        fields: &Map<String, Value>,
+        request: LoginRequest,
         origin: &Origin,
     ) -> Result<LoggedIn, LogInError> {
-        let form = LoginForm::parse(fields).map_err(LogInError::Rejected)?;
+        let form = LoginForm::from_request(request);
         let now = self.clock.now();
         // Counted per address block: an IPv6 client owns its whole /64.
         let ip_window = origin

@@ -1,12 +1,10 @@
 //! The login request body.
 
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::domain::errors::{FieldError, FieldErrors};
-use crate::domain::form::Form;
 use crate::domain::{DeviceId, DeviceInfo, Email, Password, Username};
+pub use crate::requests::login::LoginRequest;
 
 /// Identifiers longer than this are stored by hash in lockout keys.
 const IDENTIFIER_MAX_CHARS: usize = 254;
@@ -27,29 +25,10 @@ pub struct LoginForm {
 }
 
 impl LoginForm {
-    /// `{login | username | email, password, device_id?, device_info?}`.
-    pub fn parse(fields: &Map<String, Value>) -> Result<Self, FieldErrors> {
-        let form = Form::new(fields);
-        let mut errors = FieldErrors::new();
-        let present = |name: &str| !matches!(fields.get(name), None | Some(Value::Null));
-        let field = ["login", "username", "email"]
-            .into_iter()
-            .find(|name| present(name));
-        let identifier_text = match field {
-            Some(name) => errors.collect(name, form.required_text(name)),
-            None => {
-                errors.add("login", FieldError::required());
-                None
-            }
-        };
-        let password = errors.collect("password", form.required_secret("password"));
-        let (device_id, device_info) =
-            crate::domain::device::parse_device_fields(fields, &mut errors);
-        let (Some(name), Some(text), Some(password), true) =
-            (field, identifier_text, password, errors.is_empty())
-        else {
-            return Err(errors);
-        };
+    /// Reads the claims of a parsed `{login | username | email, password,
+    /// device_id?, device_info?}`.
+    pub fn from_request(request: LoginRequest) -> Self {
+        let (name, text) = request.identifier();
         let lowered: String = text.nfkc().collect::<String>().to_lowercase();
         // An identifier with `@` names an email, never a username: no
         // username can then stand in for someone else's address.
@@ -66,25 +45,26 @@ impl LoginForm {
         } else {
             lowered
         };
-        Ok(Self {
+        Self {
             username_key,
             email,
             identifier,
-            password: Password::presented(password),
-            device_id,
-            device_info,
-        })
+            password: Password::presented(request.password.expose()),
+            device_id: request.device_id,
+            device_info: request.device_info.unwrap_or_default(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::errors::ErrorCode;
-    use serde_json::json;
+    use crate::domain::errors::{ErrorCode, FieldErrors};
+    use crate::domain::request::RequestBody;
+    use serde_json::{json, Value};
 
     fn parse(value: Value) -> Result<LoginForm, FieldErrors> {
-        LoginForm::parse(value.as_object().unwrap())
+        LoginRequest::from_fields(value.as_object().unwrap()).map(LoginForm::from_request)
     }
 
     #[test]

@@ -1,38 +1,38 @@
 //! The new-password fields of password change and reset: the sign-up rules
 //! against the account's own attributes, and the confirmation.
 
-use super::signup_form::{confirm_field, constant_time_eq};
+use super::signup_form::constant_time_eq;
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
-use crate::domain::form::Form;
 use crate::domain::password_policy::{check_strength, UserAttribute};
 use crate::domain::{Password, User};
+use crate::requests::passwords::{NewPasswordFields, CONFIRM_PASSWORD};
 
 pub(crate) const NEW_PASSWORD: &str = "new_password";
 
-/// `new_password` and `confirm_password`, every failure added to `errors`;
+/// `new_password` and its confirmation, every failure added to `errors`;
 /// the password when both are right.
 pub(crate) fn parse_new_password(
-    form: &Form<'_>,
+    fields: &NewPasswordFields<'_>,
     errors: &mut FieldErrors,
     user: &User,
 ) -> Option<Password> {
-    let new_raw = errors.collect(NEW_PASSWORD, form.required_secret(NEW_PASSWORD));
-    let confirm_name = confirm_field(form);
-    let confirm = errors.collect(confirm_name, form.required_secret(confirm_name));
-    let new_password = new_raw.and_then(|raw| errors.collect(NEW_PASSWORD, Password::parse(raw)));
+    let new_raw = fields.new_password.0.expose();
+    let new_password = errors.collect(NEW_PASSWORD, Password::parse(new_raw));
     if let Some(password) = &new_password {
         let attributes = user_attributes(user);
         for error in check_strength(password, &attributes) {
             errors.add(NEW_PASSWORD, error);
         }
     }
-    if let (Some(new_raw), Some(confirm)) = (new_raw, confirm) {
-        if !constant_time_eq(new_raw.as_bytes(), confirm.as_bytes()) {
-            errors.add(
-                confirm_name,
-                FieldError::new(ErrorCode::PasswordMismatch, "Passwords do not match."),
-            );
-        }
+    let Some((confirm_name, confirm)) = fields.confirm else {
+        errors.add(CONFIRM_PASSWORD, FieldError::required());
+        return None;
+    };
+    if !constant_time_eq(new_raw.as_bytes(), confirm.expose().as_bytes()) {
+        errors.add(
+            confirm_name,
+            FieldError::new(ErrorCode::PasswordMismatch, "Passwords do not match."),
+        );
     }
     new_password.filter(|_| !errors.has(NEW_PASSWORD) && !errors.has(confirm_name))
 }

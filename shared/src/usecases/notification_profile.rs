@@ -1,10 +1,11 @@
 //! The signed-in user's notification preferences and push tokens.
 
-use serde_json::{Map, Value};
+pub use crate::requests::preferences::PreferencesUpdateRequest;
+pub use crate::requests::push_tokens::PushTokenCreateRequest;
 
 use crate::domain::errors::FieldErrors;
 use crate::domain::preferences::Preferences;
-use crate::domain::push_token::{NewPushToken, PushToken, PushTokenChange, PushTokenId};
+use crate::domain::push_token::{PushToken, PushTokenChange, PushTokenId};
 use crate::domain::UserId;
 use crate::ports::notification_profile::{PreferencesStore, PushTokenStore, ValueChange};
 use crate::ports::{Clock, StoreError};
@@ -41,12 +42,10 @@ impl NotificationProfile<'_> {
     pub async fn update_preferences(
         &self,
         user: UserId,
-        fields: &Map<String, Value>,
+        request: &PreferencesUpdateRequest,
     ) -> Result<Preferences, NotificationProfileError> {
         let current = self.preferences(user).await?;
-        let updated = current
-            .apply(fields)
-            .map_err(NotificationProfileError::Rejected)?;
+        let updated = current.apply(request.switches());
         if updated != current {
             self.preferences
                 .put_preferences(user, &updated, self.clock.now())
@@ -60,9 +59,8 @@ impl NotificationProfile<'_> {
     pub async fn register_push_token(
         &self,
         user: UserId,
-        fields: &Map<String, Value>,
+        new: PushTokenCreateRequest,
     ) -> Result<(PushToken, bool), NotificationProfileError> {
-        let new = NewPushToken::parse(fields).map_err(NotificationProfileError::Rejected)?;
         let now = self.clock.now();
         let token = PushToken {
             id: PushTokenId::new_random(),
@@ -100,9 +98,8 @@ impl NotificationProfile<'_> {
         &self,
         user: UserId,
         id: PushTokenId,
-        fields: &Map<String, Value>,
+        change: PushTokenChange,
     ) -> Result<PushToken, NotificationProfileError> {
-        let change = PushTokenChange::parse(fields).map_err(NotificationProfileError::Rejected)?;
         for _ in 0..3 {
             let current = self.push_token(user, id).await?;
             let updated = change.apply(&current);

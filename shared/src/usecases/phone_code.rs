@@ -7,7 +7,7 @@
 
 use secrecy::zeroize::Zeroizing;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::phone_signup_form::PHONE_NUMBER;
@@ -15,8 +15,8 @@ use super::Origin;
 use crate::crypto::phone_crypto::{
     EncryptedPhone, PhoneCryptoError, PhoneKeys, PhoneKeysLoadError,
 };
+use crate::domain::dialled_number::DialledNumber;
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
-use crate::domain::form::Form;
 use crate::domain::phone_code::{CODE_TTL, RESEND_AFTER};
 use crate::domain::{
     AddressBlock, CodePurpose, EventType, NotificationEvent, OneTimeCode, PhoneCodeKey,
@@ -26,8 +26,8 @@ use crate::ports::one_time::IssueError;
 use crate::ports::phone_codes::PhoneCodes;
 use crate::ports::phone_users::PhoneUserStore;
 use crate::ports::{Clock, StoreError};
+pub use crate::requests::phone::PhoneCodeRequest;
 
-pub const PURPOSE: &str = "purpose";
 /// The associated data's purpose of a sealed SMS.
 pub const SMS_SEAL_PURPOSE: &str = "sms";
 
@@ -101,18 +101,14 @@ struct SealedSms {
     purpose: CodePurpose,
 }
 
-/// The number and purpose of a code request or a code sign-in.
-pub fn parse_phone(
-    fields: &Map<String, Value>,
+/// The number of a code request or a code sign-in, read in the
+/// deployment's numbering plans.
+pub fn resolve_phone(
+    dialled: &DialledNumber,
     region: PhoneRegion,
-    errors: &mut FieldErrors,
-) -> Option<PhoneNumber> {
-    errors.collect(
-        PHONE_NUMBER,
-        Form::new(fields)
-            .required_text(PHONE_NUMBER)
-            .and_then(|text| PhoneNumber::parse(text, region)),
-    )
+) -> Result<PhoneNumber, FieldErrors> {
+    PhoneNumber::from_dialled(dialled, region)
+        .map_err(|error| FieldErrors::single(PHONE_NUMBER, error))
 }
 
 pub struct PhoneCodeRequests<'a> {
@@ -133,23 +129,12 @@ impl PhoneCodeRequests<'_> {
     #[tracing::instrument(name = "phone_code_request", skip_all, fields(purpose))]
     pub async fn run(
         &self,
-        fields: &Map<String, Value>,
+        request: PhoneCodeRequest,
         origin: &Origin,
     ) -> Result<CodeRequested, PhoneCodeError> {
-        let mut errors = FieldErrors::new();
-        let phone = parse_phone(fields, self.region, &mut errors);
-        let purpose = match fields.get(PURPOSE) {
-            None | Some(Value::Null) => Some(CodePurpose::Login),
-            Some(_) => errors.collect(
-                PURPOSE,
-                Form::new(fields)
-                    .required_text(PURPOSE)
-                    .and_then(CodePurpose::parse),
-            ),
-        };
-        let (Some(phone), Some(purpose)) = (phone, purpose) else {
-            return Err(PhoneCodeError::Rejected(errors));
-        };
+        let phone =
+            resolve_phone(&request.phone_number, self.region).map_err(PhoneCodeError::Rejected)?;
+        let purpose = request.purpose.unwrap_or(CodePurpose::Login);
         tracing::Span::current().record("purpose", purpose.as_str());
         if !self.countries.allows(&phone) {
             return Err(PhoneCodeError::Rejected(FieldErrors::single(

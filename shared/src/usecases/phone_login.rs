@@ -1,24 +1,22 @@
 //! `POST /auth/phone/login`: a phone account signs in with a `login` code.
 
-use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
-use super::phone_code::parse_phone;
+use super::phone_code::resolve_phone;
 use super::session_tokens::{NewSessionParts, TokenPair};
 use super::{audit_reasons, Origin};
 use crate::crypto::phone_crypto::{PhoneKeys, PhoneKeysLoadError};
-use crate::domain::device::parse_device_fields;
 use crate::domain::errors::{ErrorCode, FieldError, FieldErrors};
-use crate::domain::form::Form;
 use crate::domain::phone_code::MAX_ATTEMPTS;
 use crate::domain::{
     AuditAction, AuditOutcome, CodePurpose, Device, DeviceId, EventType, NotificationEvent,
-    OneTimeCode, PhoneCodeKey, PhoneRegion, PhoneUser, SessionPolicy, UserId, UserStatus,
+    PhoneCodeKey, PhoneRegion, PhoneUser, SessionPolicy, UserId, UserStatus,
 };
 use crate::ports::phone_codes::{PhoneCodes, SpendCodeError};
 use crate::ports::phone_users::{PhoneUserStore, PhoneUserView};
 use crate::ports::sessions::NewSession;
 use crate::ports::{AuditLog, Clock, StoreError};
+pub use crate::requests::phone::PhoneLoginRequest;
 use crate::session_tokens::jwt::{SessionTokenSettings, TokenError};
 use crate::session_tokens::keyset::KeySet;
 use crate::session_tokens::refresh::RefreshTokenError;
@@ -74,6 +72,7 @@ pub struct PhoneLogin<'a> {
     pub region: PhoneRegion,
 }
 
+#[derive(Default)]
 struct Attempt {
     device_id: Option<DeviceId>,
     device_info: crate::domain::DeviceInfo,
@@ -87,26 +86,17 @@ impl PhoneLogin<'_> {
     #[tracing::instrument(name = "phone_login", skip_all)]
     pub async fn run(
         &self,
-        fields: &Map<String, Value>,
+        request: PhoneLoginRequest,
         origin: &Origin,
     ) -> Result<PhoneLoggedIn, PhoneLoginError> {
-        let mut errors = FieldErrors::new();
-        let phone = parse_phone(fields, self.region, &mut errors);
-        let code = errors.collect(
-            CODE,
-            Form::new(fields)
-                .required_secret(CODE)
-                .and_then(OneTimeCode::parse),
-        );
-        let (device_id, device_info) = parse_device_fields(fields, &mut errors);
         let attempt = Attempt {
-            device_id,
-            device_info,
+            device_id: request.device_id,
+            device_info: request.device_info.unwrap_or_default(),
         };
-        let (Some(phone), Some(code), true) = (phone, code, errors.is_empty()) else {
-            self.audit_failure(None, audit_reasons(&errors), &attempt, origin)
-                .await;
-            return Err(PhoneLoginError::Rejected(errors));
+        let code = request.code;
+        let phone = match resolve_phone(&request.phone_number, self.region) {
+            Ok(phone) => phone,
+            Err(errors) => return Err(self.reject(errors, &attempt, origin).await),
         };
         let now = self.clock.now();
         let key = PhoneCodeKey {
@@ -224,6 +214,23 @@ impl PhoneLogin<'_> {
         self.audit_failure(user_id, vec!["code:otp_invalid".into()], attempt, origin)
             .await;
         PhoneLoginError::OtpInvalid
+    }
+
+    /// A body that is not a sign-in (the handler's parse failed): audited
+    /// like every attempt, without the number.
+    pub async fn refuse(&self, errors: FieldErrors, origin: &Origin) -> PhoneLoginError {
+        self.reject(errors, &Attempt::default(), origin).await
+    }
+
+    async fn reject(
+        &self,
+        errors: FieldErrors,
+        attempt: &Attempt,
+        origin: &Origin,
+    ) -> PhoneLoginError {
+        self.audit_failure(None, audit_reasons(&errors), attempt, origin)
+            .await;
+        PhoneLoginError::Rejected(errors)
     }
 
     /// A failure to audit is logged and does not change the answer.

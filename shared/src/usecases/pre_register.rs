@@ -2,12 +2,8 @@
 //! twice changes nothing; a later sign-up with the address marks it
 //! converted (the notification worker does, on `user.registered`).
 
-use serde_json::{Map, Value};
-
-use super::email_links::{EmailLinkError, LinkQuotas, EMAIL};
+use super::email_links::{EmailLinkError, EmailRequest, LinkQuotas};
 use super::Origin;
-use crate::domain::errors::FieldErrors;
-use crate::domain::form::Form;
 use crate::domain::Email;
 use crate::ports::one_time::{IssueError, PreRegistrations};
 use crate::ports::Clock;
@@ -23,13 +19,10 @@ impl PreRegister<'_> {
     #[tracing::instrument(name = "pre_register", skip_all)]
     pub async fn run(
         &self,
-        fields: &Map<String, Value>,
+        request: EmailRequest,
         origin: &Origin,
     ) -> Result<Email, EmailLinkError> {
-        let email = Form::new(fields)
-            .required_text(EMAIL)
-            .and_then(Email::parse)
-            .map_err(|error| EmailLinkError::Rejected(FieldErrors::single(EMAIL, error)))?;
+        let email = request.email;
         let now = self.clock.now();
         let windows = self.quotas.windows("prereg", &email, origin, now);
         match self.store.pre_register(&email, now, &windows).await {

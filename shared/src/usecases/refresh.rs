@@ -1,5 +1,6 @@
 //! `refresh`: spend a refresh token for a new pair, detecting reuse.
 
+pub use crate::requests::sessions::RefreshRequest;
 use time::OffsetDateTime;
 
 use super::session_tokens::TokenPair;
@@ -23,8 +24,6 @@ const TORN_READ_RETRIES: u8 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
-    #[error("refresh token missing")]
-    Missing,
     /// Unknown, malformed, or its session or user is gone.
     #[error("refresh token invalid")]
     Invalid,
@@ -58,11 +57,11 @@ impl Refresh<'_> {
     #[tracing::instrument(name = "refresh", skip_all)]
     pub async fn run(
         &self,
-        raw_token: Option<&str>,
+        request: RefreshRequest,
         origin: &Origin,
     ) -> Result<TokenPair, RefreshError> {
-        let raw = raw_token.ok_or(RefreshError::Missing)?;
-        let presented = RefreshToken::parse(raw).map_err(|_| RefreshError::Invalid)?;
+        let presented = RefreshToken::parse(request.refresh_token.expose())
+            .map_err(|_| RefreshError::Invalid)?;
         let view = self.load(&presented).await?;
         self.rotate(&presented, &view, origin, TORN_READ_RETRIES)
             .await

@@ -2,8 +2,8 @@
 //! written PENDING, then its message goes to the tasks queue; the worker
 //! (`task_worker`) does the rest.
 
+pub use crate::requests::tasks::TaskCreateRequest;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::domain::errors::FieldErrors;
 use crate::domain::{CreditCosts, Task, TaskId, TaskKind, TaskStatus, UserId};
@@ -71,11 +71,11 @@ impl Tasks<'_> {
         &self,
         queue: &dyn MessageQueue,
         owner: UserId,
-        fields: &Map<String, Value>,
+        request: TaskCreateRequest,
         max_open: u32,
         costs: &CreditCosts,
     ) -> Result<Task, TaskError> {
-        let kind = TaskKind::parse(fields).map_err(TaskError::Rejected)?;
+        let TaskCreateRequest(kind) = request;
         let task = Task {
             counted: true,
             cost: costs.of(kind.name()),
