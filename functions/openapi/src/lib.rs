@@ -12,6 +12,14 @@ use shared::http::routes::RouteId;
 use shared::serve::{Endpoint, Resources};
 use shared::usecases::payments::{CreditPacks, DEFAULT_PACKS};
 
+/// The document of the default settings (`PROFILE_FIELDS` and
+/// `CREDIT_PACKS` unset), stored beside the crate; the integration suite
+/// fails when it differs from the built one (`UPDATE_DOCS=1 cargo test -p
+/// integration-tests --test suite openapi` rewrites it). Serving it skips building the document at init, about
+/// 9 ms of this function's cold start; a deployment with its own fields or
+/// packs still builds its document.
+pub const DEFAULT_DOCUMENT: &[u8] = include_bytes!("../default-openapi.json");
+
 pub struct State {
     /// Serialised once per cold start: the document never changes while
     /// the code runs. Gzipped too, on first demand (100 KB → 14 KB): the sign-up page
@@ -20,22 +28,39 @@ pub struct State {
 }
 
 impl State {
+    /// The document as served, uncompressed.
+    pub fn document(&self) -> &[u8] {
+        self.body.plain()
+    }
+
     /// The document of a deployment collecting `fields` (its sign-up and
     /// user schemas follow `PROFILE_FIELDS`) and selling `packs`.
     pub fn new(fields: &ProfileFields, packs: &CreditPacks) -> Self {
-        let document = shared::openapi::deployment_document(fields, packs);
+        let plain = if *fields == ProfileFields::default() && *packs == default_packs() {
+            DEFAULT_DOCUMENT.to_vec()
+        } else {
+            build(fields, packs)
+        };
         Self {
-            body: Precompressed::new(document.to_string().into_bytes()),
+            body: Precompressed::new(plain),
         }
     }
 }
 
+/// The document of a deployment, serialised.
+pub fn build(fields: &ProfileFields, packs: &CreditPacks) -> Vec<u8> {
+    shared::openapi::deployment_document(fields, packs)
+        .to_string()
+        .into_bytes()
+}
+
+pub fn default_packs() -> CreditPacks {
+    CreditPacks::parse(DEFAULT_PACKS).expect("the default packs parse")
+}
+
 impl Default for State {
     fn default() -> Self {
-        Self::new(
-            &ProfileFields::default(),
-            &CreditPacks::parse(DEFAULT_PACKS).expect("the default packs parse"),
-        )
+        Self::new(&ProfileFields::default(), &default_packs())
     }
 }
 

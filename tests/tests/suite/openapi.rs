@@ -202,6 +202,37 @@ async fn api_reference_in_docs_is_current() {
     );
 }
 
+/// The openapi function serves a stored document under the default
+/// settings (no build at init): it is the one the code builds, and other
+/// settings still get their own.
+#[test]
+fn the_stored_default_document_is_the_built_one() {
+    use shared::domain::ProfileFields;
+    let built = openapi::build(&ProfileFields::default(), &openapi::default_packs());
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../functions/openapi/default-openapi.json");
+        std::fs::write(&path, &built).expect("write the stored document");
+        return;
+    }
+    assert!(
+        openapi::DEFAULT_DOCUMENT == built.as_slice(),
+        "functions/openapi/default-openapi.json is stale; run \
+         UPDATE_DOCS=1 cargo test -p integration-tests --test suite openapi"
+    );
+    assert_eq!(
+        openapi::State::default().document(),
+        openapi::DEFAULT_DOCUMENT
+    );
+    let fields = ProfileFields::parse("username:optional").expect("a valid setting");
+    let own = openapi::State::new(&fields, &openapi::default_packs());
+    assert_ne!(own.document(), openapi::DEFAULT_DOCUMENT);
+    assert_eq!(
+        own.document(),
+        openapi::build(&fields, &openapi::default_packs())
+    );
+}
+
 /// The document names exactly the files the docs function serves.
 #[test]
 fn the_documented_asset_names_are_the_served_ones() {
