@@ -77,7 +77,10 @@ impl DynamoStore {
 
     /// The account an item of `USER#id/PROFILE` holds.
     pub(super) async fn open_account(&self, item: Item) -> Result<Account, StoreError> {
-        let entity = item.get("entity").and_then(|v| v.as_s().ok()).cloned();
+        let entity = item
+            .get(super::keys::ENTITY_ATTRIBUTE)
+            .and_then(|v| v.as_s().ok())
+            .cloned();
         match entity.as_deref() {
             Some(MEMBER_ENTITY) => {
                 let item: UserItem = from_item(item).map_err(mapping_error)?;

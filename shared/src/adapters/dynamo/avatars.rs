@@ -16,6 +16,10 @@ use crate::domain::{Session, SessionId, UserId};
 use crate::ports::avatars::{AvatarStore, SignedInRead};
 use crate::ports::StoreError;
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+const UPLOAD_ID: &str = "upload_id";
+
 #[derive(Debug, Serialize, Deserialize)]
 struct AvatarItem {
     #[serde(rename = "PK")]
@@ -115,8 +119,8 @@ impl AvatarStore for DynamoStore {
                 .table_name(&self.table)
                 .set_item(Some(to_avatar_item(user, avatar)?))
                 .condition_expression("#upload = :upload AND #status = :processing")
-                .expression_attribute_names("#upload", "upload_id")
-                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#upload", UPLOAD_ID)
+                .expression_attribute_names("#status", super::items::STATUS)
                 .expression_attribute_values(":upload", s(&avatar.upload_id))
                 .expression_attribute_values(":processing", s("processing"))
                 .send()

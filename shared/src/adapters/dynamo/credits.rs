@@ -18,6 +18,10 @@ use crate::domain::{CreditEntry, CreditReason, LedgerPosition, Posting, Purchase
 use crate::ports::credits::{CreditStore, LedgerPage, PostingError};
 use crate::ports::StoreError;
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+const BALANCE: &str = "balance";
+
 /// The balance write's condition in `posting_writes`: failed, it says
 /// "insufficient".
 pub(super) const BALANCE_COVERS: Condition = "credit_balance_covers";
@@ -91,8 +95,8 @@ impl DynamoStore {
         let entry = &posting.entry;
         let spends = entry.amount < 0 && !posting.allow_negative;
         let mut expression = Expression::default()
-            .name("#balance", "balance")
-            .name("#entity", "entity")
+            .name("#balance", BALANCE)
+            .name("#entity", keys::ENTITY_ATTRIBUTE)
             .value(":amount", n(entry.amount))
             .value(":entity", s("credit_balance"));
         if spends {

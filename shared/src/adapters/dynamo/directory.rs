@@ -74,7 +74,7 @@ impl DynamoStore {
             if let Some(status) = status {
                 query = query
                     .filter_expression("#status = :status")
-                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_names("#status", super::items::STATUS)
                     .expression_attribute_values(":status", s(status_text(status)));
             }
             let output = query

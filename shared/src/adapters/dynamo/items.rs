@@ -11,6 +11,12 @@ use crate::domain::{
     Username,
 };
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+pub const EMAIL: &str = "email";
+pub const PENDING_EMAIL: &str = "pending_email";
+pub const PASSWORD_HASH: &str = "password_hash";
+
 /// `entity` of a username account's item; phone accounts are `phone_user`.
 pub const MEMBER_ENTITY: &str = "user";
 

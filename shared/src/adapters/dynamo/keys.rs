@@ -11,6 +11,15 @@ use uuid::Uuid;
 use crate::domain::push_token::PushTokenId;
 use crate::domain::{DeviceId, LocationId, SessionId, TaskId, ThrottleKey, UserId};
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+/// What kind of item a row is (`user`, `phone_user`, …).
+pub const ENTITY_ATTRIBUTE: &str = "entity";
+/// The optimistic-lock counter of items written conditionally.
+pub const VERSION: &str = "version";
+/// The account an item belongs to.
+pub const USER_ID: &str = "user_id";
+
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
 /// The table's TTL attribute (epoch seconds).

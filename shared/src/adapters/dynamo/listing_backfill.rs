@@ -18,6 +18,11 @@ use crate::domain::UserId;
 use crate::ports::directory::BackfillProgress;
 use crate::ports::StoreError;
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+const DONE: &str = "done";
+const CURSOR: &str = "cursor";
+
 const MIGRATION: &str = "listing";
 
 #[derive(serde::Deserialize)]
@@ -34,13 +39,13 @@ impl DynamoStore {
     ) -> Result<BackfillProgress, StoreError> {
         let marker = keys::migration(MIGRATION);
         let state = self.get_item(marker.clone()).await?.unwrap_or_default();
-        if state.get("done").and_then(|v| v.as_bool().ok()) == Some(&true) {
+        if state.get(DONE).and_then(|v| v.as_bool().ok()) == Some(&true) {
             return Ok(BackfillProgress {
                 listed: 0,
                 done: true,
             });
         }
-        let start: Option<Item> = state.get("cursor").and_then(|v| v.as_m().ok()).cloned();
+        let start: Option<Item> = state.get(CURSOR).and_then(|v| v.as_m().ok()).cloned();
         let scanned = self
             .client
             .scan()
@@ -52,7 +57,7 @@ impl DynamoStore {
                  AND attribute_not_exists(#listing)",
             )
             .expression_attribute_names("#sk", SK)
-            .expression_attribute_names("#entity", "entity")
+            .expression_attribute_names("#entity", keys::ENTITY_ATTRIBUTE)
             .expression_attribute_names("#listing", LISTING_PK)
             .expression_attribute_values(":profile", s("PROFILE".to_owned()))
             .expression_attribute_values(":member", s(MEMBER_ENTITY.to_owned()))

@@ -58,14 +58,14 @@ impl DynamoStore {
                  AND attribute_not_exists(#locked) AND #expires > :now_epoch)",
             )
             .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#failures", "failures")
-            .expression_attribute_names("#window", "window_started_at")
-            .expression_attribute_names("#window_epoch", "window_epoch")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_names("#lockouts", "lockouts")
-            .expression_attribute_names("#entity", "entity")
-            .expression_attribute_names("#expires", "expires_at")
-            .expression_attribute_names("#locked", "locked_until")
+            .expression_attribute_names("#failures", super::session_items::FAILURES)
+            .expression_attribute_names("#window", super::session_items::WINDOW_STARTED_AT)
+            .expression_attribute_names("#window_epoch", super::session_items::WINDOW_EPOCH)
+            .expression_attribute_names("#version", keys::VERSION)
+            .expression_attribute_names("#lockouts", super::session_items::LOCKOUTS)
+            .expression_attribute_names("#entity", keys::ENTITY_ATTRIBUTE)
+            .expression_attribute_names("#expires", keys::EXPIRES_AT)
+            .expression_attribute_names("#locked", super::session_items::LOCKED_UNTIL)
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", s(format_time(now)))
@@ -80,7 +80,7 @@ impl DynamoStore {
             .return_values(ReturnValue::AllOld);
         if let Some(owner) = count.owner {
             request = request
-                .expression_attribute_names("#owner", "owner")
+                .expression_attribute_names("#owner", keys::OWNER)
                 .expression_attribute_values(":owner", s(keys::owner(owner)));
         }
         let output = match request.send().await {
@@ -144,7 +144,7 @@ impl DynamoStore {
         };
         let ip_failures = match ip.as_ref().and_then(|k| take(&mut found, k)) {
             Some(item) => item
-                .get("count")
+                .get(super::rate_windows::COUNT)
                 .and_then(|v| v.as_n().ok())
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
@@ -173,7 +173,7 @@ impl DynamoStore {
                     Some("(attribute_not_exists(#pk) AND :seen = :zero) OR #version = :seen"),
                     Expression::default()
                         .name("#pk", keys::PK)
-                        .name("#version", "version")
+                        .name("#version", keys::VERSION)
                         .value(":seen", n(update.previous.version))
                         .value(":zero", n(0)),
                 )?

@@ -188,7 +188,7 @@ impl OneTimeTokens for DynamoStore {
                 Expression::default()
                     .name("#verified", super::items::EMAIL_VERIFIED)
                     .name("#updated", super::items::UPDATED_AT)
-                    .name("#email", "email")
+                    .name("#email", super::items::EMAIL)
                     .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
                     .value(":at", s(super::store::format_time(at)))
                     .value(":email", s(token.email.as_str())),
@@ -233,8 +233,8 @@ impl OneTimeTokens for DynamoStore {
                 "SET #email = :new, #verified = :yes, #updated = :at REMOVE #pending",
                 Some("#email = :old AND #pending = :new"),
                 Expression::default()
-                    .name("#email", "email")
-                    .name("#pending", "pending_email")
+                    .name("#email", super::items::EMAIL)
+                    .name("#pending", super::items::PENDING_EMAIL)
                     .name("#verified", super::items::EMAIL_VERIFIED)
                     .name("#updated", super::items::UPDATED_AT)
                     .value(":new", s(token.email.as_str()))
@@ -250,7 +250,7 @@ impl OneTimeTokens for DynamoStore {
                 &keys::email_claim(old.as_str()),
                 Some("#owner = :me"),
                 Expression::default()
-                    .name("#owner", "user_id")
+                    .name("#owner", keys::USER_ID)
                     .value(":me", s(token.user_id.to_string())),
             )?
             .named(OLD_EMAIL_HELD),

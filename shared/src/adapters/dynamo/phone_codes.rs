@@ -21,6 +21,12 @@ use crate::ports::phone_codes::{PhoneCodes, SpendCodeError};
 use crate::ports::sessions::NewSession;
 use crate::ports::StoreError;
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+const ATTEMPTS: &str = "attempts";
+const VALID_UNTIL: &str = "valid_until";
+const CODE_HASH: &str = "code_hash";
+
 #[derive(Debug, Serialize, Deserialize)]
 struct PhoneCodeItem {
     #[serde(rename = "PK")]
@@ -134,8 +140,8 @@ impl PhoneCodes for DynamoStore {
                 "attribute_exists(#pk) AND #attempts < :max AND #valid_until > :now",
             )
             .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#attempts", "attempts")
-            .expression_attribute_names("#valid_until", "valid_until")
+            .expression_attribute_names("#attempts", ATTEMPTS)
+            .expression_attribute_names("#valid_until", VALID_UNTIL)
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(max_attempts))
             .expression_attribute_values(":now", n(now.unix_timestamp()))
@@ -165,7 +171,7 @@ impl PhoneCodes for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(code_key(&code.key).to_attributes()))
             .condition_expression("#code_hash = :code_hash")
-            .expression_attribute_names("#code_hash", "code_hash")
+            .expression_attribute_names("#code_hash", CODE_HASH)
             .expression_attribute_values(":code_hash", s(code.code_hash.clone()))
             .send()
             .await;
@@ -182,7 +188,7 @@ impl PhoneCodes for DynamoStore {
             &code_key(&code.key),
             Some("#code_hash = :code_hash"),
             Expression::default()
-                .name("#code_hash", "code_hash")
+                .name("#code_hash", CODE_HASH)
                 .value(":code_hash", s(code.code_hash.clone())),
         )?
         .named(CODE_UNSPENT)];

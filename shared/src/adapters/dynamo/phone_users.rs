@@ -42,7 +42,7 @@ impl PhoneUserStore for DynamoStore {
         let held = |key: &keys::Key| found.contains_key(&(key.pk.clone(), key.sk.clone()));
         let quota_used = counter
             .and_then(|key| found.get(&(key.pk, key.sk)))
-            .and_then(|item| item.get("count"))
+            .and_then(|item| item.get(super::rate_windows::COUNT))
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);

@@ -16,6 +16,11 @@ use crate::domain::{Email, RateWindow, UserId};
 use crate::ports::one_time::{IssueError, PreRegistration, PreRegistrations};
 use crate::ports::StoreError;
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+const CONVERTED_USER_ID: &str = "converted_user_id";
+const CONVERTED_AT: &str = "converted_at";
+
 /// The pre-registration is new: failed, the address was known already.
 const PRE_REGISTRATION_NEW: Condition = "pre_registration_new";
 
@@ -124,8 +129,8 @@ impl PreRegistrations for DynamoStore {
             .update_expression("SET #user = :user, #at = :at")
             .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#user)")
             .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#user", "converted_user_id")
-            .expression_attribute_names("#at", "converted_at")
+            .expression_attribute_names("#user", CONVERTED_USER_ID)
+            .expression_attribute_names("#at", CONVERTED_AT)
             .expression_attribute_values(":user", s(user_id.to_string()))
             .expression_attribute_values(":at", s(super::store::format_time(at)))
             .send()

@@ -19,6 +19,12 @@ use crate::domain::{DeviceId, UserId};
 use crate::ports::notification_profile::{PushTokenStore, ValueChange};
 use crate::ports::StoreError;
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+const LAST_USED_AT: &str = "last_used_at";
+const TOKEN_ID: &str = "token_id";
+const TOKEN: &str = "token";
+
 const ATTEMPTS: usize = 4;
 /// Writes per transaction when a token takes three.
 const TOKENS_PER_TRANSACTION: usize = 33;
@@ -141,7 +147,7 @@ impl DynamoStore {
                 Some("attribute_exists(#pk) AND #used = :used"),
                 Expression::default()
                     .name("#pk", keys::PK)
-                    .name("#used", "last_used_at")
+                    .name("#used", LAST_USED_AT)
                     .value(":used", s(super::store::format_time(token.last_used_at))),
             )?,
             Write::delete(
@@ -149,7 +155,7 @@ impl DynamoStore {
                 &keys::push_claim(&token.token.hash()),
                 Some("#token = :token"),
                 Expression::default()
-                    .name("#token", "token_id")
+                    .name("#token", TOKEN_ID)
                     .value(":token", s(token.id.to_string())),
             )?,
             self.delete_key(&keys::push_used(token.id, token.last_used_at))?,
@@ -252,7 +258,7 @@ impl PushTokenStore for DynamoStore {
                         to_item(PushTokenItem::new(&refreshed)).map_err(mapping_error)?,
                         Some("#used = :used"),
                         Expression::default()
-                            .name("#used", "last_used_at")
+                            .name("#used", LAST_USED_AT)
                             .value(":used", s(super::store::format_time(held.last_used_at))),
                     )?];
                     if held.last_used_at != refreshed.last_used_at {
@@ -278,7 +284,7 @@ impl PushTokenStore for DynamoStore {
                         .map_err(mapping_error)?,
                     Some("#token = :token"),
                     Expression::default()
-                        .name("#token", "token_id")
+                        .name("#token", TOKEN_ID)
                         .value(":token", s(read.token_id.to_string())),
                 )?,
                 None => Write::create(
@@ -341,8 +347,8 @@ impl PushTokenStore for DynamoStore {
                     Some("attribute_exists(#pk) AND #used = :used AND #token = :token"),
                     Expression::default()
                         .name("#pk", keys::PK)
-                        .name("#used", "last_used_at")
-                        .name("#token", "token")
+                        .name("#used", LAST_USED_AT)
+                        .name("#token", TOKEN)
                         .value(":used", s(super::store::format_time(current.last_used_at)))
                         .value(":token", s(current.token.as_str().to_owned())),
                 )?
@@ -352,7 +358,7 @@ impl PushTokenStore for DynamoStore {
                     &keys::push_claim(&current.token.hash()),
                     Some("#token = :token"),
                     Expression::default()
-                        .name("#token", "token_id")
+                        .name("#token", TOKEN_ID)
                         .value(":token", s(current.id.to_string())),
                 )?,
             ];
@@ -369,7 +375,7 @@ impl PushTokenStore for DynamoStore {
                         .map_err(mapping_error)?,
                     Some("#token = :token"),
                     Expression::default()
-                        .name("#token", "token_id")
+                        .name("#token", TOKEN_ID)
                         .value(":token", s(read.token_id.to_string())),
                 )?,
                 None => Write::create(

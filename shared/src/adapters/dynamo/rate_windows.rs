@@ -7,6 +7,10 @@ use super::DynamoStore;
 use crate::domain::RateWindow;
 use crate::ports::StoreError;
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+pub const COUNT: &str = "count";
+
 /// A capped rate window still has room: failed, it is full.
 pub(super) const WINDOW_OPEN: Condition = "rate_window_open";
 
@@ -20,7 +24,7 @@ impl DynamoStore {
             "ADD #count :one SET #expires = :expires",
             Some("attribute_not_exists(#count) OR #count < :max"),
             Expression::default()
-                .name("#count", "count")
+                .name("#count", COUNT)
                 .name("#expires", EXPIRES_AT)
                 .value(":one", n(1))
                 .value(":max", n(window.max))
@@ -52,7 +56,7 @@ impl DynamoStore {
             "ADD #count :one SET #expires = :expires",
             None,
             Expression::default()
-                .name("#count", "count")
+                .name("#count", COUNT)
                 .name("#expires", EXPIRES_AT)
                 .value(":one", n(1))
                 .value(

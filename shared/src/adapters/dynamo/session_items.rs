@@ -10,6 +10,20 @@ use crate::domain::{
     ThrottleKey, UserId,
 };
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+pub const FAILURES: &str = "failures";
+pub const WINDOW_STARTED_AT: &str = "window_started_at";
+pub const WINDOW_EPOCH: &str = "window_epoch";
+pub const LOCKOUTS: &str = "lockouts";
+pub const LOCKED_UNTIL: &str = "locked_until";
+pub const FIRST_SEEN: &str = "first_seen";
+pub const REFRESH_STATE: &str = "state";
+pub const SPENT_AT: &str = "spent_at";
+pub const SUCCESSOR_HASH: &str = "successor_hash";
+pub const SEALED_SUCCESSOR: &str = "sealed_successor";
+pub const SESSION_LAST_USED_AT: &str = "last_used_at";
+
 /// Ended sessions stay listed (device history) this long past their end.
 const SESSION_HISTORY: Duration = Duration::days(30);
 

@@ -107,7 +107,7 @@ impl DynamoStore {
     pub(super) fn upsert_device(&self, device: &Device) -> Result<Write, StoreError> {
         let mut item: Item = to_item(DeviceItem::from(device)).map_err(mapping_error)?;
         let first_seen = item.remove("first_seen");
-        let mut expression = Expression::default().name("#first", "first_seen");
+        let mut expression = Expression::default().name("#first", super::session_items::FIRST_SEEN);
         let mut sets = vec!["#first = if_not_exists(#first, :first)".to_owned()];
         if let Some(first_seen) = first_seen {
             expression = expression.value(":first", first_seen);
@@ -217,10 +217,10 @@ impl SessionStore for DynamoStore {
             "SET #state = :spent, #spent_at = :at, #successor = :successor, #sealed = :sealed",
             Some("#state = :active"),
             Expression::default()
-                .name("#state", "state")
-                .name("#spent_at", "spent_at")
-                .name("#successor", "successor_hash")
-                .name("#sealed", "sealed_successor")
+                .name("#state", super::session_items::REFRESH_STATE)
+                .name("#spent_at", super::session_items::SPENT_AT)
+                .name("#successor", super::session_items::SUCCESSOR_HASH)
+                .name("#sealed", super::session_items::SEALED_SUCCESSOR)
                 .value(":spent", s(TOKEN_SPENT))
                 .value(":active", s(TOKEN_ACTIVE))
                 .value(":at", s(format_time(rotation.at)))
@@ -239,7 +239,7 @@ impl SessionStore for DynamoStore {
             Expression::default()
                 .name("#pk", keys::PK)
                 .name("#current", super::session_items::CURRENT_TOKEN_HASH)
-                .name("#used", "last_used_at")
+                .name("#used", super::session_items::SESSION_LAST_USED_AT)
                 .name("#revoked", super::session_items::REVOKED_AT)
                 .value(":successor", s(rotation.successor.hash.clone()))
                 .value(":old", s(rotation.old_hash.clone()))

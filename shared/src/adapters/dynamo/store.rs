@@ -80,7 +80,7 @@ impl DynamoStore {
             key,
             Some("#owner = :me"),
             Expression::default()
-                .name("#owner", "user_id")
+                .name("#owner", keys::USER_ID)
                 .value(":me", s(user_id.to_string())),
         )
     }
@@ -93,7 +93,7 @@ impl DynamoStore {
         let item = self.seal_member(updated).await?;
         let expression = Expression::default()
             .name("#updated", super::items::UPDATED_AT)
-            .name("#hash", "password_hash")
+            .name("#hash", super::items::PASSWORD_HASH)
             .name("#last_login", super::phone_items::LAST_LOGIN)
             .value(":updated", s(format_time(current.updated_at)))
             .value(":hash", s(current.password_hash.as_phc()));

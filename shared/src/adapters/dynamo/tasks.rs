@@ -23,6 +23,10 @@ use crate::domain::{Task, TaskId, TaskKind, TaskStatus, UserId};
 use crate::ports::tasks::{CreateTaskError, TaskStore, TaskUpdateError};
 use crate::ports::StoreError;
 
+// Attribute names of this file's items (their serde field names), for
+// expressions and raw reads.
+const OPEN: &str = "open";
+
 /// Finished tasks stay readable this long, then TTL removes them.
 pub const FINISHED_TASK_RETENTION: time::Duration = time::Duration::days(30);
 
@@ -209,7 +213,7 @@ fn open_tasks_write(
     max_open: Option<u32>,
 ) -> Result<Write, StoreError> {
     let mut expression = Expression::default()
-        .name("#open", "open")
+        .name("#open", OPEN)
         .value(":delta", n(delta));
     if let Some(max) = max_open {
         expression = expression.value(":max", n(max));
@@ -285,7 +289,7 @@ impl TaskStore for DynamoStore {
             self.task_item(next).await?,
             Some("#version = :version"),
             Expression::default()
-                .name("#version", "version")
+                .name("#version", keys::VERSION)
                 .value(":version", n(current.version)),
         )?
         .named(TASK_UNCHANGED)];

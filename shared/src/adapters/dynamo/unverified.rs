@@ -100,7 +100,7 @@ impl UnverifiedAccounts for DynamoStore {
                 &key,
                 Some("#owner = :me"),
                 Expression::default()
-                    .name("#owner", "user_id")
+                    .name("#owner", keys::USER_ID)
                     .value(":me", s(id.to_string())),
             )
         };
