@@ -43,7 +43,7 @@ impl BillingAccounts for DynamoStore {
         let item = HashMap::from([
             (PK.to_owned(), s(pk)),
             (SK.to_owned(), s(sk)),
-            ("entity".to_owned(), s("billing")),
+            (keys::ENTITY_ATTRIBUTE.to_owned(), s("billing")),
             (CUSTOMER.to_owned(), s(customer.to_owned())),
         ]);
         let kept = conditional(

@@ -3,16 +3,16 @@
 //! reads the ledger newest first), and an item per idempotency key.
 //! Every posting writes them in one transaction.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use serde_dynamo::{from_item, to_item};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::errors::store_error;
+use super::errors::{mapping_error, store_error};
 use super::keys::{self, Key, PK, SK};
-use super::transact::{n, s, Condition, Expression, Item, TransactError, Write};
+use super::transact::{n, s, Condition, Expression, TransactError, Write};
 use super::DynamoStore;
 use crate::domain::{CreditEntry, CreditReason, LedgerPosition, Posting, Purchase, UserId};
 use crate::ports::credits::{CreditStore, LedgerPage, PostingError};
@@ -33,57 +33,83 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::internal(format!("corrupt credit item: {what}"))
 }
 
-fn entry_item(entry: &CreditEntry) -> Item {
-    let Key { pk, sk } = keys::credit_entry(entry.user, entry.position().as_str());
-    let mut item = HashMap::from([
-        (PK.to_owned(), s(pk)),
-        (SK.to_owned(), s(sk)),
-        ("entity".to_owned(), s("credit_entry")),
-        ("id".to_owned(), s(entry.id.to_string())),
-        ("user_id".to_owned(), s(entry.user.to_string())),
-        ("amount".to_owned(), n(entry.amount)),
-        ("reason".to_owned(), s(entry.reason.to_stored())),
-        (
-            "created_at".to_owned(),
-            s(super::store::format_time(entry.created_at)),
-        ),
-    ]);
-    if let Some(reference) = &entry.reference {
-        item.insert("reference".to_owned(), s(reference.clone()));
-    }
-    item
+/// A ledger entry (`CREDIT#<position>` in the user's partition).
+#[derive(Serialize, Deserialize)]
+struct CreditEntryItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    id: Uuid,
+    user_id: Uuid,
+    amount: i64,
+    reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
+    created_at: String,
 }
 
-fn text<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::S(text)) => Ok(text),
-        _ => Err(corrupt(name)),
+const ENTRY_ENTITY: &str = "credit_entry";
+const ONCE_ENTITY: &str = "credit_once";
+const PURCHASE_ENTITY: &str = "purchase";
+const BALANCE_ENTITY: &str = "credit_balance";
+
+impl CreditEntryItem {
+    fn new(entry: &CreditEntry) -> Self {
+        let Key { pk, sk } = keys::credit_entry(entry.user, entry.position().as_str());
+        Self {
+            pk,
+            sk,
+            entity: ENTRY_ENTITY.to_owned(),
+            id: entry.id,
+            user_id: entry.user.as_uuid(),
+            amount: entry.amount,
+            reason: entry.reason.to_stored(),
+            reference: entry.reference.clone(),
+            created_at: super::store::format_time(entry.created_at),
+        }
+    }
+
+    fn into_entry(self) -> Result<CreditEntry, StoreError> {
+        let created_at = OffsetDateTime::parse(
+            &self.created_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|_| corrupt("created_at"))?;
+        Ok(CreditEntry {
+            id: self.id,
+            user: UserId::from_uuid(self.user_id),
+            amount: self.amount,
+            reason: CreditReason::from_stored(&self.reason),
+            reference: self.reference,
+            created_at,
+        })
     }
 }
 
-fn number(item: &Item, name: &str) -> Result<i64, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::N(number)) => number.parse().map_err(|_| corrupt(name)),
-        _ => Err(corrupt(name)),
-    }
+/// The claim of a posting's idempotency key (`once`).
+#[derive(Serialize, Deserialize)]
+struct CreditOnceItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    entry_id: Uuid,
 }
 
-fn read_entry(item: &Item) -> Result<CreditEntry, StoreError> {
-    let created_at = OffsetDateTime::parse(
-        text(item, "created_at")?,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .map_err(|_| corrupt("created_at"))?;
-    Ok(CreditEntry {
-        id: Uuid::parse_str(text(item, "id")?).map_err(|_| corrupt("id"))?,
-        user: UserId::from_uuid(
-            Uuid::parse_str(text(item, "user_id")?).map_err(|_| corrupt("user_id"))?,
-        ),
-        amount: number(item, "amount")?,
-        reason: CreditReason::from_stored(text(item, "reason")?),
-        reference: text(item, "reference").ok().map(str::to_owned),
-        created_at,
-    })
+/// A Stripe payment's credits, kept to answer its refund.
+#[derive(Serialize, Deserialize)]
+struct PurchaseItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    user_id: Uuid,
+    credits: i64,
+    pack: String,
 }
 
 impl DynamoStore {
@@ -98,7 +124,7 @@ impl DynamoStore {
             .name("#balance", BALANCE)
             .name("#entity", keys::ENTITY_ATTRIBUTE)
             .value(":amount", n(entry.amount))
-            .value(":entity", s("credit_balance"));
+            .value(":entity", s(BALANCE_ENTITY));
         if spends {
             expression = expression.value(":need", n(-entry.amount));
         }
@@ -112,21 +138,22 @@ impl DynamoStore {
                 expression,
             )?
             .named(BALANCE_COVERS),
-            Write::create(&self.table, entry_item(entry))?,
+            Write::create(
+                &self.table,
+                to_item(CreditEntryItem::new(entry)).map_err(mapping_error)?,
+            )?,
         ];
         if let Some(once) = &posting.once {
             let Key { pk, sk } = keys::credit_once(once);
+            let claim = CreditOnceItem {
+                pk,
+                sk,
+                entity: ONCE_ENTITY.to_owned(),
+                entry_id: entry.id,
+            };
             writes.push(
-                Write::create(
-                    &self.table,
-                    HashMap::from([
-                        (PK.to_owned(), s(pk)),
-                        (SK.to_owned(), s(sk)),
-                        ("entity".to_owned(), s("credit_once")),
-                        ("entry_id".to_owned(), s(entry.id.to_string())),
-                    ]),
-                )?
-                .named(ONCE_UNCLAIMED),
+                Write::create(&self.table, to_item(claim).map_err(mapping_error)?)?
+                    .named(ONCE_UNCLAIMED),
             );
         }
         if let Some(audit) = &posting.audit {
@@ -134,16 +161,17 @@ impl DynamoStore {
         }
         if let Some(purchase) = &posting.purchase {
             let Key { pk, sk } = keys::purchase(&purchase.payment_intent);
+            let item = PurchaseItem {
+                pk,
+                sk,
+                entity: PURCHASE_ENTITY.to_owned(),
+                user_id: purchase.user.as_uuid(),
+                credits: purchase.credits,
+                pack: purchase.pack.clone(),
+            };
             writes.push(Write::put(
                 &self.table,
-                HashMap::from([
-                    (PK.to_owned(), s(pk)),
-                    (SK.to_owned(), s(sk)),
-                    ("entity".to_owned(), s("purchase")),
-                    ("user_id".to_owned(), s(purchase.user.to_string())),
-                    ("credits".to_owned(), n(purchase.credits)),
-                    ("pack".to_owned(), s(purchase.pack.clone())),
-                ]),
+                to_item(item).map_err(mapping_error)?,
                 None,
                 Expression::default(),
             )?);
@@ -174,19 +202,21 @@ impl CreditStore for DynamoStore {
         let Some(item) = self.get_item(keys::purchase(payment_intent)).await? else {
             return Ok(None);
         };
+        let item: PurchaseItem = from_item(item).map_err(mapping_error)?;
         Ok(Some(Purchase {
             payment_intent: payment_intent.to_owned(),
-            user: UserId::from_uuid(
-                Uuid::parse_str(text(&item, "user_id")?).map_err(|_| corrupt("user_id"))?,
-            ),
-            credits: number(&item, "credits")?,
-            pack: text(&item, "pack")?.to_owned(),
+            user: UserId::from_uuid(item.user_id),
+            credits: item.credits,
+            pack: item.pack,
         }))
     }
 
     async fn balance(&self, user: UserId) -> Result<i64, StoreError> {
         match self.get_item(keys::credit_balance(user)).await? {
-            Some(item) => number(&item, "balance"),
+            Some(item) => match item.get(BALANCE) {
+                Some(AttributeValue::N(number)) => number.parse().map_err(|_| corrupt(BALANCE)),
+                _ => Err(corrupt(BALANCE)),
+            },
             None => Ok(0),
         }
     }
@@ -224,10 +254,11 @@ impl CreditStore for DynamoStore {
             .map_err(store_error)?;
         let mut entries = Vec::new();
         for item in output.items.unwrap_or_default() {
-            if text(&item, SK)? == high {
+            let item: CreditEntryItem = from_item(item).map_err(mapping_error)?;
+            if item.sk == high {
                 continue;
             }
-            entries.push(read_entry(&item)?);
+            entries.push(item.into_entry()?);
         }
         let next = if entries.len() > limit {
             entries.truncate(limit);

@@ -32,7 +32,7 @@ impl DeliveryLog for DynamoStore {
             .table_name(&self.table)
             .set_item(Some({
                 let mut item = keys::delivery(id).to_attributes();
-                item.insert("entity".into(), s("delivery"));
+                item.insert(keys::ENTITY_ATTRIBUTE.into(), s("delivery"));
                 item.insert(CLAIM.into(), s(claim.clone()));
                 item.insert(
                     EXPIRES_AT.into(),

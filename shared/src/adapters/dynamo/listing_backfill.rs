@@ -99,10 +99,10 @@ impl DynamoStore {
         let next = scanned.last_evaluated_key.filter(|key| !key.is_empty());
         let done = next.is_none();
         let mut state: HashMap<String, AttributeValue> = marker.to_attributes();
-        state.insert("entity".into(), s("migration".to_owned()));
+        state.insert(keys::ENTITY_ATTRIBUTE.into(), s("migration".to_owned()));
         match next {
-            Some(cursor) => state.insert("cursor".into(), AttributeValue::M(cursor)),
-            None => state.insert("done".into(), AttributeValue::Bool(true)),
+            Some(cursor) => state.insert(CURSOR.into(), AttributeValue::M(cursor)),
+            None => state.insert(DONE.into(), AttributeValue::Bool(true)),
         };
         self.client
             .put_item()
