@@ -72,14 +72,19 @@ impl<T: FieldValue> RequestField for T {
             errors.add(name, FieldError::required());
             return None;
         };
-        match T::read(value, name, errors) {
-            Reading::Value(value) => Some(value),
-            Reading::Empty => {
-                errors.add(name, FieldError::blank());
-                None
-            }
-            Reading::Refused => None,
+        read_sent(value, name, errors)
+    }
+}
+
+/// A sent value that must hold something: empty is refused as blank.
+fn read_sent<T: FieldValue>(value: &Value, name: &str, errors: &mut FieldErrors) -> Option<T> {
+    match T::read(value, name, errors) {
+        Reading::Value(value) => Some(value),
+        Reading::Empty => {
+            errors.add(name, FieldError::blank());
+            None
         }
+        Reading::Refused => None,
     }
 }
 
@@ -103,16 +108,9 @@ pub struct Given<T>(pub Option<T>);
 
 impl<T: FieldValue> RequestField for Given<T> {
     fn take(value: Option<&Value>, name: &str, errors: &mut FieldErrors) -> Option<Self> {
-        let Some(value) = value else {
-            return Some(Self(None));
-        };
-        match T::read(value, name, errors) {
-            Reading::Value(value) => Some(Self(Some(value))),
-            Reading::Empty => {
-                errors.add(name, FieldError::blank());
-                None
-            }
-            Reading::Refused => None,
+        match value {
+            None => Some(Self(None)),
+            Some(value) => read_sent(value, name, errors).map(|v| Self(Some(v))),
         }
     }
 }
