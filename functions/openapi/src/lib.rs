@@ -15,15 +15,17 @@ use shared::usecases::payments::{CreditPacks, DEFAULT_PACKS};
 /// The document of the default settings (`PROFILE_FIELDS` and
 /// `CREDIT_PACKS` unset), stored beside the crate; the integration suite
 /// fails when it differs from the built one (`UPDATE_DOCS=1 cargo test -p
-/// integration-tests --test suite openapi` rewrites it). Serving it skips building the document at init, about
-/// 9 ms of this function's cold start; a deployment with its own fields or
-/// packs still builds its document.
+/// integration-tests --test suite openapi` rewrites it). Serving it skips
+/// building the document at init, about 9 ms of this function's cold
+/// start; a deployment with its own fields or packs still builds its
+/// document.
 pub const DEFAULT_DOCUMENT: &[u8] = include_bytes!("../default-openapi.json");
 
 pub struct State {
-    /// Serialised once per cold start: the document never changes while
-    /// the code runs. Gzipped too, on first demand (100 KB → 14 KB): the sign-up page
-    /// reads its fields from it.
+    /// The stored default document, or this deployment's built once per
+    /// cold start: it never changes while the code runs. Gzipped too, on
+    /// first demand (about 180 KB → 23 KB): the sign-up page reads its
+    /// fields from it.
     body: Precompressed,
 }
 
